@@ -402,11 +402,9 @@ impl PlanarGeodesic {
             return out;
         }
         let family = classify(w, ra, rb);
-        let (legs, beta, kind) = solve_family(w, family, ra, rb, theta);
-        let c = legs.0.c;
-        let base = legs.0.base;
-        let la = legs.0.solve(w);
-        let lb = legs.1.solve(w);
+        let (la, lb, beta, kind) = solve_family(w, family, ra, rb, theta);
+        let c = la.leg.c;
+        let base = la.leg.base;
         let alpha_a = la.total[0];
         let mut pieces = vec![Piece::Leg {
             leg: la,
@@ -628,10 +626,14 @@ fn legs_at(w: &Weight, family: Family, ra: f64, rb: f64, t: f64) -> (Leg, Leg) {
 
 /// Find the family member sweeping exactly `theta`; returns its legs, the arc angle on the
 /// limiting circle (0 unless the circle limit is reached) and the path kind.
-fn solve_family(w: &Weight, family: Family, ra: f64, rb: f64, theta: f64) -> ((Leg, Leg), f64, PathKind) {
+fn solve_family(w: &Weight, family: Family, ra: f64, rb: f64, theta: f64) -> (SolvedLeg, SolvedLeg, f64, PathKind) {
     let phi = |t: f64| {
         let (a, b) = legs_at(w, family, ra, rb, t);
         a.alpha(w) + b.alpha(w)
+    };
+    let solved = |t: f64| {
+        let (a, b) = legs_at(w, family, ra, rb, t);
+        (a.solve(w), b.solve(w))
     };
     let t_max = match family {
         Family::Straddle { .. } => 1.0,
@@ -644,24 +646,28 @@ fn solve_family(w: &Weight, family: Family, ra: f64, rb: f64, theta: f64) -> ((L
         }
     };
     if theta <= 0.0 {
-        return (legs_at(w, family, ra, rb, 0.0), 0.0, PathKind::Clairaut);
+        let (a, b) = solved(0.0);
+        return (a, b, 0.0, PathKind::Clairaut);
     }
-    let phi_max = phi(t_max);
+    // The limit member is solved in full right away: for seeds near the shell the limit is
+    // usually reached, and its legs are then the answer.
+    let (a_max, b_max) = solved(t_max);
+    let phi_max = a_max.total[0] + b_max.total[0];
     if phi_max <= theta {
         // The family's limit: sweep the rest on the limiting circle (r_gmin), or, when the limit
         // is the origin, take the last member (the caller compares with the origin path).
-        let legs = legs_at(w, family, ra, rb, t_max);
         let on_circle = match family {
             Family::Straddle { .. } => true,
             Family::Turn { r_lim, .. } => r_lim > 0.0,
         };
         if on_circle {
-            return (legs, theta - phi_max, PathKind::ClairautWithArc);
+            return (a_max, b_max, theta - phi_max, PathKind::ClairautWithArc);
         }
-        return (legs, 0.0, PathKind::Clairaut);
+        return (a_max, b_max, 0.0, PathKind::Clairaut);
     }
     let t = brent(|t| phi(t) - theta, 0.0, t_max, -theta, phi_max - theta);
-    (legs_at(w, family, ra, rb, t), 0.0, PathKind::Clairaut)
+    let (a, b) = solved(t);
+    (a, b, 0.0, PathKind::Clairaut)
 }
 
 /// Brent's root finder on `[a, b]` with `fa = h(a) < 0 < fb = h(b)` (or the reverse).

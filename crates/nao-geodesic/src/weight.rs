@@ -149,7 +149,7 @@ impl Weight {
     }
 
     /// Divided difference `(g(r) − g(s))/(r − s)`, equal to g′(r) at r = s, without cancellation.
-    #[inline]
+    #[cfg(test)]
     pub fn g_divided(&self, r: f64, s: f64) -> f64 {
         self.g_divided_from(s, r - s)
     }
@@ -158,7 +158,7 @@ impl Weight {
     ///
     /// Passing `δ` rather than `r = s + δ` matters near a turning point: there `δ` can be far
     /// below the spacing of doubles around `s`, and `r − s` would come out quantised.
-    #[inline]
+    #[cfg(test)]
     pub fn g_divided_from(&self, s: f64, delta: f64) -> f64 {
         let y = self.r_gmin.map_or(f64::INFINITY, |rg| s - rg);
         self.g_divided_at(s, y, delta)

@@ -1,27 +1,28 @@
-//! The fused iteration of the reference solver: one pass over memory per Adam step.
+//! The iteration of the reference solver: one Adam step over all free rows, plus the segment
+//! reductions the next iteration's loss needs, in one sweep over the rows.
 //!
-//! For every free row `zₖ`, in order `k = 1 … n−2`, and every element `j`, the pass
-//! 1. forms the gradient `a₋·(zₖ−zₖ₋₁) + b₋·(zₖ+zₖ₋₁) − a₊·(zₖ₊₁−zₖ) + b₊·(zₖ₊₁+zₖ)` from the
-//!    *old* neighbours (the old `zₖ₋₁` is kept in a one-row buffer, row `k−1` having been
-//!    updated already), in `f32` like the official autograd (the segment scalars `a`, `b` come
-//!    from `f64` reductions and are rounded once);
-//! 2. applies the torch-style Adam update ([`AdamStep::update`]) in `f32`;
-//! 3. accumulates the [`SegSums`] of the *new* segment `(zₖ₋₁, zₖ)`, which the next iteration's
-//!    loss needs: the squares of `zₖ − zₖ₋₁` in eight `f64` lanes (lane `j mod 8`), and the
-//!    midpoint term — eight `f32` fused-multiply-add lanes for
-//!    [`ScalarPrecision::OfficialF32`], eight `f64` lanes of `(zₖ + zₖ₋₁)²` for
-//!    [`ScalarPrecision::F64`] — exactly as [`seg_sums`] computes them.
+//! For every free row `zₖ`, in order `k = 1 … n−2`:
+//! 1. an update loop forms, per element, the gradient
+//!    `a₋·(zₖ−zₖ₋₁) + b₋·(zₖ+zₖ₋₁) − a₊·(zₖ₊₁−zₖ) + b₊·(zₖ₊₁+zₖ)` from the *old* neighbours (the
+//!    old `zₖ₋₁` is kept in a one-row buffer, row `k−1` having been updated already), in `f32`
+//!    like the official autograd (the segment scalars `a`, `b` come from the per-segment
+//!    reductions and are rounded once), and applies the torch-style Adam update
+//!    ([`AdamStep::update`]) in `f32`;
+//! 2. a reduction loop over the new rows `zₖ₋₁`, `zₖ` (still in L1/L2) computes the
+//!    [`SegSums`] of segment `k−1` with [`seg_sums`].
 //!
-//! Rows are contiguous, so a step streams the state once (≈ 9.4 MB for `d = 16384`, which stays
-//! in L3), and the lane accumulators hide the latency of the reductions behind the update.
-//! Two implementations perform exactly the same IEEE operations in the same order, so they
-//! give bit-identical results: explicit AVX2 + FMA code on x86-64 CPUs that have it (detected
-//! at run time), and portable scalar code elsewhere.
+//! Rows are contiguous, so a step streams the state from L3 once (≈ 9.4 MB for `d = 16384`).
+//! The update loop carries no dependency from one element to the next, so the out-of-order
+//! core overlaps its long `√`/`÷` chains; the reductions, whose accumulators do carry one, run
+//! separately. Both loops are compiled twice — plainly, and with AVX2 + FMA enabled for CPUs
+//! that have them (detected at run time; the update loop then uses explicit AVX2 code). Rust
+//! never contracts `a·b + c` and the only fused multiply-adds are explicit `mul_add`s, so the
+//! two versions give bit-identical results.
 
 use super::adam::AdamStep;
-use super::loss::{combine, seg_sums, OfficialSq, ScalarPrecision, SegSums, Segment, LANES};
+use super::loss::{seg_sums, ScalarPrecision, SegSums, Segment, LANES};
 
-/// Everything one fused step reads and writes.
+/// Everything one step reads and writes.
 pub(crate) struct StepState<'a> {
     /// All `n` rows (endpoints included), `n × dim`.
     pub x: &'a mut [f32],
@@ -35,11 +36,10 @@ pub(crate) struct StepState<'a> {
     pub sums: &'a mut [SegSums],
 }
 
-/// The per-row inputs of [`row_step`].
+/// The per-row inputs of [`update_row`].
 struct Row<'a> {
     cur: &'a mut [f32],
     next: &'a [f32],
-    prev_new: &'a [f32],
     prev_old: &'a mut [f32],
     m: &'a mut [f32],
     v: &'a mut [f32],
@@ -66,15 +66,15 @@ pub(crate) fn fused_step(
         let row = Row {
             cur,
             next: &after[..dim],
-            prev_new: &done[(k - 1) * dim..],
             prev_old: &mut *buf,
             m: &mut m[(k - 1) * dim..k * dim],
             v: &mut v[(k - 1) * dim..k * dim],
         };
-        let coef = Coef::new(segs[k - 1], segs[k]);
-        sums[k - 1] = row_step(row, coef, adam, precision, simd);
+        update_row(row, Coef::new(segs[k - 1], segs[k]), adam, simd);
+        sums[k - 1] = sums_of(&done[(k - 1) * dim..], cur, precision, simd);
     }
-    sums[n - 2] = seg_sums(&x[(n - 2) * dim..(n - 1) * dim], &x[(n - 1) * dim..], precision);
+    let (rest, last) = x.split_at((n - 1) * dim);
+    sums[n - 2] = sums_of(&rest[(n - 2) * dim..], last, precision, simd);
 }
 
 fn simd_available() -> bool {
@@ -88,80 +88,32 @@ fn simd_available() -> bool {
     }
 }
 
-fn row_step(
-    row: Row<'_>,
-    coef: Coef,
-    adam: &AdamStep,
-    precision: ScalarPrecision,
-    simd: bool,
-) -> SegSums {
-    let official = precision == ScalarPrecision::OfficialF32;
+/// [`seg_sums`], compiled with AVX2 + FMA when `simd`.
+fn sums_of(x: &[f32], y: &[f32], precision: ScalarPrecision, simd: bool) -> SegSums {
     #[cfg(target_arch = "x86_64")]
     {
         if simd {
             // SAFETY: `simd` is true only when the CPU has AVX2 and FMA.
-            return unsafe {
-                if official {
-                    avx2::row_step::<true>(row, coef, adam)
-                } else {
-                    avx2::row_step::<false>(row, coef, adam)
-                }
-            };
+            return unsafe { avx2::seg_sums(x, y, precision) };
         }
     }
     let _ = simd;
-    if official {
-        portable_row_step::<true>(row, coef, adam)
-    } else {
-        portable_row_step::<false>(row, coef, adam)
-    }
+    seg_sums(x, y, precision)
 }
 
-/// Accumulators of one row, in the lane layout shared by both implementations.
-struct Acc {
-    /// `f64` lanes of `‖Δ‖²`.
-    len: [f64; LANES],
-    /// Tail (elements past the last full chunk of 8) of `‖Δ‖²`.
-    len_tail: f64,
-    /// `f64` lanes of `‖s‖²` (F64 mode).
-    sum: [f64; LANES],
-    /// Tail of `‖s‖²`.
-    sum_tail: f64,
-    /// `‖s/2‖²` as the official `f32` norm kernel sums it (official mode).
-    mid: OfficialSq,
-    /// `‖Δ‖²` likewise.
-    len32: OfficialSq,
-}
-
-impl Acc {
-    fn new() -> Self {
-        Self {
-            len: [0.0; LANES],
-            len_tail: 0.0,
-            sum: [0.0; LANES],
-            sum_tail: 0.0,
-            mid: OfficialSq::new(),
-            len32: OfficialSq::new(),
+/// Gradient and Adam update of one free row; `prev_old` holds the old previous row on entry
+/// and the old current row on exit.
+fn update_row(row: Row<'_>, coef: Coef, adam: &AdamStep, simd: bool) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if simd {
+            // SAFETY: `simd` is true only when the CPU has AVX2 and FMA.
+            unsafe { avx2::update_row(row, coef, adam) };
+            return;
         }
     }
-
-    /// The same combination as [`seg_sums`].
-    fn finish(&self, official: bool) -> SegSums {
-        let len_sq = combine(&self.len) + self.len_tail;
-        if official {
-            SegSums {
-                len_sq,
-                mid_sq: self.mid.finish() as f64,
-                len_sq32: self.len32.finish(),
-            }
-        } else {
-            SegSums {
-                len_sq,
-                mid_sq: 0.25 * (combine(&self.sum) + self.sum_tail),
-                len_sq32: 0.0,
-            }
-        }
-    }
+    let _ = simd;
+    portable_update_row(row, coef, adam);
 }
 
 /// The gradient coefficients of a free row, rounded to `f32`: segment `k−1` (`lo`) contributes
@@ -197,73 +149,53 @@ fn element(coef: Coef, adam: &AdamStep, p: f32, z: f32, q: f32, m: &mut f32, v: 
     adam.update(z, coef.grad(p, z, q), m, v)
 }
 
-fn portable_row_step<const OFFICIAL: bool>(
-    row: Row<'_>,
-    coef: Coef,
-    adam: &AdamStep,
-) -> SegSums {
+fn portable_update_row(row: Row<'_>, coef: Coef, adam: &AdamStep) {
     let Row {
         cur,
         next,
-        prev_new,
         prev_old,
         m,
         v,
     } = row;
-    let dim = cur.len();
-    let split = dim - dim % LANES;
-    let mut acc = Acc::new();
-    for j in 0..dim {
-        let z = cur[j];
-        let zn = element(coef, adam, prev_old[j], z, next[j], &mut m[j], &mut v[j]);
-        prev_old[j] = z;
-        cur[j] = zn;
-        let pn = prev_new[j];
-        let l = j % LANES;
-        let d32 = zn - pn;
-        let d = d32 as f64;
-        if j < split {
-            acc.len[l] += d * d;
-        } else {
-            acc.len_tail += d * d;
-        }
-        if OFFICIAL {
-            acc.mid.push(pn * 0.5 + zn * 0.5);
-            acc.len32.push(d32);
-        } else {
-            let s = (zn + pn) as f64;
-            if j < split {
-                acc.sum[l] += s * s;
-            } else {
-                acc.sum_tail += s * s;
-            }
-        }
+    let it = cur
+        .iter_mut()
+        .zip(next)
+        .zip(prev_old.iter_mut())
+        .zip(m.iter_mut())
+        .zip(v.iter_mut());
+    for ((((c, &q), p), mm), vv) in it {
+        let z = *c;
+        *c = element(coef, adam, *p, z, q, mm, vv);
+        *p = z;
     }
-    acc.finish(OFFICIAL)
 }
 
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
     use std::arch::x86_64::*;
 
-    use super::{element, Acc, Coef, OfficialSq, Row, SegSums, LANES};
+    use super::{element, Coef, Row, ScalarPrecision, SegSums, LANES};
     use crate::reference::adam::AdamStep;
 
-    /// [`super::portable_row_step`] with AVX2 + FMA: the same operations, eight elements at a
-    /// time (lanes 0–3 of the `f64` accumulators in one register, 4–7 in another).
+    /// [`super::seg_sums`] compiled with AVX2 + FMA: its lane loops vectorise, and `mul_add`
+    /// becomes `vfmadd`, which rounds exactly as the scalar fused multiply-add does.
     ///
     /// # Safety
     /// The CPU must support AVX2 and FMA.
     #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn row_step<const OFFICIAL: bool>(
-        row: Row<'_>,
-        coef: Coef,
-        adam: &AdamStep,
-    ) -> SegSums {
+    pub(super) unsafe fn seg_sums(x: &[f32], y: &[f32], precision: ScalarPrecision) -> SegSums {
+        super::seg_sums(x, y, precision)
+    }
+
+    /// [`super::portable_update_row`] with AVX2: the same operations, eight elements at a time.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2 and FMA.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn update_row(row: Row<'_>, coef: Coef, adam: &AdamStep) {
         let Row {
             cur,
             next,
-            prev_new,
             prev_old,
             m,
             v,
@@ -281,28 +213,15 @@ mod avx2 {
         let ibc2 = _mm256_set1_ps(adam.inv_bias_correction2_sqrt);
         let eps = _mm256_set1_ps(adam.eps);
         let nss = _mm256_set1_ps(adam.neg_step_size);
-        let half = _mm256_set1_ps(0.5);
-        let (mut len_lo, mut len_hi) = (_mm256_setzero_pd(), _mm256_setzero_pd());
-        let (mut sum_lo, mut sum_hi) = (_mm256_setzero_pd(), _mm256_setzero_pd());
-        let mut mid_acc = _mm256_setzero_ps();
-        let mut len32_acc = _mm256_setzero_ps();
         for i in 0..split / LANES {
             let r = i * LANES..(i + 1) * LANES;
             let c8: &mut [f32; LANES] = (&mut cur[r.clone()]).try_into().unwrap();
             let po8: &mut [f32; LANES] = (&mut prev_old[r.clone()]).try_into().unwrap();
             let m8: &mut [f32; LANES] = (&mut m[r.clone()]).try_into().unwrap();
             let v8: &mut [f32; LANES] = (&mut v[r.clone()]).try_into().unwrap();
-            let q8: &[f32; LANES] = next[r.clone()].try_into().unwrap();
-            let pn8: &[f32; LANES] = prev_new[r].try_into().unwrap();
-            let (z, q, p, pn, mm, vv) = (
-                load(c8),
-                load(q8),
-                load(po8),
-                load(pn8),
-                load(m8),
-                load(v8),
-            );
-            // Gradient, as Coef::grad.
+            let q8: &[f32; LANES] = next[r].try_into().unwrap();
+            let (z, q, p, mm, vv) = (load(c8), load(q8), load(po8), load(m8), load(v8));
+            // The gradient, as Coef::grad.
             let lo_part = _mm256_add_ps(
                 _mm256_mul_ps(a0, _mm256_sub_ps(z, p)),
                 _mm256_mul_ps(b0, _mm256_add_ps(z, p)),
@@ -324,48 +243,12 @@ mod avx2 {
             *v8 = store(v1);
             *po8 = store(z);
             *c8 = store(zn);
-            // The new segment (prev_new, zn), as portable_row_step.
-            let d = _mm256_sub_ps(zn, pn);
-            let (d_lo, d_hi) = (lo(d), hi(d));
-            len_lo = _mm256_add_pd(len_lo, _mm256_mul_pd(d_lo, d_lo));
-            len_hi = _mm256_add_pd(len_hi, _mm256_mul_pd(d_hi, d_hi));
-            if OFFICIAL {
-                let mid = _mm256_add_ps(_mm256_mul_ps(pn, half), _mm256_mul_ps(zn, half));
-                mid_acc = _mm256_fmadd_ps(mid, mid, mid_acc);
-                len32_acc = _mm256_fmadd_ps(d, d, len32_acc);
-            } else {
-                let s = _mm256_add_ps(zn, pn);
-                let (s_lo, s_hi) = (lo(s), hi(s));
-                sum_lo = _mm256_add_pd(sum_lo, _mm256_mul_pd(s_lo, s_lo));
-                sum_hi = _mm256_add_pd(sum_hi, _mm256_mul_pd(s_hi, s_hi));
-            }
         }
-        let mut acc = Acc::new();
-        acc.len[..4].copy_from_slice(&store_pd(len_lo));
-        acc.len[4..].copy_from_slice(&store_pd(len_hi));
-        acc.sum[..4].copy_from_slice(&store_pd(sum_lo));
-        acc.sum[4..].copy_from_slice(&store_pd(sum_hi));
-        acc.mid = OfficialSq::from_lanes(store(mid_acc), split);
-        acc.len32 = OfficialSq::from_lanes(store(len32_acc), split);
-        // The tail, exactly as the portable code does it.
         for j in split..dim {
             let z = cur[j];
-            let zn = element(coef, adam, prev_old[j], z, next[j], &mut m[j], &mut v[j]);
+            cur[j] = element(coef, adam, prev_old[j], z, next[j], &mut m[j], &mut v[j]);
             prev_old[j] = z;
-            cur[j] = zn;
-            let pn = prev_new[j];
-            let d32 = zn - pn;
-            let d = d32 as f64;
-            acc.len_tail += d * d;
-            if OFFICIAL {
-                acc.mid.push(pn * 0.5 + zn * 0.5);
-                acc.len32.push(d32);
-            } else {
-                let s = (zn + pn) as f64;
-                acc.sum_tail += s * s;
-            }
         }
-        acc.finish(OFFICIAL)
     }
 
     // Vector loads and stores through arrays (plain moves, which compile to `vmovups`): the
@@ -382,32 +265,6 @@ mod avx2 {
         // SAFETY: as in `load`.
         unsafe { std::mem::transmute::<__m256, [f32; LANES]>(x) }
     }
-
-    #[inline(always)]
-    fn store_pd(x: __m256d) -> [f64; 4] {
-        // SAFETY: as in `load`.
-        unsafe { std::mem::transmute::<__m256d, [f64; 4]>(x) }
-    }
-
-    /// Lanes 0–3 widened to `f64`.
-    ///
-    /// # Safety
-    /// The CPU must support AVX.
-    #[inline]
-    #[target_feature(enable = "avx2,fma")]
-    unsafe fn lo(x: __m256) -> __m256d {
-        _mm256_cvtps_pd(_mm256_castps256_ps128(x))
-    }
-
-    /// Lanes 4–7 widened to `f64`.
-    ///
-    /// # Safety
-    /// The CPU must support AVX.
-    #[inline]
-    #[target_feature(enable = "avx2,fma")]
-    unsafe fn hi(x: __m256) -> __m256d {
-        _mm256_cvtps_pd(_mm256_extractf128_ps::<1>(x))
-    }
 }
 
 #[cfg(test)]
@@ -419,15 +276,15 @@ mod tests {
     use crate::reference::loss::segments_of;
     use crate::reference::reference_loss_and_grad;
 
-    fn rows(dim: usize, seed: u64) -> Vec<Vec<f32>> {
-        let mut g = GaussianSeeds::new(RngName::ChaCha8, seed);
-        (0..6).map(|_| g.seed(dim)).collect()
-    }
-
-    /// One row step on random data; checks that the fused sums equal a separate reduction of
-    /// the new rows, bit for bit.
+    /// One row update and the sums of the new segment on random data.
     fn run(dim: usize, precision: ScalarPrecision, simd: bool) -> (Vec<Vec<f32>>, SegSums) {
-        let mut r = rows(dim, dim as u64);
+        let mut g = GaussianSeeds::new(RngName::ChaCha8, dim as u64);
+        let mut r: Vec<Vec<f32>> = (0..6).map(|_| g.seed(dim)).collect();
+        for row in &mut r[4..] {
+            for x in row.iter_mut() {
+                *x = x.abs() * 0.01; // moments (v ≥ 0)
+            }
+        }
         let mut adam = TorchAdam::new(0.01, (0.9, 0.999), 1e-8);
         let _ = adam.begin_step();
         let step = adam.begin_step(); // step 2: non-trivial bias corrections
@@ -437,25 +294,19 @@ mod tests {
             a,
             b,
         };
-        for row in &mut r[4..] {
-            for x in row.iter_mut() {
-                *x = x.abs() * 0.01; // moments (v ≥ 0)
-            }
-        }
-        let [cur, next, prev_new, prev_old, m, v] = &mut r[..] else {
+        let coef = Coef::new(seg(37.5, -1.25), seg(41.0, -0.75));
+        let [cur, next, prev_old, m, v, _] = &mut r[..] else {
             unreachable!()
         };
         let row = Row {
             cur,
             next,
-            prev_new,
             prev_old,
             m,
             v,
         };
-        let coef = Coef::new(seg(37.5, -1.25), seg(41.0, -0.75));
-        let sums = row_step(row, coef, &step, precision, simd);
-        assert_eq!(sums, seg_sums(&r[2], &r[0], precision));
+        update_row(row, coef, &step, simd);
+        let sums = sums_of(&r[5], &r[0], precision, simd);
         (r, sums)
     }
 
@@ -491,8 +342,8 @@ mod tests {
                 let coef = Coef::new(segs[k - 1], segs[k]);
                 let (mut num, mut den) = (0.0f64, 0.0f64);
                 for j in 0..dim {
-                    let (p, z, q) = (pts[(k - 1) * dim + j], pts[k * dim + j], pts[(k + 1) * dim + j]);
-                    let e = coef.grad(p, z, q) as f64 - grad[k * dim + j];
+                    let at = |r: usize| pts[r * dim + j];
+                    let e = coef.grad(at(k - 1), at(k), at(k + 1)) as f64 - grad[k * dim + j];
                     num += e * e;
                     den += grad[k * dim + j] * grad[k * dim + j];
                 }

@@ -103,7 +103,11 @@ impl Segment {
         eps: f64,
         precision: ScalarPrecision,
     ) -> Self {
-        let len = sums.len_sq.sqrt();
+        // Official mode: the f32 norm of the official kernel, rounded like `std::sqrt` in f32.
+        let len = match precision {
+            ScalarPrecision::F64 => sums.len_sq.sqrt(),
+            ScalarPrecision::OfficialF32 => (sums.len_sq as f32).sqrt() as f64,
+        };
         if len == 0.0 {
             return Self::ZERO;
         }
@@ -115,8 +119,8 @@ impl Segment {
             }
             ScalarPrecision::OfficialF32 => {
                 let r = (sums.mid_sq as f32).sqrt();
-                // relu(dist − eps) in f32, with the official f32 dist.
-                let excess = (sums.len_sq32 as f32).sqrt() - eps as f32;
+                // relu(dist − eps) in f32.
+                let excess = len as f32 - eps as f32;
                 let active = excess > 0.0;
                 let f = official_log_chi_f32(prior, r) as f64;
                 (r as f64, f, active, if active { excess as f64 } else { 0.0 })
@@ -159,25 +163,24 @@ pub(crate) fn combine(acc: &[f64; LANES]) -> f64 {
     ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))
 }
 
-/// The reductions a segment `(x, y)` needs.
+/// The reductions a segment `(x, y)` needs, computed as `precision` says:
+///
+/// - [`ScalarPrecision::F64`]: differences and sums formed in the rows' precision, squared and
+///   accumulated in `f64` over [`LANES`] lanes;
+/// - [`ScalarPrecision::OfficialF32`]: as the official `float32` code computes `‖y − x‖` and
+///   `‖x/2 + y/2‖` — elements rounded to `f32`, squares summed by fused multiply-adds into eight
+///   `f32` lanes, lanes added in order, then any tail (torch's AVX2 norm kernel). This
+///   reproduces the official radius, and hence the official `log χ`, of every segment of the
+///   shared reference cases bit for bit.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct SegSums {
-    /// `‖y − x‖²`, accumulated in `f64`.
+    /// `‖y − x‖²`.
     pub len_sq: f64,
-    /// `‖x/2 + y/2‖²`: in `f64` ([`ScalarPrecision::F64`]), or as the official `float32` norm
-    /// computes it ([`ScalarPrecision::OfficialF32`]): midpoints `x/2 + y/2` rounded to `f32`,
-    /// squares summed with fused multiply-adds into 8 `f32` lanes (lane `j mod 8`), the lanes
-    /// then added in order — the AVX2 reduction of torch's CPU kernel. This reproduces the
-    /// official `float32` radius bit for bit on the shared reference cases.
+    /// `‖x/2 + y/2‖²`.
     pub mid_sq: f64,
-    /// `‖y − x‖²` as the official `float32` norm computes it (same lanes as `mid_sq`); only
-    /// [`ScalarPrecision::OfficialF32`] computes it (else 0). It decides whether the penalty
-    /// `relu(dist − eps)` is active exactly as the official run decides it: the optimised
-    /// segments settle at `dist ≈ eps`, where `f32` rounding flips that decision.
-    pub len_sq32: f32,
 }
 
-/// [`SegSums`] of two rows.
+/// [`SegSums`] of two rows (`x` the earlier point of the segment).
 #[inline(always)]
 pub(crate) fn seg_sums<T: Float>(x: &[T], y: &[T], precision: ScalarPrecision) -> SegSums {
     match precision {
@@ -187,15 +190,13 @@ pub(crate) fn seg_sums<T: Float>(x: &[T], y: &[T], precision: ScalarPrecision) -
             SegSums {
                 len_sq,
                 mid_sq: 0.25 * sum_sq,
-                len_sq32: 0.0,
             }
         }
         ScalarPrecision::OfficialF32 => {
-            let (mid_sq, len_sq32) = official_sq(x, y);
+            let (mid_sq, len_sq) = official_sq(x, y);
             SegSums {
-                len_sq: pair_sums(x, y).0,
+                len_sq: len_sq as f64,
                 mid_sq: mid_sq as f64,
-                len_sq32,
             }
         }
     }
@@ -205,12 +206,26 @@ pub(crate) fn seg_sums<T: Float>(x: &[T], y: &[T], precision: ScalarPrecision) -
 /// [`SegSums::mid_sq`]).
 #[inline(always)]
 fn official_sq<T: Float>(x: &[T], y: &[T]) -> (f32, f32) {
-    let mut mid = OfficialSq::new();
-    let mut len = OfficialSq::new();
-    for (&a, &b) in x.iter().zip(y) {
-        let (a, b) = (to32(a), to32(b));
-        mid.push(a * 0.5 + b * 0.5);
-        len.push(b - a);
+    let mut mid = [0.0f32; LANES];
+    let mut len = [0.0f32; LANES];
+    let cx = x.chunks_exact(LANES);
+    let cy = y.chunks_exact(LANES);
+    let (rx, ry) = (cx.remainder(), cy.remainder());
+    for (a, b) in cx.zip(cy) {
+        for l in 0..LANES {
+            let (p, q) = (to32(a[l]), to32(b[l]));
+            let m = p * 0.5 + q * 0.5;
+            let d = q - p;
+            mid[l] = m.mul_add(m, mid[l]);
+            len[l] = d.mul_add(d, len[l]);
+        }
+    }
+    let mut mid = OfficialSq::from_lanes(mid, x.len() - rx.len());
+    let mut len = OfficialSq::from_lanes(len, x.len() - rx.len());
+    for (&a, &b) in rx.iter().zip(ry) {
+        let (p, q) = (to32(a), to32(b));
+        mid.push(p * 0.5 + q * 0.5);
+        len.push(q - p);
     }
     (mid.finish(), len.finish())
 }
@@ -285,7 +300,7 @@ pub fn official_norm_f32<T: Float>(x: &[T]) -> f32 {
     acc.finish().sqrt()
 }
 
-/// The official `eps = 2·(‖a − b‖/n)` in `float32` (norm as in [`SegSums::len_sq32`]).
+/// The official `eps = 2·(‖a − b‖/n)` in `float32` (norm as in [`SegSums`]).
 pub(crate) fn official_eps<T: Float>(a: &[T], b: &[T], n: usize) -> f64 {
     let norm = official_sq(a, b).1.sqrt();
     (2.0f32 * (norm / n as f32)) as f64

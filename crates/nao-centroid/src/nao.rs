@@ -1,0 +1,243 @@
+//! The NAO centroid: the minimiser of summed geodesic distances plus the prior on its norm.
+
+use nao_geodesic::{angle, Nao};
+use nao_prior::{dot, norm};
+
+use crate::CentroidError;
+
+/// Which NAO objective to minimise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NaoObjective {
+    /// `Σᵢ d_NAO(c, xᵢ) − log χ(‖c‖)`: the official objective (unsquared distances + prior).
+    Official,
+    /// `Σᵢ d_NAO(c, xᵢ)²`: the Fréchet mean of the NAO metric.
+    Frechet,
+}
+
+/// Value and gradient of a NAO centroid objective at `c`.
+///
+/// Each distance costs one planar solve (`‖c‖`, `‖xᵢ‖` and the angle are all it needs); the
+/// gradient of `d_NAO(c, x)` with respect to `c` is `−f(‖c‖)` times the unit tangent of the
+/// geodesic at `c`, which Clairaut's relation gives in closed form, so the gradient is a
+/// combination of `c` and the seeds and the iterates never leave `span{xᵢ}`.
+pub fn objective_and_gradient(
+    nao: &Nao,
+    objective: NaoObjective,
+    seeds: &[&[f64]],
+    seed_norms: &[f64],
+    c: &[f64],
+) -> Result<(f64, Vec<f64>), CentroidError> {
+    let rc = norm(c);
+    if !(rc > 0.0 && rc.is_finite()) {
+        return Err(CentroidError::InvalidConfig(format!(
+            "centroid iterate has norm {rc}"
+        )));
+    }
+    let prior = nao.prior();
+    let f_c = prior.neg_log_pdf(rc);
+    // Per seed: (distance, coefficient on ĉ, coefficient on xᵢ) of ∂d/∂c.
+    let per_seed = |i: usize| -> Result<(f64, f64, f64), CentroidError> {
+        let x = seeds[i];
+        let rx = seed_norms[i];
+        let th = angle(c, x);
+        let g = nao.solve_planar(rc, rx, th)?;
+        let dist = g.distance();
+        if dist == 0.0 {
+            return Ok((0.0, 0.0, 0.0));
+        }
+        let (tr, ta) = g.start_tangent();
+        // e = (x − (x·ĉ)ĉ)/(rx sin θ): unit direction towards x orthogonal to c.
+        let s = rx * th.sin();
+        let (coef_c, coef_x) = if s > 0.0 && ta != 0.0 {
+            let xc = dot(x, c) / rc;
+            (-f_c * (tr - ta * xc / s) / rc, -f_c * ta / s)
+        } else {
+            (-f_c * tr / rc, 0.0)
+        };
+        Ok((dist, coef_c, coef_x))
+    };
+    let k = seeds.len();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(k).max(1);
+    let results: Vec<Result<(f64, f64, f64), CentroidError>> = if threads > 1 && k >= 8 {
+        let chunk = k.div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    let per_seed = &per_seed;
+                    scope.spawn(move || {
+                        (t * chunk..((t + 1) * chunk).min(k))
+                            .map(per_seed)
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("centroid worker panicked"))
+                .collect()
+        })
+    } else {
+        (0..k).map(per_seed).collect()
+    };
+    let mut value = 0.0;
+    let mut coef_c_total = 0.0;
+    let mut coef_x = vec![0.0; k];
+    for (i, r) in results.into_iter().enumerate() {
+        let (dist, cc, cx) = r?;
+        let w = match objective {
+            NaoObjective::Official => {
+                value += dist;
+                1.0
+            }
+            NaoObjective::Frechet => {
+                value += dist * dist;
+                2.0 * dist
+            }
+        };
+        coef_c_total += w * cc;
+        coef_x[i] = w * cx;
+    }
+    if objective == NaoObjective::Official {
+        value += f_c;
+        // ∂(−log χ(‖c‖))/∂c = f′(‖c‖) ĉ with f′ = −d log χ/dr
+        coef_c_total += -prior.d_log_pdf(rc) / rc;
+    }
+    let mut grad: Vec<f64> = c.iter().map(|v| coef_c_total * v).collect();
+    for (x, w) in seeds.iter().zip(&coef_x) {
+        if *w != 0.0 {
+            grad.iter_mut().zip(x.iter()).for_each(|(g, v)| *g += w * v);
+        }
+    }
+    Ok((value, grad))
+}
+
+/// Settings of the NAO centroid optimiser.
+#[derive(Debug, Clone, Copy)]
+pub struct NaoCentroidConfig {
+    /// Iteration cap of L-BFGS.
+    pub max_iters: usize,
+    /// Stop when the objective improves by less than this, relatively, twice in a row.
+    pub rel_tol: f64,
+    /// L-BFGS memory.
+    pub memory: usize,
+}
+
+impl Default for NaoCentroidConfig {
+    fn default() -> Self {
+        Self {
+            max_iters: 200,
+            rel_tol: 1e-12,
+            memory: 8,
+        }
+    }
+}
+
+impl NaoCentroidConfig {
+    /// Validate the settings.
+    pub fn check(&self) -> Result<(), CentroidError> {
+        if self.max_iters == 0 || self.memory == 0 {
+            return Err(CentroidError::InvalidConfig(
+                "max_iters and memory must be positive".into(),
+            ));
+        }
+        if !(self.rel_tol >= 0.0 && self.rel_tol < 1.0) {
+            return Err(CentroidError::InvalidConfig(format!(
+                "rel_tol = {} must lie in [0, 1)",
+                self.rel_tol
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Minimise a NAO centroid objective by L-BFGS with Armijo backtracking from `start`.
+/// Returns the centroid, its objective value and the number of iterations.
+pub fn minimise(
+    nao: &Nao,
+    objective: NaoObjective,
+    seeds: &[&[f64]],
+    start: Vec<f64>,
+    config: &NaoCentroidConfig,
+) -> Result<(Vec<f64>, f64, usize), CentroidError> {
+    config.check()?;
+    let norms: Vec<f64> = seeds.iter().map(|s| norm(s)).collect();
+    let eval = |c: &[f64]| objective_and_gradient(nao, objective, seeds, &norms, c);
+    let mut x = start;
+    let (mut fx, mut gx) = eval(&x)?;
+    let mut s_hist: Vec<Vec<f64>> = Vec::new();
+    let mut y_hist: Vec<Vec<f64>> = Vec::new();
+    let mut small_steps = 0;
+    let mut iters = 0;
+    for it in 0..config.max_iters {
+        iters = it + 1;
+        // Two-loop recursion for the L-BFGS direction.
+        let mut q = gx.clone();
+        let mut alphas = Vec::with_capacity(s_hist.len());
+        for (s, y) in s_hist.iter().zip(&y_hist).rev() {
+            let rho = 1.0 / dot(y, s);
+            let a = rho * dot(s, &q);
+            q.iter_mut().zip(y).for_each(|(qv, yv)| *qv -= a * yv);
+            alphas.push((a, rho));
+        }
+        let gamma = match (s_hist.last(), y_hist.last()) {
+            (Some(s), Some(y)) => dot(s, y) / dot(y, y),
+            // First step: move about 1% of the norm.
+            _ => 0.01 * norm(&x) / norm(&gx).max(1e-300),
+        };
+        q.iter_mut().for_each(|v| *v *= gamma);
+        for ((s, y), (a, rho)) in s_hist.iter().zip(&y_hist).zip(alphas.into_iter().rev()) {
+            let b = rho * dot(y, &q);
+            q.iter_mut().zip(s).for_each(|(qv, sv)| *qv += (a - b) * sv);
+        }
+        let mut dir: Vec<f64> = q.iter().map(|v| -v).collect();
+        let mut slope = dot(&gx, &dir);
+        if !(slope < 0.0) {
+            // Not a descent direction (curvature information went stale): steepest descent.
+            s_hist.clear();
+            y_hist.clear();
+            let scale = 0.01 * norm(&x) / norm(&gx).max(1e-300);
+            dir = gx.iter().map(|v| -v * scale).collect();
+            slope = dot(&gx, &dir);
+        }
+        // Armijo backtracking.
+        let mut step = 1.0;
+        let mut accepted = None;
+        for _ in 0..40 {
+            let xn: Vec<f64> = x.iter().zip(&dir).map(|(a, b)| a + step * b).collect();
+            if let Ok((fn_, gn)) = eval(&xn) {
+                if fn_ <= fx + 1e-4 * step * slope {
+                    accepted = Some((xn, fn_, gn));
+                    break;
+                }
+            }
+            step *= 0.5;
+        }
+        let Some((xn, fn_, gn)) = accepted else {
+            break; // no decrease possible at double precision
+        };
+        let s: Vec<f64> = xn.iter().zip(&x).map(|(a, b)| a - b).collect();
+        let y: Vec<f64> = gn.iter().zip(&gx).map(|(a, b)| a - b).collect();
+        let improvement = fx - fn_;
+        x = xn;
+        gx = gn;
+        let f_old = fx;
+        fx = fn_;
+        if dot(&s, &y) > 1e-12 * norm(&s) * norm(&y) {
+            s_hist.push(s);
+            y_hist.push(y);
+            if s_hist.len() > config.memory {
+                s_hist.remove(0);
+                y_hist.remove(0);
+            }
+        }
+        if improvement <= config.rel_tol * f_old.abs() {
+            small_steps += 1;
+            if small_steps >= 2 {
+                break;
+            }
+        } else {
+            small_steps = 0;
+        }
+    }
+    Ok((x, fx, iters))
+}
