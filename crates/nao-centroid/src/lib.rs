@@ -171,7 +171,9 @@ fn validate(seeds: &[&[f64]]) -> Result<usize, CentroidError> {
     let first = seeds.first().ok_or(CentroidError::NoSeeds)?;
     let d = first.len();
     if d == 0 {
-        return Err(CentroidError::InvalidConfig("seeds have no elements".into()));
+        return Err(CentroidError::InvalidConfig(
+            "seeds have no elements".into(),
+        ));
     }
     for (i, s) in seeds.iter().enumerate() {
         if s.len() != d {
@@ -202,7 +204,9 @@ pub fn centroid(
     let d = validate(seeds)?;
     if let Some(n) = path_frames {
         if n < 2 {
-            return Err(CentroidError::Geodesic(nao_geodesic::GeodesicError::TooFewFrames(n)));
+            return Err(CentroidError::Geodesic(
+                nao_geodesic::GeodesicError::TooFewFrames(n),
+            ));
         }
     }
     let solver = Nao::new(d)?;
@@ -267,9 +271,11 @@ pub fn centroid(
                     }
                     CentroidMethod::NaoReference => {
                         // the solver's own path seed → c, reversed and resampled
-                        let pts: Vec<f64> = reference_paths.as_ref().map_or_else(Vec::new, |p: &Vec<Vec<f32>>| {
-                            p[i].iter().map(|&v| v as f64).collect()
-                        });
+                        let pts: Vec<f64> = reference_paths
+                            .as_ref()
+                            .map_or_else(Vec::new, |p: &Vec<Vec<f32>>| {
+                                p[i].iter().map(|&v| v as f64).collect()
+                            });
                         let rs = nao_geodesic::reference::resample_by_arc_length(&pts, d, n);
                         Frames { dim: d, data: rs }.reversed()
                     }

@@ -1,6 +1,6 @@
 //! The NAO centroid: the minimiser of summed geodesic distances plus the prior on its norm.
 
-use nao_geodesic::{angle, Nao};
+use nao_geodesic::{angle, CircleLeg, Nao};
 use nao_prior::{dot, norm};
 
 use crate::CentroidError;
@@ -14,6 +14,33 @@ pub enum NaoObjective {
     Frechet,
 }
 
+/// Seeds with what every objective evaluation reuses: norms and legs to the circular geodesic.
+pub struct PreparedSeeds<'a> {
+    seeds: &'a [&'a [f64]],
+    norms: Vec<f64>,
+    legs: Vec<Option<CircleLeg>>,
+}
+
+impl<'a> PreparedSeeds<'a> {
+    /// Precompute norms and circle legs (one 1-D integration per seed).
+    pub fn new(nao: &Nao, seeds: &'a [&'a [f64]]) -> Self {
+        let norms: Vec<f64> = seeds.iter().map(|s| norm(s)).collect();
+        let legs = norms.iter().map(|&r| nao.circle_leg(r)).collect();
+        Self { seeds, norms, legs }
+    }
+}
+
+/// The angle between `c` (norm `rc`) and `x` (norm `rx`) from their dot product, falling back to
+/// the cancellation-free formula near 0 and π.
+fn angle_from_dot(c: &[f64], x: &[f64], rc: f64, rx: f64) -> f64 {
+    let cos = dot(c, x) / (rc * rx);
+    if cos.abs() < 0.99 {
+        cos.acos()
+    } else {
+        angle(c, x)
+    }
+}
+
 /// Value and gradient of a NAO centroid objective at `c`.
 ///
 /// Each distance costs one planar solve (`‖c‖`, `‖xᵢ‖` and the angle are all it needs); the
@@ -23,10 +50,11 @@ pub enum NaoObjective {
 pub fn objective_and_gradient(
     nao: &Nao,
     objective: NaoObjective,
-    seeds: &[&[f64]],
-    seed_norms: &[f64],
+    prepared: &PreparedSeeds<'_>,
     c: &[f64],
 ) -> Result<(f64, Vec<f64>), CentroidError> {
+    let seeds = prepared.seeds;
+    let seed_norms = &prepared.norms;
     let rc = norm(c);
     if !(rc > 0.0 && rc.is_finite()) {
         return Err(CentroidError::InvalidConfig(format!(
@@ -35,17 +63,28 @@ pub fn objective_and_gradient(
     }
     let prior = nao.prior();
     let f_c = prior.neg_log_pdf(rc);
+    let leg_c = nao.circle_leg(rc);
     // Per seed: (distance, coefficient on ĉ, coefficient on xᵢ) of ∂d/∂c.
     let per_seed = |i: usize| -> Result<(f64, f64, f64), CentroidError> {
         let x = seeds[i];
         let rx = seed_norms[i];
-        let th = angle(c, x);
-        let g = nao.solve_planar(rc, rx, th)?;
-        let dist = g.distance();
+        let th = angle_from_dot(c, x, rc, rx);
+        // Closed form in the circle regime (most pairs of seeds near the shell), else the
+        // full planar solve.
+        let fast = match (&leg_c, &prepared.legs[i]) {
+            (Some(lc), Some(lx)) => lc.distance_to(lx, th),
+            _ => None,
+        };
+        let (dist, (tr, ta)) = match fast {
+            Some(v) => v,
+            None => {
+                let g = nao.solve_planar(rc, rx, th)?;
+                (g.distance(), g.start_tangent())
+            }
+        };
         if dist == 0.0 {
             return Ok((0.0, 0.0, 0.0));
         }
-        let (tr, ta) = g.start_tangent();
         // e = (x − (x·ĉ)ĉ)/(rx sin θ): unit direction towards x orthogonal to c.
         let s = rx * th.sin();
         let (coef_c, coef_x) = if s > 0.0 && ta != 0.0 {
@@ -57,8 +96,11 @@ pub fn objective_and_gradient(
         Ok((dist, coef_c, coef_x))
     };
     let k = seeds.len();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(k).max(1);
-    let results: Vec<Result<(f64, f64, f64), CentroidError>> = if threads > 1 && k >= 8 {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(k)
+        .max(1);
+    let results: Vec<Result<(f64, f64, f64), CentroidError>> = if threads > 1 && k >= 64 {
         let chunk = k.div_ceil(threads);
         std::thread::scope(|scope| {
             let handles: Vec<_> = (0..threads)
@@ -160,8 +202,8 @@ pub fn minimise(
     config: &NaoCentroidConfig,
 ) -> Result<(Vec<f64>, f64, usize), CentroidError> {
     config.check()?;
-    let norms: Vec<f64> = seeds.iter().map(|s| norm(s)).collect();
-    let eval = |c: &[f64]| objective_and_gradient(nao, objective, seeds, &norms, c);
+    let prepared = PreparedSeeds::new(nao, seeds);
+    let eval = |c: &[f64]| objective_and_gradient(nao, objective, &prepared, c);
     let mut x = start;
     let (mut fx, mut gx) = eval(&x)?;
     let mut s_hist: Vec<Vec<f64>> = Vec::new();
@@ -191,7 +233,7 @@ pub fn minimise(
         }
         let mut dir: Vec<f64> = q.iter().map(|v| -v).collect();
         let mut slope = dot(&gx, &dir);
-        if !(slope < 0.0) {
+        if slope.is_nan() || slope >= 0.0 {
             // Not a descent direction (curvature information went stale): steepest descent.
             s_hist.clear();
             y_hist.clear();

@@ -1,6 +1,6 @@
 //! Centroids: properties of every method and of the NAO centroid in particular.
 
-use nao_centroid::nao::{objective_and_gradient, NaoObjective};
+use nao_centroid::nao::{objective_and_gradient, NaoObjective, PreparedSeeds};
 use nao_centroid::{centroid, CentroidError, CentroidMethod, CentroidOptions, NormTarget};
 use nao_geodesic::Nao;
 use nao_prior::{norm, GaussianSeeds, RngName};
@@ -31,7 +31,12 @@ fn nao_centroid_beats_every_baseline_on_its_objective() {
             CentroidMethod::NaoFrechet,
         ] {
             let b = centroid(m, &r, &o, None).unwrap();
-            assert!(nao.objective <= b.objective + 1e-9 * b.objective.abs(), "d={d} {m}: {} > {}", nao.objective, b.objective);
+            assert!(
+                nao.objective <= b.objective + 1e-9 * b.objective.abs(),
+                "d={d} {m}: {} > {}",
+                nao.objective,
+                b.objective
+            );
         }
         let fr = centroid(CentroidMethod::NaoFrechet, &r, &o, None).unwrap();
         assert!(fr.frechet_objective <= nao.frechet_objective * (1.0 + 1e-9));
@@ -44,35 +49,55 @@ fn the_nao_centroid_is_a_stationary_point() {
     let s = seeds(d, 6, 1.0, 2);
     let r = refs(&s);
     let nao = Nao::new(d).unwrap();
-    let norms: Vec<f64> = s.iter().map(|x| norm(x)).collect();
-    for (m, obj) in [(CentroidMethod::Nao, NaoObjective::Official), (CentroidMethod::NaoFrechet, NaoObjective::Frechet)] {
+    let prep = PreparedSeeds::new(&nao, &r);
+    for (m, obj) in [
+        (CentroidMethod::Nao, NaoObjective::Official),
+        (CentroidMethod::NaoFrechet, NaoObjective::Frechet),
+    ] {
         let c = centroid(m, &r, &CentroidOptions::default(), None).unwrap();
-        let (_, g) = objective_and_gradient(&nao, obj, &r, &norms, &c.centroid).unwrap();
-        let (_, g0) = objective_and_gradient(&nao, obj, &r, &norms, &r[0].iter().map(|v| v * 0.9).collect::<Vec<_>>()).unwrap();
-        assert!(norm(&g) < 1e-5 * norm(&g0), "{m}: |grad| {} vs {}", norm(&g), norm(&g0));
+        let (_, g) = objective_and_gradient(&nao, obj, &prep, &c.centroid).unwrap();
+        let (_, g0) = objective_and_gradient(
+            &nao,
+            obj,
+            &prep,
+            &r[0].iter().map(|v| v * 0.9).collect::<Vec<_>>(),
+        )
+        .unwrap();
+        assert!(
+            norm(&g) < 1e-5 * norm(&g0),
+            "{m}: |grad| {} vs {}",
+            norm(&g),
+            norm(&g0)
+        );
     }
 }
 
 #[test]
 fn objective_gradient_matches_finite_differences() {
-    let d = 16;
-    let s = seeds(d, 4, 1.0, 3);
-    let r = refs(&s);
-    let nao = Nao::new(d).unwrap();
-    let norms: Vec<f64> = s.iter().map(|x| norm(x)).collect();
-    let c: Vec<f64> = seeds(d, 1, 1.0, 4).remove(0);
-    for obj in [NaoObjective::Official, NaoObjective::Frechet] {
-        let (_, g) = objective_and_gradient(&nao, obj, &r, &norms, &c).unwrap();
-        for j in 0..d {
-            let h = 1e-4;
-            let mut cp = c.clone();
-            cp[j] += h;
-            let mut cm = c.clone();
-            cm[j] -= h;
-            let fp = objective_and_gradient(&nao, obj, &r, &norms, &cp).unwrap().0;
-            let fm = objective_and_gradient(&nao, obj, &r, &norms, &cm).unwrap().0;
-            let fd = (fp - fm) / (2.0 * h);
-            assert!((fd - g[j]).abs() < 1e-5 * (1.0 + g[j].abs()), "{obj:?} coord {j}: FD {fd} vs {}", g[j]);
+    // d = 16 exercises the full planar solves, d = 512 mostly the circle-regime closed form.
+    for &(d, coords) in &[(16usize, 16usize), (512, 8)] {
+        let s = seeds(d, 4, 1.0, 3);
+        let r = refs(&s);
+        let nao = Nao::new(d).unwrap();
+        let prep = PreparedSeeds::new(&nao, &r);
+        let c: Vec<f64> = seeds(d, 1, 0.97, 4).remove(0);
+        for obj in [NaoObjective::Official, NaoObjective::Frechet] {
+            let (_, g) = objective_and_gradient(&nao, obj, &prep, &c).unwrap();
+            for j in 0..coords {
+                let h = 1e-4;
+                let mut cp = c.clone();
+                cp[j] += h;
+                let mut cm = c.clone();
+                cm[j] -= h;
+                let fp = objective_and_gradient(&nao, obj, &prep, &cp).unwrap().0;
+                let fm = objective_and_gradient(&nao, obj, &prep, &cm).unwrap().0;
+                let fd = (fp - fm) / (2.0 * h);
+                assert!(
+                    (fd - g[j]).abs() < 1e-5 * (1.0 + g[j].abs()),
+                    "d={d} {obj:?} coord {j}: FD {fd} vs {}",
+                    g[j]
+                );
+            }
         }
     }
 }
@@ -87,14 +112,30 @@ fn identical_seeds_and_order_invariance() {
             continue; // the reference port is checked in its own tests; Gaussian scales by √k
         }
         let c = centroid(m, &refs(&same), &CentroidOptions::default(), None).unwrap();
-        let err = c.centroid.iter().zip(&s[0]).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
-        assert!(err < 1e-9 * norm(&s[0]), "{m}: centroid of identical seeds moved by {err}");
+        let err = c
+            .centroid
+            .iter()
+            .zip(&s[0])
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        assert!(
+            err < 1e-9 * norm(&s[0]),
+            "{m}: centroid of identical seeds moved by {err}"
+        );
         let fwd = centroid(m, &refs(&s), &CentroidOptions::default(), None).unwrap();
         let mut rev = s.clone();
         rev.reverse();
         let bwd = centroid(m, &refs(&rev), &CentroidOptions::default(), None).unwrap();
-        let diff = fwd.centroid.iter().zip(&bwd.centroid).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
-        assert!(diff < 1e-6 * norm(&fwd.centroid), "{m}: order changed the centroid by {diff}");
+        let diff = fwd
+            .centroid
+            .iter()
+            .zip(&bwd.centroid)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        assert!(
+            diff < 1e-6 * norm(&fwd.centroid),
+            "{m}: order changed the centroid by {diff}"
+        );
     }
 }
 
@@ -108,7 +149,10 @@ fn baselines_have_their_documented_norms() {
     assert!((norm(&mean.centroid) - (d as f64 / 8.0).sqrt()).abs() < 2.0);
     let g = centroid(CentroidMethod::Gaussian, &r, &o, None).unwrap();
     assert!((norm(&g.centroid) - 64.0).abs() < 2.0);
-    let mode = CentroidOptions { norm_target: NormTarget::Mode, ..Default::default() };
+    let mode = CentroidOptions {
+        norm_target: NormTarget::Mode,
+        ..Default::default()
+    };
     let n = centroid(CentroidMethod::Normalized, &r, &mode, None).unwrap();
     assert!((norm(&n.centroid) - 4095f64.sqrt()).abs() < 1e-9);
     let sp = centroid(CentroidMethod::Spherical, &r, &o, Some(5)).unwrap();
@@ -120,15 +164,25 @@ fn baselines_have_their_documented_norms() {
 #[test]
 fn errors_are_clear() {
     let o = CentroidOptions::default();
-    assert!(matches!(centroid(CentroidMethod::Nao, &[], &o, None), Err(CentroidError::NoSeeds)));
+    assert!(matches!(
+        centroid(CentroidMethod::Nao, &[], &o, None),
+        Err(CentroidError::NoSeeds)
+    ));
     let a = vec![1.0; 4];
     let b = vec![1.0; 5];
     assert!(matches!(
         centroid(CentroidMethod::Nao, &[&a, &b], &o, None),
-        Err(CentroidError::DimensionMismatch { index: 1, expected: 4, got: 5 })
+        Err(CentroidError::DimensionMismatch {
+            index: 1,
+            expected: 4,
+            got: 5
+        })
     ));
     let z = vec![0.0; 4];
-    assert!(matches!(centroid(CentroidMethod::Euclidean, &[&a, &z], &o, None), Err(CentroidError::ZeroSeed(1))));
+    assert!(matches!(
+        centroid(CentroidMethod::Euclidean, &[&a, &z], &o, None),
+        Err(CentroidError::ZeroSeed(1))
+    ));
     let n = vec![1.0, f64::NAN, 0.0, 0.0];
     assert!(matches!(
         centroid(CentroidMethod::Euclidean, &[&a, &n], &o, None),

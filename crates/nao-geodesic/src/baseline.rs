@@ -15,7 +15,8 @@ fn weights(n: usize) -> impl Iterator<Item = f64> {
 }
 
 fn combine(out: &mut Frames, a: &[f64], b: &[f64], wa: f64, wb: f64) {
-    out.data.extend(a.iter().zip(b).map(|(x, y)| wa * x + wb * y));
+    out.data
+        .extend(a.iter().zip(b).map(|(x, y)| wa * x + wb * y));
 }
 
 /// Linear interpolation `(1−t)a + tb`. Its midpoint norm falls far inside the χ shell.
@@ -77,7 +78,10 @@ pub fn slerp(a: &[f64], b: &[f64], n: usize) -> Result<Frames, GeodesicError> {
             let wa = ((1.0 - t) * th).sin() / st;
             let wb = (t * th).sin() / st;
             // a and b in plane coordinates
-            (wa * plane.ra + wb * plane.rb * th.cos(), wb * plane.rb * th.sin())
+            (
+                wa * plane.ra + wb * plane.rb * th.cos(),
+                wb * plane.rb * th.sin(),
+            )
         };
         plane.emit(&mut out, x, y);
     }
@@ -163,7 +167,11 @@ mod tests {
         ] {
             assert_eq!(f.len(), 5);
             assert_eq!(f.frame(0), &a);
-            assert!(f.frame(4).iter().zip(&b).all(|(x, y)| (x - y).abs() < 1e-12));
+            assert!(f
+                .frame(4)
+                .iter()
+                .zip(&b)
+                .all(|(x, y)| (x - y).abs() < 1e-12));
             assert!(f.data.iter().all(|v| v.is_finite()));
         }
     }
@@ -191,14 +199,20 @@ mod tests {
             lerp(&[1.0], &[1.0, 2.0], 3),
             Err(GeodesicError::DimensionMismatch { a: 1, b: 2 })
         ));
-        assert!(matches!(lerp(&[1.0], &[2.0], 1), Err(GeodesicError::TooFewFrames(1))));
+        assert!(matches!(
+            lerp(&[1.0], &[2.0], 1),
+            Err(GeodesicError::TooFewFrames(1))
+        ));
         assert!(matches!(
             slerp(&[0.0, 0.0], &[1.0, 2.0], 3),
             Err(GeodesicError::ZeroSeed { which: "a" })
         ));
         assert!(matches!(
             nlerp(&[1.0, f64::NAN], &[1.0, 2.0], 3),
-            Err(GeodesicError::NonFinite { which: "a", index: 1 })
+            Err(GeodesicError::NonFinite {
+                which: "a",
+                index: 1
+            })
         ));
     }
 }

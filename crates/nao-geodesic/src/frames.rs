@@ -39,11 +39,7 @@ impl Frames {
 
     /// Number of frames.
     pub fn len(&self) -> usize {
-        if self.dim == 0 {
-            0
-        } else {
-            self.data.len() / self.dim
-        }
+        self.data.len().checked_div(self.dim).unwrap_or(0)
     }
 
     /// Whether there are no frames.

@@ -33,6 +33,7 @@
 #![warn(missing_docs)]
 
 mod baseline;
+mod circle;
 mod cost;
 mod error;
 mod frames;
@@ -44,6 +45,7 @@ pub mod reference;
 mod validate;
 mod weight;
 
+pub use circle::CircleLeg;
 pub use baseline::{angle, gaussian, lerp, nlerp, slerp, SLERP_MIN_ANGLE};
 pub use cost::polyline_cost;
 pub use error::GeodesicError;
@@ -66,10 +68,7 @@ fn reference_path(a: &[f64], b: &[f64], n: usize) -> Result<Frames, GeodesicErro
     let sol = solver.solve(a, b)?;
     let pts = sol.points_f64();
     let data = reference::resample_by_arc_length(&pts, a.len(), n);
-    let mut frames = Frames {
-        dim: a.len(),
-        data,
-    };
+    let mut frames = Frames { dim: a.len(), data };
     // Keep the endpoints bit-exact.
     let d = a.len();
     frames.data[..d].copy_from_slice(a);

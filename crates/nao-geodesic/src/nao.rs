@@ -2,6 +2,7 @@
 
 use nao_prior::{dot, norm, ChiPrior};
 
+use crate::circle::CircleLeg;
 use crate::planar::{PathKind, PlanarGeodesic};
 use crate::validate::{check_frames, check_pair};
 use crate::weight::Weight;
@@ -30,7 +31,8 @@ impl Plane {
         let proj = dot(b, &u1);
         let mut u2: Vec<f64> = b.iter().zip(&u1).map(|(y, u)| y - proj * u).collect();
         let mut n2 = norm(&u2);
-        if !(n2 > 1e-12 * rb) {
+        // (also true when n2 is NaN)
+        if n2.partial_cmp(&(1e-12 * rb)) != Some(std::cmp::Ordering::Greater) {
             // Parallel or antipodal seeds: the plane is not unique. Any perpendicular direction
             // gives an optimal path; take the coordinate axis least aligned with a.
             let j = u1
@@ -69,7 +71,11 @@ impl Plane {
 
     /// The d-dimensional vector `x·u1 + y·u2`.
     pub fn vector(&self, x: f64, y: f64) -> Vec<f64> {
-        self.u1.iter().zip(&self.u2).map(|(p, q)| x * p + y * q).collect()
+        self.u1
+            .iter()
+            .zip(&self.u2)
+            .map(|(p, q)| x * p + y * q)
+            .collect()
     }
 }
 
@@ -126,11 +132,22 @@ impl Nao {
         self.weight.r_gmin
     }
 
+    /// The leg from radius `r` to the circular geodesic, for closed-form distances in the
+    /// circle regime (see [`CircleLeg`]); `None` when there is no such leg.
+    pub fn circle_leg(&self, r: f64) -> Option<CircleLeg> {
+        CircleLeg::new(&self.weight, r)
+    }
+
     /// Solve the planar problem for endpoint norms `ra, rb > 0` at angle `theta ∈ [0, π]`.
     ///
     /// Seeds enter only through these three numbers, which is what makes centroid
     /// optimisation cheap: `‖c‖`, `‖x‖` and `c·x` are all it needs.
-    pub fn solve_planar(&self, ra: f64, rb: f64, theta: f64) -> Result<PlanarGeodesic, GeodesicError> {
+    pub fn solve_planar(
+        &self,
+        ra: f64,
+        rb: f64,
+        theta: f64,
+    ) -> Result<PlanarGeodesic, GeodesicError> {
         for (name, r) in [("‖a‖", ra), ("‖b‖", rb)] {
             if !(r > 0.0 && r.is_finite()) {
                 return Err(GeodesicError::InvalidConfig(format!(
@@ -178,7 +195,13 @@ impl Nao {
     }
 
     /// `n` frames of the geodesic from `a` to `b`, endpoints included.
-    pub fn path(&self, a: &[f64], b: &[f64], n: usize, spacing: Spacing) -> Result<Frames, GeodesicError> {
+    pub fn path(
+        &self,
+        a: &[f64],
+        b: &[f64],
+        n: usize,
+        spacing: Spacing,
+    ) -> Result<Frames, GeodesicError> {
         check_frames(n)?;
         Ok(self.geodesic(a, b)?.frames(n, spacing))
     }
@@ -228,7 +251,11 @@ impl Geodesic {
         let pts = self
             .planar
             .points(n, matches!(spacing, Spacing::NaoDistance));
-        let mut out = Frames::new(self.plane.u1.len());
+        let d = self.plane.u1.len();
+        let mut out = Frames {
+            dim: d,
+            data: Vec::with_capacity(n * d),
+        };
         for (i, p) in pts.iter().enumerate() {
             if i == 0 {
                 out.push(&self.plane.a);

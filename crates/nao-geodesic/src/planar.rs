@@ -41,6 +41,16 @@ const DECADES: f64 = 10.0;
 /// Below `L·κ` of this, the geodesic is the chord to better than 1e-9 relative.
 const CHORD_LIMIT: f64 = 1e-4;
 
+/// The integrand pieces of a leg at one quadrature node.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LegPoint {
+    pub r: f64,
+    pub f: f64,
+    pub g: f64,
+    pub dr_du: f64,
+    pub ratio: f64,
+}
+
 /// A radial leg `r ∈ [base, far]` of constant Clairaut constant `c`, with `g(base) − c = gap`.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Leg {
@@ -53,9 +63,10 @@ pub(crate) struct Leg {
 }
 
 impl Leg {
-    /// `(r, [dα/du, ds/du, dcost/du])` at `u ∈ [0, 1]`.
+    /// Pieces of the integrands at `u`: `r`, `f(r)`, `g(r)`, `|dr/du|` and
+    /// `ratio = |dr/du| / √(g² − C²)` (the `u` of `dr/du` cancelled analytically when `gap = 0`).
     #[inline]
-    fn integrand(&self, w: &Weight, u: f64) -> (f64, [f64; 3]) {
+    pub(crate) fn integrand_parts(&self, w: &Weight, u: f64) -> LegPoint {
         let h = self.far - self.base;
         let delta = h * u * u;
         let r = self.base + delta;
@@ -68,13 +79,28 @@ impl Leg {
         };
         let hg = (h * w.g_divided_at(self.base, y, delta)).max(0.0);
         let sum = g + self.c;
-        // ratio = |dr/du| / √(g² − C²), with the u of dr/du = 2hu cancelled when gap = 0.
         let ratio = if self.gap == 0.0 {
             2.0 * h.abs() / (hg * sum).sqrt()
         } else {
             2.0 * h.abs() * u / ((hg * u * u + self.gap) * sum).sqrt()
         };
-        (r, [self.c * ratio / r, g * ratio, f * g * ratio])
+        LegPoint {
+            r,
+            f,
+            g,
+            dr_du: 2.0 * h.abs() * u,
+            ratio,
+        }
+    }
+
+    /// `(r, [dα/du, ds/du, dcost/du])` at `u ∈ [0, 1]`.
+    #[inline]
+    fn integrand(&self, w: &Weight, u: f64) -> (f64, [f64; 3]) {
+        let p = self.integrand_parts(w, u);
+        (
+            p.r,
+            [self.c * p.ratio / p.r, p.g * p.ratio, p.f * p.g * p.ratio],
+        )
     }
 
     fn is_empty(&self) -> bool {
@@ -143,10 +169,10 @@ impl SolvedLeg {
             return (1.0, self.total);
         }
         // The panel holding the target.
-        let i = match self
-            .cum
-            .binary_search_by(|c| c[k].partial_cmp(&target).unwrap_or(std::cmp::Ordering::Less))
-        {
+        let i = match self.cum.binary_search_by(|c| {
+            c[k].partial_cmp(&target)
+                .unwrap_or(std::cmp::Ordering::Less)
+        }) {
             Ok(i) => i,
             Err(i) => i.saturating_sub(1),
         };
@@ -155,8 +181,14 @@ impl SolvedLeg {
         let mut fun = |u: f64| self.leg.integrand(w, u).1;
         let (mut lo, mut hi) = (p.a, p.b);
         let mut u = p.a + (p.b - p.a) * (rem / p.value[k]).clamp(0.0, 1.0);
+        // Safeguarded Newton: converges in a few steps; stop once the residual is at the
+        // rounding level of the panel's integral (tighter would only loop on noise).
+        let resid_tol = 1e-14 * p.value[k].abs().max(rem.abs());
         for _ in 0..60 {
             let val = fixed(gl16(), p.a, u, &mut fun)[k] - rem;
+            if val.abs() <= resid_tol {
+                break;
+            }
             if val > 0.0 {
                 hi = u;
             } else {
@@ -164,10 +196,10 @@ impl SolvedLeg {
             }
             let der = fun(u)[k];
             let mut next = u - val / der;
-            if !(next > lo && next < hi) || !next.is_finite() {
+            if !(next > lo && next < hi && next.is_finite()) {
                 next = 0.5 * (lo + hi);
             }
-            if (next - u).abs() <= 1e-15 * (1.0 + u.abs()) {
+            if (next - u).abs() <= 4.0 * f64::EPSILON * u.abs().max(f64::MIN_POSITIVE) {
                 u = next;
                 break;
             }
@@ -244,10 +276,10 @@ impl Line {
         if k == 1 {
             return self.point(target / self.total[1]);
         }
-        let i = match self
-            .cum
-            .binary_search_by(|c| c[k].partial_cmp(&target).unwrap_or(std::cmp::Ordering::Less))
-        {
+        let i = match self.cum.binary_search_by(|c| {
+            c[k].partial_cmp(&target)
+                .unwrap_or(std::cmp::Ordering::Less)
+        }) {
             Ok(i) => i,
             Err(i) => i.saturating_sub(1),
         };
@@ -394,7 +426,11 @@ impl PlanarGeodesic {
             w.df(r).abs() / f + ((w.dm1 / (r * r) + 1.0) / f).sqrt()
         };
         if w.dm1 == 0.0 || chord == 0.0 || chord * kappa(ra).max(kappa(rb)) < CHORD_LIMIT {
-            out.set_pieces(vec![Piece::Line(Line::new(w, pa, pb))], PathKind::Chord, 0.0);
+            out.set_pieces(
+                vec![Piece::Line(Line::new(w, pa, pb))],
+                PathKind::Chord,
+                0.0,
+            );
             // Clairaut constant of the chord: g·sin ψ at a.
             let (tr, ta) = out.start_tangent();
             let _ = tr;
@@ -430,7 +466,10 @@ impl PlanarGeodesic {
         if origin_cost < out.distance {
             let o = [0.0, 0.0];
             out.set_pieces(
-                vec![Piece::Line(Line::new(w, pa, o)), Piece::Line(Line::new(w, o, pb))],
+                vec![
+                    Piece::Line(Line::new(w, pa, o)),
+                    Piece::Line(Line::new(w, o, pb)),
+                ],
                 PathKind::ThroughOrigin,
                 0.0,
             );
@@ -566,13 +605,7 @@ fn classify(w: &Weight, ra: f64, rb: f64) -> Family {
         }
     }
     // The lowest g over [lo, hi] sits at an endpoint.
-    let re = if ra == rb || ga == gb {
-        ra
-    } else if ga < gb {
-        ra
-    } else {
-        rb
-    };
+    let re = if ga <= gb { ra } else { rb };
     let m = w.g(re);
     let r_lim = if w.dg(re) < 0.0 {
         // g falls outwards from re: the path bulges outwards, towards r_gmin.
@@ -626,7 +659,13 @@ fn legs_at(w: &Weight, family: Family, ra: f64, rb: f64, t: f64) -> (Leg, Leg) {
 
 /// Find the family member sweeping exactly `theta`; returns its legs, the arc angle on the
 /// limiting circle (0 unless the circle limit is reached) and the path kind.
-fn solve_family(w: &Weight, family: Family, ra: f64, rb: f64, theta: f64) -> (SolvedLeg, SolvedLeg, f64, PathKind) {
+fn solve_family(
+    w: &Weight,
+    family: Family,
+    ra: f64,
+    rb: f64,
+    theta: f64,
+) -> (SolvedLeg, SolvedLeg, f64, PathKind) {
     let phi = |t: f64| {
         let (a, b) = legs_at(w, family, ra, rb, t);
         a.alpha(w) + b.alpha(w)
@@ -671,7 +710,13 @@ fn solve_family(w: &Weight, family: Family, ra: f64, rb: f64, theta: f64) -> (So
 }
 
 /// Brent's root finder on `[a, b]` with `fa = h(a) < 0 < fb = h(b)` (or the reverse).
-pub(crate) fn brent(h: impl Fn(f64) -> f64, mut a: f64, mut b: f64, mut fa: f64, mut fb: f64) -> f64 {
+pub(crate) fn brent(
+    h: impl Fn(f64) -> f64,
+    mut a: f64,
+    mut b: f64,
+    mut fa: f64,
+    mut fb: f64,
+) -> f64 {
     if fa == 0.0 {
         return a;
     }
@@ -804,4 +849,3 @@ mod tests {
         }
     }
 }
-

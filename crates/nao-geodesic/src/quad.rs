@@ -138,7 +138,8 @@ pub(crate) fn adaptive<const N: usize>(
             let allowed = rel_tol * scale[k].abs() * frac
                 + NOISE * (left[k].abs() + right[k].abs())
                 + f64::MIN_POSITIVE;
-            if !(err <= allowed) {
+            // NaN errors count as failures
+            if err.is_nan() || err > allowed {
                 ok = false;
                 break;
             }

@@ -15,7 +15,11 @@ pub(crate) fn check_pair(a: &[f64], b: &[f64], nonzero: bool) -> Result<(), Geod
 }
 
 /// Check one seed.
-pub(crate) fn check_seed(x: &[f64], which: &'static str, nonzero: bool) -> Result<(), GeodesicError> {
+pub(crate) fn check_seed(
+    x: &[f64],
+    which: &'static str,
+    nonzero: bool,
+) -> Result<(), GeodesicError> {
     if x.is_empty() {
         return Err(GeodesicError::Empty { which });
     }

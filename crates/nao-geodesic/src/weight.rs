@@ -274,18 +274,30 @@ mod tests {
             for &frac in &[0.01, 0.3, 0.8, 0.999, 1.0, 1.001, 1.3, 2.0] {
                 let r = frac * w.r0.max(0.5);
                 let f = w.f(r);
-                assert!((f - p.neg_log_pdf(r)).abs() < 1e-9 * (1.0 + f.abs()), "d={d} r={r}");
+                assert!(
+                    (f - p.neg_log_pdf(r)).abs() < 1e-9 * (1.0 + f.abs()),
+                    "d={d} r={r}"
+                );
                 assert!((w.df(r) + p.d_log_pdf(r)).abs() < 1e-9 * (1.0 + w.df(r).abs()));
                 let h = 1e-6 * r;
                 let fd = (w.g(r + h) - w.g(r - h)) / (2.0 * h);
-                assert!((fd - w.dg(r)).abs() < 1e-5 * (1.0 + fd.abs()), "d={d} r={r}");
+                assert!(
+                    (fd - w.dg(r)).abs() < 1e-5 * (1.0 + fd.abs()),
+                    "d={d} r={r}"
+                );
                 let fd2 = (w.dg(r + h) - w.dg(r - h)) / (2.0 * h);
-                assert!((fd2 - w.d2g(r)).abs() < 1e-4 * (1.0 + fd2.abs()), "d={d} r={r}");
+                assert!(
+                    (fd2 - w.d2g(r)).abs() < 1e-4 * (1.0 + fd2.abs()),
+                    "d={d} r={r}"
+                );
                 for &ds in &[1e-9, 1e-4, 0.1] {
                     let s = r * (1.0 + ds);
                     let dd = (w.g(s) - w.g(r)) / (s - r);
                     let an = w.g_divided(s, r);
-                    assert!((dd - an).abs() < 1e-5 * (1.0 + an.abs()), "d={d} r={r} ds={ds}");
+                    assert!(
+                        (dd - an).abs() < 1e-5 * (1.0 + an.abs()),
+                        "d={d} r={r} ds={ds}"
+                    );
                 }
             }
         }
@@ -303,7 +315,10 @@ mod tests {
                 let mut far = w;
                 far.r_gmin = None;
                 let closed = far.g_divided(r, s);
-                assert!((taylor - closed).abs() < 1e-9 * closed.abs(), "d={d} {taylor} {closed}");
+                assert!(
+                    (taylor - closed).abs() < 1e-9 * closed.abs(),
+                    "d={d} {taylor} {closed}"
+                );
             }
             // Near rg the expansion keeps full relative accuracy: G(rg+δ, rg+δ) = g′(rg+δ) ≈ g″δ.
             let delta = 1e-9 * rg;

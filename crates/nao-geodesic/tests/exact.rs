@@ -1,8 +1,6 @@
 //! The exact NAO geodesic: consistency, optimality, gradients, hard cases.
 
-use nao_geodesic::{
-    lerp, polyline_cost, slerp, Frames, GeodesicError, Nao, PathKind, Spacing,
-};
+use nao_geodesic::{lerp, polyline_cost, slerp, Frames, GeodesicError, Nao, PathKind, Spacing};
 use nao_prior::{dot, norm, ChiPrior, GaussianSeeds, RngName};
 
 /// Two seeds of dimension `d` with norms `ra`, `rb` and angle `theta` (in the first two axes
@@ -82,11 +80,19 @@ fn no_perturbed_path_is_cheaper() {
             for k in 0..base.len() {
                 let t = k as f64 / (base.len() - 1) as f64;
                 let bump = (std::f64::consts::PI * t).sin() * amp;
-                let f: Vec<f64> = base.frame(k).iter().zip(&dir).map(|(x, e)| x + bump * e).collect();
+                let f: Vec<f64> = base
+                    .frame(k)
+                    .iter()
+                    .zip(&dir)
+                    .map(|(x, e)| x + bump * e)
+                    .collect();
                 pert.push(&f);
             }
             let c1 = polyline_cost(nao.prior(), &pert);
-            assert!(c1 > c0, "case {i} trial {trial}: perturbed {c1} < geodesic {c0}");
+            assert!(
+                c1 > c0,
+                "case {i} trial {trial}: perturbed {c1} < geodesic {c0}"
+            );
         }
     }
 }
@@ -120,7 +126,10 @@ fn path_norms_stay_between_the_shell_and_the_endpoints() {
         let hi = ra.max(rb).max(rg) * (1.0 + 1e-9);
         for f in nao.path(&a, &b, 64, Spacing::Euclidean).unwrap().iter() {
             let r = norm(f);
-            assert!(r >= lo && r <= hi, "case {i}: norm {r} outside [{lo}, {hi}]");
+            assert!(
+                r >= lo && r <= hi,
+                "case {i}: norm {r} outside [{lo}, {hi}]"
+            );
         }
     }
 }
@@ -186,9 +195,18 @@ fn hard_angles_and_norms() {
     for &th in &[1e-12, 1e-9, 1e-6, 1e-4] {
         let (a, b) = pair(d, 0.8 * s, 0.8 * s, th, 7);
         let dist = nao.distance(&a, &b).unwrap();
-        let chord = a.iter().zip(&b).map(|(x, y)| (x - y).powi(2)).sum::<f64>().sqrt();
+        let chord = a
+            .iter()
+            .zip(&b)
+            .map(|(x, y)| (x - y).powi(2))
+            .sum::<f64>()
+            .sqrt();
         let f = nao.prior().neg_log_pdf(0.8 * s);
-        assert!((dist / (f * chord) - 1.0).abs() < 1e-6, "θ={th}: {dist} vs {}", f * chord);
+        assert!(
+            (dist / (f * chord) - 1.0).abs() < 1e-6,
+            "θ={th}: {dist} vs {}",
+            f * chord
+        );
     }
     // θ → π: continuous, finite, and the exactly antipodal pair works.
     let mut prev = None;
@@ -225,11 +243,21 @@ fn frames_are_uniform_in_cost_or_in_length() {
         let by_length = g.frames(n, Spacing::Euclidean);
         let len_step = g.euclidean_length() / (n - 1) as f64;
         for k in 1..n {
-            let c = nao.distance(by_cost.frame(k - 1), by_cost.frame(k)).unwrap();
-            assert!((c - step).abs() < 1e-6 * step, "case {i} segment {k}: {c} vs {step}");
-            let sub = nao.geodesic(by_length.frame(k - 1), by_length.frame(k)).unwrap();
+            let c = nao
+                .distance(by_cost.frame(k - 1), by_cost.frame(k))
+                .unwrap();
+            assert!(
+                (c - step).abs() < 1e-6 * step,
+                "case {i} segment {k}: {c} vs {step}"
+            );
+            let sub = nao
+                .geodesic(by_length.frame(k - 1), by_length.frame(k))
+                .unwrap();
             let l = sub.euclidean_length();
-            assert!((l - len_step).abs() < 1e-6 * len_step, "case {i} segment {k}: {l} vs {len_step}");
+            assert!(
+                (l - len_step).abs() < 1e-6 * len_step,
+                "case {i} segment {k}: {l} vs {len_step}"
+            );
         }
     }
 }
@@ -245,8 +273,16 @@ fn cost_spacing_leaves_the_arc_unsampled_far_off_the_mode() {
     let on_arc = |f: &Frames| f.iter().filter(|x| (norm(x) - rg).abs() < 1.0).count();
     let by_cost = g.frames(21, Spacing::NaoDistance);
     let by_length = g.frames(21, Spacing::Euclidean);
-    assert!(on_arc(&by_cost) <= 2, "cost spacing put {} frames on the arc", on_arc(&by_cost));
-    assert!(on_arc(&by_length) >= 12, "length spacing put {} frames on the arc", on_arc(&by_length));
+    assert!(
+        on_arc(&by_cost) <= 2,
+        "cost spacing put {} frames on the arc",
+        on_arc(&by_cost)
+    );
+    assert!(
+        on_arc(&by_length) >= 12,
+        "length spacing put {} frames on the arc",
+        on_arc(&by_length)
+    );
 }
 
 #[test]
@@ -264,8 +300,38 @@ fn invalid_input_is_an_error() {
         nao.distance(&[1.0, f64::INFINITY, 3.0, 4.0], &[1.0; 4]),
         Err(GeodesicError::NonFinite { index: 1, .. })
     ));
-    assert!(nao.path(&[1.0; 4], &[2.0; 4], 1, Spacing::Euclidean).is_err());
+    assert!(nao
+        .path(&[1.0; 4], &[2.0; 4], 1, Spacing::Euclidean)
+        .is_err());
     assert!(nao.solve_planar(1.0, -1.0, 1.0).is_err());
     assert!(nao.solve_planar(1.0, 1.0, 4.0).is_err());
     let _ = ChiPrior::new(4).unwrap();
+}
+
+#[test]
+fn circle_regime_closed_form_matches_the_full_solve() {
+    let mut checked = 0;
+    for &d in &[64usize, 1024, 16384] {
+        let nao = Nao::new(d).unwrap();
+        let s = (d as f64).sqrt();
+        for &(fa, fb) in &[(1.0, 1.0), (0.8, 0.8), (0.8, 1.1), (1.05, 0.95), (0.9, 1.3)] {
+            for &th in &[0.3, 1.0, 1.5707963, 2.5, 3.1] {
+                let (ra, rb) = (fa * s, fb * s);
+                let (la, lb) = (nao.circle_leg(ra).unwrap(), nao.circle_leg(rb).unwrap());
+                let full = nao.solve_planar(ra, rb, th).unwrap();
+                match la.distance_to(&lb, th) {
+                    Some((dist, (tr, ta))) => {
+                        checked += 1;
+                        assert_eq!(full.kind(), PathKind::ClairautWithArc, "d={d} {fa} {fb} {th}");
+                        assert!((dist - full.distance()).abs() < 1e-10 * dist, "d={d}: {dist} vs {}", full.distance());
+                        let (fr, fa_) = full.start_tangent();
+                        assert!((tr - fr).abs() < 1e-7 && (ta - fa_).abs() < 1e-7, "tangent ({tr},{ta}) vs ({fr},{fa_})");
+                    }
+                    // Outside (or at the edge of) the regime the caller solves in full.
+                    None => {}
+                }
+            }
+        }
+    }
+    assert!(checked > 20, "only {checked} cases were in the circle regime");
 }

@@ -115,7 +115,12 @@ impl Segment {
             ScalarPrecision::F64 => {
                 let r = sums.mid_sq.sqrt();
                 let active = len > eps;
-                (r, prior.log_pdf(r), active, if active { len - eps } else { 0.0 })
+                (
+                    r,
+                    prior.log_pdf(r),
+                    active,
+                    if active { len - eps } else { 0.0 },
+                )
             }
             ScalarPrecision::OfficialF32 => {
                 let r = (sums.mid_sq as f32).sqrt();
@@ -123,7 +128,12 @@ impl Segment {
                 let excess = len as f32 - eps as f32;
                 let active = excess > 0.0;
                 let f = official_log_chi_f32(prior, r) as f64;
-                (r as f64, f, active, if active { excess as f64 } else { 0.0 })
+                (
+                    r as f64,
+                    f,
+                    active,
+                    if active { excess as f64 } else { 0.0 },
+                )
             }
         };
         let df = prior.d_log_pdf(r);
@@ -461,8 +471,16 @@ pub fn reference_loss_and_grad<T: Float>(
         let g = &mut grad[k * dim..(k + 1) * dim];
         let z = &points[k * dim..(k + 1) * dim];
         // Missing neighbours of the endpoints have zero coefficients; any row stands in.
-        let p = if k > 0 { &points[(k - 1) * dim..k * dim] } else { z };
-        let q = if k + 1 < n { &points[(k + 1) * dim..(k + 2) * dim] } else { z };
+        let p = if k > 0 {
+            &points[(k - 1) * dim..k * dim]
+        } else {
+            z
+        };
+        let q = if k + 1 < n {
+            &points[(k + 1) * dim..(k + 2) * dim]
+        } else {
+            z
+        };
         for j in 0..dim {
             g[j] = cp * to64(p[j]) + cz * to64(z[j]) + cq * to64(q[j]);
         }
@@ -546,17 +564,23 @@ pub fn resample_by_arc_length(points: &[f64], dim: usize, n: usize) -> Vec<f64> 
 /// ```
 /// use nao_geodesic::reference::reference_objective_of_points;
 /// use nao_prior::ChiPrior;
-/// let prior = ChiPrior::new(2).unwrap();
-/// // A quarter circle on the mode ring beats the straight chord through the low-density centre.
+/// let d = 64;
+/// let prior = ChiPrior::new(d).unwrap();
+/// let r = prior.mode();
+/// // Two orthogonal seeds on the χ shell: a quarter circle on the shell (33 frames) beats the
+/// // straight chord, whose middle dips to r/√2, deep in the low-density region.
 /// let arc: Vec<f64> = (0..=32)
 ///     .flat_map(|i| {
 ///         let t = std::f64::consts::FRAC_PI_2 * i as f64 / 32.0;
-///         [t.cos(), t.sin()]
+///         let mut z = vec![0.0; d];
+///         (z[0], z[1]) = (r * t.cos(), r * t.sin());
+///         z
 ///     })
 ///     .collect();
-/// let chord = [1.0, 0.0, 0.0, 1.0];
-/// assert!(reference_objective_of_points(&prior, &arc, 2)
-///     < reference_objective_of_points(&prior, &chord, 2));
+/// let (first, last) = (&arc[..d], &arc[32 * d..]);
+/// let chord = [first, last].concat();
+/// assert!(reference_objective_of_points(&prior, &arc, d)
+///     < reference_objective_of_points(&prior, &chord, d));
 /// ```
 pub fn reference_objective_of_points(prior: &ChiPrior, points: &[f64], dim: usize) -> f64 {
     if prior.dim() != dim || dim == 0 || points.is_empty() || points.len() % dim != 0 {
