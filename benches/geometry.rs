@@ -1,3 +1,4 @@
+#![allow(missing_docs)] // criterion_group! generates undocumented items
 //! Geometry benchmarks: the exact NAO path and distance, and NAO centroids.
 //!
 //! Run with `cargo xtask bench` (or `cargo bench --bench geometry`). Results go to
@@ -34,18 +35,24 @@ fn exact_path(c: &mut Criterion) {
     let s = seeds(d, 2, 1.0, 3);
     let b2: Vec<f64> = s[1].iter().map(|x| x * 1.05).collect();
     group.bench_function("gaussian_vs_1.05", |b| {
-        b.iter(|| nao.path(black_box(&s[0]), black_box(&b2), 50, Spacing::Euclidean).unwrap())
+        b.iter(|| {
+            nao.path(black_box(&s[0]), black_box(&b2), 50, Spacing::Euclidean)
+                .unwrap()
+        })
     });
     group.finish();
     let mut planar = c.benchmark_group("nao_planar_solve");
     for (name, ra, rb, th) in [
-        ("mode_pi2", 128.0, 128.0, 1.5707),
-        ("ddim_pi2", 102.4, 102.4, 1.5707),
+        ("mode_pi2", 128.0, 128.0, std::f64::consts::FRAC_PI_2),
+        ("ddim_pi2", 102.4, 102.4, std::f64::consts::FRAC_PI_2),
         ("mixed", 102.4, 131.0, 0.7),
         ("d_near", 128.0, 128.5, 0.05),
     ] {
         planar.bench_function(name, |b| {
-            b.iter(|| nao.solve_planar(black_box(ra), black_box(rb), black_box(th)).unwrap())
+            b.iter(|| {
+                nao.solve_planar(black_box(ra), black_box(rb), black_box(th))
+                    .unwrap()
+            })
         });
     }
     planar.finish();
@@ -59,9 +66,21 @@ fn nao_centroids(c: &mut Criterion) {
     for &(k, frames) in &[(10usize, Some(50usize)), (1000, None)] {
         let s = seeds(d, k, 1.0, 7);
         let r: Vec<&[f64]> = s.iter().map(|v| v.as_slice()).collect();
-        let name = if frames.is_some() { format!("k{k}_with_paths") } else { format!("k{k}") };
+        let name = if frames.is_some() {
+            format!("k{k}_with_paths")
+        } else {
+            format!("k{k}")
+        };
         group.bench_function(name, |b| {
-            b.iter(|| centroid(CentroidMethod::Nao, black_box(&r), &CentroidOptions::default(), frames).unwrap())
+            b.iter(|| {
+                centroid(
+                    CentroidMethod::Nao,
+                    black_box(&r),
+                    &CentroidOptions::default(),
+                    frames,
+                )
+                .unwrap()
+            })
         });
     }
     group.finish();

@@ -11,7 +11,9 @@ fn seed(d: usize) -> impl Strategy<Value = Vec<f64>> {
     (prop::collection::vec(-2.5f64..2.5, d), 0.5f64..1.4).prop_map(|(v, s)| {
         let n = norm(&v).max(1e-9);
         // rescale to s·√d so that norms between 0.5 and 1.4 times the shell are covered
-        v.iter().map(|x| x / n * s * (v.len() as f64).sqrt()).collect()
+        v.iter()
+            .map(|x| x / n * s * (v.len() as f64).sqrt())
+            .collect()
     })
 }
 

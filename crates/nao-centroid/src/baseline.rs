@@ -60,7 +60,12 @@ pub fn gaussian(seeds: &[&[f64]]) -> Vec<f64> {
 /// Minimises `Σ angle(c, xᵢ)²` on the unit sphere by the fixed-point iteration
 /// `c ← exp_c(mean of log_c(xᵢ))`, started at the normalised mean; returns the point and the
 /// number of iterations.
-pub fn spherical(seeds: &[&[f64]], target: NormTarget, max_iters: usize, tol: f64) -> (Vec<f64>, usize) {
+pub fn spherical(
+    seeds: &[&[f64]],
+    target: NormTarget,
+    max_iters: usize,
+    tol: f64,
+) -> (Vec<f64>, usize) {
     let d = seeds[0].len();
     let units: Vec<Vec<f64>> = seeds
         .iter()

@@ -19,7 +19,7 @@
 //! - each path starts on the chord `pᵢ → c` with `U[0, 0.01)` noise on every element (our
 //!   seeded RNG: torch's cannot be reproduced);
 //! - the free points of every path *and* `c` are optimised by one Adam (lr 0.01, torch's
-//!   formulas, [`TorchAdam`](nao_geodesic::reference::TorchAdam)); the seeds stay fixed; the
+//!   formulas, [`TorchAdam`]); the seeds stay fixed; the
 //!   last point of every path is `c` itself, so `c` receives the gradient of every path's last
 //!   segment plus that of `−log χ(‖c‖)`;
 //! - the run stops when the loss has changed by less than `1e-2` on 5 consecutive iterations,
@@ -41,8 +41,8 @@
 //! ```
 
 use nao_geodesic::reference::{
-    check_optimiser, official_log_chi_f32, official_norm_f32, reference_loss_and_grad,
-    AdamMoments, ScalarPrecision, TorchAdam,
+    check_optimiser, official_log_chi_f32, official_norm_f32, reference_loss_and_grad, AdamMoments,
+    ScalarPrecision, TorchAdam,
 };
 use nao_geodesic::GeodesicError;
 use nao_prior::{ChiPrior, GaussianSeeds, RngName};

@@ -49,7 +49,8 @@ pub struct CentroidArgs {
     /// Output .npy for the centroid (the seeds' shape and dtype).
     #[arg(short, long)]
     output: PathBuf,
-    /// Also write the paths from each seed to the centroid: shape (k, frames, seed shape…).
+    /// Also write the path from each seed to the centroid (seed first, centroid last) in the
+    /// method's geometry: shape (k, frames, seed shape…).
     #[arg(long)]
     paths_out: Option<PathBuf>,
     /// Frames per path for --paths-out, endpoints included [default: 50].
@@ -64,6 +65,8 @@ struct CentroidReport {
     k: usize,
     seconds: f64,
     objective: f64,
+    frechet_objective: f64,
+    iterations: usize,
     norm: f64,
     log_chi: f64,
     percentile: f64,
@@ -160,13 +163,16 @@ pub fn run(args: &CentroidArgs, json: bool) -> Result<(), CliError> {
             };
             let mut data = Vec::with_capacity(k * n * dim);
             for (i, path) in paths.iter().enumerate() {
-                if path.len() != n || path.data.len() != n * dim {
+                if path.dim != dim || path.len() != n || path.data.len() != n * dim {
                     return Err(CliError::compute(
                         "centroid",
                         format!("path {i} has {} frames, expected {n}", path.len()),
                     ));
                 }
-                data.extend_from_slice(&path.data);
+                // The library's paths run from the centroid to the seed; write seed → centroid.
+                for j in (0..n).rev() {
+                    data.extend_from_slice(path.frame(j));
+                }
             }
             if paths.len() != k || data.iter().any(|v| !v.is_finite()) {
                 return Err(CliError::compute(
@@ -196,6 +202,8 @@ pub fn run(args: &CentroidArgs, json: bool) -> Result<(), CliError> {
         k,
         seconds,
         objective: result.objective,
+        frechet_objective: result.frechet_objective,
+        iterations: result.iterations,
         norm,
         log_chi: prior.log_pdf(norm),
         percentile: 100.0 * prior.cdf(norm),

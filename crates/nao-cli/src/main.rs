@@ -10,6 +10,8 @@
 //! - `nao path A.npy B.npy --method nao --frames N -o OUT.npy`: an interpolation path (the exact
 //!   NAO geodesic, the paper's optimiser, SLERP, LERP, NLERP or Gaussian-preserving), with its
 //!   NAO cost and the paper's objective.
+//! - `nao centroid S1.npy S2.npy … --method nao -o C.npy [--paths-out P.npy]`: the centroid of
+//!   several seeds, optionally with the path from each seed to it.
 //! - `nao distance A.npy B.npy`: the NAO distance.
 //!
 //! Every command takes `--json` and then prints exactly one JSON object on stdout; progress and
@@ -21,6 +23,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod centroid;
 mod distance;
 mod error;
 mod norms;
@@ -52,6 +55,8 @@ enum Command {
     Seed(seed::SeedArgs),
     /// An interpolation path (NAO geodesic, SLERP, LERP, …) between two seeds.
     Path(path::PathArgs),
+    /// The centroid of several seeds (NAO, Fréchet, spherical, Euclidean, …).
+    Centroid(centroid::CentroidArgs),
     /// The NAO (geodesic) distance between two seeds.
     Distance(distance::DistanceArgs),
 }
@@ -63,6 +68,7 @@ fn main() -> ExitCode {
         Command::Norms(args) => norms::run(args, cli.json),
         Command::Seed(args) => seed::run(args, cli.json),
         Command::Path(args) => path::run(args, cli.json),
+        Command::Centroid(args) => centroid::run(args, cli.json),
         Command::Distance(args) => distance::run(args, cli.json),
     };
     match result {

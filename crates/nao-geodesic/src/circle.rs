@@ -114,7 +114,8 @@ impl CircleLeg {
     /// `(distance, (radial, angular) unit tangent at this leg's endpoint)` for the pair of legs
     /// at angle `theta`, or `None` outside the circle regime.
     pub fn distance_to(&self, other: &CircleLeg, theta: f64) -> Option<(f64, (f64, f64))> {
-        if !(theta >= self.sweep + other.sweep) || self.g_min != other.g_min {
+        let fits = theta >= self.sweep + other.sweep; // false for NaN
+        if !fits || self.g_min != other.g_min {
             return None;
         }
         let d = self.g_min * theta + self.j + other.j;

@@ -45,8 +45,8 @@ pub mod reference;
 mod validate;
 mod weight;
 
-pub use circle::CircleLeg;
 pub use baseline::{angle, gaussian, lerp, nlerp, slerp, SLERP_MIN_ANGLE};
+pub use circle::CircleLeg;
 pub use cost::polyline_cost;
 pub use error::GeodesicError;
 pub use frames::Frames;

@@ -60,7 +60,11 @@ impl ChiPrior {
         }
         let k = self.dim as f64;
         // (d−1)·ln r with d = 1 must give 0 at r = 0, not 0·(−∞).
-        let radial = if self.dim == 1 { 0.0 } else { (k - 1.0) * r.ln() };
+        let radial = if self.dim == 1 {
+            0.0
+        } else {
+            (k - 1.0) * r.ln()
+        };
         radial - 0.5 * r * r - self.log_norm
     }
 
@@ -291,7 +295,11 @@ mod tests {
             assert!((m0 - 1.0).abs() < 1e-6, "d={d} mass={m0}");
             assert!((m1 - p.mean()).abs() < 1e-6 * p.mean(), "d={d}");
             let var = m2 - m1 * m1;
-            assert!((var - p.variance()).abs() < 1e-5, "d={d} {var} {}", p.variance());
+            assert!(
+                (var - p.variance()).abs() < 1e-5,
+                "d={d} {var} {}",
+                p.variance()
+            );
             assert!((m2 - d as f64).abs() < 1e-4 * d as f64);
         }
     }
@@ -306,7 +314,11 @@ mod tests {
             x += 1.0;
             if x == 200.0 || x == 500.0 || x == 1000.0 {
                 let series = x.sqrt() * ratio_series(x);
-                assert!((r / series - 1.0).abs() < 1e-14, "x={x} {}", r / series - 1.0);
+                assert!(
+                    (r / series - 1.0).abs() < 1e-14,
+                    "x={x} {}",
+                    r / series - 1.0
+                );
             }
         }
         // Large d: var → 1/2 − 1/(8d)…
@@ -321,7 +333,10 @@ mod tests {
             for &q in &[1e-300, 1e-10, 1e-3, 0.1, 0.5, 0.9, 1.0 - 1e-9] {
                 let r = p.quantile(q).unwrap();
                 let back = if q <= 0.5 { p.cdf(r) } else { 1.0 - p.sf(r) };
-                assert!((back / q - 1.0).abs() < 1e-9, "d={d} q={q} r={r} back={back}");
+                assert!(
+                    (back / q - 1.0).abs() < 1e-9,
+                    "d={d} q={q} r={r} back={back}"
+                );
             }
         }
         // d = 1: χ₁ is the half-normal, cdf = erf(r/√2).

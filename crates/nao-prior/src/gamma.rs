@@ -107,9 +107,9 @@ mod tests {
         // a = 1: P(1, x) = 1 − e^−x.
         for &x in &[1e-3, 0.5, 1.0, 2.0, 10.0, 50.0] {
             let p = regularized_gamma_p(1.0, x);
-            assert!((p - (1.0 - (-x as f64).exp())).abs() < 1e-14, "x={x} p={p}");
+            assert!((p - (1.0 - (-x).exp())).abs() < 1e-14, "x={x} p={p}");
             let q = regularized_gamma_q(1.0, x);
-            assert!((q - (-x as f64).exp()).abs() < 1e-14 * (1.0 + q), "x={x}");
+            assert!((q - (-x).exp()).abs() < 1e-14 * (1.0 + q), "x={x}");
         }
     }
 

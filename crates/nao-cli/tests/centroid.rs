@@ -1,0 +1,200 @@
+//! `nao centroid`: run the built binary and check its JSON, its output files and its errors.
+
+mod common;
+
+use common::{num, read, three_seeds, Work};
+use nao_npy::DType;
+
+const CENTROID_METHODS: [&str; 8] = [
+    "nao",
+    "nao-frechet",
+    "nao-fréchet",
+    "nao-reference",
+    "euclidean",
+    "normalized",
+    "spherical",
+    "gaussian",
+];
+
+#[test]
+fn centroid_every_method_and_paths_out() {
+    let w = Work::new();
+    three_seeds(&w);
+    for method in CENTROID_METHODS {
+        let v = w.json(&[
+            "centroid",
+            "a.npy",
+            "b.npy",
+            "c.npy",
+            "--method",
+            method,
+            "-o",
+            "c_out.npy",
+            "--json",
+        ]);
+        for f in ["method", "dim", "k", "seconds", "objective", "norm"] {
+            assert!(v.get(f).is_some(), "{method}: {f} missing in {v}");
+        }
+        assert_eq!(v["dim"], 64);
+        assert_eq!(v["k"], 3);
+        let c = read(&w.path("c_out.npy"));
+        assert_eq!(
+            (c.shape(), c.dtype()),
+            (&[4, 4, 4][..], DType::F32),
+            "{method}"
+        );
+        let norm = nao_prior::norm(&c.to_f64_vec());
+        assert!(
+            (norm - num(&v, "norm")).abs() < 1e-4,
+            "{method}: {norm} vs {v}"
+        );
+    }
+    // Normalisation targets.
+    let prior = nao_prior::ChiPrior::new(64).unwrap();
+    let v = w.json(&[
+        "centroid",
+        "a.npy",
+        "b.npy",
+        "--method",
+        "normalized",
+        "--normalize-to",
+        "mode",
+        "-o",
+        "n.npy",
+        "--json",
+    ]);
+    assert!((num(&v, "norm") - prior.mode()).abs() < 1e-4, "{v}");
+    w.json(&[
+        "centroid",
+        "a.npy",
+        "b.npy",
+        "--method",
+        "normalized",
+        "--normalize-to",
+        "mean-norm",
+        "-o",
+        "n.npy",
+        "--json",
+    ]);
+
+    // Paths from each seed to the centroid: (k, N, seed shape…).
+    let v = w.json(&[
+        "centroid",
+        "a.npy",
+        "b.npy",
+        "c.npy",
+        "--method",
+        "nao",
+        "-o",
+        "c.npy.out",
+        "--paths-out",
+        "paths.npy",
+        "--frames",
+        "7",
+        "--json",
+    ]);
+    assert_eq!(v["k"], 3);
+    let paths = read(&w.path("paths.npy"));
+    assert_eq!(
+        (paths.shape(), paths.dtype()),
+        (&[3, 7, 4, 4, 4][..], DType::F32)
+    );
+    let c = read(&w.path("c.npy.out")).to_f64_vec();
+    let a = read(&w.path("a.npy")).to_f64_vec();
+    let data = paths.to_f64_vec();
+    for k in 0..64 {
+        assert!((data[k] - a[k]).abs() < 1e-5, "path 0 does not start at a");
+        assert!(
+            (data[6 * 64 + k] - c[k]).abs() < 1e-4,
+            "path 0 does not end at the centroid"
+        );
+    }
+}
+
+#[test]
+fn centroid_errors_are_clear_and_leave_no_output() {
+    let w = Work::new();
+    three_seeds(&w);
+    w.f32_seed("small.npy", &[2, 8], &[1.0; 16]);
+    let mut nan = vec![1.0f32; 64];
+    nan[37] = f32::NAN;
+    w.f32_seed("nan.npy", &[4, 4, 4], &nan);
+    w.f32_seed("zero.npy", &[4, 4, 4], &[0.0; 64]);
+    let full = std::fs::read(w.path("b.npy")).unwrap();
+    std::fs::write(w.path("trunc.npy"), &full[..full.len() - 10]).unwrap();
+    let before = w.files();
+    let check = |args: &[&str], needles: &[&str]| {
+        let msg = w.fails(args);
+        for n in needles {
+            assert!(msg.contains(n), "nao {args:?}: {msg:?} lacks {n:?}");
+        }
+        assert_eq!(w.files(), before, "nao {args:?} left files behind");
+    };
+    check(
+        &["centroid", "a.npy", "small.npy", "-o", "out.npy"],
+        &["a.npy", "small.npy", "(4, 4, 4)", "(2, 8)"],
+    );
+    check(
+        &[
+            "centroid", "a.npy", "b.npy", "nan.npy", "-o", "out.npy", "--json",
+        ],
+        &["nan.npy", "flat index 37", "NaN"],
+    );
+    check(
+        &["centroid", "a.npy", "zero.npy", "-o", "out.npy"],
+        &["zero.npy", "zeros"],
+    );
+    check(
+        &["centroid", "a.npy", "trunc.npy", "-o", "out.npy"],
+        &["trunc.npy", "truncated"],
+    );
+    check(
+        &["centroid", "a.npy", "missing.npy", "-o", "out.npy"],
+        &["missing.npy"],
+    );
+    check(&["centroid", "a.npy", "-o", "out.npy"], &[]);
+    check(
+        &[
+            "centroid", "a.npy", "b.npy", "--method", "median", "-o", "out.npy",
+        ],
+        &["median"],
+    );
+    check(
+        &[
+            "centroid", "a.npy", "b.npy", "-o", "out.npy", "--frames", "5",
+        ],
+        &["--paths-out"],
+    );
+    check(
+        &[
+            "centroid",
+            "a.npy",
+            "b.npy",
+            "-o",
+            "out.npy",
+            "--paths-out",
+            "p.npy",
+            "--frames",
+            "1",
+        ],
+        &["--frames"],
+    );
+    check(
+        &[
+            "centroid",
+            "a.npy",
+            "b.npy",
+            "-o",
+            "same.npy",
+            "--paths-out",
+            "same.npy",
+        ],
+        &["same.npy"],
+    );
+    check(
+        &[
+            "centroid", "a.npy", "b.npy", "c.npy", "nan.npy", "-o", "out.npy",
+        ],
+        &["nan.npy"],
+    );
+}
