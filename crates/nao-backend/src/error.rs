@@ -1,0 +1,38 @@
+use thiserror::Error;
+
+/// Errors of a diffusion backend.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum BackendError {
+    /// A model file or folder is missing or unreadable.
+    #[error("{path}: {message}")]
+    Io {
+        /// the file or folder
+        path: String,
+        /// what went wrong
+        message: String,
+    },
+    /// A config file is malformed or holds an unsupported value.
+    #[error("{path}: {message}")]
+    Config {
+        /// the config file
+        path: String,
+        /// what is wrong
+        message: String,
+    },
+    /// A tensor has the wrong shape.
+    #[error("shape error: {0}")]
+    Shape(String),
+    /// The backend lacks a component (e.g. no VAE encoder: inversion is impossible).
+    #[error("this model has no {0}")]
+    Unsupported(&'static str),
+    /// A prompt cannot be encoded (e.g. an unknown class name).
+    #[error("prompt error: {0}")]
+    Prompt(String),
+    /// The runtime (ONNX Runtime, burn, …) failed.
+    #[error("runtime error: {0}")]
+    Runtime(String),
+    /// The caller cancelled the operation (from a progress callback).
+    #[error("cancelled")]
+    Cancelled,
+}

@@ -1,0 +1,122 @@
+//! # nao-backend — the diffusion-model `Backend` trait
+//!
+//! NAO works on seeds; turning images into seeds (DDIM inversion) and seeds into images (DDIM
+//! sampling) needs a diffusion model. Every model backend of nao — ONNX Runtime for real Stable
+//! Diffusion exports, burn for the embedded default model — implements [`Backend`]. The trait is
+//! small and host-memory based: a Stable Diffusion latent is 64 KiB, and copying it per step
+//! costs nothing next to a UNet call.
+//!
+//! The scheduler math (`nao-sampling`) is written once against this trait.
+#![warn(missing_docs)]
+
+mod error;
+mod scheduler_config;
+mod tensor;
+
+pub use error::BackendError;
+pub use scheduler_config::{BetaSchedule, PredictionType, SchedulerConfig, TimestepSpacing};
+pub use tensor::Tensor;
+
+/// Facts about a model that the pipeline needs, read from the model's own configs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelInfo {
+    /// A short human-readable name (e.g. the folder name).
+    pub name: String,
+    /// VAE scaling factor from the VAE config (0.18215 for SD 1.x/2.x, 0.13025 for SDXL).
+    pub vae_scaling_factor: f64,
+    /// Channels of a latent (4 for Stable Diffusion).
+    pub latent_channels: usize,
+    /// Spatial downsampling of the VAE (8 for Stable Diffusion).
+    pub vae_downsample: usize,
+    /// The image size `(height, width)` the model was trained for.
+    pub default_image_size: (usize, usize),
+    /// Image channels (3 for RGB, 1 for grey).
+    pub image_channels: usize,
+    /// The model's scheduler configuration (`scheduler/scheduler_config.json`).
+    pub scheduler: SchedulerConfig,
+}
+
+impl ModelInfo {
+    /// Latent shape `[channels, height/down, width/down]` for an image size; an error when the
+    /// size is not a multiple of the VAE's downsampling.
+    pub fn latent_shape(&self, height: usize, width: usize) -> Result<[usize; 3], BackendError> {
+        let s = self.vae_downsample;
+        if height == 0 || width == 0 || height % s != 0 || width % s != 0 {
+            return Err(BackendError::Shape(format!(
+                "image size {height}×{width} is not a positive multiple of the VAE downsampling {s}"
+            )));
+        }
+        Ok([self.latent_channels, height / s, width / s])
+    }
+
+    /// Image size `(height, width)` for a latent shape `[c, h, w]` (or `[b, c, h, w]`).
+    pub fn image_size(&self, latent_shape: &[usize]) -> Result<(usize, usize), BackendError> {
+        let n = latent_shape.len();
+        if n < 3 || latent_shape[n - 3] != self.latent_channels {
+            return Err(BackendError::Shape(format!(
+                "latent shape {latent_shape:?} does not end in [{}, h, w]",
+                self.latent_channels
+            )));
+        }
+        Ok((
+            latent_shape[n - 2] * self.vae_downsample,
+            latent_shape[n - 1] * self.vae_downsample,
+        ))
+    }
+}
+
+/// What a backend can do; a backend without a component says so instead of failing late.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capabilities {
+    /// `encode_prompt` works (a text encoder or a class-name table is present).
+    pub text_encoder: bool,
+    /// `encode_image` works (a VAE encoder is present): needed for inversion.
+    pub vae_encoder: bool,
+    /// `decode_latents` works (a VAE decoder is present): needed to see images.
+    pub vae_decoder: bool,
+}
+
+/// Text conditioning for classifier-free guidance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Conditioning {
+    /// Conditional embeddings `[1, tokens, hidden]` (or any backend-defined shape).
+    pub cond: Tensor,
+    /// Unconditional (negative-prompt) embeddings of the same shape, when guidance needs them.
+    pub uncond: Option<Tensor>,
+}
+
+/// A diffusion model: text encoder, noise predictor and VAE, on host tensors.
+///
+/// Batches are along the first axis. Implementations must be deterministic for the same inputs.
+pub trait Backend {
+    /// Facts about the model.
+    fn info(&self) -> &ModelInfo;
+
+    /// Which components are present.
+    fn capabilities(&self) -> Capabilities;
+
+    /// Encode a prompt and, when `with_uncond`, the negative prompt (`""` as in diffusers) for
+    /// classifier-free guidance.
+    fn encode_prompt(
+        &self,
+        prompt: &str,
+        negative_prompt: &str,
+        with_uncond: bool,
+    ) -> Result<Conditioning, BackendError>;
+
+    /// Predict the model output (noise for epsilon prediction, velocity for v-prediction, …)
+    /// for a batch of latents `[b, c, h, w]` at integer timesteps (one per batch item), given
+    /// the conditioning `[b, …]` for each item.
+    fn predict_noise(
+        &self,
+        latents: &Tensor,
+        timesteps: &[i64],
+        context: &Tensor,
+    ) -> Result<Tensor, BackendError>;
+
+    /// VAE-encode images `[b, channels, H, W]` in `[−1, 1]`: posterior mean × scaling factor.
+    fn encode_image(&self, images: &Tensor) -> Result<Tensor, BackendError>;
+
+    /// Decode latents `[b, c, h, w]`: ÷ scaling factor, VAE decoder, mapped to `[0, 1]`.
+    fn decode_latents(&self, latents: &Tensor) -> Result<Tensor, BackendError>;
+}

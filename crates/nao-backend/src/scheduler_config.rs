@@ -1,0 +1,232 @@
+//! The scheduler configuration of a model, as diffusers writes it.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::BackendError;
+
+/// How the model's output is parameterised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PredictionType {
+    /// The model predicts the noise ε (SD 1.x).
+    Epsilon,
+    /// The model predicts the velocity v (SD 2.x 768).
+    VPrediction,
+    /// The model predicts the clean sample x₀.
+    Sample,
+}
+
+/// The β schedule of the forward process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BetaSchedule {
+    /// `linspace(beta_start, beta_end)`.
+    Linear,
+    /// `linspace(√beta_start, √beta_end)²` (Stable Diffusion).
+    ScaledLinear,
+    /// The cosine schedule (`betas_for_alpha_bar`, max β 0.999).
+    SquaredcosCapV2,
+}
+
+/// How inference timesteps are spread over the training timesteps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimestepSpacing {
+    /// `(0..n) * (T / n) + steps_offset` (SD 1.x).
+    Leading,
+    /// `round(T, −T/n)` steps down from T.
+    Trailing,
+    /// `linspace(0, T − 1, n)` rounded.
+    Linspace,
+}
+
+/// `scheduler/scheduler_config.json`, with diffusers' defaults for missing keys.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SchedulerConfig {
+    /// Training timesteps `T` (1000).
+    pub num_train_timesteps: usize,
+    /// First β.
+    pub beta_start: f64,
+    /// Last β.
+    pub beta_end: f64,
+    /// β schedule.
+    pub beta_schedule: BetaSchedule,
+    /// Explicit βs, overriding the schedule.
+    pub trained_betas: Option<Vec<f64>>,
+    /// Whether the "previous" ᾱ of the last step is 1 (else ᾱ₀).
+    pub set_alpha_to_one: bool,
+    /// Offset added to the timesteps (1 for SD 1.x).
+    pub steps_offset: usize,
+    /// Timestep spacing.
+    pub timestep_spacing: TimestepSpacing,
+    /// Prediction type.
+    pub prediction_type: PredictionType,
+    /// Whether x₀ is clipped to `±clip_sample_range`.
+    pub clip_sample: bool,
+    /// The clipping range.
+    pub clip_sample_range: f64,
+    /// Rescale betas to zero terminal SNR.
+    pub rescale_betas_zero_snr: bool,
+}
+
+impl Default for SchedulerConfig {
+    /// diffusers' `DDIMScheduler()` defaults.
+    fn default() -> Self {
+        Self {
+            num_train_timesteps: 1000,
+            beta_start: 0.0001,
+            beta_end: 0.02,
+            beta_schedule: BetaSchedule::Linear,
+            trained_betas: None,
+            set_alpha_to_one: true,
+            steps_offset: 0,
+            timestep_spacing: TimestepSpacing::Leading,
+            prediction_type: PredictionType::Epsilon,
+            clip_sample: true,
+            clip_sample_range: 1.0,
+            rescale_betas_zero_snr: false,
+        }
+    }
+}
+
+impl SchedulerConfig {
+    /// Read a `scheduler_config.json` file.
+    pub fn from_file(path: &Path) -> Result<Self, BackendError> {
+        let text = std::fs::read_to_string(path).map_err(|e| BackendError::Io {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        Self::from_json(&text).map_err(|message| BackendError::Config {
+            path: path.display().to_string(),
+            message,
+        })
+    }
+
+    /// Parse the JSON text of a scheduler config.
+    pub fn from_json(text: &str) -> Result<Self, String> {
+        let v: Value = serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))?;
+        let obj = v.as_object().ok_or("expected a JSON object")?;
+        let mut c = Self::default();
+        let num = |k: &str| -> Result<Option<f64>, String> {
+            match obj.get(k) {
+                None | Some(Value::Null) => Ok(None),
+                Some(x) => x
+                    .as_f64()
+                    .map(Some)
+                    .ok_or_else(|| format!("'{k}' must be a number, got {x}")),
+            }
+        };
+        let boolean = |k: &str| -> Result<Option<bool>, String> {
+            match obj.get(k) {
+                None | Some(Value::Null) => Ok(None),
+                Some(x) => x
+                    .as_bool()
+                    .map(Some)
+                    .ok_or_else(|| format!("'{k}' must be true or false, got {x}")),
+            }
+        };
+        let string = |k: &str| -> Result<Option<String>, String> {
+            match obj.get(k) {
+                None | Some(Value::Null) => Ok(None),
+                Some(x) => x
+                    .as_str()
+                    .map(|s| Some(s.to_string()))
+                    .ok_or_else(|| format!("'{k}' must be a string, got {x}")),
+            }
+        };
+        if let Some(t) = num("num_train_timesteps")? {
+            if t < 1.0 || t.fract() != 0.0 {
+                return Err(format!("num_train_timesteps = {t} must be a positive integer"));
+            }
+            c.num_train_timesteps = t as usize;
+        }
+        if let Some(x) = num("beta_start")? {
+            c.beta_start = x;
+        }
+        if let Some(x) = num("beta_end")? {
+            c.beta_end = x;
+        }
+        if let Some(s) = string("beta_schedule")? {
+            c.beta_schedule = match s.as_str() {
+                "linear" => BetaSchedule::Linear,
+                "scaled_linear" => BetaSchedule::ScaledLinear,
+                "squaredcos_cap_v2" => BetaSchedule::SquaredcosCapV2,
+                other => {
+                    return Err(format!(
+                        "beta_schedule '{other}' is not supported (linear, scaled_linear, squaredcos_cap_v2)"
+                    ))
+                }
+            };
+        }
+        if let Some(Value::Array(a)) = obj.get("trained_betas") {
+            let betas: Option<Vec<f64>> = a.iter().map(|x| x.as_f64()).collect();
+            c.trained_betas = Some(betas.ok_or("trained_betas must be numbers")?);
+        }
+        if let Some(b) = boolean("set_alpha_to_one")? {
+            c.set_alpha_to_one = b;
+        }
+        if let Some(x) = num("steps_offset")? {
+            if x < 0.0 || x.fract() != 0.0 {
+                return Err(format!("steps_offset = {x} must be a non-negative integer"));
+            }
+            c.steps_offset = x as usize;
+        }
+        if let Some(s) = string("timestep_spacing")? {
+            c.timestep_spacing = match s.as_str() {
+                "leading" => TimestepSpacing::Leading,
+                "trailing" => TimestepSpacing::Trailing,
+                "linspace" => TimestepSpacing::Linspace,
+                other => {
+                    return Err(format!(
+                        "timestep_spacing '{other}' is not supported (leading, trailing, linspace)"
+                    ))
+                }
+            };
+        }
+        if let Some(s) = string("prediction_type")? {
+            c.prediction_type = match s.as_str() {
+                "epsilon" => PredictionType::Epsilon,
+                "v_prediction" => PredictionType::VPrediction,
+                "sample" => PredictionType::Sample,
+                other => {
+                    return Err(format!(
+                        "prediction_type '{other}' is not supported (epsilon, v_prediction, sample)"
+                    ))
+                }
+            };
+        }
+        if let Some(b) = boolean("clip_sample")? {
+            c.clip_sample = b;
+        }
+        if let Some(x) = num("clip_sample_range")? {
+            c.clip_sample_range = x;
+        }
+        if let Some(b) = boolean("rescale_betas_zero_snr")? {
+            c.rescale_betas_zero_snr = b;
+        }
+        if let Some(true) = boolean("thresholding")? {
+            return Err("thresholding = true is not supported".into());
+        }
+        Ok(c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_sd1_config_and_rejects_nonsense() {
+        let sd1 = r#"{"_class_name": "DDIMScheduler", "beta_end": 0.012, "beta_schedule": "scaled_linear",
+            "beta_start": 0.00085, "clip_sample": false, "num_train_timesteps": 1000,
+            "prediction_type": "epsilon", "set_alpha_to_one": false, "steps_offset": 1,
+            "timestep_spacing": "leading", "trained_betas": null}"#;
+        let c = SchedulerConfig::from_json(sd1).unwrap();
+        assert_eq!(c.beta_schedule, BetaSchedule::ScaledLinear);
+        assert_eq!(c.steps_offset, 1);
+        assert!(!c.set_alpha_to_one && !c.clip_sample);
+        assert!(SchedulerConfig::from_json(r#"{"beta_schedule": "sigmoid"}"#).is_err());
+        assert!(SchedulerConfig::from_json(r#"{"steps_offset": -1}"#).is_err());
+        assert!(SchedulerConfig::from_json("[1]").is_err());
+        assert_eq!(SchedulerConfig::from_json("{}").unwrap(), SchedulerConfig::default());
+    }
+}
