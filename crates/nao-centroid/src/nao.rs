@@ -32,8 +32,8 @@ impl<'a> PreparedSeeds<'a> {
 
 /// The angle between `c` (norm `rc`) and `x` (norm `rx`) from their dot product, falling back to
 /// the cancellation-free formula near 0 and π.
-fn angle_from_dot(c: &[f64], x: &[f64], rc: f64, rx: f64) -> f64 {
-    let cos = dot(c, x) / (rc * rx);
+fn angle_from_dot(dot_cx: f64, c: &[f64], x: &[f64], rc: f64, rx: f64) -> f64 {
+    let cos = dot_cx / (rc * rx);
     if cos.abs() < 0.99 {
         cos.acos()
     } else {
@@ -41,21 +41,22 @@ fn angle_from_dot(c: &[f64], x: &[f64], rc: f64, rx: f64) -> f64 {
     }
 }
 
-/// Value and gradient of a NAO centroid objective at `c`.
-///
-/// Each distance costs one planar solve (`‖c‖`, `‖xᵢ‖` and the angle are all it needs); the
-/// gradient of `d_NAO(c, x)` with respect to `c` is `−f(‖c‖)` times the unit tangent of the
-/// geodesic at `c`, which Clairaut's relation gives in closed form, so the gradient is a
-/// combination of `c` and the seeds and the iterates never leave `span{xᵢ}`.
-pub fn objective_and_gradient(
+/// The objective and the coefficients of its gradient, `∇ = coef_c·c + Σᵢ coef_x[i]·xᵢ`,
+/// from scalars only: `‖c‖`, and per seed `c·xᵢ` and the angle `θᵢ`.
+struct ScalarGradient {
+    value: f64,
+    coef_c: f64,
+    coef_x: Vec<f64>,
+}
+
+fn scalar_objective(
     nao: &Nao,
     objective: NaoObjective,
     prepared: &PreparedSeeds<'_>,
-    c: &[f64],
-) -> Result<(f64, Vec<f64>), CentroidError> {
-    let seeds = prepared.seeds;
-    let seed_norms = &prepared.norms;
-    let rc = norm(c);
+    rc: f64,
+    dots: &[f64],
+    angles: &[f64],
+) -> Result<ScalarGradient, CentroidError> {
     if !(rc > 0.0 && rc.is_finite()) {
         return Err(CentroidError::InvalidConfig(format!(
             "centroid iterate has norm {rc}"
@@ -64,11 +65,10 @@ pub fn objective_and_gradient(
     let prior = nao.prior();
     let f_c = prior.neg_log_pdf(rc);
     let leg_c = nao.circle_leg(rc);
-    // Per seed: (distance, coefficient on ĉ, coefficient on xᵢ) of ∂d/∂c.
+    // Per seed: (distance, coefficient on c, coefficient on xᵢ) of ∂d/∂c.
     let per_seed = |i: usize| -> Result<(f64, f64, f64), CentroidError> {
-        let x = seeds[i];
-        let rx = seed_norms[i];
-        let th = angle_from_dot(c, x, rc, rx);
+        let rx = prepared.norms[i];
+        let th = angles[i];
         // Closed form in the circle regime (most pairs of seeds near the shell), else the
         // full planar solve.
         let fast = match (&leg_c, &prepared.legs[i]) {
@@ -85,21 +85,23 @@ pub fn objective_and_gradient(
         if dist == 0.0 {
             return Ok((0.0, 0.0, 0.0));
         }
-        // e = (x − (x·ĉ)ĉ)/(rx sin θ): unit direction towards x orthogonal to c.
+        // ∂d/∂c = −f(‖c‖)(t_r ĉ + t_α e) with e = (x − (x·ĉ)ĉ)/(‖x‖ sin θ), the unit direction
+        // towards x orthogonal to c.
         let s = rx * th.sin();
         let (coef_c, coef_x) = if s > 0.0 && ta != 0.0 {
-            let xc = dot(x, c) / rc;
+            let xc = dots[i] / rc;
             (-f_c * (tr - ta * xc / s) / rc, -f_c * ta / s)
         } else {
             (-f_c * tr / rc, 0.0)
         };
         Ok((dist, coef_c, coef_x))
     };
-    let k = seeds.len();
+    let k = prepared.norms.len();
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(k)
         .max(1);
+    // Threads pay off only when there are many planar solves to share.
     let results: Vec<Result<(f64, f64, f64), CentroidError>> = if threads > 1 && k >= 64 {
         let chunk = k.div_ceil(threads);
         std::thread::scope(|scope| {
@@ -122,7 +124,7 @@ pub fn objective_and_gradient(
         (0..k).map(per_seed).collect()
     };
     let mut value = 0.0;
-    let mut coef_c_total = 0.0;
+    let mut coef_c = 0.0;
     let mut coef_x = vec![0.0; k];
     for (i, r) in results.into_iter().enumerate() {
         let (dist, cc, cx) = r?;
@@ -136,22 +138,100 @@ pub fn objective_and_gradient(
                 2.0 * dist
             }
         };
-        coef_c_total += w * cc;
+        coef_c += w * cc;
         coef_x[i] = w * cx;
     }
     if objective == NaoObjective::Official {
         value += f_c;
         // ∂(−log χ(‖c‖))/∂c = f′(‖c‖) ĉ with f′ = −d log χ/dr
-        coef_c_total += -prior.d_log_pdf(rc) / rc;
+        coef_c += -prior.d_log_pdf(rc) / rc;
     }
-    let mut grad: Vec<f64> = c.iter().map(|v| coef_c_total * v).collect();
-    for (x, w) in seeds.iter().zip(&coef_x) {
+    Ok(ScalarGradient {
+        value,
+        coef_c,
+        coef_x,
+    })
+}
+
+/// Value and gradient of a NAO centroid objective at `c ∈ ℝᵈ`.
+///
+/// Each distance needs only `‖c‖`, `‖xᵢ‖` and the angle; in the circle regime it has a closed
+/// form, elsewhere it costs one planar solve. The gradient of `d_NAO(c, x)` with respect to `c`
+/// is `−f(‖c‖)` times the unit tangent of the geodesic at `c`, which Clairaut's relation gives
+/// in closed form, so the gradient is a combination of `c` and the seeds and the iterates never
+/// leave `span{xᵢ}`.
+pub fn objective_and_gradient(
+    nao: &Nao,
+    objective: NaoObjective,
+    prepared: &PreparedSeeds<'_>,
+    c: &[f64],
+) -> Result<(f64, Vec<f64>), CentroidError> {
+    let rc = norm(c);
+    let dots: Vec<f64> = prepared.seeds.iter().map(|x| dot(c, x)).collect();
+    let angles: Vec<f64> = prepared
+        .seeds
+        .iter()
+        .zip(&dots)
+        .zip(&prepared.norms)
+        .map(|((x, &d), &rx)| angle_from_dot(d, c, x, rc, rx))
+        .collect();
+    let sg = scalar_objective(nao, objective, prepared, rc, &dots, &angles)?;
+    let mut grad: Vec<f64> = c.iter().map(|v| sg.coef_c * v).collect();
+    for (x, w) in prepared.seeds.iter().zip(&sg.coef_x) {
         if *w != 0.0 {
             grad.iter_mut().zip(x.iter()).for_each(|(g, v)| *g += w * v);
         }
     }
-    Ok((value, grad))
+    Ok((sg.value, grad))
 }
+
+/// The objective in the coordinates `w` of `c = Σⱼ wⱼ xⱼ`, using the Gram matrix `G = X Xᵀ`:
+/// `‖c‖² = wᵀGw`, `c·xᵢ = (Gw)ᵢ`, and `∂F/∂wⱼ = xⱼ·∇F = coef_c (Gw)ⱼ + Σᵢ coef_x[i] Gᵢⱼ`.
+/// Each evaluation is `O(k²)` plus `k` distance evaluations, independent of `d`.
+fn coordinate_objective(
+    nao: &Nao,
+    objective: NaoObjective,
+    prepared: &PreparedSeeds<'_>,
+    gram: &[f64],
+    w: &[f64],
+) -> Result<(f64, Vec<f64>), CentroidError> {
+    let k = w.len();
+    let gw: Vec<f64> = (0..k)
+        .map(|i| (0..k).map(|j| gram[i * k + j] * w[j]).sum())
+        .collect();
+    let rc = dot(w, &gw).max(0.0).sqrt();
+    let mut angles = Vec::with_capacity(k);
+    let mut explicit: Option<Vec<f64>> = None;
+    for i in 0..k {
+        let rx = prepared.norms[i];
+        let cos = gw[i] / (rc * rx);
+        if cos.abs() < 0.99 {
+            angles.push(cos.clamp(-1.0, 1.0).acos());
+        } else {
+            // Near 0 or π the Gram route loses digits: form c once and measure directly.
+            let c = explicit.get_or_insert_with(|| combine(prepared.seeds, w));
+            angles.push(angle(c, prepared.seeds[i]));
+        }
+    }
+    let sg = scalar_objective(nao, objective, prepared, rc, &gw, &angles)?;
+    let grad = (0..k)
+        .map(|j| sg.coef_c * gw[j] + (0..k).map(|i| sg.coef_x[i] * gram[i * k + j]).sum::<f64>())
+        .collect();
+    Ok((sg.value, grad))
+}
+
+/// `Σⱼ wⱼ xⱼ`.
+fn combine(seeds: &[&[f64]], w: &[f64]) -> Vec<f64> {
+    let mut c = vec![0.0; seeds[0].len()];
+    for (x, &wj) in seeds.iter().zip(w) {
+        c.iter_mut().zip(x.iter()).for_each(|(a, b)| *a += wj * b);
+    }
+    c
+}
+
+/// Below this many seeds the optimiser works in the k coordinates of `span{xᵢ}` (a Gram matrix
+/// costs `k²d/2`); above it, directly in ℝᵈ (each step costs `kd`).
+pub const COORDINATE_LIMIT: usize = 64;
 
 /// Settings of the NAO centroid optimiser.
 #[derive(Debug, Clone, Copy)]
@@ -203,7 +283,42 @@ pub fn minimise(
 ) -> Result<(Vec<f64>, f64, usize), CentroidError> {
     config.check()?;
     let prepared = PreparedSeeds::new(nao, seeds);
+    let k = seeds.len();
+    if k <= COORDINATE_LIMIT && k < start.len() {
+        let mut gram = vec![0.0; k * k];
+        for i in 0..k {
+            for j in 0..=i {
+                let v = dot(seeds[i], seeds[j]);
+                gram[i * k + j] = v;
+                gram[j * k + i] = v;
+            }
+        }
+        // The start is a combination of the seeds (a rescaled mean): recover its weights.
+        let mean_norm = norm(&start);
+        let sum = combine(seeds, &vec![1.0; k]);
+        let sum_norm = norm(&sum);
+        let w0 = if sum_norm > 0.0 {
+            vec![mean_norm / sum_norm; k]
+        } else {
+            // opposite seeds cancel: start along the first seed
+            let mut w = vec![0.0; k];
+            w[0] = mean_norm / norm(seeds[0]);
+            w
+        };
+        let eval = |w: &[f64]| coordinate_objective(nao, objective, &prepared, &gram, w);
+        let (w, f, it) = lbfgs(eval, w0, config)?;
+        return Ok((combine(seeds, &w), f, it));
+    }
     let eval = |c: &[f64]| objective_and_gradient(nao, objective, &prepared, c);
+    lbfgs(eval, start, config)
+}
+
+/// L-BFGS with Armijo backtracking.
+fn lbfgs(
+    eval: impl Fn(&[f64]) -> Result<(f64, Vec<f64>), CentroidError>,
+    start: Vec<f64>,
+    config: &NaoCentroidConfig,
+) -> Result<(Vec<f64>, f64, usize), CentroidError> {
     let mut x = start;
     let (mut fx, mut gx) = eval(&x)?;
     let mut s_hist: Vec<Vec<f64>> = Vec::new();
@@ -282,4 +397,60 @@ pub fn minimise(
         }
     }
     Ok((x, fx, iters))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nao_prior::{GaussianSeeds, RngName};
+
+    #[test]
+    fn coordinate_gradient_matches_finite_differences_and_the_full_gradient() {
+        let d = 300;
+        let mut rng = GaussianSeeds::new(RngName::ChaCha8, 9);
+        let seeds: Vec<Vec<f64>> = (0..5).map(|_| rng.seed(d)).collect();
+        let refs: Vec<&[f64]> = seeds.iter().map(|s| s.as_slice()).collect();
+        let nao = Nao::new(d).unwrap();
+        let prep = PreparedSeeds::new(&nao, &refs);
+        let k = refs.len();
+        let mut gram = vec![0.0; k * k];
+        for i in 0..k {
+            for j in 0..k {
+                gram[i * k + j] = dot(refs[i], refs[j]);
+            }
+        }
+        let w = vec![0.31, 0.12, 0.25, 0.4, 0.2];
+        for obj in [NaoObjective::Official, NaoObjective::Frechet] {
+            let (f, g) = coordinate_objective(&nao, obj, &prep, &gram, &w).unwrap();
+            // same value as the ℝᵈ route at c = Σ wⱼ xⱼ, and ∂F/∂w = X ∇F
+            let c = combine(&refs, &w);
+            let (f_full, g_full) = objective_and_gradient(&nao, obj, &prep, &c).unwrap();
+            assert!((f - f_full).abs() < 1e-9 * f.abs(), "{f} vs {f_full}");
+            for j in 0..k {
+                let proj = dot(refs[j], &g_full);
+                assert!(
+                    (g[j] - proj).abs() < 1e-7 * (1.0 + proj.abs()),
+                    "{obj:?} {j}: {} vs {proj}",
+                    g[j]
+                );
+                let h = 1e-6;
+                let mut wp = w.clone();
+                wp[j] += h;
+                let mut wm = w.clone();
+                wm[j] -= h;
+                let fp = coordinate_objective(&nao, obj, &prep, &gram, &wp)
+                    .unwrap()
+                    .0;
+                let fm = coordinate_objective(&nao, obj, &prep, &gram, &wm)
+                    .unwrap()
+                    .0;
+                let fd = (fp - fm) / (2.0 * h);
+                assert!(
+                    (fd - g[j]).abs() < 1e-5 * (1.0 + g[j].abs()),
+                    "{obj:?} {j}: FD {fd} vs {}",
+                    g[j]
+                );
+            }
+        }
+    }
 }

@@ -430,7 +430,7 @@ impl ReferenceCentroidSolver {
 
     fn check_seeds<T: Float>(&self, seeds: &[&[T]]) -> Result<(), CentroidError> {
         if seeds.is_empty() {
-            return Err(GeodesicError::Empty { which: "seeds" }.into());
+            return Err(CentroidError::NoSeeds);
         }
         for s in seeds {
             check_seed(s, self.dim, "seed")?;

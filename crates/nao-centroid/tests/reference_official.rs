@@ -137,9 +137,13 @@ fn mean_initialisation_and_errors() {
         .unwrap();
     assert!(z.iter().all(|&v| (0.0..0.01).contains(&v)) && z.iter().any(|&v| v > 0.0));
     let none: [&[f32]; 0] = [];
+    assert!(matches!(solver.solve(&none), Err(CentroidError::NoSeeds)));
     assert!(matches!(
-        solver.solve(&none),
-        Err(CentroidError::Geodesic(GeodesicError::Empty { .. }))
+        solver.solve(&[&a[..], &[1.0f32][..]]),
+        Err(CentroidError::Geodesic(GeodesicError::ShapeMismatch {
+            got: 1,
+            ..
+        }))
     ));
     assert!(solver.solve(&[&a[..], &[1.0f32][..]]).is_err());
     assert!(solver.solve_from(&[&a[..]], &[f32::NAN; 4]).is_err());
