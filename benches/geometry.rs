@@ -83,6 +83,21 @@ fn nao_centroids(c: &mut Criterion) {
             })
         });
     }
+    // The centroid plus its 10 solved geodesic paths (frames drawn from them on demand).
+    let s = seeds(d, 10, 1.0, 7);
+    let r: Vec<&[f64]> = s.iter().map(|v| v.as_slice()).collect();
+    group.bench_function("k10_with_geodesics", |b| {
+        b.iter(|| {
+            let c = centroid(
+                CentroidMethod::Nao,
+                black_box(&r),
+                &CentroidOptions::default(),
+                None,
+            )
+            .unwrap();
+            nao_centroid::geodesics_to_seeds(&c.centroid, &r).unwrap()
+        })
+    });
     group.finish();
 }
 

@@ -193,6 +193,20 @@ fn validate(seeds: &[&[f64]]) -> Result<usize, CentroidError> {
     Ok(d)
 }
 
+/// The exact NAO geodesics from a centroid `c` to each seed: solved paths that yield frames at
+/// any resolution ([`nao_geodesic::Geodesic::frames`]) without storing them.
+pub fn geodesics_to_seeds(
+    c: &[f64],
+    seeds: &[&[f64]],
+) -> Result<Vec<nao_geodesic::Geodesic>, CentroidError> {
+    validate(seeds)?;
+    let solver = Nao::new(c.len())?;
+    seeds
+        .iter()
+        .map(|s| solver.geodesic(c, s).map_err(CentroidError::from))
+        .collect()
+}
+
 /// The centroid of `seeds` by `method`, with `path_frames` frames of the path from the centroid
 /// to each seed when asked for.
 pub fn centroid(

@@ -191,3 +191,20 @@ fn errors_are_clear() {
     assert!("nao-fréchet".parse::<CentroidMethod>().unwrap() == CentroidMethod::NaoFrechet);
     assert!("median".parse::<CentroidMethod>().is_err());
 }
+
+#[test]
+fn geodesic_paths_match_the_returned_frames() {
+    let d = 512;
+    let s = seeds(d, 3, 0.9, 8);
+    let r = refs(&s);
+    let res = centroid(CentroidMethod::Nao, &r, &CentroidOptions::default(), Some(7)).unwrap();
+    let geos = nao_centroid::geodesics_to_seeds(&res.centroid, &r).unwrap();
+    let paths = res.paths.unwrap();
+    for (g, p) in geos.iter().zip(&paths) {
+        let f = g.frames(7, nao_geodesic::Spacing::Euclidean);
+        assert_eq!(&f, p);
+        // each path runs from the centroid to its seed
+        assert_eq!(f.frame(0), res.centroid.as_slice());
+    }
+    assert_eq!(paths[2].frame(6), r[2]);
+}
