@@ -9,7 +9,7 @@
 //! Methods ([`CentroidMethod`]): Euclidean mean, normalised mean (rescaled to the χ mode or the
 //! mean input norm, [`NormTarget`]), spherical (Karcher) mean, Gaussian-preserving mean, the NAO
 //! centroid (official objective), its Fréchet variant (squared distances), and a reference-mode
-//! port of the official joint optimisation ([`reference`]).
+//! port of the official joint optimisation ([`mod@reference`]).
 //!
 //! ```
 //! use nao_centroid::{centroid, CentroidMethod, CentroidOptions};

@@ -10,7 +10,7 @@
 //! - the baselines [`lerp`], [`slerp`], [`nlerp`] and the Gaussian-preserving [`gaussian`];
 //! - [`Nao`]: the **exact** NAO geodesic and distance, solved in the plane of the endpoints with
 //!   Clairaut's first integral (cost independent of `d` apart from `O(d)` vector work);
-//! - [`reference`]: a faithful port of the official discretised optimiser (50 points, Adam);
+//! - [`mod@reference`]: a faithful port of the official discretised optimiser (50 points, Adam);
 //! - [`polyline_cost`]: the continuous NAO functional of any polyline, so every method is
 //!   measured with the same yardstick, and [`reference_objective`], the official discrete loss;
 //! - [`interpolate`] with a [`Method`] chosen by name.
@@ -53,12 +53,7 @@ pub use frames::Frames;
 pub use method::{interpolate, Method, Spacing};
 pub use nao::{Geodesic, Nao};
 pub use planar::{PathKind, PlanarGeodesic};
-
-/// The official discrete 50-point NAO loss of any polyline, after resampling it to 50 points
-/// uniformly in Euclidean arc length (endpoints kept; `ε = 2‖a − b‖/50`).
-pub fn reference_objective(prior: &nao_prior::ChiPrior, frames: &Frames) -> f64 {
-    reference::reference_objective_of_points(prior, &frames.data, frames.dim)
-}
+pub use reference::reference_objective;
 
 /// The reference solver's path with default (official) settings, resampled to `n` frames.
 fn reference_path(a: &[f64], b: &[f64], n: usize) -> Result<Frames, GeodesicError> {

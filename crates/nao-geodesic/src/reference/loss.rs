@@ -41,13 +41,14 @@ pub enum ScalarPrecision {
     /// fused multiply-adds into eight `f32` lanes (torch's AVX2 norm kernel), `√` in `f32`,
     /// [`official_log_chi_f32`], the penalty's `relu(dist − eps)` in `f32` and
     /// `eps = 2·(‖a−b‖/n)` in `f32`. On the shared reference cases this gives the official
-    /// `log χ` of every segment bit for bit. The derivative of `log χ` is the exact
-    /// `(d−1)/r − r` at that `f32` radius (what autograd differentiates); segment lengths that
-    /// multiply `log χ` stay in `f64`. Default of the reference solvers.
+    /// `log χ` of every segment bit for bit. The segment length (the official `dist`) is the
+    /// same `f32` norm; the derivative of `log χ` is the exact `(d−1)/r − r` at the `f32`
+    /// radius (what autograd differentiates); products and sums over segments are `f64`.
+    /// Default of the reference solvers.
     #[default]
     OfficialF32,
-    /// Everything in `f64` with the exact `log χ` of [`ChiPrior::log_pdf`]: a smooth loss whose
-    /// exact gradient is [`reference_loss_and_grad`]'s.
+    /// Every reduction accumulated in `f64` and the exact `log χ` of [`ChiPrior::log_pdf`]: a
+    /// smooth loss whose exact gradient is [`reference_loss_and_grad`]'s.
     F64,
 }
 
@@ -63,10 +64,42 @@ pub enum ScalarPrecision {
 /// assert_eq!(official_log_chi_f32(&p, 90.5174), -1581.7890625);
 /// ```
 pub fn official_log_chi_f32(prior: &ChiPrior, r: f32) -> f32 {
-    let d = prior.dim() as f64;
-    let radial = (d - 1.0) as f32 * r.ln() - 0.5f32 * (r * r);
-    let constant = (0.5 * d - 1.0) as f32 * 2f32.ln() + nao_prior::ln_gamma(0.5 * d) as f32;
-    radial - constant
+    Eval::new(prior, ScalarPrecision::OfficialF32).official_log_chi(r)
+}
+
+/// How segment scalars are evaluated, with the constants of the official `float32` `log χ`
+/// computed once.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Eval {
+    prior: ChiPrior,
+    precision: ScalarPrecision,
+    /// `d − 1` as the official code's `float32` scalar.
+    d_minus_1: f32,
+    /// `(d/2 − 1)·ln 2 + lnΓ(d/2)` in `float32`, as the official expression forms it.
+    constant: f32,
+}
+
+impl Eval {
+    pub(crate) fn new(prior: &ChiPrior, precision: ScalarPrecision) -> Self {
+        let d = prior.dim() as f64;
+        Self {
+            prior: *prior,
+            precision,
+            d_minus_1: (d - 1.0) as f32,
+            constant: (0.5 * d - 1.0) as f32 * 2f32.ln() + nao_prior::ln_gamma(0.5 * d) as f32,
+        }
+    }
+
+    #[inline]
+    fn official_log_chi(&self, r: f32) -> f32 {
+        (self.d_minus_1 * r.ln() - 0.5f32 * (r * r)) - self.constant
+    }
+
+    /// The scalars of a segment with these sums.
+    #[inline]
+    pub(crate) fn segment(&self, sums: SegSums, eps: f64) -> Segment {
+        Segment::new(self, sums, eps)
+    }
 }
 
 /// Per-segment scalars: the loss terms and the coefficients of the segment's gradient.
@@ -97,12 +130,8 @@ impl Segment {
     /// From the segment's [`SegSums`]. A zero-length segment contributes nothing (torch's
     /// `norm` backward is 0 at 0, and `0 · log χ` is taken as 0).
     #[inline]
-    pub(crate) fn new(
-        prior: &ChiPrior,
-        sums: SegSums,
-        eps: f64,
-        precision: ScalarPrecision,
-    ) -> Self {
+    fn new(ev: &Eval, sums: SegSums, eps: f64) -> Self {
+        let (prior, precision) = (&ev.prior, ev.precision);
         // Official mode: the f32 norm of the official kernel, rounded like `std::sqrt` in f32.
         let len = match precision {
             ScalarPrecision::F64 => sums.len_sq.sqrt(),
@@ -127,7 +156,7 @@ impl Segment {
                 // relu(dist − eps) in f32.
                 let excess = len as f32 - eps as f32;
                 let active = excess > 0.0;
-                let f = official_log_chi_f32(prior, r) as f64;
+                let f = ev.official_log_chi(r) as f64;
                 (
                     r as f64,
                     f,
@@ -386,10 +415,11 @@ pub(crate) fn segments_of<T: Float>(
     eps: f64,
     precision: ScalarPrecision,
 ) -> Vec<Segment> {
+    let ev = Eval::new(prior, precision);
     points
         .chunks_exact(dim)
         .zip(points.chunks_exact(dim).skip(1))
-        .map(|(x, y)| Segment::new(prior, seg_sums(x, y, precision), eps, precision))
+        .map(|(x, y)| ev.segment(seg_sums(x, y, precision), eps))
         .collect()
 }
 

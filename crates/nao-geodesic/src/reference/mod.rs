@@ -76,7 +76,7 @@ use num_traits::Float;
 
 use crate::{Frames, GeodesicError};
 use kernel::{fused_step, StepState};
-use loss::{official_eps, pair_sums, seg_sums, total, SegSums, Segment};
+use loss::{official_eps, pair_sums, seg_sums, total, Eval, SegSums, Segment};
 
 /// The official discretised NAO interpolation optimiser (see the [module docs](self)).
 #[derive(Debug, Clone)]
@@ -312,16 +312,14 @@ impl ReferenceSolver {
             .zip(x.chunks_exact(dim).skip(1))
             .map(|(p, q)| seg_sums(p, q, cfg.scalars))
             .collect();
+        let ev = Eval::new(&self.prior, cfg.scalars);
         let mut segs = Vec::with_capacity(n - 1);
         let mut adam = TorchAdam::new(cfg.lr, cfg.betas, cfg.adam_eps);
         let mut trace = Vec::new();
         let (mut last, mut below, mut early_stopped) = (f64::INFINITY, 0usize, false);
         for iteration in 0..cfg.max_iters {
             segs.clear();
-            segs.extend(
-                sums.iter()
-                    .map(|&s| Segment::new(&self.prior, s, eps, cfg.scalars)),
-            );
+            segs.extend(sums.iter().map(|&s| ev.segment(s, eps)));
             let loss = total(&segs).loss;
             if !loss.is_finite() {
                 return Err(GeodesicError::NonFiniteLoss { iteration, loss });
@@ -349,10 +347,7 @@ impl ReferenceSolver {
                 break;
             }
         }
-        let final_segs: Vec<Segment> = sums
-            .iter()
-            .map(|&s| Segment::new(&self.prior, s, eps, cfg.scalars))
-            .collect();
+        let final_segs: Vec<Segment> = sums.iter().map(|&s| ev.segment(s, eps)).collect();
         Ok(ReferenceSolution {
             dim,
             points: x,
