@@ -1,0 +1,250 @@
+//! Loading PNG/JPEG images as model inputs, converted as diffusers' `VaeImageProcessor` does.
+
+use std::path::Path;
+
+use image::imageops::{self, FilterType};
+use image::{DynamicImage, GrayImage, ImageBuffer, Pixel, RgbImage};
+use nao_backend::{ModelInfo, Tensor};
+
+use crate::InversionError;
+
+/// How an image whose size differs from the model's is brought to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ResizePolicy {
+    /// No resizing: an image of another size is an error.
+    Exact,
+    /// Resize to the target size, ignoring the aspect ratio (diffusers' `resize_mode="default"`).
+    Stretch,
+    /// Resize so that the image covers the target, keeping the aspect ratio, then cut the
+    /// centre (diffusers' `resize_mode="crop"`).
+    #[default]
+    CenterCrop,
+}
+
+/// The tensor an image becomes: channels (3 for RGB, 1 for grey) and size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImageSpec {
+    /// 3 (RGB) or 1 (grey).
+    pub channels: usize,
+    /// Height in pixels.
+    pub height: usize,
+    /// Width in pixels.
+    pub width: usize,
+}
+
+impl ImageSpec {
+    /// The model's image channels and default image size.
+    pub fn for_model(info: &ModelInfo) -> Self {
+        Self {
+            channels: info.image_channels,
+            height: info.default_image_size.0,
+            width: info.default_image_size.1,
+        }
+    }
+
+    fn check(&self) -> Result<(), InversionError> {
+        if !matches!(self.channels, 1 | 3) {
+            return Err(InversionError::InvalidInput(format!(
+                "images have 1 (grey) or 3 (RGB) channels, not {}",
+                self.channels
+            )));
+        }
+        if self.height == 0 || self.width == 0 || self.height > 1 << 16 || self.width > 1 << 16 {
+            return Err(InversionError::InvalidInput(format!(
+                "image size {}×{} must be positive and at most 65536",
+                self.height, self.width
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Read a PNG or JPEG file into a tensor `[1, channels, height, width]` in `[−1, 1]`.
+///
+/// As diffusers: the image is converted to RGB (alpha dropped) or to grey (PIL's `convert("L")`
+/// luma, `(19595·R + 38470·G + 7471·B + 2¹⁵) >> 16`), resized in 8 bits per the policy with a
+/// Lanczos-3 filter, and mapped to `pixel/255·2 − 1` in f32.
+///
+/// ```no_run
+/// use nao_inversion::{load_image, ImageSpec, ResizePolicy};
+/// let spec = ImageSpec { channels: 3, height: 512, width: 512 };
+/// let image = load_image("cat.png", &spec, ResizePolicy::CenterCrop)?;
+/// assert_eq!(image.shape, vec![1, 3, 512, 512]);
+/// # Ok::<(), nao_inversion::InversionError>(())
+/// ```
+pub fn load_image(
+    path: impl AsRef<Path>,
+    spec: &ImageSpec,
+    policy: ResizePolicy,
+) -> Result<Tensor, InversionError> {
+    let path = path.as_ref();
+    let err = |message: String| InversionError::Image {
+        path: path.display().to_string(),
+        message,
+    };
+    let img = image::ImageReader::open(path)
+        .map_err(|e| err(e.to_string()))?
+        .with_guessed_format()
+        .map_err(|e| err(e.to_string()))?
+        .decode()
+        .map_err(|e| err(e.to_string()))?;
+    image_to_tensor(&img, spec, policy).map_err(|e| match e {
+        InversionError::Image { message, .. } => err(message),
+        other => other,
+    })
+}
+
+/// Several image files as one batch `[n, channels, height, width]` (see [`load_image`]).
+pub fn load_images<P: AsRef<Path>>(
+    paths: &[P],
+    spec: &ImageSpec,
+    policy: ResizePolicy,
+) -> Result<Tensor, InversionError> {
+    if paths.is_empty() {
+        return Err(InversionError::InvalidInput("no image files given".into()));
+    }
+    let items = paths
+        .iter()
+        .map(|p| load_image(p, spec, policy))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Tensor::concat(&items)?)
+}
+
+/// Decode PNG or JPEG bytes into a tensor `[1, channels, height, width]` (see [`load_image`]).
+pub fn decode_image(
+    bytes: &[u8],
+    spec: &ImageSpec,
+    policy: ResizePolicy,
+) -> Result<Tensor, InversionError> {
+    let img = image::load_from_memory(bytes).map_err(|e| InversionError::Image {
+        path: "<memory>".into(),
+        message: e.to_string(),
+    })?;
+    image_to_tensor(&img, spec, policy)
+}
+
+/// Convert a decoded image into a tensor `[1, channels, height, width]` (see [`load_image`]).
+///
+/// ```
+/// use image::{DynamicImage, RgbImage};
+/// use nao_inversion::{image_to_tensor, ImageSpec, ResizePolicy};
+/// let img = DynamicImage::ImageRgb8(RgbImage::from_pixel(4, 4, image::Rgb([255, 0, 51])));
+/// let spec = ImageSpec { channels: 3, height: 4, width: 4 };
+/// let t = image_to_tensor(&img, &spec, ResizePolicy::Exact)?;
+/// assert_eq!(t.shape, vec![1, 3, 4, 4]);
+/// assert_eq!((t.data[0], t.data[16], t.data[32]), (1.0, -1.0, -0.6));
+/// # Ok::<(), nao_inversion::InversionError>(())
+/// ```
+pub fn image_to_tensor(
+    img: &DynamicImage,
+    spec: &ImageSpec,
+    policy: ResizePolicy,
+) -> Result<Tensor, InversionError> {
+    spec.check()?;
+    let (h, w) = (spec.height, spec.width);
+    let data = if spec.channels == 3 {
+        to_planes(&fit(&img.to_rgb8(), h, w, policy)?)
+    } else {
+        to_planes(&fit(&pil_luma(&img.to_rgb8()), h, w, policy)?)
+    };
+    Ok(Tensor::new(vec![1, spec.channels, h, w], data)?)
+}
+
+/// PIL's RGB → L conversion (ITU-R 601-2 luma in 16-bit fixed point, rounded).
+fn pil_luma(rgb: &RgbImage) -> GrayImage {
+    GrayImage::from_fn(rgb.width(), rgb.height(), |x, y| {
+        let [r, g, b] = rgb.get_pixel(x, y).0;
+        let l = (r as u32 * 19595 + g as u32 * 38470 + b as u32 * 7471 + 0x8000) >> 16;
+        image::Luma([l as u8])
+    })
+}
+
+/// Bring an 8-bit image to `h × w` per the policy.
+fn fit<P>(
+    img: &ImageBuffer<P, Vec<u8>>,
+    h: usize,
+    w: usize,
+    policy: ResizePolicy,
+) -> Result<ImageBuffer<P, Vec<u8>>, InversionError>
+where
+    P: Pixel<Subpixel = u8> + 'static,
+{
+    let (iw, ih) = (img.width() as usize, img.height() as usize);
+    if (ih, iw) == (h, w) {
+        return Ok(img.clone());
+    }
+    if iw == 0 || ih == 0 {
+        return Err(InversionError::Image {
+            path: "<image>".into(),
+            message: "the image is empty".into(),
+        });
+    }
+    match policy {
+        ResizePolicy::Exact => Err(InversionError::InvalidInput(format!(
+            "the image is {ih}×{iw} but the model takes {h}×{w} (choose a resize policy)"
+        ))),
+        ResizePolicy::Stretch => Ok(imageops::resize(
+            img,
+            w as u32,
+            h as u32,
+            FilterType::Lanczos3,
+        )),
+        ResizePolicy::CenterCrop => {
+            // diffusers' `_resize_and_crop`, in the same integer arithmetic.
+            let (sw, sh) = if w * ih > iw * h {
+                (w, (ih * w / iw).max(1))
+            } else {
+                ((iw * h / ih).max(1), h)
+            };
+            let resized = imageops::resize(img, sw as u32, sh as u32, FilterType::Lanczos3);
+            let (x0, y0) = (sw / 2 - w / 2, sh / 2 - h / 2);
+            Ok(imageops::crop_imm(&resized, x0 as u32, y0 as u32, w as u32, h as u32).to_image())
+        }
+    }
+}
+
+/// Channel-planar f32 data in `[−1, 1]`: `(v/255)·2 − 1` in f32, as diffusers computes it.
+fn to_planes<P>(img: &ImageBuffer<P, Vec<u8>>) -> Vec<f32>
+where
+    P: Pixel<Subpixel = u8>,
+{
+    let c = P::CHANNEL_COUNT as usize;
+    let n = img.width() as usize * img.height() as usize;
+    let raw = img.as_raw();
+    let mut out = vec![0f32; c * n];
+    for (i, px) in raw.chunks_exact(c).enumerate() {
+        for (k, &v) in px.iter().enumerate() {
+            out[k * n + i] = (v as f32 / 255.0) * 2.0 - 1.0;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pil_luma_of_grey_is_identity_and_of_colours_is_601() {
+        let img = RgbImage::from_fn(3, 1, |x, _| match x {
+            0 => image::Rgb([77, 77, 77]),
+            1 => image::Rgb([255, 0, 0]),
+            _ => image::Rgb([0, 0, 255]),
+        });
+        let l = pil_luma(&img);
+        // 77 stays 77; 255·19595/65536 = 76.24 → 76; 255·7471/65536 = 29.07 → 29.
+        assert_eq!(l.as_raw(), &vec![77, 76, 29]);
+    }
+
+    #[test]
+    fn centre_crop_keeps_the_middle() {
+        // A 6×2 (w×h) image whose columns count 0..6, cropped to 2×2 without resizing the
+        // height: scale 1, so the middle columns 2 and 3 remain.
+        let img = GrayImage::from_fn(6, 2, |x, _| image::Luma([x as u8 * 10]));
+        let out = fit(&img, 2, 2, ResizePolicy::CenterCrop).unwrap();
+        assert_eq!(out.as_raw(), &vec![20, 30, 20, 30]);
+        assert!(fit(&img, 2, 2, ResizePolicy::Exact).is_err());
+        let s = fit(&img, 2, 3, ResizePolicy::Stretch).unwrap();
+        assert_eq!((s.width(), s.height()), (3, 2));
+    }
+}

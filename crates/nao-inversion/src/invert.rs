@@ -1,0 +1,234 @@
+//! DDIM inversion: images → VAE latents → seeds.
+
+use std::ops::ControlFlow;
+
+use nao_backend::{Backend, BackendError, Conditioning, Tensor};
+use nao_sampling::{check_latents, DdimInverseScheduler, Direction, GuidedPredictor, StepProgress};
+
+use crate::InversionError;
+
+/// Options of [`invert`] and [`crate::reconstruct`].
+///
+/// ```
+/// use nao_inversion::InversionOptions;
+/// let o = InversionOptions::default().with_steps(10);
+/// assert_eq!((o.steps, o.guidance_scale), (10, 1.0));
+/// assert!(InversionOptions::default().with_steps(0).check().is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct InversionOptions {
+    /// Inversion steps (50).
+    pub steps: usize,
+    /// Classifier-free guidance scale during inversion (1.0: no guidance, as the NAO paper's
+    /// code inverts; `> 1` runs an unconditional pass and needs `uncond` embeddings).
+    pub guidance_scale: f64,
+    /// The negative prompt for guidance (`""`).
+    pub negative_prompt: String,
+}
+
+impl Default for InversionOptions {
+    fn default() -> Self {
+        Self {
+            steps: 50,
+            guidance_scale: 1.0,
+            negative_prompt: String::new(),
+        }
+    }
+}
+
+impl InversionOptions {
+    /// The defaults (50 steps, guidance 1.0, negative prompt `""`).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Set the number of steps.
+    pub fn with_steps(mut self, steps: usize) -> Self {
+        self.steps = steps;
+        self
+    }
+
+    /// Set the guidance scale.
+    pub fn with_guidance_scale(mut self, guidance_scale: f64) -> Self {
+        self.guidance_scale = guidance_scale;
+        self
+    }
+
+    /// Set the negative prompt.
+    pub fn with_negative_prompt(mut self, negative_prompt: impl Into<String>) -> Self {
+        self.negative_prompt = negative_prompt.into();
+        self
+    }
+
+    /// Whether an unconditional pass is run (`guidance_scale > 1`).
+    pub fn uses_guidance(&self) -> bool {
+        self.guidance_scale > 1.0
+    }
+
+    /// Check the options: at least one step and a finite guidance scale.
+    pub fn check(&self) -> Result<(), InversionError> {
+        if self.steps == 0 {
+            return Err(InversionError::InvalidInput(
+                "steps must be at least 1".into(),
+            ));
+        }
+        if !self.guidance_scale.is_finite() {
+            return Err(InversionError::InvalidInput(format!(
+                "guidance scale {} must be finite",
+                self.guidance_scale
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Encode the prompt for inversion with these options (with the negative prompt as the
+/// unconditional input when `guidance_scale > 1`).
+pub fn encode_prompt<B: Backend + ?Sized>(
+    backend: &B,
+    prompt: &str,
+    options: &InversionOptions,
+) -> Result<Conditioning, InversionError> {
+    Ok(backend.encode_prompt(prompt, &options.negative_prompt, options.uses_guidance())?)
+}
+
+/// VAE-encode images `[b, channels, H, W]` in `[−1, 1]`: the posterior mean × scaling factor,
+/// `[b, c, H/8, W/8]` for Stable Diffusion. An error when the backend has no VAE encoder or
+/// the images do not fit the model.
+pub fn encode_images<B: Backend + ?Sized>(
+    backend: &B,
+    images: &Tensor,
+) -> Result<Tensor, InversionError> {
+    if !backend.capabilities().vae_encoder {
+        return Err(BackendError::Unsupported("VAE encoder (needed for inversion)").into());
+    }
+    let info = backend.info();
+    let n: usize = images.shape.iter().product();
+    let [b, ch, h, w] = images.shape[..] else {
+        return Err(InversionError::InvalidInput(format!(
+            "images must have shape [b, {}, H, W]; got {:?}",
+            info.image_channels, images.shape
+        )));
+    };
+    if n != images.data.len() || b == 0 || ch != info.image_channels {
+        return Err(InversionError::InvalidInput(format!(
+            "images must have shape [b, {}, H, W] with b > 0 and matching data; got {:?} with {} values",
+            info.image_channels,
+            images.shape,
+            images.data.len()
+        )));
+    }
+    let [c, lh, lw] = info.latent_shape(h, w)?;
+    if let Some(v) = images.data.iter().find(|v| !(-1.001..=1.001).contains(*v)) {
+        return Err(InversionError::InvalidInput(format!(
+            "image values must lie in [−1, 1] (pixel/255·2 − 1); found {v}"
+        )));
+    }
+    let latents = backend.encode_image(images)?;
+    if latents.shape != [b, c, lh, lw] || latents.data.len() != b * c * lh * lw {
+        return Err(BackendError::Shape(format!(
+            "the VAE encoder returned {:?} for images {:?}; expected {:?}",
+            latents.shape,
+            images.shape,
+            [b, c, lh, lw]
+        ))
+        .into());
+    }
+    Ok(latents)
+}
+
+/// DDIM-invert images `[b, channels, H, W]` in `[−1, 1]` into seeds `[b, c, h, w]`: the VAE
+/// posterior mean × scaling factor ([`encode_images`]), then [`invert_latents`].
+///
+/// ```
+/// # use nao_backend::*;
+/// # use nao_inversion::{invert, InversionOptions};
+/// # use nao_sampling::no_progress;
+/// # struct Pool(ModelInfo);
+/// # impl Backend for Pool {
+/// #     fn info(&self) -> &ModelInfo { &self.0 }
+/// #     fn capabilities(&self) -> Capabilities {
+/// #         Capabilities { text_encoder: true, vae_encoder: true, vae_decoder: false }
+/// #     }
+/// #     fn encode_prompt(&self, _: &str, _: &str, u: bool) -> Result<Conditioning, BackendError> {
+/// #         let t = Tensor::zeros(vec![1, 1, 1]);
+/// #         Ok(Conditioning { cond: t.clone(), uncond: u.then_some(t) })
+/// #     }
+/// #     fn predict_noise(&self, x: &Tensor, _: &[i64], _: &Tensor) -> Result<Tensor, BackendError> {
+/// #         Ok(Tensor { shape: x.shape.clone(), data: x.data.iter().map(|v| 0.1 * v).collect() })
+/// #     }
+/// #     fn encode_image(&self, x: &Tensor) -> Result<Tensor, BackendError> {
+/// #         let n = x.shape[0] * 4 * (x.shape[2] / 8) * (x.shape[3] / 8);
+/// #         Tensor::new(vec![x.shape[0], 4, x.shape[2] / 8, x.shape[3] / 8], vec![0.5; n])
+/// #     }
+/// #     fn decode_latents(&self, _: &Tensor) -> Result<Tensor, BackendError> {
+/// #         Err(BackendError::Unsupported("VAE decoder"))
+/// #     }
+/// # }
+/// # let backend = Pool(ModelInfo { name: "pool".into(), vae_scaling_factor: 0.18215,
+/// #     latent_channels: 4, vae_downsample: 8, default_image_size: (64, 64), image_channels: 3,
+/// #     scheduler: SchedulerConfig::default() });
+/// let options = InversionOptions::default().with_steps(10);
+/// let conditioning = nao_inversion::encode_prompt(&backend, "a photo of a cat", &options)?;
+/// let images = Tensor::zeros(vec![1, 3, 64, 64]);
+/// let seeds = invert(&backend, &images, &conditioning, &options, no_progress)?;
+/// assert_eq!(seeds.shape, vec![1, 4, 8, 8]);
+/// # Ok::<(), nao_inversion::InversionError>(())
+/// ```
+pub fn invert<B, F>(
+    backend: &B,
+    images: &Tensor,
+    conditioning: &Conditioning,
+    options: &InversionOptions,
+    callback: F,
+) -> Result<Tensor, InversionError>
+where
+    B: Backend + ?Sized,
+    F: FnMut(&StepProgress<'_>) -> ControlFlow<()>,
+{
+    options.check()?;
+    let latents = encode_images(backend, images)?;
+    invert_latents(backend, &latents, conditioning, options, callback)
+}
+
+/// DDIM-invert clean latents `[b, c, h, w]` (VAE mean × scaling factor) into seeds, as a
+/// diffusers loop over `DDIMInverseScheduler` does: for each ascending timestep t, the (guided)
+/// model output at t, then `DDIMInverseScheduler.step`. After every step `callback` gets a
+/// [`StepProgress`] with [`Direction::Inversion`]; [`ControlFlow::Break`] stops the loop with
+/// [`InversionError::Cancelled`].
+pub fn invert_latents<B, F>(
+    backend: &B,
+    latents: &Tensor,
+    conditioning: &Conditioning,
+    options: &InversionOptions,
+    mut callback: F,
+) -> Result<Tensor, InversionError>
+where
+    B: Backend + ?Sized,
+    F: FnMut(&StepProgress<'_>) -> ControlFlow<()>,
+{
+    options.check()?;
+    check_latents(backend, latents)?;
+    let mut scheduler = DdimInverseScheduler::new(backend.info().scheduler.clone())?;
+    let timesteps = scheduler.set_timesteps(options.steps)?.to_vec();
+    let predictor = GuidedPredictor::new(conditioning, latents.batch(), options.guidance_scale)?;
+    let mut x = latents.clone();
+    let total = timesteps.len();
+    for (index, &t) in timesteps.iter().enumerate() {
+        let model_output = predictor.predict(backend, &x, t)?;
+        let out = scheduler.step(&model_output, t, &x)?;
+        x = out.prev_sample;
+        let progress = StepProgress {
+            direction: Direction::Inversion,
+            index,
+            total,
+            timestep: t,
+            latents: &x,
+            pred_original: &out.pred_original_sample,
+        };
+        if callback(&progress).is_break() {
+            return Err(InversionError::Cancelled);
+        }
+    }
+    Ok(x)
+}

@@ -1,0 +1,447 @@
+//! The sampling loop: seeds → latents with DDIM and classifier-free guidance, as diffusers'
+//! `StableDiffusionPipeline` runs it.
+
+use std::ops::ControlFlow;
+
+use nao_backend::{Backend, Conditioning, Tensor};
+use nao_prior::{GaussianSeeds, RngName};
+
+use crate::ddim::check_tensor;
+use crate::{DdimScheduler, SamplingError};
+
+/// Which walk a progress report comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// DDIM sampling: noise → image latents.
+    Sampling,
+    /// DDIM inversion: image latents → noise.
+    Inversion,
+}
+
+/// What a progress callback sees after each step.
+#[derive(Debug, Clone, Copy)]
+pub struct StepProgress<'a> {
+    /// Sampling or inversion.
+    pub direction: Direction,
+    /// The step just taken, from 0.
+    pub index: usize,
+    /// The number of steps of the walk.
+    pub total: usize,
+    /// The timestep the model was evaluated at.
+    pub timestep: i64,
+    /// The latents after the step, `[b, c, h, w]`.
+    pub latents: &'a Tensor,
+    /// The model's current estimate of the clean latents x̂₀ (a cheap preview).
+    pub pred_original: &'a Tensor,
+}
+
+/// A callback that never cancels, for callers that want no progress reports.
+///
+/// ```
+/// use nao_sampling::{no_progress, StepProgress};
+/// let _: fn(&StepProgress<'_>) -> std::ops::ControlFlow<()> = no_progress;
+/// ```
+pub fn no_progress(_: &StepProgress<'_>) -> ControlFlow<()> {
+    ControlFlow::Continue(())
+}
+
+/// Where the variance noise of η > 0 steps comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum VarianceNoise {
+    /// Standard normal numbers from a named, seeded generator (`nao_prior::GaussianSeeds`),
+    /// `b·c·h·w` per step in row-major order; drawn only when η > 0.
+    Seeded {
+        /// The generator.
+        rng: RngName,
+        /// Its seed.
+        seed: u64,
+    },
+    /// The noise of every step, given by the caller: one tensor of the seeds' shape per step.
+    Provided(Vec<Tensor>),
+}
+
+impl Default for VarianceNoise {
+    /// ChaCha20 seeded with 0.
+    fn default() -> Self {
+        Self::Seeded {
+            rng: RngName::ChaCha20,
+            seed: 0,
+        }
+    }
+}
+
+/// Options of [`sample`]: diffusers' `StableDiffusionPipeline` defaults.
+///
+/// ```
+/// use nao_sampling::SampleOptions;
+/// let o = SampleOptions::default().with_steps(10).with_guidance_scale(1.0);
+/// assert_eq!((o.steps, o.guidance_scale, o.eta), (10, 1.0, 0.0));
+/// assert_eq!(SampleOptions::default().steps, 50);
+/// assert!(SampleOptions::default().with_steps(0).check().is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct SampleOptions {
+    /// Inference steps (50).
+    pub steps: usize,
+    /// Classifier-free guidance scale g (7.5); `g ≤ 1` runs no unconditional pass.
+    pub guidance_scale: f64,
+    /// DDIM η (0: deterministic).
+    pub eta: f64,
+    /// The negative prompt for the unconditional pass (`""`).
+    pub negative_prompt: String,
+    /// The variance noise for η > 0.
+    pub noise: VarianceNoise,
+}
+
+impl Default for SampleOptions {
+    fn default() -> Self {
+        Self {
+            steps: 50,
+            guidance_scale: 7.5,
+            eta: 0.0,
+            negative_prompt: String::new(),
+            noise: VarianceNoise::default(),
+        }
+    }
+}
+
+impl SampleOptions {
+    /// The defaults (50 steps, guidance 7.5, η = 0, negative prompt `""`).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Set the number of steps.
+    pub fn with_steps(mut self, steps: usize) -> Self {
+        self.steps = steps;
+        self
+    }
+
+    /// Set the guidance scale.
+    pub fn with_guidance_scale(mut self, guidance_scale: f64) -> Self {
+        self.guidance_scale = guidance_scale;
+        self
+    }
+
+    /// Set η.
+    pub fn with_eta(mut self, eta: f64) -> Self {
+        self.eta = eta;
+        self
+    }
+
+    /// Set the negative prompt.
+    pub fn with_negative_prompt(mut self, negative_prompt: impl Into<String>) -> Self {
+        self.negative_prompt = negative_prompt.into();
+        self
+    }
+
+    /// Set the variance noise source.
+    pub fn with_noise(mut self, noise: VarianceNoise) -> Self {
+        self.noise = noise;
+        self
+    }
+
+    /// Whether these options run an unconditional pass (`guidance_scale > 1`, as diffusers).
+    pub fn uses_guidance(&self) -> bool {
+        self.guidance_scale > 1.0
+    }
+
+    /// Check the options: at least one step, a finite guidance scale, a finite η ≥ 0, and one
+    /// noise tensor per step when the noise is provided.
+    pub fn check(&self) -> Result<(), SamplingError> {
+        if self.steps == 0 {
+            return Err(SamplingError::InvalidOption(
+                "steps must be at least 1".into(),
+            ));
+        }
+        check_guidance(self.guidance_scale)?;
+        if !(self.eta.is_finite() && self.eta >= 0.0) {
+            return Err(SamplingError::InvalidOption(format!(
+                "eta = {} must be finite and non-negative",
+                self.eta
+            )));
+        }
+        if let VarianceNoise::Provided(v) = &self.noise {
+            if self.eta > 0.0 && v.len() != self.steps {
+                return Err(SamplingError::InvalidOption(format!(
+                    "{} provided noise tensors for {} steps",
+                    v.len(),
+                    self.steps
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn check_guidance(g: f64) -> Result<(), SamplingError> {
+    if !g.is_finite() {
+        return Err(SamplingError::InvalidOption(format!(
+            "guidance scale {g} must be finite"
+        )));
+    }
+    Ok(())
+}
+
+/// Encode a prompt for sampling with these options: with the negative prompt as the
+/// unconditional input when guidance is on (`guidance_scale > 1`).
+pub fn encode_prompt<B: Backend + ?Sized>(
+    backend: &B,
+    prompt: &str,
+    options: &SampleOptions,
+) -> Result<Conditioning, SamplingError> {
+    Ok(backend.encode_prompt(prompt, &options.negative_prompt, options.uses_guidance())?)
+}
+
+/// Repeat a `[1, …]` tensor to `[b, …]`, or check that it already has batch `b`.
+fn broadcast_batch(what: &str, t: &Tensor, b: usize) -> Result<Tensor, SamplingError> {
+    check_tensor(what, t)?;
+    if t.shape.is_empty() {
+        return Err(SamplingError::Shape(format!(
+            "{what} must have a batch axis"
+        )));
+    }
+    match t.shape[0] {
+        n if n == b => Ok(t.clone()),
+        1 => {
+            let mut shape = t.shape.clone();
+            shape[0] = b;
+            Ok(Tensor {
+                shape,
+                data: t.data.repeat(b),
+            })
+        }
+        n => Err(SamplingError::Shape(format!(
+            "{what} has a batch of {n}; expected 1 or {b} (the number of latents)"
+        ))),
+    }
+}
+
+/// The model's (guided) noise prediction for a batch of latents: the conditioning batched once,
+/// then one backend call per step.
+///
+/// With `guidance_scale > 1` the latents are doubled and the context is `[uncond; cond]` (one
+/// backend call on a batch of `2b`), and the prediction is
+/// `ε = ε_uncond + g·(ε_cond − ε_uncond)` in f32, exactly as diffusers; otherwise the context is
+/// the conditional embeddings alone and no unconditional pass is run.
+#[derive(Debug, Clone)]
+pub struct GuidedPredictor {
+    batch: usize,
+    guidance_scale: f64,
+    context: Tensor,
+}
+
+impl GuidedPredictor {
+    /// Batch the conditioning for `batch` latents (each of `cond`/`uncond` with a batch of 1 is
+    /// repeated, one of `batch` is used as is); an error when guidance is on without `uncond`.
+    pub fn new(
+        conditioning: &Conditioning,
+        batch: usize,
+        guidance_scale: f64,
+    ) -> Result<Self, SamplingError> {
+        check_guidance(guidance_scale)?;
+        if batch == 0 {
+            return Err(SamplingError::Shape("an empty batch of latents".into()));
+        }
+        let cond = broadcast_batch("conditional embeddings", &conditioning.cond, batch)?;
+        let context = if guidance_scale > 1.0 {
+            let uncond = conditioning
+                .uncond
+                .as_ref()
+                .ok_or(SamplingError::MissingUncond(guidance_scale))?;
+            let uncond = broadcast_batch("unconditional embeddings", uncond, batch)?;
+            if uncond.shape != cond.shape {
+                return Err(SamplingError::Shape(format!(
+                    "unconditional embeddings {:?} and conditional embeddings {:?} differ in shape",
+                    uncond.shape, cond.shape
+                )));
+            }
+            Tensor::concat(&[uncond, cond])?
+        } else {
+            cond
+        };
+        Ok(Self {
+            batch,
+            guidance_scale,
+            context,
+        })
+    }
+
+    /// Whether an unconditional pass is run.
+    pub fn uses_guidance(&self) -> bool {
+        self.guidance_scale > 1.0
+    }
+
+    /// The guided model output for `latents` `[b, c, h, w]` at `timestep`.
+    pub fn predict<B: Backend + ?Sized>(
+        &self,
+        backend: &B,
+        latents: &Tensor,
+        timestep: i64,
+    ) -> Result<Tensor, SamplingError> {
+        check_tensor("latents", latents)?;
+        if latents.shape.first() != Some(&self.batch) {
+            return Err(SamplingError::Shape(format!(
+                "latents {:?} do not have the batch of {} this predictor was built for",
+                latents.shape, self.batch
+            )));
+        }
+        let b = self.batch;
+        if !self.uses_guidance() {
+            let out = backend.predict_noise(latents, &vec![timestep; b], &self.context)?;
+            check_output(&out, &latents.shape)?;
+            return Ok(out);
+        }
+        let doubled = Tensor::concat(&[latents.clone(), latents.clone()])?;
+        let out = backend.predict_noise(&doubled, &vec![timestep; 2 * b], &self.context)?;
+        check_output(&out, &doubled.shape)?;
+        let half = latents.data.len();
+        let (uncond, cond) = out.data.split_at(half);
+        let g = self.guidance_scale as f32;
+        let data = uncond
+            .iter()
+            .zip(cond)
+            .map(|(&u, &c)| u + g * (c - u))
+            .collect();
+        Ok(Tensor {
+            shape: latents.shape.clone(),
+            data,
+        })
+    }
+}
+
+fn check_output(out: &Tensor, expected: &[usize]) -> Result<(), SamplingError> {
+    check_tensor("model output", out)?;
+    if out.shape != expected {
+        return Err(SamplingError::Shape(format!(
+            "the backend returned a model output of shape {:?} for latents {:?}",
+            out.shape, expected
+        )));
+    }
+    Ok(())
+}
+
+/// Check seeds `[b, c, h, w]` against the model's latent channels.
+pub fn check_latents<B: Backend + ?Sized>(
+    backend: &B,
+    latents: &Tensor,
+) -> Result<(), SamplingError> {
+    check_tensor("latents", latents)?;
+    let c = backend.info().latent_channels;
+    match latents.shape[..] {
+        [b, ch, h, w] if b > 0 && ch == c && h > 0 && w > 0 => Ok(()),
+        _ => Err(SamplingError::Shape(format!(
+            "latents must have shape [b, {c}, h, w] with b, h, w > 0; got {:?}",
+            latents.shape
+        ))),
+    }
+}
+
+/// DDIM sampling from a batch of seeds, as diffusers' `StableDiffusionPipeline` with
+/// `latents=seeds`, `DDIMScheduler`, `eta` and `guidance_scale` (no guidance rescale).
+///
+/// `seeds` is `[b, c, h, w]` (the initial latents x_T; DDIM's `init_noise_sigma` is 1);
+/// `conditioning` holds the prompt embeddings with a batch of 1 (shared) or `b`, and the
+/// unconditional ones when `options.guidance_scale > 1`. After every step `callback` gets a
+/// [`StepProgress`]; returning [`ControlFlow::Break`] stops the loop with
+/// [`SamplingError::Cancelled`]. Returns the final latents `[b, c, h, w]` (decode them with
+/// `Backend::decode_latents`).
+///
+/// ```
+/// # use nao_backend::*;
+/// # use nao_sampling::{sample, SampleOptions, StepProgress};
+/// # use std::ops::ControlFlow;
+/// # struct Zero(ModelInfo);
+/// # impl Backend for Zero {
+/// #     fn info(&self) -> &ModelInfo { &self.0 }
+/// #     fn capabilities(&self) -> Capabilities {
+/// #         Capabilities { text_encoder: true, vae_encoder: false, vae_decoder: false }
+/// #     }
+/// #     fn encode_prompt(&self, _: &str, _: &str, u: bool) -> Result<Conditioning, BackendError> {
+/// #         let t = Tensor::zeros(vec![1, 1, 1]);
+/// #         Ok(Conditioning { cond: t.clone(), uncond: u.then_some(t) })
+/// #     }
+/// #     fn predict_noise(&self, x: &Tensor, _: &[i64], _: &Tensor) -> Result<Tensor, BackendError> {
+/// #         Ok(Tensor::zeros(x.shape.clone()))
+/// #     }
+/// #     fn encode_image(&self, _: &Tensor) -> Result<Tensor, BackendError> {
+/// #         Err(BackendError::Unsupported("VAE encoder"))
+/// #     }
+/// #     fn decode_latents(&self, _: &Tensor) -> Result<Tensor, BackendError> {
+/// #         Err(BackendError::Unsupported("VAE decoder"))
+/// #     }
+/// # }
+/// # let backend = Zero(ModelInfo { name: "zero".into(), vae_scaling_factor: 0.18215,
+/// #     latent_channels: 4, vae_downsample: 8, default_image_size: (64, 64), image_channels: 3,
+/// #     scheduler: SchedulerConfig::default() });
+/// let options = SampleOptions::default().with_steps(10);
+/// let conditioning = nao_sampling::encode_prompt(&backend, "a photo of a cat", &options)?;
+/// let seeds = Tensor::new(vec![2, 4, 8, 8], vec![1.0; 2 * 4 * 8 * 8])?;
+/// let mut seen = Vec::new();
+/// let latents = sample(&backend, &seeds, &conditioning, &options, |p: &StepProgress<'_>| {
+///     seen.push(p.timestep);
+///     ControlFlow::Continue(())
+/// })?;
+/// assert_eq!(latents.shape, vec![2, 4, 8, 8]);
+/// assert_eq!(seen.len(), 10);
+/// # Ok::<(), nao_sampling::SamplingError>(())
+/// ```
+pub fn sample<B, F>(
+    backend: &B,
+    seeds: &Tensor,
+    conditioning: &Conditioning,
+    options: &SampleOptions,
+    mut callback: F,
+) -> Result<Tensor, SamplingError>
+where
+    B: Backend + ?Sized,
+    F: FnMut(&StepProgress<'_>) -> ControlFlow<()>,
+{
+    options.check()?;
+    check_latents(backend, seeds)?;
+    let mut scheduler = DdimScheduler::new(backend.info().scheduler.clone())?;
+    let timesteps = scheduler.set_timesteps(options.steps)?.to_vec();
+    let predictor = GuidedPredictor::new(conditioning, seeds.batch(), options.guidance_scale)?;
+    let mut noise = match &options.noise {
+        VarianceNoise::Seeded { rng, seed } => {
+            NoiseSource::Rng(Box::new(GaussianSeeds::new(*rng, *seed)))
+        }
+        VarianceNoise::Provided(v) => NoiseSource::Given(v),
+    };
+    let mut latents = seeds.clone();
+    let total = timesteps.len();
+    for (index, &t) in timesteps.iter().enumerate() {
+        let model_output = predictor.predict(backend, &latents, t)?;
+        let out = match &mut noise {
+            NoiseSource::Rng(rng) => {
+                scheduler.step_with_rng(&model_output, t, &latents, options.eta, rng)?
+            }
+            NoiseSource::Given(v) => {
+                let n = if options.eta > 0.0 {
+                    v.get(index)
+                } else {
+                    None
+                };
+                scheduler.step(&model_output, t, &latents, options.eta, n)?
+            }
+        };
+        latents = out.prev_sample;
+        let progress = StepProgress {
+            direction: Direction::Sampling,
+            index,
+            total,
+            timestep: t,
+            latents: &latents,
+            pred_original: &out.pred_original_sample,
+        };
+        if callback(&progress).is_break() {
+            return Err(SamplingError::Cancelled);
+        }
+    }
+    Ok(latents)
+}
+
+enum NoiseSource<'a> {
+    Rng(Box<GaussianSeeds>),
+    Given(&'a [Tensor]),
+}
