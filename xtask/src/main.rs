@@ -7,6 +7,15 @@
 //!   `cargo test`), doc tests, and a check that the device-free crates (`nao-prior`,
 //!   `nao-geodesic`, `nao-centroid`) pull in no ML backend (burn, ort, tch, wgpu).
 //! - `cargo xtask bench [ARGS…]`: `cargo bench --bench NAME ARGS…` for every bench in `benches/`.
+//! - `cargo xtask setup-ort`: provide the ONNX Runtime shared library that `nao-onnx` loads at run
+//!   time: the `onnxruntime` wheel from PyPI (through `python3 -m pip download`), unpacked into
+//!   `.cache/onnxruntime/`; prints the library's path (the value for `ORT_DYLIB_PATH`). Skips
+//!   the download when the library is already there. `ci` runs it before the tests and exports
+//!   `ORT_DYLIB_PATH` to them.
+//! - `cargo xtask onnx-overhead`: the ONNX backend overhead comparison of `docs/benchmarks.md`:
+//!   the `onnx_overhead` criterion bench, then `scripts/onnx_overhead.py` (Python's
+//!   onnxruntime, installed into the virtual environment `.cache/venv-onnx`) on the same model
+//!   and inputs, standalone and alternating with the bench binary in lockstep.
 //! - `cargo xtask help`: usage.
 #![warn(missing_docs)]
 
@@ -14,6 +23,8 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
+
+mod ort_setup;
 
 /// Crates that must stay free of ML backends.
 const LIGHT_CRATES: &[&str] = &["nao-prior", "nao-geodesic", "nao-centroid"];
@@ -28,13 +39,19 @@ commands:
   bench [ARGS]  cargo bench --bench NAME [ARGS] for each bench in benches/
                 (e.g. `cargo xtask bench -- --save-baseline main`); a first argument naming
                 a bench runs only that one
+  setup-ort     download the onnxruntime wheel from PyPI (python3 -m pip) and unpack its
+                shared library into .cache/onnxruntime/; prints the path for ORT_DYLIB_PATH
+                (nothing is downloaded when it is already there)
+  onnx-overhead the per-UNet-call time of nao-onnx against Python's onnxruntime on the
+                tiny-sd1 fixture: the criterion bench, then scripts/onnx_overhead.py (timeit,
+                and blocks alternating with the bench binary in lockstep)
   help          this message
 ";
 
 /// A failed step: what to tell the user.
-struct Failure(String);
+pub(crate) struct Failure(pub(crate) String);
 
-type Outcome = Result<(), Failure>;
+pub(crate) type Outcome = Result<(), Failure>;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -43,6 +60,8 @@ fn main() -> ExitCode {
         Some("ci") => ci(&root, &args[1..]),
         Some("deps") => deps_check(&root),
         Some("bench") => bench(&root, &args[1..]),
+        Some("setup-ort") => ort_setup::setup_ort_command(&root, &args[1..]),
+        Some("onnx-overhead") => ort_setup::onnx_overhead(&root, &args[1..]),
         Some("help" | "-h" | "--help") => {
             print!("{USAGE}");
             Ok(())
@@ -72,7 +91,7 @@ fn workspace_root() -> PathBuf {
 }
 
 /// The cargo that launched us (so `cargo +nightly xtask` stays on nightly).
-fn cargo() -> OsString {
+pub(crate) fn cargo() -> OsString {
     std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
 }
 
@@ -86,7 +105,7 @@ fn show(args: &[&str]) -> String {
     format!("cargo {}", args.join(" "))
 }
 
-fn fmt_duration(d: Duration) -> String {
+pub(crate) fn fmt_duration(d: Duration) -> String {
     let s = d.as_secs_f64();
     if s < 60.0 {
         format!("{s:.1}s")
@@ -96,7 +115,7 @@ fn fmt_duration(d: Duration) -> String {
 }
 
 /// Run `cargo ARGS` in the workspace root, echoing it, inheriting stdio.
-fn run_cargo(root: &Path, args: &[&str]) -> Outcome {
+pub(crate) fn run_cargo(root: &Path, args: &[&str]) -> Outcome {
     eprintln!("$ {}", show(args));
     let status = cargo_cmd(root, args)
         .status()
@@ -153,6 +172,10 @@ fn ci(root: &Path, extra: &[String]) -> Outcome {
                 "warnings",
             ],
         ),
+        Step {
+            name: "onnx runtime",
+            run: Box::new(ort_setup::export_ort_dylib_path),
+        },
         cargo_step("tests", tests),
         cargo_step("doc tests", &["test", "--workspace", "--doc"]),
         Step {
@@ -277,6 +300,10 @@ fn bench(root: &Path, extra: &[String]) -> Outcome {
             "no benches in {}",
             root.join("benches").display()
         )));
+    }
+    if selected.iter().any(|n| n == "onnx_overhead") {
+        // the ONNX bench loads ONNX Runtime at run time
+        ort_setup::export_ort_dylib_path(root)?;
     }
     for name in &selected {
         let mut args = vec!["bench", "--bench", name.as_str()];

@@ -1,5 +1,7 @@
 //! The error type of the `nao` command.
 
+use std::path::PathBuf;
+
 use thiserror::Error;
 
 /// Why a command failed. Every message names the file or option concerned.
@@ -19,6 +21,17 @@ pub enum CliError {
         /// The library's message.
         message: String,
     },
+    /// A file or folder could not be created, written or renamed.
+    #[error("{}: cannot {action}: {source}", path.display())]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// What was being done ("create the folder", "write", …).
+        action: &'static str,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
     /// Writing the report to standard output failed.
     #[error("cannot write to standard output: {0}")]
     Stdout(#[source] std::io::Error),
@@ -35,6 +48,15 @@ impl CliError {
         Self::Compute {
             what,
             message: err.to_string(),
+        }
+    }
+
+    /// An I/O error on `path` while doing `action`.
+    pub fn io(path: impl Into<PathBuf>, action: &'static str, source: std::io::Error) -> Self {
+        Self::Io {
+            path: path.into(),
+            action,
+            source,
         }
     }
 }

@@ -13,6 +13,16 @@
 //! - `nao centroid S1.npy S2.npy … --method nao -o C.npy [--paths-out P.npy]`: the centroid of
 //!   several seeds, optionally with the path from each seed to it.
 //! - `nao distance A.npy B.npy`: the NAO distance.
+//! - `nao invert IMAGE… --model DIR --prompt P -o SEEDS.npy`: images → seeds by DDIM inversion
+//!   with a Stable Diffusion ONNX export, stacked as `[n, c, h, w]`, with their norms under the
+//!   χ prior.
+//! - `nao sample SEEDS.npy --model DIR --prompt P -o OUT_DIR`: seeds → images by DDIM sampling
+//!   with classifier-free guidance: one PNG per seed and a contact sheet.
+//! - `nao reconstruct IMAGE --model DIR --prompt P -o OUT_DIR`: invert, sample back, and report
+//!   the latent and image errors of the round trip.
+//!
+//! The model commands run ONNX Runtime, loaded at run time from `--ort-lib PATH` or
+//! `ORT_DYLIB_PATH` (`cargo xtask setup-ort` downloads it).
 //!
 //! Every command takes `--json` and then prints exactly one JSON object on stdout; progress and
 //! messages go to stderr. Errors name the file and the problem and exit with status 1 (2 for
@@ -26,15 +36,21 @@ use clap::{Parser, Subcommand};
 mod centroid;
 mod distance;
 mod error;
+mod images;
+mod invert;
+mod model;
 mod norms;
 mod output;
 mod path;
 mod prior;
+mod reconstruct;
+mod sample;
 mod seed;
 mod seeds;
 
 /// Norm-aware optimisation (NAO) of diffusion-model seeds: χ-prior statistics, seed norms,
-/// Gaussian seeds, paths, centroids and distances on .npy seeds.
+/// Gaussian seeds, paths, centroids and distances on .npy seeds; images to seeds and back with
+/// a Stable Diffusion ONNX export.
 #[derive(Debug, Parser)]
 #[command(name = "nao", version, propagate_version = true)]
 struct Cli {
@@ -59,6 +75,12 @@ enum Command {
     Centroid(centroid::CentroidArgs),
     /// The NAO (geodesic) distance between two seeds.
     Distance(distance::DistanceArgs),
+    /// Images (PNG/JPEG) to seeds by DDIM inversion with a Stable Diffusion ONNX export.
+    Invert(invert::InvertArgs),
+    /// Seeds to images by DDIM sampling: one PNG per seed and a contact sheet.
+    Sample(sample::SampleArgs),
+    /// Invert an image, sample it back, and report the round trip's errors.
+    Reconstruct(reconstruct::ReconstructArgs),
 }
 
 fn main() -> ExitCode {
@@ -70,6 +92,9 @@ fn main() -> ExitCode {
         Command::Path(args) => path::run(args, cli.json),
         Command::Centroid(args) => centroid::run(args, cli.json),
         Command::Distance(args) => distance::run(args, cli.json),
+        Command::Invert(args) => invert::run(args, cli.json),
+        Command::Sample(args) => sample::run(args, cli.json),
+        Command::Reconstruct(args) => reconstruct::run(args, cli.json),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -31,6 +31,16 @@ impl Work {
             .expect("run nao")
     }
 
+    /// Run `nao ARGS` with the environment variable `remove` unset.
+    pub fn run_without_env(&self, args: &[&str], remove: &str) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_nao"))
+            .args(args)
+            .env_remove(remove)
+            .current_dir(self.dir.path())
+            .output()
+            .expect("run nao")
+    }
+
     /// Run `nao ARGS`, require success and exactly one JSON object on stdout.
     pub fn json(&self, args: &[&str]) -> Value {
         let out = self.run(args);

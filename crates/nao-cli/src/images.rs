@@ -1,0 +1,263 @@
+//! Images out: decoded tensors to 8-bit images, PNG bytes, the contact sheet, and output files
+//! that appear all together or not at all.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use image::imageops::{self, FilterType};
+use image::{DynamicImage, GrayImage, ImageFormat, RgbImage};
+
+use crate::error::CliError;
+
+/// The longest side of a contact sheet; larger grids get smaller tiles.
+pub const MAX_SHEET_SIDE: usize = 4096;
+
+/// One decoded image `[channels, height, width]` in `[0, 1]` (channel-planar, 1 or 3
+/// channels) as an 8-bit image, rounded as diffusers' `numpy_to_pil` rounds
+/// (`round(v·255)`, ties to even).
+pub fn to_image(data: &[f32], channels: usize, height: usize, width: usize) -> DynamicImage {
+    let n = height * width;
+    let byte = |v: f32| (v.clamp(0.0, 1.0) * 255.0).round_ties_even() as u8;
+    let (w, h) = (width as u32, height as u32);
+    if channels == 1 {
+        let raw = data[..n].iter().map(|&v| byte(v)).collect();
+        DynamicImage::ImageLuma8(GrayImage::from_raw(w, h, raw).unwrap_or_default())
+    } else {
+        let mut raw = Vec::with_capacity(3 * n);
+        for i in 0..n {
+            for c in 0..3 {
+                raw.push(byte(data[c * n + i]));
+            }
+        }
+        DynamicImage::ImageRgb8(RgbImage::from_raw(w, h, raw).unwrap_or_default())
+    }
+}
+
+/// The PNG file of an image.
+pub fn png_bytes(img: &DynamicImage, target: &Path) -> Result<Vec<u8>, CliError> {
+    let mut buf = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut buf, ImageFormat::Png)
+        .map_err(|e| CliError::compute("PNG encoding", format!("{}: {e}", target.display())))?;
+    Ok(buf.into_inner())
+}
+
+/// `000.png`, `001.png`, …: zero-padded to at least three digits, more when `count` needs.
+pub fn image_name(index: usize, count: usize) -> String {
+    let digits = count.saturating_sub(1).max(1).to_string().len().max(3);
+    format!("{index:0digits$}.png")
+}
+
+/// A grid of tiles: `cols = ⌈√n⌉` columns, as many rows as needed, filled row by row on a
+/// black background; tiles shrink so that neither side exceeds [`MAX_SHEET_SIDE`].
+#[derive(Debug)]
+pub struct ContactSheet {
+    cols: usize,
+    rows: usize,
+    tile: (u32, u32),
+    canvas: RgbImage,
+}
+
+impl ContactSheet {
+    /// An empty sheet for `count` images of `height × width`.
+    pub fn new(count: usize, height: usize, width: usize) -> Self {
+        let count = count.max(1);
+        let mut cols = 1;
+        while cols * cols < count {
+            cols += 1;
+        }
+        let rows = count.div_ceil(cols);
+        let scale = 1f64
+            .min(MAX_SHEET_SIDE as f64 / (cols * width) as f64)
+            .min(MAX_SHEET_SIDE as f64 / (rows * height) as f64);
+        let tile_w = ((width as f64 * scale).floor() as u32).max(1);
+        let tile_h = ((height as f64 * scale).floor() as u32).max(1);
+        Self {
+            cols,
+            rows,
+            tile: (tile_w, tile_h),
+            canvas: RgbImage::new(tile_w * cols as u32, tile_h * rows as u32),
+        }
+    }
+
+    /// Columns and rows of the grid.
+    pub fn grid(&self) -> (usize, usize) {
+        (self.cols, self.rows)
+    }
+
+    /// Put image `index` in its cell (scaled to the tile size when needed).
+    pub fn place(&mut self, index: usize, img: &DynamicImage) {
+        if index >= self.cols * self.rows {
+            return;
+        }
+        let (tw, th) = self.tile;
+        let rgb = img.to_rgb8();
+        let tile = if (rgb.width(), rgb.height()) == (tw, th) {
+            rgb
+        } else {
+            imageops::resize(&rgb, tw, th, FilterType::Triangle)
+        };
+        let x = (index % self.cols) as i64 * i64::from(tw);
+        let y = (index / self.cols) as i64 * i64::from(th);
+        imageops::replace(&mut self.canvas, &tile, x, y);
+    }
+
+    /// The sheet.
+    pub fn into_image(self) -> DynamicImage {
+        DynamicImage::ImageRgb8(self.canvas)
+    }
+}
+
+/// Fail early (before any long computation) if `dir` cannot be an output folder: it must be
+/// a folder or not exist yet (it is created, with its parents, when the results are written).
+pub fn check_output_dir(dir: &Path, option: &str) -> Result<(), CliError> {
+    if dir.as_os_str().is_empty() {
+        return Err(CliError::input(format!(
+            "{option}: the folder name is empty"
+        )));
+    }
+    if dir.exists() && !dir.is_dir() {
+        return Err(CliError::input(format!(
+            "{}: {option} names a file, not a folder",
+            dir.display()
+        )));
+    }
+    // The nearest existing ancestor must be a folder (not a file in the way).
+    if let Some(blocker) = dir.ancestors().skip(1).find(|a| a.exists()) {
+        if !blocker.is_dir() {
+            return Err(CliError::input(format!(
+                "{}: {option}: {} is a file, not a folder",
+                dir.display(),
+                blocker.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Output files written to temporary names beside their targets and renamed into place
+/// together by [`Staged::commit`]; dropped without a commit, it removes its temporary files
+/// and the folders it created, so a failed command leaves nothing behind.
+#[derive(Debug, Default)]
+pub struct Staged {
+    /// Folders created by [`Staged::create_dir`], deepest first.
+    created: Vec<PathBuf>,
+    /// `(temporary file, target)` pairs not yet renamed.
+    pending: Vec<(PathBuf, PathBuf)>,
+}
+
+impl Staged {
+    /// Nothing staged yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Create `dir` and its missing parents (removed again unless committed).
+    pub fn create_dir(&mut self, dir: &Path) -> Result<(), CliError> {
+        let missing: Vec<PathBuf> = dir
+            .ancestors()
+            .take_while(|a| !a.as_os_str().is_empty() && !a.exists())
+            .map(Path::to_path_buf)
+            .collect();
+        std::fs::create_dir_all(dir).map_err(|e| CliError::io(dir, "create the folder", e))?;
+        self.created.extend(missing);
+        Ok(())
+    }
+
+    /// Write `bytes` to a temporary file beside `target` (renamed to `target` on commit).
+    pub fn add(&mut self, target: &Path, bytes: &[u8]) -> Result<(), CliError> {
+        let name = target
+            .file_name()
+            .ok_or_else(|| CliError::input(format!("{}: not a file name", target.display())))?;
+        let dir = match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let tmp = dir.join(format!(
+            ".{}.{}-{}.tmp",
+            name.to_string_lossy(),
+            std::process::id(),
+            self.pending.len()
+        ));
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .map_err(|e| CliError::io(target, "create a temporary file in its folder", e))?;
+        // Registered first, so that a failed write is cleaned up too.
+        self.pending.push((tmp, target.to_path_buf()));
+        file.write_all(bytes)
+            .and_then(|()| file.sync_all())
+            .map_err(|e| CliError::io(target, "write", e))
+    }
+
+    /// Rename every staged file into place.
+    pub fn commit(mut self) -> Result<(), CliError> {
+        let pending = std::mem::take(&mut self.pending);
+        let mut rest = pending.into_iter();
+        for (tmp, target) in rest.by_ref() {
+            if let Err(e) = std::fs::rename(&tmp, &target) {
+                let _ = std::fs::remove_file(&tmp);
+                // Leave the remaining temporary files to `drop`.
+                self.pending = rest.collect();
+                return Err(CliError::io(
+                    target,
+                    "rename the temporary file into place",
+                    e,
+                ));
+            }
+        }
+        self.created.clear();
+        Ok(())
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        // Best effort: the error being reported matters more than a failed cleanup.
+        for (tmp, _) in &self.pending {
+            let _ = std::fs::remove_file(tmp);
+        }
+        for dir in &self.created {
+            let _ = std::fs::remove_dir(dir);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_grids_and_rounding() {
+        assert_eq!(image_name(0, 1), "000.png");
+        assert_eq!(image_name(7, 1000), "007.png");
+        assert_eq!(image_name(7, 1001), "0007.png");
+        assert_eq!(ContactSheet::new(1, 64, 64).grid(), (1, 1));
+        assert_eq!(ContactSheet::new(3, 64, 64).grid(), (2, 2));
+        assert_eq!(ContactSheet::new(10, 64, 64).grid(), (4, 3));
+        let big = ContactSheet::new(100, 512, 512).into_image();
+        assert!(big.width() as usize <= MAX_SHEET_SIDE);
+        // 0.5·255 = 127.5 rounds to even (128); channel-planar → interleaved.
+        let img = to_image(&[0.5, 0.0, 1.0, 2.0, -1.0, 0.2], 3, 1, 2).to_rgb8();
+        assert_eq!(img.as_raw(), &vec![128, 255, 0, 0, 255, 51]);
+    }
+
+    #[test]
+    fn staged_files_appear_only_on_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("a/b");
+        {
+            let mut s = Staged::new();
+            s.create_dir(&out).unwrap();
+            s.add(&out.join("x.png"), b"x").unwrap();
+            assert!(!out.join("x.png").exists());
+        }
+        assert!(!dir.path().join("a").exists(), "not cleaned up");
+        let mut s = Staged::new();
+        s.create_dir(&out).unwrap();
+        s.add(&out.join("x.png"), b"x").unwrap();
+        s.commit().unwrap();
+        assert_eq!(std::fs::read(out.join("x.png")).unwrap(), b"x");
+        assert_eq!(std::fs::read_dir(&out).unwrap().count(), 1);
+    }
+}

@@ -1,0 +1,233 @@
+//! `nao reconstruct`: invert an image, sample it back, and measure how close the round trip
+//! comes.
+
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::Args;
+use nao_backend::{Backend, Tensor};
+use nao_inversion::InversionOptions;
+use nao_inversion::{encode_images, errors, invert_latents, load_image, psnr_db, ImageSpec};
+use nao_npy::NpyArray;
+use nao_sampling::{sample, SampleOptions};
+use serde::Serialize;
+
+use crate::error::CliError;
+use crate::images::{check_output_dir, png_bytes, to_image, Staged};
+use crate::model::{check_guidance, check_steps, image_error, Component, ModelArgs, ResizeArg};
+use crate::output::{bar, emit, num};
+use crate::prior::{prior_for, NormStats};
+
+/// Arguments of `nao reconstruct`.
+#[derive(Debug, Args)]
+pub struct ReconstructArgs {
+    /// The image (PNG or JPEG).
+    #[arg(value_name = "IMAGE")]
+    image: PathBuf,
+    #[command(flatten)]
+    model: ModelArgs,
+    /// The prompt of both the inversion and the sampling.
+    #[arg(long)]
+    prompt: String,
+    /// The negative prompt of the unconditional pass (when a guidance scale is > 1).
+    #[arg(long, default_value = "")]
+    negative_prompt: String,
+    /// Steps of the inversion and of the sampling.
+    #[arg(long, default_value_t = 50)]
+    steps: usize,
+    /// Classifier-free guidance scale of the inversion (1: none).
+    #[arg(long, default_value_t = 1.0)]
+    guidance_invert: f64,
+    /// Classifier-free guidance scale of the sampling (1: none, the faithful round trip).
+    #[arg(long, default_value_t = 1.0)]
+    guidance_sample: f64,
+    /// How an image of another size than the model's is brought to it.
+    #[arg(long, value_enum, default_value = "center-crop")]
+    resize: ResizeArg,
+    /// Output folder (created if missing): reconstruction.png, input.png (the image as the
+    /// model saw it, after resizing) and seed.npy (the inverted seed, [1, c, h, w]).
+    #[arg(short, long, value_name = "OUT_DIR")]
+    output: PathBuf,
+}
+
+#[derive(Debug, Serialize)]
+struct ReconstructReport {
+    image: String,
+    reconstruction: String,
+    input: String,
+    seed: String,
+    seed_shape: Vec<usize>,
+    model: String,
+    prompt: String,
+    steps: usize,
+    guidance_invert: f64,
+    guidance_sample: f64,
+    /// Mean squared error between the input's VAE latents and the reconstructed latents.
+    latent_mse: f64,
+    /// Largest absolute error between the same.
+    latent_max_abs_error: f64,
+    /// Mean squared error between the input and the reconstruction, both in [0, 1].
+    image_mse: f64,
+    /// `10·log₁₀(1/image_mse)` dB; `null` when the images are identical (infinite).
+    psnr_db: Option<f64>,
+    seed_norm: f64,
+    seed_log_chi: f64,
+    seed_percentile: f64,
+    load_seconds: f64,
+    seconds: f64,
+}
+
+/// Run `nao reconstruct`.
+pub fn run(args: &ReconstructArgs, json: bool) -> Result<(), CliError> {
+    args.model.check()?;
+    check_steps("--steps", args.steps, usize::MAX)?;
+    check_guidance("--guidance-invert", args.guidance_invert)?;
+    check_guidance("--guidance-sample", args.guidance_sample)?;
+    check_output_dir(&args.output, "-o/--output")?;
+    if !args.image.is_file() {
+        return Err(CliError::input(format!(
+            "{}: {}",
+            args.image.display(),
+            if args.image.exists() {
+                "not a file"
+            } else {
+                "no such image file"
+            }
+        )));
+    }
+
+    let load_start = Instant::now();
+    let backend = args.model.load(
+        json,
+        &[
+            Component::TextEncoder,
+            Component::VaeEncoder,
+            Component::VaeDecoder,
+        ],
+    )?;
+    let load_seconds = load_start.elapsed().as_secs_f64();
+    let info = backend.info().clone();
+    check_steps("--steps", args.steps, info.scheduler.num_train_timesteps)?;
+    let spec = ImageSpec::for_model(&info);
+    let image = load_image(&args.image, &spec, args.resize.into())
+        .map_err(|e| image_error(&args.image, e))?;
+    let fail = |e: &dyn std::fmt::Display| {
+        CliError::Input(format!("reconstructing {}: {e}", args.image.display()))
+    };
+
+    let start = Instant::now();
+    let inversion = InversionOptions::default()
+        .with_steps(args.steps)
+        .with_guidance_scale(args.guidance_invert)
+        .with_negative_prompt(args.negative_prompt.clone());
+    let sampling = SampleOptions::default()
+        .with_steps(args.steps)
+        .with_guidance_scale(args.guidance_sample)
+        .with_negative_prompt(args.negative_prompt.clone())
+        .with_eta(0.0);
+    let with_uncond = inversion.uses_guidance() || sampling.uses_guidance();
+    let conditioning = backend
+        .encode_prompt(&args.prompt, &args.negative_prompt, with_uncond)
+        .map_err(|e| CliError::compute("encoding the prompt", e))?;
+    let pb = bar(2 * args.steps as u64, json, "inverting, then sampling");
+    let mut tick = |_: &nao_sampling::StepProgress<'_>| {
+        pb.inc(1);
+        ControlFlow::Continue(())
+    };
+    let z0 = encode_images(&backend, &image).map_err(|e| fail(&e))?;
+    let seed = invert_latents(&backend, &z0, &conditioning, &inversion, &mut tick)
+        .map_err(|e| fail(&e))?;
+    let z0_back =
+        sample(&backend, &seed, &conditioning, &sampling, &mut tick).map_err(|e| fail(&e))?;
+    pb.finish_and_clear();
+    if [&seed, &z0_back]
+        .iter()
+        .any(|t| t.data.iter().any(|v| !v.is_finite()))
+    {
+        return Err(fail(
+            &"non-finite values in the seed or the reconstructed latents",
+        ));
+    }
+    let decoded = backend.decode_latents(&z0_back).map_err(|e| fail(&e))?;
+    if decoded.shape != image.shape {
+        return Err(fail(&format!(
+            "the VAE decoder returned {:?} for an image of {:?}",
+            decoded.shape, image.shape
+        )));
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    let (latent_mse, latent_max_abs_error) = errors(&z0.data, &z0_back.data);
+    let input01 = Tensor {
+        shape: image.shape.clone(),
+        data: image.data.iter().map(|v| (v + 1.0) / 2.0).collect(),
+    };
+    let (image_mse, _) = errors(&input01.data, &decoded.data);
+
+    let (ch, h, w) = (spec.channels, spec.height, spec.width);
+    let recon_path = args.output.join("reconstruction.png");
+    let input_path = args.output.join("input.png");
+    let seed_path = args.output.join("seed.npy");
+    let mut staged = Staged::new();
+    staged.create_dir(&args.output)?;
+    staged.add(
+        &recon_path,
+        &png_bytes(&to_image(&decoded.data, ch, h, w), &recon_path)?,
+    )?;
+    staged.add(
+        &input_path,
+        &png_bytes(&to_image(&input01.data, ch, h, w), &input_path)?,
+    )?;
+    staged.add(
+        &seed_path,
+        &NpyArray::from_f32(&seed.shape, seed.data.clone())?.to_bytes(),
+    )?;
+    staged.commit()?;
+
+    let dim = seed.data.len();
+    let prior = prior_for(dim, "the latent shape")?;
+    let values: Vec<f64> = seed.data.iter().map(|&v| f64::from(v)).collect();
+    let seed_norm = nao_prior::norm(&values);
+    let stats = NormStats::new(&prior, seed_norm);
+    let psnr = psnr_db(image_mse);
+    let report = ReconstructReport {
+        image: args.image.display().to_string(),
+        reconstruction: recon_path.display().to_string(),
+        input: input_path.display().to_string(),
+        seed: seed_path.display().to_string(),
+        seed_shape: seed.shape.clone(),
+        model: args.model.dir().display().to_string(),
+        prompt: args.prompt.clone(),
+        steps: args.steps,
+        guidance_invert: args.guidance_invert,
+        guidance_sample: args.guidance_sample,
+        latent_mse,
+        latent_max_abs_error,
+        image_mse,
+        psnr_db: psnr.is_finite().then_some(psnr),
+        seed_norm,
+        seed_log_chi: stats.log_pdf,
+        seed_percentile: stats.percentile,
+        load_seconds,
+        seconds,
+    };
+    emit(json, &report, || {
+        format!(
+            "wrote {} (input as the model saw it: {}; seed: {})\n  latent MSE        {}\n  latent max |Δ|    {}\n  image MSE         {}\n  PSNR              {} dB\n  seed norm         {} (χ mode {}, percentile {})\n  {} steps, guidance {} (inversion) / {} (sampling), {:.3} s",
+            report.reconstruction,
+            report.input,
+            report.seed,
+            num(report.latent_mse),
+            num(report.latent_max_abs_error),
+            num(report.image_mse),
+            report.psnr_db.map_or_else(|| "∞".to_string(), num),
+            num(report.seed_norm),
+            num(prior.mode()),
+            num(report.seed_percentile),
+            report.steps,
+            report.guidance_invert,
+            report.guidance_sample,
+            report.seconds
+        )
+    })
+}

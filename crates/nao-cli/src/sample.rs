@@ -1,0 +1,293 @@
+//! `nao sample`: seeds → images by DDIM sampling with classifier-free guidance.
+
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use clap::Args;
+use nao_backend::{Backend, ModelInfo, Tensor};
+use nao_npy::NpyArray;
+use nao_prior::RngName;
+use nao_sampling::{sample, SampleOptions, VarianceNoise};
+use serde::Serialize;
+
+use crate::error::CliError;
+use crate::images::{check_output_dir, image_name, png_bytes, to_image, ContactSheet, Staged};
+use crate::model::{check_guidance, check_steps, Component, ModelArgs};
+use crate::output::{bar, emit};
+use crate::seeds::{check_finite, check_output_path, read_float_array, shape_text, FloatArray};
+
+/// Arguments of `nao sample`.
+#[derive(Debug, Args)]
+pub struct SampleArgs {
+    /// Seeds (.npy, float32 or float64): one latent [c, h, w], or several with any leading
+    /// axes [n, c, h, w], [frames, 1, c, h, w], … (the output of `nao seed`, `nao path`,
+    /// `nao centroid --paths-out`, `nao invert`); the image size is the VAE's downsampling
+    /// times h × w.
+    #[arg(value_name = "SEEDS.npy")]
+    seeds: PathBuf,
+    #[command(flatten)]
+    model: ModelArgs,
+    /// The prompt.
+    #[arg(long)]
+    prompt: String,
+    /// The negative prompt of classifier-free guidance (its unconditional pass).
+    #[arg(long, default_value = "")]
+    negative_prompt: String,
+    /// Classifier-free guidance scale (≤ 1: no unconditional pass).
+    #[arg(long, default_value_t = 7.5)]
+    guidance: f64,
+    /// DDIM sampling steps.
+    #[arg(long, default_value_t = 50)]
+    steps: usize,
+    /// DDIM η: 0 is deterministic; > 0 adds variance noise drawn from --seed.
+    #[arg(long, default_value_t = 0.0)]
+    eta: f64,
+    /// Seed of the variance noise for --eta > 0 (ChaCha20). Every seed of the file gets the
+    /// same noise stream, so the frames of a path differ only by their seeds.
+    #[arg(long, value_name = "S")]
+    seed: Option<u64>,
+    /// Output folder (created if missing): 000.png, 001.png, … and the contact sheet sheet.png.
+    #[arg(short, long, value_name = "OUT_DIR")]
+    output: PathBuf,
+    /// Also write the final denoised latents (before the VAE decoder) to this .npy, float32,
+    /// in the seeds file's shape.
+    #[arg(long, value_name = "FINAL.npy")]
+    save_latents: Option<PathBuf>,
+}
+
+#[derive(Debug, Serialize)]
+struct SampleReport {
+    images: Vec<String>,
+    sheet: String,
+    /// Columns and rows of the contact sheet.
+    sheet_grid: [usize; 2],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    latents: Option<String>,
+    count: usize,
+    seeds: String,
+    seeds_shape: Vec<usize>,
+    latent_shape: [usize; 3],
+    image_size: [usize; 2],
+    model: String,
+    prompt: String,
+    negative_prompt: String,
+    steps: usize,
+    guidance: f64,
+    eta: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    noise_seed: Option<u64>,
+    load_seconds: f64,
+    seconds: f64,
+}
+
+/// The seeds of a file as `n` latents of shape `[c, h, w]`, with the model's channel count;
+/// an error naming the file, its shape and the expected `[c, h, w]` otherwise.
+fn latents_of(array: &FloatArray, info: &ModelInfo) -> Result<(usize, [usize; 3]), CliError> {
+    let c = info.latent_channels;
+    let (dh, dw) = info.default_image_size;
+    let s = info.vae_downsample.max(1);
+    let expected = format!(
+        "[{c}, h, w] or [n, {c}, h, w] (e.g. [{c}, {}, {}] for this model's {dh}×{dw} images)",
+        dh / s,
+        dw / s
+    );
+    let shape = &array.shape;
+    if shape.len() < 3 || shape[shape.len() - 3] != c {
+        return Err(CliError::input(format!(
+            "{}: seeds of shape {} do not fit the model: expected latents {expected}, whose \
+             trailing three axes are [channels = {c}, height, width]",
+            array.path.display(),
+            shape_text(shape)
+        )));
+    }
+    let k = shape.len();
+    let latent = [c, shape[k - 2], shape[k - 1]];
+    let n: usize = shape[..k - 3].iter().product();
+    Ok((n, latent))
+}
+
+/// Fail early if `--save-latents` cannot be written: like any output file, except that its
+/// folder may be the output folder about to be created.
+fn check_latents_path(path: &Path, out_dir: &Path) -> Result<(), CliError> {
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+    if parent.is_some_and(|p| p == out_dir) && !out_dir.exists() {
+        if path.file_name().is_none() {
+            return Err(CliError::input(format!(
+                "{}: --save-latents does not name a file",
+                path.display()
+            )));
+        }
+        return Ok(());
+    }
+    check_output_path(path, "--save-latents")
+}
+
+/// Run `nao sample`.
+pub fn run(args: &SampleArgs, json: bool) -> Result<(), CliError> {
+    args.model.check()?;
+    check_steps("--steps", args.steps, usize::MAX)?;
+    check_guidance("--guidance", args.guidance)?;
+    if !(args.eta.is_finite() && args.eta >= 0.0) {
+        return Err(CliError::input(format!(
+            "--eta {}: η must be a finite number ≥ 0",
+            args.eta
+        )));
+    }
+    check_output_dir(&args.output, "-o/--output")?;
+    if let Some(p) = &args.save_latents {
+        if p == &args.output {
+            return Err(CliError::input(format!(
+                "{}: --save-latents and -o/--output name the same path",
+                p.display()
+            )));
+        }
+        check_latents_path(p, &args.output)?;
+    }
+    let seeds = read_float_array(&args.seeds)?;
+    check_finite(&seeds, 0..seeds.dim())?;
+
+    let load_start = Instant::now();
+    let backend = args
+        .model
+        .load(json, &[Component::TextEncoder, Component::VaeDecoder])?;
+    let load_seconds = load_start.elapsed().as_secs_f64();
+    let info = backend.info().clone();
+    check_steps("--steps", args.steps, info.scheduler.num_train_timesteps)?;
+    let (n, latent) = latents_of(&seeds, &info)?;
+    let (height, width) = (
+        latent[1] * info.vae_downsample,
+        latent[2] * info.vae_downsample,
+    );
+    let per = latent.iter().product::<usize>();
+    let ch = info.image_channels;
+
+    let options = SampleOptions::default()
+        .with_steps(args.steps)
+        .with_guidance_scale(args.guidance)
+        .with_eta(args.eta)
+        .with_negative_prompt(args.negative_prompt.clone())
+        .with_noise(VarianceNoise::Seeded {
+            rng: RngName::ChaCha20,
+            seed: args.seed.unwrap_or(0),
+        });
+    let start = Instant::now();
+    let conditioning = nao_sampling::encode_prompt(&backend, &args.prompt, &options)
+        .map_err(|e| CliError::compute("encoding the prompt", e))?;
+
+    let mut staged = Staged::new();
+    staged.create_dir(&args.output)?;
+    let mut sheet = ContactSheet::new(n, height, width);
+    let mut finals: Vec<f32> = Vec::with_capacity(if args.save_latents.is_some() {
+        n * per
+    } else {
+        0
+    });
+    let mut images = Vec::with_capacity(n);
+    let pb = bar((n * args.steps) as u64, json, "sampling");
+    // One seed at a time: memory stays that of one image, and each seed's image does not
+    // depend on the others in the file.
+    for i in 0..n {
+        let values: Vec<f32> = seeds.values[i * per..(i + 1) * per]
+            .iter()
+            .map(|&v| v as f32)
+            .collect();
+        let x_t = Tensor {
+            shape: vec![1, latent[0], latent[1], latent[2]],
+            data: values,
+        };
+        let fail = |e: &dyn std::fmt::Display| {
+            CliError::Input(format!(
+                "sampling seed {i} of {} (latent [{}, {}, {}]): {e}",
+                args.seeds.display(),
+                latent[0],
+                latent[1],
+                latent[2]
+            ))
+        };
+        let x_0 = sample(&backend, &x_t, &conditioning, &options, |_| {
+            pb.inc(1);
+            ControlFlow::Continue(())
+        })
+        .map_err(|e| fail(&e))?;
+        if let Some(k) = x_0.data.iter().position(|v| !v.is_finite()) {
+            return Err(fail(&format!(
+                "the final latents have a non-finite value at flat index {k}; nothing written"
+            )));
+        }
+        let decoded = backend.decode_latents(&x_0).map_err(|e| fail(&e))?;
+        if decoded.shape != [1, ch, height, width] {
+            return Err(fail(&format!(
+                "the VAE decoder returned {:?}, expected [1, {ch}, {height}, {width}]",
+                decoded.shape
+            )));
+        }
+        let img = to_image(&decoded.data, ch, height, width);
+        let target = args.output.join(image_name(i, n));
+        staged.add(&target, &png_bytes(&img, &target)?)?;
+        sheet.place(i, &img);
+        images.push(target.display().to_string());
+        if args.save_latents.is_some() {
+            finals.extend_from_slice(&x_0.data);
+        }
+    }
+    pb.finish_and_clear();
+    let (cols, rows) = sheet.grid();
+    let sheet_path = args.output.join("sheet.png");
+    staged.add(&sheet_path, &png_bytes(&sheet.into_image(), &sheet_path)?)?;
+    if let Some(p) = &args.save_latents {
+        let array = NpyArray::from_f32(&seeds.shape, finals)?;
+        staged.add(p, &array.to_bytes())?;
+    }
+    staged.commit()?;
+    let seconds = start.elapsed().as_secs_f64();
+
+    let report = SampleReport {
+        images,
+        sheet: sheet_path.display().to_string(),
+        sheet_grid: [cols, rows],
+        latents: args.save_latents.as_ref().map(|p| p.display().to_string()),
+        count: n,
+        seeds: args.seeds.display().to_string(),
+        seeds_shape: seeds.shape.clone(),
+        latent_shape: latent,
+        image_size: [height, width],
+        model: args.model.dir().display().to_string(),
+        prompt: args.prompt.clone(),
+        negative_prompt: args.negative_prompt.clone(),
+        steps: args.steps,
+        guidance: args.guidance,
+        eta: args.eta,
+        noise_seed: (args.eta > 0.0).then(|| args.seed.unwrap_or(0)),
+        load_seconds,
+        seconds,
+    };
+    emit(json, &report, || {
+        let first = report.images.first().cloned().unwrap_or_default();
+        let range = if n > 1 {
+            format!(
+                "{first} … {}",
+                report.images.last().cloned().unwrap_or_default()
+            )
+        } else {
+            first
+        };
+        let mut s = format!(
+            "wrote {n} image(s) of {height}×{width}: {range}\ncontact sheet: {}\n{} DDIM steps, \
+             guidance {}, η {}, {:.3} s (model loaded in {:.3} s)",
+            report.sheet,
+            report.steps,
+            report.guidance,
+            report.eta,
+            report.seconds,
+            report.load_seconds
+        );
+        if let Some(p) = &report.latents {
+            s += &format!(
+                "\nfinal latents: {p}, shape {}",
+                shape_text(&report.seeds_shape)
+            );
+        }
+        s
+    })
+}
