@@ -27,7 +27,14 @@ use std::time::{Duration, Instant};
 mod ort_setup;
 
 /// Crates that must stay free of ML backends.
-const LIGHT_CRATES: &[&str] = &["nao-prior", "nao-geodesic", "nao-centroid"];
+const LIGHT_CRATES: &[&str] = &[
+    "nao-prior",
+    "nao-geodesic",
+    "nao-centroid",
+    "nao-backend",
+    "nao-sampling",
+    "nao-inversion",
+];
 
 const USAGE: &str = "\
 usage: cargo xtask <command> [args]

@@ -135,7 +135,9 @@ impl SchedulerConfig {
         };
         if let Some(t) = num("num_train_timesteps")? {
             if t < 1.0 || t.fract() != 0.0 {
-                return Err(format!("num_train_timesteps = {t} must be a positive integer"));
+                return Err(format!(
+                    "num_train_timesteps = {t} must be a positive integer"
+                ));
             }
             c.num_train_timesteps = t as usize;
         }
@@ -227,6 +229,9 @@ mod tests {
         assert!(SchedulerConfig::from_json(r#"{"beta_schedule": "sigmoid"}"#).is_err());
         assert!(SchedulerConfig::from_json(r#"{"steps_offset": -1}"#).is_err());
         assert!(SchedulerConfig::from_json("[1]").is_err());
-        assert_eq!(SchedulerConfig::from_json("{}").unwrap(), SchedulerConfig::default());
+        assert_eq!(
+            SchedulerConfig::from_json("{}").unwrap(),
+            SchedulerConfig::default()
+        );
     }
 }

@@ -197,7 +197,13 @@ fn geodesic_paths_match_the_returned_frames() {
     let d = 512;
     let s = seeds(d, 3, 0.9, 8);
     let r = refs(&s);
-    let res = centroid(CentroidMethod::Nao, &r, &CentroidOptions::default(), Some(7)).unwrap();
+    let res = centroid(
+        CentroidMethod::Nao,
+        &r,
+        &CentroidOptions::default(),
+        Some(7),
+    )
+    .unwrap();
     let geos = nao_centroid::geodesics_to_seeds(&res.centroid, &r).unwrap();
     let paths = res.paths.unwrap();
     for (g, p) in geos.iter().zip(&paths) {

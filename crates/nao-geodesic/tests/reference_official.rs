@@ -44,8 +44,7 @@ struct Case {
 
 fn load(name: &str) -> Option<Case> {
     let Some(dir) = official_dir() else {
-        eprintln!("skipped: no shared/reference/nao-official beside this checkout");
-        return None;
+        panic!("../shared/reference/nao-official (reference data beside the checkout) is missing: these checks need it");
     };
     let dir = dir.join(name);
     let read = |f: &str| nao_npy::read_npy(dir.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
@@ -288,7 +287,6 @@ fn d16384_first_1500_iterations_follow_the_official_trace() {
 /// The full d = 16384 run: 10 000 iterations (the official early stop never triggers: its
 /// `float32` loss jitters by more than 1e-3). About 10 s in the test profile.
 #[test]
-#[ignore = "full 10 000-iteration d = 16384 run (≈ 10 s); run with --ignored"]
 fn d16384_full_run_matches_the_official_geometry() {
     let Some(c) = load("interp_d16384_gauss") else {
         return;
