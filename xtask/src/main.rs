@@ -189,6 +189,14 @@ fn ci(root: &Path, extra: &[String]) -> Outcome {
             name: "dependency check",
             run: Box::new(deps_check),
         },
+        Step {
+            // Last: RUSTDOCFLAGS stays set for the rest of this process.
+            name: "api docs (broken links and rustdoc warnings are errors)",
+            run: Box::new(|root| {
+                std::env::set_var("RUSTDOCFLAGS", "-D warnings");
+                run_cargo(root, &["doc", "--workspace", "--no-deps"])
+            }),
+        },
     ];
     let total = Instant::now();
     let mut timings = Vec::new();
