@@ -138,8 +138,11 @@ pub fn gaussian(a: &[f64], b: &[f64], n: usize) -> Result<Frames, GeodesicError>
 
 /// Angle between two non-zero seeds in `[0, π]`, computed with `atan2` (accurate at 0 and π).
 pub fn angle(a: &[f64], b: &[f64]) -> f64 {
-    let na = norm(a);
-    let nb = norm(b);
+    angle_with_norms(a, b, norm(a), norm(b))
+}
+
+/// [`angle`] for seeds whose norms `na`, `nb` are already known.
+pub fn angle_with_norms(a: &[f64], b: &[f64], na: f64, nb: f64) -> f64 {
     // ‖a/na − b/nb‖ and ‖a/na + b/nb‖ give an angle formula without cancellation.
     let mut diff = 0.0;
     let mut sum = 0.0;

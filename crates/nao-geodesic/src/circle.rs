@@ -14,7 +14,7 @@
 //! inner bump of `g`, small `d`) the caller falls back to the full planar solve.
 
 use crate::planar::Leg;
-use crate::quad::{adaptive, fixed, gl16};
+use crate::quad::integral;
 use crate::weight::Weight;
 
 /// The Clairaut parameter of the circle limit is reached when the turning point is within this
@@ -80,26 +80,15 @@ impl CircleLeg {
         }
         // J has no singularity (its integrand vanishes at the circle); the sweep diverges
         // logarithmically there and is cut at δ = CUTOFF·|h|, i.e. u = √CUTOFF.
-        let mut j_fun = |u: f64| {
+        let j = integral(0.0, 1.0, 1e-13, &mut |u| {
             // √(g² − C²)/r · |dr/du| = |dr/du|² / (ratio · r)
             let p = leg.integrand_parts(w, u);
-            [p.dr_du * p.dr_du / (p.ratio * p.r)]
-        };
-        let scale = fixed(gl16(), 0.0, 1.0, &mut j_fun);
-        let j: f64 = adaptive(0.0, 1.0, 1e-13, [scale[0].abs()], &mut j_fun)
-            .iter()
-            .map(|p| p.value[0])
-            .sum();
-        let u_cut = CUTOFF.sqrt();
-        let mut a_fun = |u: f64| {
+            p.dr_du * p.dr_du / (p.ratio * p.r)
+        });
+        let sweep = integral(CUTOFF.sqrt(), 1.0, 1e-13, &mut |u| {
             let p = leg.integrand_parts(w, u);
-            [g_min * p.ratio / p.r]
-        };
-        let scale = fixed(gl16(), u_cut, 1.0, &mut a_fun);
-        let sweep: f64 = adaptive(u_cut, 1.0, 1e-13, [scale[0].abs()], &mut a_fun)
-            .iter()
-            .map(|p| p.value[0])
-            .sum();
+            g_min * p.ratio / p.r
+        });
         Some(Self {
             r,
             j,

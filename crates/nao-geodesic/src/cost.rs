@@ -2,7 +2,7 @@
 
 use nao_prior::ChiPrior;
 
-use crate::quad::adaptive;
+use crate::quad::integral;
 use crate::weight::Weight;
 use crate::Frames;
 
@@ -53,13 +53,8 @@ pub(crate) fn segment_cost(w: &Weight, pp: f64, pd: f64, dd: f64) -> f64 {
     if len == 0.0 {
         return 0.0;
     }
-    let mut fun = |t: f64| {
+    integral(0.0, 1.0, 1e-12, &mut |t| {
         let r2 = (pp + 2.0 * t * pd + t * t * dd).max(0.0);
-        [w.f(r2.sqrt()) * len]
-    };
-    let est = crate::quad::fixed(crate::quad::gl8(), 0.0, 1.0, &mut fun);
-    adaptive(0.0, 1.0, 1e-12, [est[0]], &mut fun)
-        .iter()
-        .map(|p| p.value[0])
-        .sum()
+        w.f(r2.sqrt()) * len
+    })
 }

@@ -45,7 +45,7 @@ pub mod reference;
 mod validate;
 mod weight;
 
-pub use baseline::{angle, gaussian, lerp, nlerp, slerp, SLERP_MIN_ANGLE};
+pub use baseline::{angle, angle_with_norms, gaussian, lerp, nlerp, slerp, SLERP_MIN_ANGLE};
 pub use circle::CircleLeg;
 pub use cost::polyline_cost;
 pub use error::GeodesicError;

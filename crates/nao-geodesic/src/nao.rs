@@ -26,7 +26,7 @@ impl Plane {
     pub fn new(a: &[f64], b: &[f64]) -> Self {
         let ra = norm(a);
         let rb = norm(b);
-        let theta = crate::baseline::angle(a, b);
+        let theta = crate::baseline::angle_with_norms(a, b, ra, rb);
         let u1: Vec<f64> = a.iter().map(|x| x / ra).collect();
         let proj = dot(b, &u1);
         let mut u2: Vec<f64> = b.iter().zip(&u1).map(|(y, u)| y - proj * u).collect();
@@ -178,7 +178,7 @@ impl Nao {
     pub fn distance(&self, a: &[f64], b: &[f64]) -> Result<f64, GeodesicError> {
         self.check(a, b)?;
         let (ra, rb) = (norm(a), norm(b));
-        let theta = crate::baseline::angle(a, b);
+        let theta = crate::baseline::angle_with_norms(a, b, ra, rb);
         Ok(self.solve_planar(ra, rb, theta)?.distance())
     }
 

@@ -30,7 +30,7 @@
 //! difference `G` that has no cancellation. Adaptive 16-point Gauss–Legendre resolves the sharp
 //! features that remain near `r_gmin`.
 
-use crate::quad::{adaptive, fixed, gl16, Panel};
+use crate::quad::{adaptive_self_scaled, fixed, gl16, integral, PanelTable};
 use crate::weight::Weight;
 
 /// Relative tolerance of the adaptive quadrature.
@@ -72,12 +72,7 @@ impl Leg {
         let r = self.base + delta;
         let f = w.f(r);
         let g = r * f;
-        let y = if self.y_base.is_finite() {
-            self.y_base
-        } else {
-            w.r_gmin.map_or(f64::INFINITY, |rg| self.base - rg)
-        };
-        let hg = (h * w.g_divided_at(self.base, y, delta)).max(0.0);
+        let hg = (h * w.g_divided_at(self.base, self.y_offset(w), delta)).max(0.0);
         let sum = g + self.c;
         let ratio = if self.gap == 0.0 {
             2.0 * h.abs() / (hg * sum).sqrt()
@@ -107,44 +102,40 @@ impl Leg {
         self.far == self.base
     }
 
+    /// `base − r_gmin`: the exact offset when the leg carries one, else the difference.
+    fn y_offset(&self, w: &Weight) -> f64 {
+        if self.y_base.is_finite() {
+            self.y_base
+        } else {
+            w.r_gmin.map_or(f64::INFINITY, |rg| self.base - rg)
+        }
+    }
+
+    /// `g(r) − C` at radius `r` on the leg, without cancellation.
+    fn g_minus_c(&self, w: &Weight, r: f64) -> f64 {
+        let dr = r - self.base;
+        (dr * w.g_divided_at(self.base, self.y_offset(w), dr) + self.gap).max(0.0)
+    }
+
     /// Swept angle only (the quantity the root finder needs).
     fn alpha(&self, w: &Weight) -> f64 {
         if self.is_empty() || self.c == 0.0 {
             return 0.0;
         }
-        let mut fun = |u: f64| [self.integrand(w, u).1[0]];
-        let scale = fixed(gl16(), 0.0, 1.0, &mut fun);
-        adaptive(0.0, 1.0, QUAD_TOL, [scale[0].abs()], &mut fun)
-            .iter()
-            .map(|p| p.value[0])
-            .sum()
+        integral(0.0, 1.0, QUAD_TOL, &mut |u| self.integrand(w, u).1[0])
     }
 
     fn solve(self, w: &Weight) -> SolvedLeg {
         if self.is_empty() {
             return SolvedLeg {
                 leg: self,
-                panels: Vec::new(),
-                cum: Vec::new(),
-                total: [0.0; 3],
+                table: PanelTable::default(),
             };
         }
-        let mut fun = |u: f64| self.integrand(w, u).1;
-        let scale = fixed(gl16(), 0.0, 1.0, &mut fun);
-        let panels = adaptive(0.0, 1.0, QUAD_TOL, scale.map(f64::abs), &mut fun);
-        let mut cum = Vec::with_capacity(panels.len());
-        let mut acc = [0.0; 3];
-        for p in &panels {
-            cum.push(acc);
-            for k in 0..3 {
-                acc[k] += p.value[k];
-            }
-        }
+        let panels = adaptive_self_scaled(0.0, 1.0, QUAD_TOL, &mut |u| self.integrand(w, u).1);
         SolvedLeg {
             leg: self,
-            panels,
-            cum,
-            total: acc,
+            table: PanelTable::new(panels),
         }
     }
 }
@@ -153,31 +144,23 @@ impl Leg {
 #[derive(Debug, Clone)]
 pub(crate) struct SolvedLeg {
     leg: Leg,
-    panels: Vec<Panel<3>>,
-    cum: Vec<[f64; 3]>,
-    total: [f64; 3],
+    table: PanelTable,
 }
 
 impl SolvedLeg {
     /// The `u` where the partial integral of component `k` from `u = 0` equals `target`, and
     /// the partial integrals of all components there.
     fn locate(&self, w: &Weight, k: usize, target: f64) -> (f64, [f64; 3]) {
-        if self.panels.is_empty() || target <= 0.0 {
+        let t = &self.table;
+        if t.panels.is_empty() || target <= 0.0 {
             return (0.0, [0.0; 3]);
         }
-        if target >= self.total[k] {
-            return (1.0, self.total);
+        if target >= t.total[k] {
+            return (1.0, t.total);
         }
-        // The panel holding the target.
-        let i = match self.cum.binary_search_by(|c| {
-            c[k].partial_cmp(&target)
-                .unwrap_or(std::cmp::Ordering::Less)
-        }) {
-            Ok(i) => i,
-            Err(i) => i.saturating_sub(1),
-        };
-        let p = &self.panels[i];
-        let rem = target - self.cum[i][k];
+        let i = t.find(k, target);
+        let p = &t.panels[i];
+        let rem = target - t.cum[i][k];
         let mut fun = |u: f64| self.leg.integrand(w, u).1;
         let (mut lo, mut hi) = (p.a, p.b);
         let mut u = p.a + (p.b - p.a) * (rem / p.value[k]).clamp(0.0, 1.0);
@@ -206,7 +189,7 @@ impl SolvedLeg {
             u = next;
         }
         let part = fixed(gl16(), p.a, u, &mut fun);
-        let mut out = self.cum[i];
+        let mut out = t.cum[i];
         for c in 0..3 {
             out[c] += part[c];
         }
@@ -223,40 +206,33 @@ impl SolvedLeg {
 pub(crate) struct Line {
     p0: [f64; 2],
     p1: [f64; 2],
-    panels: Vec<Panel<3>>,
-    cum: Vec<[f64; 3]>,
-    total: [f64; 3],
+    table: PanelTable,
 }
 
 impl Line {
     fn new(w: &Weight, p0: [f64; 2], p1: [f64; 2]) -> Self {
-        let len = (p1[0] - p0[0]).hypot(p1[1] - p0[1]);
-        let mut fun = |t: f64| {
-            let x = p0[0] + t * (p1[0] - p0[0]);
-            let y = p0[1] + t * (p1[1] - p0[1]);
-            [0.0, len, w.f(x.hypot(y)) * len]
-        };
-        let panels = if len > 0.0 {
-            let scale = fixed(gl16(), 0.0, 1.0, &mut fun);
-            adaptive(0.0, 1.0, QUAD_TOL, scale.map(f64::abs), &mut fun)
-        } else {
-            Vec::new()
-        };
-        let mut cum = Vec::with_capacity(panels.len());
-        let mut acc = [0.0; 3];
-        for p in &panels {
-            cum.push(acc);
-            for k in 0..3 {
-                acc[k] += p.value[k];
-            }
-        }
-        Self {
+        let mut line = Self {
             p0,
             p1,
-            panels,
-            cum,
-            total: acc,
+            table: PanelTable::default(),
+        };
+        let len = line.len();
+        if len > 0.0 {
+            let panels =
+                adaptive_self_scaled(0.0, 1.0, QUAD_TOL, &mut |t| line.integrand(w, len, t));
+            line.table = PanelTable::new(panels);
         }
+        line
+    }
+
+    fn len(&self) -> f64 {
+        (self.p1[0] - self.p0[0]).hypot(self.p1[1] - self.p0[1])
+    }
+
+    /// `[unused, ds/dt, dcost/dt]` at parameter `t` of a segment of length `len`.
+    fn integrand(&self, w: &Weight, len: f64, t: f64) -> [f64; 3] {
+        let q = self.point(t);
+        [0.0, len, w.f(q[0].hypot(q[1])) * len]
     }
 
     fn point(&self, t: f64) -> [f64; 2] {
@@ -267,29 +243,21 @@ impl Line {
     }
 
     fn locate(&self, w: &Weight, k: usize, target: f64) -> [f64; 2] {
-        if self.panels.is_empty() || target <= 0.0 {
+        let tab = &self.table;
+        if tab.panels.is_empty() || target <= 0.0 {
             return self.p0;
         }
-        if target >= self.total[k] {
+        if target >= tab.total[k] {
             return self.p1;
         }
         if k == 1 {
-            return self.point(target / self.total[1]);
+            return self.point(target / tab.total[1]);
         }
-        let i = match self.cum.binary_search_by(|c| {
-            c[k].partial_cmp(&target)
-                .unwrap_or(std::cmp::Ordering::Less)
-        }) {
-            Ok(i) => i,
-            Err(i) => i.saturating_sub(1),
-        };
-        let p = &self.panels[i];
-        let rem = target - self.cum[i][k];
-        let len = self.total[1];
-        let mut fun = |t: f64| {
-            let q = self.point(t);
-            [0.0, len, w.f(q[0].hypot(q[1])) * len]
-        };
+        let i = tab.find(k, target);
+        let p = &tab.panels[i];
+        let rem = target - tab.cum[i][k];
+        let len = tab.total[1];
+        let mut fun = |t: f64| self.integrand(w, len, t);
         let (mut lo, mut hi) = (p.a, p.b);
         for _ in 0..200 {
             let mid = 0.5 * (lo + hi);
@@ -330,9 +298,9 @@ impl Piece {
     /// `[Δα, Δs, Δcost]` of the piece (Δα is unused for lines).
     fn totals(&self) -> [f64; 3] {
         match self {
-            Piece::Leg { leg, .. } => leg.total,
+            Piece::Leg { leg, .. } => leg.table.total,
             Piece::Arc { r, beta, g, .. } => [*beta, r * beta, g * beta],
-            Piece::Line(l) => l.total,
+            Piece::Line(l) => l.table.total,
         }
     }
 
@@ -345,8 +313,8 @@ impl Piece {
                 alpha0,
             } => {
                 let (r, alpha) = if *reversed {
-                    let (u, part) = leg.locate(w, k, leg.total[k] - target);
-                    (leg.radius(u), alpha0 + leg.total[0] - part[0])
+                    let (u, part) = leg.locate(w, k, leg.table.total[k] - target);
+                    (leg.radius(u), alpha0 + leg.table.total[0] - part[0])
                 } else {
                     let (u, part) = leg.locate(w, k, target);
                     (leg.radius(u), alpha0 + part[0])
@@ -432,16 +400,14 @@ impl PlanarGeodesic {
                 0.0,
             );
             // Clairaut constant of the chord: g·sin ψ at a.
-            let (tr, ta) = out.start_tangent();
-            let _ = tr;
-            out.clairaut = w.g(ra) * ta;
+            out.clairaut = w.g(ra) * out.start_tangent().1;
             return out;
         }
         let family = classify(w, ra, rb);
         let (la, lb, beta, kind) = solve_family(w, family, ra, rb, theta);
         let c = la.leg.c;
         let base = la.leg.base;
-        let alpha_a = la.total[0];
+        let alpha_a = la.table.total[0];
         let mut pieces = vec![Piece::Leg {
             leg: la,
             reversed: true,
@@ -525,20 +491,13 @@ impl PlanarGeodesic {
         for p in &self.pieces {
             match p {
                 Piece::Leg { leg, reversed, .. } => {
-                    if leg.panels.is_empty() {
+                    if leg.table.panels.is_empty() {
                         continue;
                     }
                     let l = leg.leg;
                     let ga = w.g(self.ra);
-                    // g(ra) − C without cancellation
                     let r_here = if *reversed { l.far } else { l.base };
-                    let y = if l.y_base.is_finite() {
-                        l.y_base
-                    } else {
-                        w.r_gmin.map_or(f64::INFINITY, |rg| l.base - rg)
-                    };
-                    let dr = r_here - l.base;
-                    let diff = (dr * w.g_divided_at(l.base, y, dr) + l.gap).max(0.0);
+                    let diff = l.g_minus_c(w, r_here);
                     let radial = (diff * (ga + l.c)).sqrt() / ga;
                     let dir = if *reversed {
                         (l.base - l.far).signum()
@@ -691,7 +650,7 @@ fn solve_family(
     // The limit member is solved in full right away: for seeds near the shell the limit is
     // usually reached, and its legs are then the answer.
     let (a_max, b_max) = solved(t_max);
-    let phi_max = a_max.total[0] + b_max.total[0];
+    let phi_max = a_max.table.total[0] + b_max.table.total[0];
     if phi_max <= theta {
         // The family's limit: sweep the rest on the limiting circle (r_gmin), or, when the limit
         // is the origin, take the last member (the caller compares with the origin path).
@@ -797,7 +756,7 @@ mod tests {
         let mut total = 0.0;
         for s in pts.windows(2) {
             let l = Line::new(w, s[0], s[1]);
-            total += l.total[2];
+            total += l.table.total[2];
         }
         total
     }

@@ -63,12 +63,6 @@ pub(crate) fn gl16() -> &'static Rule {
     R.get_or_init(|| Rule::new(16))
 }
 
-/// The 8-point rule used for polyline segments.
-pub(crate) fn gl8() -> &'static Rule {
-    static R: OnceLock<Rule> = OnceLock::new();
-    R.get_or_init(|| Rule::new(8))
-}
-
 /// Integrate an `N`-component function over `[a, b]` with a fixed rule.
 pub(crate) fn fixed<const N: usize>(
     rule: &Rule,
@@ -97,6 +91,45 @@ pub(crate) struct Panel<const N: usize> {
     pub a: f64,
     pub b: f64,
     pub value: [f64; N],
+}
+
+/// Adaptive panels of a 3-component integral with their running sums, for locating where a
+/// partial integral reaches a target.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PanelTable {
+    pub panels: Vec<Panel<3>>,
+    /// Sum of the panels before each one.
+    pub cum: Vec<[f64; 3]>,
+    pub total: [f64; 3],
+}
+
+impl PanelTable {
+    pub fn new(panels: Vec<Panel<3>>) -> Self {
+        let mut cum = Vec::with_capacity(panels.len());
+        let mut acc = [0.0; 3];
+        for p in &panels {
+            cum.push(acc);
+            for k in 0..3 {
+                acc[k] += p.value[k];
+            }
+        }
+        Self {
+            panels,
+            cum,
+            total: acc,
+        }
+    }
+
+    /// Index of the panel where the running sum of component `k` reaches `target`.
+    pub fn find(&self, k: usize, target: f64) -> usize {
+        match self.cum.binary_search_by(|c| {
+            c[k].partial_cmp(&target)
+                .unwrap_or(std::cmp::Ordering::Less)
+        }) {
+            Ok(i) => i,
+            Err(i) => i.saturating_sub(1),
+        }
+    }
 }
 
 /// Relative rounding noise of the integrands (a few hundred ulps).
@@ -169,6 +202,25 @@ pub(crate) fn adaptive<const N: usize>(
     out
 }
 
+/// [`adaptive`] with the error scale taken from a first 16-point estimate of the whole interval.
+pub(crate) fn adaptive_self_scaled<const N: usize>(
+    a: f64,
+    b: f64,
+    rel_tol: f64,
+    f: &mut impl FnMut(f64) -> [f64; N],
+) -> Vec<Panel<N>> {
+    let scale = fixed(gl16(), a, b, f).map(f64::abs);
+    adaptive(a, b, rel_tol, scale, f)
+}
+
+/// `∫ₐᵇ f` of a scalar function, adaptively (see [`adaptive_self_scaled`]).
+pub(crate) fn integral(a: f64, b: f64, rel_tol: f64, f: &mut impl FnMut(f64) -> f64) -> f64 {
+    adaptive_self_scaled(a, b, rel_tol, &mut |x| [f(x)])
+        .iter()
+        .map(|p| p.value[0])
+        .sum()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,7 +232,7 @@ mod tests {
         let exact = (2f64.powi(32) - 1.0) / 32.0;
         assert!((v[0] - exact).abs() < 1e-12 * exact);
         assert!((v[1] - 3.0).abs() < 1e-14);
-        let w: f64 = gl8().weights.iter().sum();
+        let w: f64 = Rule::new(8).weights.iter().sum();
         assert!((w - 2.0).abs() < 1e-14);
     }
 
