@@ -224,6 +224,7 @@ pub fn centroid(
         }
     }
     let solver = Nao::new(d)?;
+    let prepared = nao::PreparedSeeds::new(&solver, seeds);
     let all_identical = seeds.iter().all(|s| s == &seeds[0]);
     let mut reference_paths = None;
     let (c, iterations) = match method {
@@ -242,16 +243,7 @@ pub fn centroid(
             } else {
                 NaoObjective::Frechet
             };
-            // Start on the circle geodesic radius along the normalised mean.
-            let mut start = baseline::normalized(seeds, NormTarget::MeanInputNorm);
-            if let Some(rg) = solver.circle_radius() {
-                let n = norm(&start);
-                let mean_norm = baseline::target_norm(seeds, NormTarget::MeanInputNorm);
-                // between the inputs' norm and the shell: the optimum lies there
-                let r = 0.5 * (rg + mean_norm);
-                start.iter_mut().for_each(|v| *v *= r / n);
-            }
-            let (c, _, it) = nao::minimise(&solver, objective, seeds, start, &options.nao)?;
+            let (c, _, it) = nao::minimise(&solver, objective, &prepared, &options.nao)?;
             (c, it)
         }
         CentroidMethod::NaoReference => {
@@ -262,15 +254,10 @@ pub fn centroid(
             (c, sol.iterations)
         }
     };
-    // Objectives at c (exact distances).
+    // Objectives at c, with the distances the optimiser uses (closed form where it holds).
     let mut objective = solver.prior().neg_log_pdf(norm(&c));
     let mut frechet = 0.0;
-    for s in seeds {
-        let dist = if c.iter().all(|&v| v == 0.0) {
-            f64::INFINITY
-        } else {
-            solver.distance(&c, s)?
-        };
+    for dist in nao::distances(&solver, &prepared, &c)? {
         objective += dist;
         frechet += dist * dist;
     }

@@ -1,6 +1,6 @@
 //! The NAO centroid: the minimiser of summed geodesic distances plus the prior on its norm.
 
-use nao_geodesic::{angle, CircleLeg, Nao};
+use nao_geodesic::{angle_with_norms, CircleLeg, Nao};
 use nao_prior::{dot, norm};
 
 use crate::CentroidError;
@@ -37,8 +37,51 @@ fn angle_from_dot(dot_cx: f64, c: &[f64], x: &[f64], rc: f64, rx: f64) -> f64 {
     if cos.abs() < 0.99 {
         cos.acos()
     } else {
-        angle(c, x)
+        angle_with_norms(c, x, rc, rx)
     }
+}
+
+/// `d_NAO(c, xᵢ)` and the unit tangent `(radial, angular)` of the geodesic at `c`: the closed
+/// form in the circle regime (most pairs of seeds near the shell), else the full planar solve.
+fn distance_and_tangent(
+    nao: &Nao,
+    leg_c: Option<&CircleLeg>,
+    prepared: &PreparedSeeds<'_>,
+    i: usize,
+    rc: f64,
+    theta: f64,
+) -> Result<(f64, (f64, f64)), CentroidError> {
+    let fast = match (leg_c, &prepared.legs[i]) {
+        (Some(lc), Some(lx)) => lc.distance_to(lx, theta),
+        _ => None,
+    };
+    match fast {
+        Some(v) => Ok(v),
+        None => {
+            let g = nao.solve_planar(rc, prepared.norms[i], theta)?;
+            Ok((g.distance(), g.start_tangent()))
+        }
+    }
+}
+
+/// `d_NAO(c, xᵢ)` for every seed (∞ for the zero vector, where `−log χ` is infinite).
+pub fn distances(
+    nao: &Nao,
+    prepared: &PreparedSeeds<'_>,
+    c: &[f64],
+) -> Result<Vec<f64>, CentroidError> {
+    let rc = norm(c);
+    if rc == 0.0 {
+        return Ok(vec![f64::INFINITY; prepared.norms.len()]);
+    }
+    let leg_c = nao.circle_leg(rc);
+    (0..prepared.norms.len())
+        .map(|i| {
+            let x = prepared.seeds[i];
+            let th = angle_from_dot(dot(c, x), c, x, rc, prepared.norms[i]);
+            Ok(distance_and_tangent(nao, leg_c.as_ref(), prepared, i, rc, th)?.0)
+        })
+        .collect()
 }
 
 /// The objective and the coefficients of its gradient, `∇ = coef_c·c + Σᵢ coef_x[i]·xᵢ`,
@@ -69,19 +112,7 @@ fn scalar_objective(
     let per_seed = |i: usize| -> Result<(f64, f64, f64), CentroidError> {
         let rx = prepared.norms[i];
         let th = angles[i];
-        // Closed form in the circle regime (most pairs of seeds near the shell), else the
-        // full planar solve.
-        let fast = match (&leg_c, &prepared.legs[i]) {
-            (Some(lc), Some(lx)) => lc.distance_to(lx, th),
-            _ => None,
-        };
-        let (dist, (tr, ta)) = match fast {
-            Some(v) => v,
-            None => {
-                let g = nao.solve_planar(rc, rx, th)?;
-                (g.distance(), g.start_tangent())
-            }
-        };
+        let (dist, (tr, ta)) = distance_and_tangent(nao, leg_c.as_ref(), prepared, i, rc, th)?;
         if dist == 0.0 {
             return Ok((0.0, 0.0, 0.0));
         }
@@ -210,7 +241,7 @@ fn coordinate_objective(
         } else {
             // Near 0 or π the Gram route loses digits: form c once and measure directly.
             let c = explicit.get_or_insert_with(|| combine(prepared.seeds, w));
-            angles.push(angle(c, prepared.seeds[i]));
+            angles.push(angle_with_norms(c, prepared.seeds[i], rc, rx));
         }
     }
     let sg = scalar_objective(nao, objective, prepared, rc, &gw, &angles)?;
@@ -272,19 +303,35 @@ impl NaoCentroidConfig {
     }
 }
 
-/// Minimise a NAO centroid objective by L-BFGS with Armijo backtracking from `start`.
-/// Returns the centroid, its objective value and the number of iterations.
+/// Minimise a NAO centroid objective by L-BFGS with Armijo backtracking. Returns the centroid,
+/// its objective value and the number of iterations.
+///
+/// The start is the mean direction at the radius halfway between the seeds' mean norm and the
+/// circular geodesic `r_gmin` (where the optimum lies); the first seed's direction when the seeds
+/// cancel. With `k ≤` [`COORDINATE_LIMIT`] seeds (and `k < d`) the optimiser works in the
+/// weights `w` of `c = Σ wⱼ xⱼ`, else directly in ℝᵈ.
 pub fn minimise(
     nao: &Nao,
     objective: NaoObjective,
-    seeds: &[&[f64]],
-    start: Vec<f64>,
+    prepared: &PreparedSeeds<'_>,
     config: &NaoCentroidConfig,
 ) -> Result<(Vec<f64>, f64, usize), CentroidError> {
     config.check()?;
-    let prepared = PreparedSeeds::new(nao, seeds);
+    let seeds = prepared.seeds;
     let k = seeds.len();
-    if k <= COORDINATE_LIMIT && k < start.len() {
+    let mean_norm = prepared.norms.iter().sum::<f64>() / k as f64;
+    let radius = nao
+        .circle_radius()
+        .map_or(mean_norm, |rg| 0.5 * (rg + mean_norm));
+    let sum_norm = norm(&combine(seeds, &vec![1.0; k]));
+    let w0 = if sum_norm > 0.0 {
+        vec![radius / sum_norm; k]
+    } else {
+        let mut w = vec![0.0; k];
+        w[0] = radius / prepared.norms[0];
+        w
+    };
+    if k <= COORDINATE_LIMIT && k < seeds[0].len() {
         let mut gram = vec![0.0; k * k];
         for i in 0..k {
             for j in 0..=i {
@@ -293,24 +340,12 @@ pub fn minimise(
                 gram[j * k + i] = v;
             }
         }
-        // The start is a combination of the seeds (a rescaled mean): recover its weights.
-        let mean_norm = norm(&start);
-        let sum = combine(seeds, &vec![1.0; k]);
-        let sum_norm = norm(&sum);
-        let w0 = if sum_norm > 0.0 {
-            vec![mean_norm / sum_norm; k]
-        } else {
-            // opposite seeds cancel: start along the first seed
-            let mut w = vec![0.0; k];
-            w[0] = mean_norm / norm(seeds[0]);
-            w
-        };
-        let eval = |w: &[f64]| coordinate_objective(nao, objective, &prepared, &gram, w);
+        let eval = |w: &[f64]| coordinate_objective(nao, objective, prepared, &gram, w);
         let (w, f, it) = lbfgs(eval, w0, config)?;
         return Ok((combine(seeds, &w), f, it));
     }
-    let eval = |c: &[f64]| objective_and_gradient(nao, objective, &prepared, c);
-    lbfgs(eval, start, config)
+    let eval = |c: &[f64]| objective_and_gradient(nao, objective, prepared, c);
+    lbfgs(eval, combine(seeds, &w0), config)
 }
 
 /// L-BFGS with Armijo backtracking.
