@@ -16,6 +16,9 @@
 //!   the `onnx_overhead` criterion bench, then `scripts/onnx_overhead.py` (Python's
 //!   onnxruntime, installed into the virtual environment `.cache/venv-onnx`) on the same model
 //!   and inputs, standalone and alternating with the bench binary in lockstep.
+//! - `cargo xtask train [ARGS…]`: train the embedded Fashion-MNIST model (`nao-train` of
+//!   `nao-burn`, release build, without the embedded weights so it builds before any exist)
+//!   and write its weights, card, report, loss curves and bundled test images into the crate.
 //! - `cargo xtask help`: usage.
 #![warn(missing_docs)]
 
@@ -34,6 +37,7 @@ const LIGHT_CRATES: &[&str] = &[
     "nao-backend",
     "nao-sampling",
     "nao-inversion",
+    "nao-viz",
 ];
 
 const USAGE: &str = "\
@@ -52,6 +56,10 @@ commands:
   onnx-overhead the per-UNet-call time of nao-onnx against Python's onnxruntime on the
                 tiny-sd1 fixture: the criterion bench, then scripts/onnx_overhead.py (timeit,
                 and blocks alternating with the bench binary in lockstep)
+  train [ARGS]  train the embedded model on Fashion-MNIST (Debian's dataset-fashion-mnist
+                or NAO_FASHION_MNIST_DIR) and write crates/nao-burn/weights/ and
+                crates/nao-burn/assets/test-images/; ARGS go to nao-train (--seed S,
+                --steps-scale F, --out DIR, --images DIR, --data DIR)
   help          this message
 ";
 
@@ -69,6 +77,7 @@ fn main() -> ExitCode {
         Some("bench") => bench(&root, &args[1..]),
         Some("setup-ort") => ort_setup::setup_ort_command(&root, &args[1..]),
         Some("onnx-overhead") => ort_setup::onnx_overhead(&root, &args[1..]),
+        Some("train") => train(&root, &args[1..]),
         Some("help" | "-h" | "--help") => {
             print!("{USAGE}");
             Ok(())
@@ -89,6 +98,25 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `cargo xtask train`: the trainer binary in release mode. `--no-default-features` leaves out
+/// the `embedded` feature, whose `include_bytes!` needs the weights this command writes.
+fn train(root: &Path, extra: &[String]) -> Outcome {
+    let mut args = vec![
+        "run",
+        "--release",
+        "-p",
+        "nao-burn",
+        "--no-default-features",
+        "--features",
+        "flex",
+        "--bin",
+        "nao-train",
+        "--",
+    ];
+    args.extend(extra.iter().map(String::as_str));
+    run_cargo(root, &args)
 }
 
 /// The workspace root: the parent of this crate's directory.

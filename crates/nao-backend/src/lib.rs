@@ -120,3 +120,40 @@ pub trait Backend {
     /// Decode latents `[b, c, h, w]`: ÷ scaling factor, VAE decoder, mapped to `[0, 1]`.
     fn decode_latents(&self, latents: &Tensor) -> Result<Tensor, BackendError>;
 }
+
+/// A boxed backend is a backend: commands pick one at run time (`Box<dyn Backend>`).
+impl<B: Backend + ?Sized> Backend for Box<B> {
+    fn info(&self) -> &ModelInfo {
+        (**self).info()
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        (**self).capabilities()
+    }
+
+    fn encode_prompt(
+        &self,
+        prompt: &str,
+        negative_prompt: &str,
+        with_uncond: bool,
+    ) -> Result<Conditioning, BackendError> {
+        (**self).encode_prompt(prompt, negative_prompt, with_uncond)
+    }
+
+    fn predict_noise(
+        &self,
+        latents: &Tensor,
+        timesteps: &[i64],
+        context: &Tensor,
+    ) -> Result<Tensor, BackendError> {
+        (**self).predict_noise(latents, timesteps, context)
+    }
+
+    fn encode_image(&self, images: &Tensor) -> Result<Tensor, BackendError> {
+        (**self).encode_image(images)
+    }
+
+    fn decode_latents(&self, latents: &Tensor) -> Result<Tensor, BackendError> {
+        (**self).decode_latents(latents)
+    }
+}

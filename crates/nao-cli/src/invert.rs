@@ -164,7 +164,7 @@ pub fn run(args: &InvertArgs, json: bool) -> Result<(), CliError> {
             .collect(),
         shape,
         dim,
-        model: args.model.dir().display().to_string(),
+        model: args.model.name(),
         prompt: args.prompt.clone(),
         steps: args.steps,
         guidance: args.guidance,

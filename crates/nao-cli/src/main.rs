@@ -34,6 +34,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod centroid;
+mod demo;
 mod distance;
 mod error;
 mod images;
@@ -63,6 +64,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// The main job: interpolation, rare-concept centroids and norm pictures on the embedded
+    /// Fashion-MNIST model, with a report (no arguments needed).
+    Demo(demo::DemoArgs),
     /// The χ prior of seed norms for dimension d, and where a norm falls in it.
     Prior(prior::PriorArgs),
     /// Norm, log χ and percentile of seeds in .npy files.
@@ -86,6 +90,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
+        Command::Demo(args) => demo::run(args, cli.json),
         Command::Prior(args) => prior::run(args, cli.json),
         Command::Norms(args) => norms::run(args, cli.json),
         Command::Seed(args) => seed::run(args, cli.json),

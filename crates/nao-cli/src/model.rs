@@ -15,9 +15,10 @@ use crate::output::spinner;
 #[derive(Debug, Args)]
 pub struct ModelArgs {
     /// Model folder: a Stable Diffusion ONNX export in optimum's layout (text_encoder/, unet/,
-    /// vae_encoder/, vae_decoder/, tokenizer/, scheduler/).
+    /// vae_encoder/, vae_decoder/, tokenizer/, scheduler/) [default: the embedded Fashion-MNIST
+    /// model, 28×28 grey images, prompts are class names such as "sneaker" or "bag"].
     #[arg(long, value_name = "DIR")]
-    model: PathBuf,
+    model: Option<PathBuf>,
     /// Intra-op threads of each ONNX Runtime session [default: ONNX Runtime's choice, one per
     /// core].
     #[arg(long, value_name = "T")]
@@ -82,9 +83,12 @@ impl From<ResizeArg> for ResizePolicy {
 }
 
 impl ModelArgs {
-    /// The model folder.
-    pub fn dir(&self) -> &Path {
-        &self.model
+    /// The model's name for reports: the folder, or `embedded`.
+    pub fn name(&self) -> String {
+        match &self.model {
+            Some(dir) => dir.display().to_string(),
+            None => "embedded".to_string(),
+        }
     }
 
     /// Check the options that need no file (before any input is read).
@@ -107,8 +111,14 @@ impl ModelArgs {
 
     /// Load the model and check that it has every component in `needs`; a missing component
     /// is an error naming its file.
-    pub fn load(&self, json: bool, needs: &[Component]) -> Result<OnnxBackend, CliError> {
+    pub fn load(&self, json: bool, needs: &[Component]) -> Result<Box<dyn Backend>, CliError> {
         self.check()?;
+        let Some(dir) = &self.model else {
+            // The embedded model has every component.
+            let model = nao_burn::BurnModel::embedded(&nao_burn::Device::flex())
+                .map_err(|e| CliError::compute("loading the embedded model", e))?;
+            return Ok(Box::new(model));
+        };
         let mut options = OnnxOptions::default();
         if let Some(t) = self.threads {
             options = options.with_threads(t);
@@ -116,10 +126,10 @@ impl ModelArgs {
         if let Some(p) = &self.ort_lib {
             options = options.with_library_path(p);
         }
-        let pb = spinner(json, &format!("loading {}", self.model.display()));
-        let loaded = OnnxBackend::load(&self.model, &options);
+        let pb = spinner(json, &format!("loading {}", dir.display()));
+        let loaded = OnnxBackend::load(dir, &options);
         pb.finish_and_clear();
-        let backend = loaded.map_err(|e| load_error(&self.model, e))?;
+        let backend = loaded.map_err(|e| load_error(dir, e))?;
         let caps = backend.capabilities();
         for &c in needs {
             let present = match c {
@@ -130,13 +140,13 @@ impl ModelArgs {
             if !present {
                 return Err(CliError::input(format!(
                     "{}: missing; this command needs {} (model folder {})",
-                    self.model.join(c.file()).display(),
+                    dir.join(c.file()).display(),
                     c.purpose(),
-                    self.model.display()
+                    dir.display()
                 )));
             }
         }
-        Ok(backend)
+        Ok(Box::new(backend))
     }
 }
 

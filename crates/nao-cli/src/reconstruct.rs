@@ -196,7 +196,7 @@ pub fn run(args: &ReconstructArgs, json: bool) -> Result<(), CliError> {
         input: input_path.display().to_string(),
         seed: seed_path.display().to_string(),
         seed_shape: seed.shape.clone(),
-        model: args.model.dir().display().to_string(),
+        model: args.model.name(),
         prompt: args.prompt.clone(),
         steps: args.steps,
         guidance_invert: args.guidance_invert,

@@ -252,7 +252,7 @@ pub fn run(args: &SampleArgs, json: bool) -> Result<(), CliError> {
         seeds_shape: seeds.shape.clone(),
         latent_shape: latent,
         image_size: [height, width],
-        model: args.model.dir().display().to_string(),
+        model: args.model.name(),
         prompt: args.prompt.clone(),
         negative_prompt: args.negative_prompt.clone(),
         steps: args.steps,

@@ -1,0 +1,103 @@
+//! The autoencoder: 28×28 grey images ↔ 4×7×7 latents, in the image of Stable Diffusion's VAE.
+//!
+//! Encoder: three 3×3 convolutions (two with stride 2) and a residual 7×7 block; its output is
+//! a posterior mean and log-variance per latent element (a KL-regularised VAE with a tiny KL
+//! weight, like SD's, so the decoder tolerates the small errors of sampled latents). Decoder:
+//! the mirror image with nearest-neighbour upsampling. Inference uses the posterior mean.
+
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::PaddingConfig2d;
+use burn::prelude::*;
+use burn::tensor::activation::silu;
+use serde::{Deserialize, Serialize};
+
+/// Sizes of the autoencoder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AutoencoderConfig {
+    /// Channels at full resolution; doubled at 14×14 and 7×7.
+    pub base_channels: usize,
+    /// Latent channels (4, like Stable Diffusion).
+    pub latent_channels: usize,
+}
+
+impl Default for AutoencoderConfig {
+    fn default() -> Self {
+        Self {
+            base_channels: 16,
+            latent_channels: 4,
+        }
+    }
+}
+
+fn conv(cin: usize, cout: usize, stride: usize, device: &Device) -> Conv2d {
+    Conv2dConfig::new([cin, cout], [3, 3])
+        .with_stride([stride, stride])
+        .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+        .init(device)
+}
+
+/// Nearest-neighbour ×2 upsampling by broadcasting (its gradient is a plain sum).
+fn upsample2(x: Tensor<4>) -> Tensor<4> {
+    let [b, c, h, w] = x.dims();
+    x.reshape([b, c, h, 1, w, 1])
+        .expand([b, c, h, 2, w, 2])
+        .reshape([b, c, 2 * h, 2 * w])
+}
+
+/// The autoencoder module.
+#[derive(Module, Debug)]
+pub struct Autoencoder {
+    enc_in: Conv2d,
+    enc_down1: Conv2d,
+    enc_down2: Conv2d,
+    enc_mid: Conv2d,
+    enc_out: Conv2d,
+    dec_in: Conv2d,
+    dec_mid: Conv2d,
+    dec_up1: Conv2d,
+    dec_up2: Conv2d,
+    dec_out: Conv2d,
+}
+
+impl Autoencoder {
+    /// A freshly initialised autoencoder on `device`.
+    pub fn new(config: &AutoencoderConfig, device: &Device) -> Self {
+        let c = config.base_channels;
+        let l = config.latent_channels;
+        Self {
+            enc_in: conv(1, c, 1, device),
+            enc_down1: conv(c, 2 * c, 2, device),
+            enc_down2: conv(2 * c, 4 * c, 2, device),
+            enc_mid: conv(4 * c, 4 * c, 1, device),
+            enc_out: conv(4 * c, 2 * l, 1, device),
+            dec_in: conv(l, 4 * c, 1, device),
+            dec_mid: conv(4 * c, 4 * c, 1, device),
+            dec_up1: conv(4 * c, 2 * c, 1, device),
+            dec_up2: conv(2 * c, c, 1, device),
+            dec_out: conv(c, 1, 1, device),
+        }
+    }
+
+    /// Posterior mean and log-variance `[b, l, 7, 7]` of images `[b, 1, 28, 28]` in `[−1, 1]`.
+    pub fn encode(&self, images: Tensor<4>) -> (Tensor<4>, Tensor<4>) {
+        let x = silu(self.enc_in.forward(images));
+        let x = silu(self.enc_down1.forward(x));
+        let x = silu(self.enc_down2.forward(x));
+        let x = x.clone() + silu(self.enc_mid.forward(x));
+        let out = self.enc_out.forward(x);
+        let l = out.dims()[1] / 2;
+        let mean = out.clone().narrow(1, 0, l);
+        // Bounded like diffusers' DiagonalGaussianDistribution.
+        let logvar = out.narrow(1, l, l).clamp(-30.0, 20.0);
+        (mean, logvar)
+    }
+
+    /// Images `[b, 1, 28, 28]` (about `[−1, 1]`, not clamped) from unscaled latents.
+    pub fn decode(&self, latents: Tensor<4>) -> Tensor<4> {
+        let x = silu(self.dec_in.forward(latents));
+        let x = x.clone() + silu(self.dec_mid.forward(x));
+        let x = silu(self.dec_up1.forward(upsample2(x)));
+        let x = silu(self.dec_up2.forward(upsample2(x)));
+        self.dec_out.forward(x)
+    }
+}

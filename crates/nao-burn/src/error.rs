@@ -1,0 +1,65 @@
+use thiserror::Error;
+
+/// Errors of the embedded burn model: loading, data, training.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum BurnModelError {
+    /// A file could not be read or written.
+    #[error("{path}: {message}")]
+    Io {
+        /// the file
+        path: String,
+        /// what went wrong
+        message: String,
+    },
+    /// A data or weight file holds something unexpected (bad magic, wrong shape, …).
+    #[error("{path}: {message}")]
+    Format {
+        /// the file
+        path: String,
+        /// what is wrong
+        message: String,
+    },
+    /// A prompt names no known class.
+    #[error("unknown prompt {prompt:?}: the embedded model knows the classes {known} (or \"\" for no class)")]
+    UnknownPrompt {
+        /// the prompt as given
+        prompt: String,
+        /// the known class names, comma separated
+        known: String,
+    },
+    /// A tensor or argument has the wrong shape or value.
+    #[error("invalid input: {0}")]
+    Invalid(String),
+    /// The requested device is not compiled in or not present.
+    #[error("device error: {0}")]
+    Device(String),
+}
+
+impl BurnModelError {
+    pub(crate) fn io(path: impl AsRef<std::path::Path>, e: impl std::fmt::Display) -> Self {
+        Self::Io {
+            path: path.as_ref().display().to_string(),
+            message: e.to_string(),
+        }
+    }
+
+    pub(crate) fn format(path: impl AsRef<std::path::Path>, message: impl Into<String>) -> Self {
+        Self::Format {
+            path: path.as_ref().display().to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+impl From<BurnModelError> for nao_backend::BackendError {
+    fn from(e: BurnModelError) -> Self {
+        match e {
+            BurnModelError::Io { path, message } => Self::Io { path, message },
+            BurnModelError::Format { path, message } => Self::Config { path, message },
+            e @ BurnModelError::UnknownPrompt { .. } => Self::Prompt(e.to_string()),
+            BurnModelError::Invalid(m) => Self::Shape(m),
+            e => Self::Runtime(e.to_string()),
+        }
+    }
+}

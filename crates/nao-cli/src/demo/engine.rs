@@ -1,0 +1,153 @@
+//! The demo's model calls: invert images to seeds, sample seeds to images, classify, with the
+//! embedded model and one set of DDIM settings for every method (so methods differ only in
+//! their seeds).
+
+use std::ops::ControlFlow;
+
+use nao_backend::{Backend, Tensor};
+use nao_burn::{BurnModel, Prediction, CLASS_NAMES};
+use nao_inversion::InversionOptions;
+use nao_prior::ChiPrior;
+use nao_sampling::SampleOptions;
+
+use crate::error::CliError;
+
+/// DDIM settings shared by every sampling and inversion of the demo.
+pub struct Engine<'a> {
+    /// The embedded model.
+    pub model: &'a BurnModel,
+    /// DDIM steps for sampling and inversion.
+    pub steps: usize,
+    /// Classifier-free guidance scale for sampling (1 = conditional model only).
+    pub guidance: f64,
+    /// χ prior of the seed dimension.
+    pub chi: ChiPrior,
+    /// Called after every model batch (progress).
+    pub tick: Box<dyn Fn() + 'a>,
+}
+
+/// Images sampled from seeds, with the classifier's verdicts.
+pub struct Sampled {
+    /// `[b, 1, 28, 28]` in `[0, 1]`.
+    pub images: Tensor,
+    /// One verdict per image.
+    pub predictions: Vec<Prediction>,
+}
+
+impl Sampled {
+    /// Pixels of image `i`.
+    pub fn image(&self, i: usize) -> &[f32] {
+        let n = self.images.data.len() / self.images.batch().max(1);
+        &self.images.data[i * n..(i + 1) * n]
+    }
+
+    /// Mean classifier probability of `class`.
+    pub fn confidence(&self, class: usize) -> f64 {
+        let sum: f64 = self
+            .predictions
+            .iter()
+            .map(|p| p.probabilities[class] as f64)
+            .sum();
+        sum / self.predictions.len().max(1) as f64
+    }
+
+    /// Mean per-image standard deviation of the pixels (flat, washed-out images score low).
+    pub fn contrast(&self) -> f64 {
+        let n = self.images.batch().max(1);
+        (0..n).map(|i| pixel_std(self.image(i))).sum::<f64>() / n as f64
+    }
+
+    /// Fraction of images classified as `class`.
+    pub fn accuracy(&self, class: usize) -> f64 {
+        let hits = self.predictions.iter().filter(|p| p.class == class).count();
+        hits as f64 / self.predictions.len().max(1) as f64
+    }
+}
+
+impl Engine<'_> {
+    fn latent_shape(&self) -> Vec<usize> {
+        let info = self.model.info();
+        let (h, w) = info.default_image_size;
+        let s = info.vae_downsample;
+        vec![info.latent_channels, h / s, w / s]
+    }
+
+    /// DDIM-invert images `[b, 1, 28, 28]` (in `[−1, 1]`) under the class prompt: one seed each.
+    pub fn invert(&self, images: &Tensor, class: usize) -> Result<Vec<Vec<f64>>, CliError> {
+        let cond = self
+            .model
+            .encode_prompt(CLASS_NAMES[class], "", false)
+            .map_err(|e| CliError::compute("encoding the class prompt", e))?;
+        let options = InversionOptions::new().with_steps(self.steps);
+        let z = nao_inversion::invert(self.model, images, &cond, &options, |_| {
+            ControlFlow::Continue(())
+        })
+        .map_err(|e| CliError::compute("DDIM inversion", e))?;
+        (self.tick)();
+        let d = z.data.len() / z.batch().max(1);
+        Ok(z.data
+            .chunks(d)
+            .map(|c| c.iter().map(|&v| v as f64).collect())
+            .collect())
+    }
+
+    /// Sample images from seeds under the class prompt, and classify them.
+    pub fn sample(&self, seeds: &[Vec<f64>], class: usize) -> Result<Sampled, CliError> {
+        if seeds.is_empty() {
+            return Err(CliError::input("no seeds to sample"));
+        }
+        let mut shape = vec![seeds.len()];
+        shape.extend(self.latent_shape());
+        let data: Vec<f32> = seeds.iter().flatten().map(|&v| v as f32).collect();
+        let seeds = Tensor::new(shape, data).map_err(|e| CliError::compute("seed batch", e))?;
+        let options = SampleOptions::new()
+            .with_steps(self.steps)
+            .with_guidance_scale(self.guidance);
+        let cond = nao_sampling::encode_prompt(self.model, CLASS_NAMES[class], &options)
+            .map_err(|e| CliError::compute("encoding the class prompt", e))?;
+        let latents = nao_sampling::sample(self.model, &seeds, &cond, &options, |_| {
+            ControlFlow::Continue(())
+        })
+        .map_err(|e| CliError::compute("DDIM sampling", e))?;
+        let images = self
+            .model
+            .decode_latents(&latents)
+            .map_err(|e| CliError::compute("decoding latents", e))?;
+        let predictions = self
+            .model
+            .classify(&images)
+            .map_err(|e| CliError::compute("classifying images", e))?;
+        (self.tick)();
+        Ok(Sampled {
+            images,
+            predictions,
+        })
+    }
+
+    /// Norm of a seed (f64).
+    pub fn norm(&self, seed: &[f64]) -> f64 {
+        nao_prior::norm(seed)
+    }
+
+    /// log χ_d of a seed's norm.
+    pub fn log_chi(&self, seed: &[f64]) -> f64 {
+        self.chi.log_pdf(self.norm(seed))
+    }
+
+    /// Mean log χ_d over seeds.
+    pub fn mean_log_chi(&self, seeds: &[Vec<f64>]) -> f64 {
+        seeds.iter().map(|s| self.log_chi(s)).sum::<f64>() / seeds.len().max(1) as f64
+    }
+}
+
+/// Standard deviation of an image's pixels (f64 accumulation).
+pub fn pixel_std(pixels: &[f32]) -> f64 {
+    let n = pixels.len().max(1) as f64;
+    let mean = pixels.iter().map(|&v| v as f64).sum::<f64>() / n;
+    (pixels
+        .iter()
+        .map(|&v| (v as f64 - mean).powi(2))
+        .sum::<f64>()
+        / n)
+        .sqrt()
+}

@@ -1,0 +1,225 @@
+//! Part 2: rare concepts. Invert a few real images of a class the model saw only 60 times,
+//! take their centroid by every method, and sample from the centroid and from the interior
+//! points of the paths between the centroid and each inverted seed (in the method's own
+//! geometry). Baseline: random seeds with the class prompt alone.
+
+use std::collections::BTreeMap;
+
+use nao_centroid::{centroid, CentroidMethod, CentroidOptions};
+use nao_prior::{GaussianSeeds, RngName};
+use nao_viz::{GridRow, Tile};
+use serde::Serialize;
+
+use super::engine::{Engine, Sampled};
+use crate::error::CliError;
+
+/// The report's method keys, in table order.
+pub const METHODS: [&str; 6] = [
+    "prompt_only",
+    "euclidean",
+    "normalized",
+    "spherical",
+    "gaussian",
+    "nao",
+];
+
+fn centroid_method(key: &str) -> Option<CentroidMethod> {
+    Some(match key {
+        "euclidean" => CentroidMethod::Euclidean,
+        "normalized" => CentroidMethod::Normalized,
+        "spherical" => CentroidMethod::Spherical,
+        "gaussian" => CentroidMethod::Gaussian,
+        "nao" => CentroidMethod::Nao,
+        _ => return None,
+    })
+}
+
+/// One method's numbers for one class.
+#[derive(Debug, Clone, Serialize)]
+pub struct MethodScore {
+    /// Fraction of sampled images the classifier puts in the class.
+    pub accuracy: f64,
+    /// Mean classifier probability of the class.
+    pub mean_confidence: f64,
+    /// Mean per-image pixel standard deviation relative to the real images of the class
+    /// (1 = as much contrast as real images; flat, washed-out images score low).
+    pub relative_contrast: f64,
+    /// Mean log χ_d of the seeds' norms.
+    pub mean_log_chi: f64,
+    /// Mean seed norm.
+    pub mean_norm: f64,
+    /// Images (seeds).
+    pub n: usize,
+    /// Accuracy of the centroid images alone (one per group; absent for `prompt_only`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub centroid_accuracy: Option<f64>,
+}
+
+/// Seeds of one class, by role, for the norm picture.
+#[derive(Debug, Default)]
+pub struct ClassSeeds {
+    /// Random seeds of the baseline.
+    pub random: Vec<f64>,
+    /// Norms of the inverted seeds.
+    pub inverted: Vec<f64>,
+    /// Norms of LERP midpoints between consecutive inverted seeds of a group.
+    pub lerp_mid: Vec<f64>,
+    /// Centroid norms per method.
+    pub centroids: BTreeMap<String, Vec<f64>>,
+    /// Norms of the interior NAO path points.
+    pub nao_path: Vec<f64>,
+}
+
+/// Settings of the rare-concept experiment.
+pub struct RareSettings {
+    /// Disjoint groups of real images (each gives one centroid per method).
+    pub groups: usize,
+    /// Real images per group (5).
+    pub per_group: usize,
+    /// Interior points per centroid→seed path.
+    pub interior: usize,
+    /// Seed of the baseline's random seeds.
+    pub seed: u64,
+}
+
+/// What one class's experiment gives: scores per method, picture rows, seed norms.
+pub type ClassOutcome = (BTreeMap<String, MethodScore>, Vec<GridRow>, ClassSeeds);
+
+/// Run the experiment for one class.
+pub fn run(engine: &Engine<'_>, class: usize, s: &RareSettings) -> Result<ClassOutcome, CliError> {
+    let all =
+        nao_burn::bundled_images(class).map_err(|e| CliError::compute("bundled images", e))?;
+    let needed = s.groups * s.per_group;
+    if needed > all.batch() {
+        return Err(CliError::input(format!(
+            "{} groups of {} images need {needed} bundled images; there are {}",
+            s.groups,
+            s.per_group,
+            all.batch()
+        )));
+    }
+    let used = nao_backend::Tensor::new(vec![needed, 1, 28, 28], all.data[..needed * 784].to_vec())
+        .map_err(|e| CliError::compute("bundled images", e))?;
+    let inverted = engine.invert(&used, class)?;
+    let real_contrast = {
+        let px: Vec<f32> = all.data.iter().map(|v| (v + 1.0) * 0.5).collect();
+        px.chunks(784).map(super::engine::pixel_std).sum::<f64>() / all.batch() as f64
+    };
+    let d = inverted[0].len();
+    let mut seeds_out = ClassSeeds {
+        inverted: inverted.iter().map(|z| engine.norm(z)).collect(),
+        ..Default::default()
+    };
+    let mut scores = BTreeMap::new();
+    let mut rows = vec![GridRow {
+        label: "real".into(),
+        tiles: (0..s.per_group)
+            .map(|i| {
+                tile(
+                    &used.data[i * 784..(i + 1) * 784]
+                        .iter()
+                        .map(|v| (v + 1.0) * 0.5)
+                        .collect::<Vec<_>>(),
+                    None,
+                )
+            })
+            .collect::<Result<_, _>>()?,
+    }];
+    for g in 0..s.groups {
+        let group = &inverted[g * s.per_group..(g + 1) * s.per_group];
+        for w in group.windows(2) {
+            let mid: Vec<f64> = w[0].iter().zip(&w[1]).map(|(a, b)| 0.5 * (a + b)).collect();
+            seeds_out.lerp_mid.push(engine.norm(&mid));
+        }
+    }
+    let per_method = s.groups * (1 + s.per_group * s.interior);
+    for key in METHODS {
+        // Seeds of this method: per group the centroid first, then the interior path points.
+        let mut seeds: Vec<Vec<f64>> = Vec::with_capacity(per_method);
+        let mut centroid_index = Vec::new();
+        if let Some(method) = centroid_method(key) {
+            for g in 0..s.groups {
+                let group: Vec<&[f64]> = inverted[g * s.per_group..(g + 1) * s.per_group]
+                    .iter()
+                    .map(|z| z.as_slice())
+                    .collect();
+                let r = centroid(
+                    method,
+                    &group,
+                    &CentroidOptions::default(),
+                    Some(s.interior + 2),
+                )
+                .map_err(|e| CliError::compute("centroid", e))?;
+                centroid_index.push(seeds.len());
+                seeds_out
+                    .centroids
+                    .entry(key.to_string())
+                    .or_default()
+                    .push(engine.norm(&r.centroid));
+                seeds.push(r.centroid.clone());
+                for path in r.paths.unwrap_or_default() {
+                    for i in 1..path.len() - 1 {
+                        let p = path.frame(i).to_vec();
+                        if key == "nao" {
+                            seeds_out.nao_path.push(engine.norm(&p));
+                        }
+                        seeds.push(p);
+                    }
+                }
+            }
+        } else {
+            let mut rng = GaussianSeeds::new(RngName::ChaCha20, s.seed ^ (class as u64) << 32);
+            for _ in 0..per_method {
+                let z: Vec<f64> = rng.seed(d);
+                seeds_out.random.push(engine.norm(&z));
+                seeds.push(z);
+            }
+        }
+        let sampled: Sampled = engine.sample(&seeds, class)?;
+        let centroid_accuracy = (!centroid_index.is_empty()).then(|| {
+            centroid_index
+                .iter()
+                .filter(|&&i| sampled.predictions[i].class == class)
+                .count() as f64
+                / centroid_index.len() as f64
+        });
+        scores.insert(
+            key.to_string(),
+            MethodScore {
+                accuracy: sampled.accuracy(class),
+                mean_confidence: sampled.confidence(class),
+                relative_contrast: sampled.contrast() / real_contrast,
+                mean_log_chi: engine.mean_log_chi(&seeds),
+                mean_norm: seeds.iter().map(|z| engine.norm(z)).sum::<f64>() / seeds.len() as f64,
+                n: seeds.len(),
+                centroid_accuracy,
+            },
+        );
+        let shown = seeds.len().min(1 + s.per_group * s.interior).min(11);
+        rows.push(GridRow {
+            label: key.replace('_', " "),
+            tiles: (0..shown)
+                .map(|i| {
+                    let ok = if sampled.predictions[i].class == class {
+                        "+"
+                    } else {
+                        "-"
+                    };
+                    tile(
+                        sampled.image(i),
+                        Some(format!("{:.1}{ok}", engine.norm(&seeds[i]))),
+                    )
+                })
+                .collect::<Result<_, _>>()?,
+        });
+    }
+    Ok((scores, rows, seeds_out))
+}
+
+fn tile(pixels: &[f32], caption: Option<String>) -> Result<Tile, CliError> {
+    let t = Tile::new(pixels.to_vec(), 1, 28, 28).map_err(|e| CliError::compute("picture", e))?;
+    Ok(match caption {
+        Some(c) => t.with_caption(c),
+        None => t,
+    })
+}
