@@ -3,6 +3,9 @@
 //! Seeds are `.npy` files of `float32` or `float64` values of any shape (a Stable Diffusion
 //! latent is `(4, 64, 64)` or `(1, 4, 64, 64)`); the flattened size is the dimension `d`.
 //!
+//! - `nao demo [--out DIR] [--quick]`: the main job on the embedded Fashion-MNIST model:
+//!   interpolation by LERP/SLERP/NAO, rare-concept centroids by every method scored with a
+//!   classifier, the χ norm picture, `report.md` and `report.json`.
 //! - `nao prior --dim D [--norm R]`: the χ_d prior of seed norms (mode, mean, std) and where a
 //!   norm falls in it (log-density, percentile, log-CDF).
 //! - `nao norms FILES… [--rows]`: norm, log χ and percentile of each seed.
@@ -21,7 +24,8 @@
 //! - `nao reconstruct IMAGE --model DIR --prompt P -o OUT_DIR`: invert, sample back, and report
 //!   the latent and image errors of the round trip.
 //!
-//! The model commands run ONNX Runtime, loaded at run time from `--ort-lib PATH` or
+//! Without `--model`, the model commands run the embedded burn model (prompts are class names);
+//! with `--model DIR` they run ONNX Runtime, loaded at run time from `--ort-lib PATH` or
 //! `ORT_DYLIB_PATH` (`cargo xtask setup-ort` downloads it).
 //!
 //! Every command takes `--json` and then prints exactly one JSON object on stdout; progress and
