@@ -107,6 +107,14 @@ pub fn save_png(img: &RgbImage, path: &Path) -> Result<(), VizError> {
 /// hundredths of a second, so the delay is rounded down to 10 ms), atomically. Errors on no
 /// frames, empty frames or frames of different sizes.
 pub fn save_gif(frames: &[RgbImage], delay_ms: u32, path: &Path) -> Result<(), VizError> {
+    let bytes = encode_gif(frames, delay_ms, path)?;
+    atomic_write(path, |w| w.write_all(&bytes).map_err(io_err(path)))
+}
+
+/// The bytes of the looping GIF [`save_gif`] writes, for callers that stage their own output
+/// files; `name` only labels errors (no file is touched).
+pub fn encode_gif(frames: &[RgbImage], delay_ms: u32, name: &Path) -> Result<Vec<u8>, VizError> {
+    let path = name;
     let first = frames.first().ok_or_else(|| {
         VizError::Empty(format!("{}: no frames for the animation", path.display()))
     })?;
@@ -133,9 +141,10 @@ pub fn save_gif(frames: &[RgbImage], delay_ms: u32, path: &Path) -> Result<(), V
             size.1
         )));
     }
-    atomic_write(path, |w| {
+    let mut bytes = Vec::new();
+    {
         // Speed 10 of 30: near-best palettes at a fraction of the default's (speed 1) cost.
-        let mut enc = GifEncoder::new_with_speed(w, 10);
+        let mut enc = GifEncoder::new_with_speed(&mut bytes, 10);
         enc.set_repeat(Repeat::Infinite).map_err(img_err(path))?;
         let delay = Delay::from_numer_denom_ms(delay_ms, 1);
         for f in frames {
@@ -143,8 +152,7 @@ pub fn save_gif(frames: &[RgbImage], delay_ms: u32, path: &Path) -> Result<(), V
             enc.encode_frame(Frame::from_parts(rgba, 0, 0, delay))
                 .map_err(img_err(path))?;
         }
-        // Dropping the encoder writes the GIF trailer before the caller flushes.
-        drop(enc);
-        Ok(())
-    })
+        // Dropping the encoder (end of this block) writes the GIF trailer.
+    }
+    Ok(bytes)
 }

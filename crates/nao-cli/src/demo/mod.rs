@@ -18,12 +18,14 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Args;
+use image::{DynamicImage, RgbImage};
 use nao_backend::Backend;
 use nao_burn::{BurnModel, CLASS_NAMES, CLASS_SLUGS, RARE_CLASSES};
 use nao_prior::ChiPrior;
-use nao_viz::{labelled_grid, save_png, DensityPlot, GridOptions, MarkerGroup};
+use nao_viz::{labelled_grid, DensityPlot, GridOptions, MarkerGroup};
 
 use crate::error::CliError;
+use crate::images::{png_bytes, Staged};
 use crate::output::bar;
 use engine::Engine;
 
@@ -77,6 +79,10 @@ pub fn run(args: &DemoArgs, json: bool) -> Result<(), CliError> {
         .map_err(|e| CliError::input(format!("--interpolation-class: {e}")))?
         .ok_or_else(|| CliError::input("--interpolation-class must name a class"))?;
     crate::images::check_output_dir(&args.out, "--out")?;
+    // Every output is staged and renamed into place at the end, as in the other commands: a
+    // demo that fails half-way leaves nothing behind.
+    let mut staged = Staged::new();
+    staged.create_dir(&args.out)?;
 
     let model = BurnModel::embedded(&nao_burn::Device::flex())
         .map_err(|e| CliError::compute("loading the embedded model", e))?;
@@ -106,12 +112,14 @@ pub fn run(args: &DemoArgs, json: bool) -> Result<(), CliError> {
     let interp_png = args.out.join("interpolation.png");
     let img =
         labelled_grid(&interp_rows, &grid_options).map_err(|e| CliError::compute("picture", e))?;
-    save_png(&img, &interp_png).map_err(|e| CliError::compute("writing a picture", e))?;
+    stage_png(&mut staged, img, &interp_png)?;
     let nao_row = &interp_rows[interp_rows.len() - 1].tiles;
     let gif_frames =
         nao_viz::tiles_to_frames(nao_row, 4).map_err(|e| CliError::compute("animation", e))?;
-    nao_viz::save_gif(&gif_frames, 250, &args.out.join("interpolation-nao.gif"))
-        .map_err(|e| CliError::compute("writing an animation", e))?;
+    let gif_path = args.out.join("interpolation-nao.gif");
+    let gif = nao_viz::encode_gif(&gif_frames, 250, &gif_path)
+        .map_err(|e| CliError::compute("animation", e))?;
+    staged.add(&gif_path, &gif)?;
 
     // 2. Rare concepts.
     let settings = rare::RareSettings {
@@ -134,7 +142,7 @@ pub fn run(args: &DemoArgs, json: bool) -> Result<(), CliError> {
             ..GridOptions::default()
         };
         let img = labelled_grid(&rows, &options).map_err(|e| CliError::compute("picture", e))?;
-        save_png(&img, &png).map_err(|e| CliError::compute("writing a picture", e))?;
+        stage_png(&mut staged, img, &png)?;
         rare_pngs.push(png);
         norm_groups
             .entry("random seeds")
@@ -214,7 +222,7 @@ pub fn run(args: &DemoArgs, json: bool) -> Result<(), CliError> {
         .collect();
     let norms_png = args.out.join("norms.png");
     let img = plot.render().map_err(|e| CliError::compute("picture", e))?;
-    save_png(&img, &norms_png).map_err(|e| CliError::compute("writing a picture", e))?;
+    stage_png(&mut staged, img, &norms_png)?;
     pb.finish_and_clear();
 
     // 4. Reports.
@@ -263,7 +271,8 @@ pub fn run(args: &DemoArgs, json: bool) -> Result<(), CliError> {
         .collect(),
         seconds: started.elapsed().as_secs_f64(),
     };
-    report.write(&args.out)?;
+    report.stage(&args.out, &mut staged)?;
+    staged.commit()?;
     crate::output::emit(json, &report, || {
         format!(
             "{}\npictures and reports in {}\n",
@@ -271,4 +280,9 @@ pub fn run(args: &DemoArgs, json: bool) -> Result<(), CliError> {
             args.out.display()
         )
     })
+}
+
+/// Stage a picture as a PNG file.
+fn stage_png(staged: &mut Staged, img: RgbImage, path: &std::path::Path) -> Result<(), CliError> {
+    staged.add(path, &png_bytes(&DynamicImage::ImageRgb8(img), path)?)
 }

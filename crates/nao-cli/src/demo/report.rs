@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::interpolation::InterpolationReport;
 use super::rare::{MethodScore, METHODS};
 use crate::error::CliError;
+use crate::images::Staged;
 
 /// The model the demo ran.
 #[derive(Debug, Serialize)]
@@ -200,12 +201,11 @@ impl Report {
         s
     }
 
-    /// Write `report.json` and `report.md` into `dir` (atomically).
-    pub fn write(&self, dir: &Path) -> Result<(), CliError> {
+    /// Stage `report.json` and `report.md` in `dir`.
+    pub fn stage(&self, dir: &Path, staged: &mut Staged) -> Result<(), CliError> {
         let json = serde_json::to_string_pretty(self)
             .map_err(|e| CliError::compute("JSON encoding", e))?;
-        nao_burn::write_atomic(&dir.join("report.json"), json.as_bytes())
-            .map_err(|e| CliError::compute("writing report.json", e))?;
+        staged.add(&dir.join("report.json"), json.as_bytes())?;
         let mut md = String::new();
         let _ = writeln!(
             md,
@@ -237,7 +237,6 @@ impl Report {
                 .unwrap_or_default();
             let _ = writeln!(md, "- {k}: ![{k}]({name})");
         }
-        nao_burn::write_atomic(&dir.join("report.md"), md.as_bytes())
-            .map_err(|e| CliError::compute("writing report.md", e))
+        staged.add(&dir.join("report.md"), md.as_bytes())
     }
 }
