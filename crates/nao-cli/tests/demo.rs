@@ -109,22 +109,16 @@ fn quick_demo_writes_a_complete_finite_report() {
 #[test]
 fn demo_rejects_bad_options_clearly() {
     let w = Work::new();
-    let out = w.run(&["demo", "--quick", "--groups", "5"]);
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = w.fails(&["demo", "--quick", "--groups", "5"]);
     assert!(err.contains("--groups 5"), "{err}");
-    let out = w.run(&["demo", "--quick", "--interpolation-class", "giraffe"]);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success() && err.contains("giraffe") && err.contains("sneaker"),
-        "{err}"
-    );
+    let err = w.fails(&["demo", "--quick", "--interpolation-class", "giraffe"]);
+    assert!(err.contains("giraffe") && err.contains("sneaker"), "{err}");
 }
 
 #[test]
 fn sample_and_invert_default_to_the_embedded_model() {
     let w = Work::new();
-    let out = w.run(&[
+    w.json(&[
         "seed",
         "--shape",
         "4,7,7",
@@ -134,13 +128,9 @@ fn sample_and_invert_default_to_the_embedded_model() {
         "2",
         "-o",
         "seeds.npy",
+        "--json",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out = w.run(&[
+    let v = w.json(&[
         "sample",
         "seeds.npy",
         "--prompt",
@@ -151,17 +141,11 @@ fn sample_and_invert_default_to_the_embedded_model() {
         "imgs",
         "--json",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["model"], "embedded");
     let img = image::open(w.path("imgs/000.png")).unwrap();
     assert_eq!((img.width(), img.height()), (28, 28));
 
-    let out = w.run(&[
+    let v = w.json(&[
         "invert",
         "imgs/000.png",
         "--prompt",
@@ -172,20 +156,13 @@ fn sample_and_invert_default_to_the_embedded_model() {
         "back.npy",
         "--json",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["model"], "embedded");
     let back = nao_npy::read_npy(w.path("back.npy")).unwrap();
     assert_eq!(back.shape(), [1, 4, 7, 7]);
 
-    let out = w.run(&["sample", "seeds.npy", "--prompt", "giraffe", "-o", "x"]);
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = w.fails(&["sample", "seeds.npy", "--prompt", "giraffe", "-o", "x"]);
     assert!(
-        !out.status.success() && err.contains("giraffe") && err.contains("ankle boot"),
+        err.contains("giraffe") && err.contains("ankle boot"),
         "{err}"
     );
 }

@@ -65,11 +65,28 @@ impl Sampled {
 }
 
 impl Engine<'_> {
-    fn latent_shape(&self) -> Vec<usize> {
-        let info = self.model.info();
-        let (h, w) = info.default_image_size;
-        let s = info.vae_downsample;
-        vec![info.latent_channels, h / s, w / s]
+    /// Bundled real images of `class` at `indices`, as `[n, 1, 28, 28]` in `[−1, 1]`.
+    pub fn bundled(
+        &self,
+        class: usize,
+        indices: impl IntoIterator<Item = usize>,
+    ) -> Result<Tensor, CliError> {
+        let all =
+            nao_burn::bundled_images(class).map_err(|e| CliError::compute("bundled images", e))?;
+        let size = all.data.len() / all.batch().max(1);
+        let mut data = Vec::new();
+        for i in indices {
+            if i >= all.batch() {
+                return Err(CliError::input(format!(
+                    "bundled image {i} of class {class} does not exist (there are {})",
+                    all.batch()
+                )));
+            }
+            data.extend_from_slice(&all.data[i * size..(i + 1) * size]);
+        }
+        let mut shape = all.shape.clone();
+        shape[0] = data.len() / size;
+        Tensor::new(shape, data).map_err(|e| CliError::compute("bundled images", e))
     }
 
     /// DDIM-invert images `[b, 1, 28, 28]` (in `[−1, 1]`) under the class prompt: one seed each.
@@ -96,8 +113,13 @@ impl Engine<'_> {
         if seeds.is_empty() {
             return Err(CliError::input("no seeds to sample"));
         }
+        let info = self.model.info();
+        let (h, w) = info.default_image_size;
+        let latent = info
+            .latent_shape(h, w)
+            .map_err(|e| CliError::compute("latent shape", e))?;
         let mut shape = vec![seeds.len()];
-        shape.extend(self.latent_shape());
+        shape.extend(latent);
         let data: Vec<f32> = seeds.iter().flatten().map(|&v| v as f32).collect();
         let seeds = Tensor::new(shape, data).map_err(|e| CliError::compute("seed batch", e))?;
         let options = SampleOptions::new()

@@ -90,16 +90,8 @@ pub fn run(engine: &Engine<'_>, class: usize, s: &RareSettings) -> Result<ClassO
     let all =
         nao_burn::bundled_images(class).map_err(|e| CliError::compute("bundled images", e))?;
     let needed = s.groups * s.per_group;
-    if needed > all.batch() {
-        return Err(CliError::input(format!(
-            "{} groups of {} images need {needed} bundled images; there are {}",
-            s.groups,
-            s.per_group,
-            all.batch()
-        )));
-    }
-    let used = nao_backend::Tensor::new(vec![needed, 1, 28, 28], all.data[..needed * 784].to_vec())
-        .map_err(|e| CliError::compute("bundled images", e))?;
+    // `bundled` refuses indices past the bundle, naming them.
+    let used = engine.bundled(class, 0..needed)?;
     let inverted = engine.invert(&used, class)?;
     let real_contrast = {
         let px: Vec<f32> = all.data.iter().map(|v| (v + 1.0) * 0.5).collect();
