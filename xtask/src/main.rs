@@ -27,6 +27,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
+mod libtorch_setup;
 mod ort_setup;
 
 /// Crates that must stay free of ML backends.
@@ -44,8 +45,12 @@ const USAGE: &str = "\
 usage: cargo xtask <command> [args]
 
 commands:
-  ci            format check, clippy (-D warnings), tests (nextest if installed), doc tests,
-                and the dependency check of the device-free crates; stops at the first failure
+  ci [--all-backends]
+                format check, clippy (-D warnings), tests (nextest if installed), the
+                backend conformance suite (cpu, wgpu, onnx-cpu; tch-cpu when LibTorch is
+                provisioned), doc tests, the dependency check of the device-free crates and
+                rustdoc; stops at the first failure. --all-backends provisions LibTorch
+                first (setup-libtorch) so tch-cpu runs too
   deps          only the dependency check
   bench [ARGS]  cargo bench --bench NAME [ARGS] for each bench in benches/
                 (e.g. `cargo xtask bench -- --save-baseline main`); a first argument naming
@@ -60,6 +65,20 @@ commands:
                 or NAO_FASHION_MNIST_DIR) and write crates/nao-burn/weights/ and
                 crates/nao-burn/assets/test-images/; ARGS go to nao-train (--seed S,
                 --steps-scale F, --out DIR, --images DIR, --data DIR)
+  conformance [--backend NAME]... [--write-reference]
+                the backend conformance suite (crates/nao-conformance) for the named
+                backends (cpu, wgpu, onnx-cpu, tch-cpu, tch-cuda, cuda, onnx-cuda) in one
+                build: the table of differences from the CPU reference (also written to
+                target/conformance.json), then the tests; default: cpu, wgpu, onnx-cpu and
+                tch-cpu when LibTorch is provisioned. --write-reference rewrites the
+                reference with the cpu backend
+  setup-libtorch
+                install PyTorch 2.9.0's libtorch (CPU part, ≈ 1 GB) into .cache/libtorch/
+                for burn's tch backend; prints LIBTORCH and LD_LIBRARY_PATH
+  bench-backends [--backend NAME]... [ARGS]
+                sampling throughput (images/s) of the embedded model on each named backend
+                in one criterion run (default: cpu, wgpu, onnx-cpu, + tch-cpu when
+                provisioned)
   help          this message
 ";
 
@@ -78,6 +97,9 @@ fn main() -> ExitCode {
         Some("setup-ort") => ort_setup::setup_ort_command(&root, &args[1..]),
         Some("onnx-overhead") => ort_setup::onnx_overhead(&root, &args[1..]),
         Some("train") => train(&root, &args[1..]),
+        Some("conformance") => conformance_command(&root, &args[1..]),
+        Some("setup-libtorch") => libtorch_setup::setup_libtorch_command(&root, &args[1..]),
+        Some("bench-backends") => bench_backends(&root, &args[1..]),
         Some("help" | "-h" | "--help") => {
             print!("{USAGE}");
             Ok(())
@@ -185,15 +207,50 @@ fn cargo_step(name: &'static str, args: &'static [&'static str]) -> Step {
 }
 
 fn ci(root: &Path, extra: &[String]) -> Outcome {
-    if let Some(arg) = extra.first() {
-        return Err(Failure(format!("`ci` takes no arguments (got '{arg}')")));
+    let all_backends = match extra.first().map(String::as_str) {
+        None => false,
+        Some("--all-backends") if extra.len() == 1 => true,
+        Some(arg) => {
+            return Err(Failure(format!(
+                "`ci` takes only --all-backends (got '{arg}')"
+            )))
+        }
+    };
+    // One feature set for every test-profile step, so burn is built once: the workspace
+    // tests include the conformance suite for wgpu and ONNX Runtime (and LibTorch when
+    // provisioned) beside the cpu one.
+    let with_tch = all_backends || libtorch_setup::provisioned(root).is_some();
+    let mut backends = vec!["cpu", "wgpu", "onnx-cpu"];
+    if with_tch {
+        backends.push("tch-cpu");
+    } else {
+        eprintln!("xtask: LibTorch not provisioned (cargo xtask setup-libtorch): tch-cpu skipped");
     }
-    let tests: &'static [&'static str] = if have_nextest(root) {
-        &["nextest", "run", "--workspace"]
+    let features = backends
+        .iter()
+        .filter_map(|b| BACKENDS.iter().find(|(n, _)| n == b))
+        .filter(|(_, f)| *f != "flex")
+        .map(|(_, f)| format!("nao-conformance/{f}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let tests: Vec<String> = if have_nextest(root) {
+        vec!["nextest".into(), "run".into(), "--workspace".into()]
     } else {
         eprintln!("xtask: cargo-nextest not found; using cargo test");
-        &["test", "--workspace", "--all-targets"]
+        vec!["test".into(), "--workspace".into(), "--all-targets".into()]
     };
+    let owned_step = |name: &'static str, mut args: Vec<String>, with_features: bool| {
+        if with_features {
+            args.extend(["--features".to_string(), features.clone()]);
+        }
+        Step {
+            name,
+            run: Box::new(move |root: &Path| {
+                run_cargo(root, &args.iter().map(String::as_str).collect::<Vec<_>>())
+            }),
+        }
+    };
+    let report_backends: Vec<String> = backends.iter().map(|b| b.to_string()).collect();
     let steps = [
         cargo_step("format", &["fmt", "--all", "--check"]),
         cargo_step(
@@ -208,11 +265,25 @@ fn ci(root: &Path, extra: &[String]) -> Outcome {
             ],
         ),
         Step {
-            name: "onnx runtime",
-            run: Box::new(ort_setup::export_ort_dylib_path),
+            name: "backends (ONNX Runtime; LibTorch when provisioned or --all-backends)",
+            run: Box::new(move |root| {
+                ort_setup::export_ort_dylib_path(root)?;
+                if with_tch {
+                    libtorch_setup::export_env(&libtorch_setup::setup_libtorch(root)?);
+                }
+                Ok(())
+            }),
         },
-        cargo_step("tests", tests),
-        cargo_step("doc tests", &["test", "--workspace", "--doc"]),
+        owned_step("tests (with the conformance suites)", tests, true),
+        Step {
+            name: "backend conformance table",
+            run: Box::new(move |root| conformance_report(root, &report_backends)),
+        },
+        owned_step(
+            "doc tests",
+            vec!["test".into(), "--workspace".into(), "--doc".into()],
+            true,
+        ),
         Step {
             name: "dependency check",
             run: Box::new(deps_check),
@@ -255,6 +326,193 @@ fn ci(root: &Path, extra: &[String]) -> Outcome {
     }
     eprintln!("  {:<18} {:>9}", "total", fmt_duration(total.elapsed()));
     Ok(())
+}
+
+/// A backend of the conformance suite: its `--target` name and the feature of
+/// `nao-conformance` that compiles it in.
+const BACKENDS: [(&str, &str); 7] = [
+    ("cpu", "flex"),
+    ("wgpu", "wgpu"),
+    ("onnx-cpu", "onnx"),
+    ("tch-cpu", "tch"),
+    ("tch-cuda", "tch-cuda"),
+    ("cuda", "cuda"),
+    ("onnx-cuda", "onnx-cuda"),
+];
+
+/// What CI runs: cpu, wgpu (lavapipe on this machine), onnx-cpu, and tch-cpu when LibTorch
+/// has been provisioned (`setup-libtorch`; a ≈ 1 GB download CI does not make by itself).
+fn default_backends(root: &Path) -> Vec<String> {
+    let mut names = vec!["cpu", "wgpu", "onnx-cpu"];
+    if libtorch_setup::provisioned(root).is_some() {
+        names.push("tch-cpu");
+    } else {
+        eprintln!("xtask: LibTorch not provisioned (cargo xtask setup-libtorch): tch-cpu skipped");
+    }
+    names.into_iter().map(str::to_string).collect()
+}
+
+/// `--backend NAME` options (several allowed) and the rest of the arguments.
+fn backend_args(extra: &[String]) -> Result<(Vec<String>, Vec<String>), Failure> {
+    let mut backends = Vec::new();
+    let mut rest = Vec::new();
+    let mut args = extra.iter();
+    while let Some(a) = args.next() {
+        if a == "--backend" {
+            let name = args
+                .next()
+                .ok_or_else(|| Failure("--backend needs a name".into()))?;
+            if !BACKENDS.iter().any(|(b, _)| b == name) {
+                return Err(Failure(format!(
+                    "unknown backend '{name}' (known: {})",
+                    BACKENDS.map(|(b, _)| b).join(", ")
+                )));
+            }
+            backends.push(name.clone());
+        } else {
+            rest.push(a.clone());
+        }
+    }
+    Ok((backends, rest))
+}
+
+/// The feature list for backends, and the environment they need (ONNX Runtime, LibTorch).
+fn prepare_backends(root: &Path, backends: &[String]) -> Result<String, Failure> {
+    if backends.iter().any(|b| b.starts_with("onnx")) {
+        ort_setup::export_ort_dylib_path(root)?;
+    }
+    if backends.iter().any(|b| b.starts_with("tch")) {
+        let lt = match libtorch_setup::provisioned(root) {
+            Some(lt) => lt,
+            None => libtorch_setup::setup_libtorch(root)?,
+        };
+        libtorch_setup::export_env(&lt);
+    }
+    Ok(backends
+        .iter()
+        .filter_map(|b| BACKENDS.iter().find(|(n, _)| n == b).map(|(_, f)| *f))
+        .collect::<Vec<_>>()
+        .join(","))
+}
+
+fn conformance_command(root: &Path, extra: &[String]) -> Outcome {
+    let (mut backends, rest) = backend_args(extra)?;
+    let write_reference = match rest.as_slice() {
+        [] => false,
+        [flag] if flag == "--write-reference" => true,
+        other => {
+            return Err(Failure(format!(
+                "unknown argument(s) {other:?} (conformance takes --backend NAME and \
+                 --write-reference)"
+            )))
+        }
+    };
+    if backends.is_empty() {
+        backends = default_backends(root);
+    }
+    conformance(root, &backends, write_reference)
+}
+
+/// The table of differences from the reference, also written to `target/conformance.json`:
+/// runs the `nao-conformance` binary the test build just made (building it apart, without the
+/// dev-dependencies, would resolve other features and rebuild burn).
+fn conformance_report(root: &Path, backends: &[String]) -> Outcome {
+    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    // the test profile builds into `debug/`
+    let bin = target_dir.join("debug").join("nao-conformance");
+    if !bin.is_file() {
+        return Err(Failure(format!(
+            "{} is missing: the tests build it (cargo nextest run --workspace --features …)",
+            bin.display()
+        )));
+    }
+    let json = target_dir.join("conformance.json");
+    let mut cmd = Command::new(&bin);
+    if backends == ["--write-reference"] {
+        cmd.arg("--write-reference");
+    } else {
+        for b in backends {
+            cmd.args(["--target", b]);
+        }
+        cmd.arg("--json").arg(&json);
+    }
+    cmd.current_dir(root);
+    eprintln!("$ {} … --json {}", bin.display(), json.display());
+    let status = cmd
+        .status()
+        .map_err(|e| Failure(format!("could not start {}: {e}", bin.display())))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(Failure(format!(
+            "{} exited with {status}: a backend is outside its tolerance (table above)",
+            bin.display()
+        )))
+    }
+}
+
+/// Build the suite once with every backend's feature, print the table of differences, then
+/// run the tests.
+fn conformance(root: &Path, backends: &[String], write_reference: bool) -> Outcome {
+    let features = prepare_backends(root, backends)?;
+    // `nao-conformance/F` at the workspace level: the same build as `cargo xtask ci`'s
+    let features = features
+        .split(',')
+        .filter(|f| !f.is_empty() && *f != "flex")
+        .map(|f| format!("nao-conformance/{f}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let mut tests = if have_nextest(root) {
+        vec![
+            "nextest",
+            "run",
+            "--workspace",
+            "-E",
+            "package(nao-conformance)",
+        ]
+    } else {
+        vec!["test", "--workspace", "--test", "conformance"]
+    };
+    if !features.is_empty() {
+        tests.extend(["--features", features.as_str()]);
+    }
+    if write_reference {
+        // build only, then write the reference with the cpu backend
+        let mut build = vec!["test", "--workspace", "--no-run"];
+        if !features.is_empty() {
+            build.extend(["--features", features.as_str()]);
+        }
+        run_cargo(root, &build)?;
+        return conformance_report(root, &["--write-reference".to_string()]);
+    }
+    run_cargo(root, &tests)?;
+    conformance_report(root, backends)
+}
+
+/// `cargo xtask bench-backends`: the throughput bench of nao-conformance with the backends'
+/// features, one criterion run over all of them.
+fn bench_backends(root: &Path, extra: &[String]) -> Outcome {
+    let (mut backends, rest) = backend_args(extra)?;
+    if backends.is_empty() {
+        backends = default_backends(root);
+    }
+    let features = prepare_backends(root, &backends)?;
+    let mut args = vec![
+        "bench",
+        "-p",
+        "nao-conformance",
+        "--features",
+        &features,
+        "--bench",
+        "throughput",
+    ];
+    if !rest.is_empty() {
+        args.push("--");
+        args.extend(rest.iter().map(String::as_str));
+    }
+    run_cargo(root, &args)
 }
 
 /// Whether a crate name is an ML backend the light crates must not depend on.

@@ -91,12 +91,12 @@ fn cache_dir(root: &Path) -> PathBuf {
 }
 
 /// The Python interpreter: `$PYTHON` or `python3`.
-fn python() -> String {
+pub(crate) fn python() -> String {
     std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_string())
 }
 
 /// Run a command, echoing it; a failure names the command and what to do.
-fn run(cmd: &mut Command, what: &str) -> Outcome {
+pub(crate) fn run(cmd: &mut Command, what: &str) -> Outcome {
     // inline scripts are shown as `<script>`
     let shown = std::iter::once(cmd.get_program())
         .chain(cmd.get_args())

@@ -101,3 +101,85 @@ impl Autoencoder {
         self.dec_out.forward(x)
     }
 }
+
+/// The same networks as ONNX graphs (see [`crate::OnnxExport`]); each mirrors
+/// [`Autoencoder::encode`] / [`Autoencoder::decode`] line by line.
+mod onnx {
+    use super::Autoencoder;
+    use crate::error::BurnModelError;
+    use crate::export::graph::{Dim, ElemType, Graph};
+    use crate::export::layers::{conv2d, narrow1, upsample2};
+
+    impl Autoencoder {
+        /// `images [batch, 1, 28, 28]` → `mean [batch, l, 7, 7]` (the posterior mean).
+        pub(crate) fn onnx_encoder(&self, side: usize) -> Result<Vec<u8>, BurnModelError> {
+            let mut g = Graph::new();
+            let x = g.input(
+                "images",
+                ElemType::Float,
+                &[
+                    Dim::Batch,
+                    Dim::Fixed(1),
+                    Dim::Fixed(side),
+                    Dim::Fixed(side),
+                ],
+            );
+            let x = conv2d(&mut g, &self.enc_in, &x)?;
+            let x = g.silu(&x);
+            let x = conv2d(&mut g, &self.enc_down1, &x)?;
+            let x = g.silu(&x);
+            let x = conv2d(&mut g, &self.enc_down2, &x)?;
+            let x = g.silu(&x);
+            let y = conv2d(&mut g, &self.enc_mid, &x)?;
+            let y = g.silu(&y);
+            let x = g.node("Add", &[&x, &y], &[]);
+            let out = conv2d(&mut g, &self.enc_out, &x)?;
+            let l = self.enc_out.weight.val().dims()[0] / 2;
+            let mean = narrow1(&mut g, &out, 0, l);
+            let s = side / 4;
+            g.output(
+                &mean,
+                "mean",
+                ElemType::Float,
+                &[Dim::Batch, Dim::Fixed(l), Dim::Fixed(s), Dim::Fixed(s)],
+            );
+            Ok(g.finish("nao-fashion-vae-encoder"))
+        }
+
+        /// `latents [batch, l, 7, 7]` (unscaled) → `images [batch, 1, 28, 28]` about `[−1, 1]`.
+        pub(crate) fn onnx_decoder(&self, side: usize) -> Result<Vec<u8>, BurnModelError> {
+            let mut g = Graph::new();
+            let l = self.dec_in.weight.val().dims()[1];
+            let s = side / 4;
+            let z = g.input(
+                "latents",
+                ElemType::Float,
+                &[Dim::Batch, Dim::Fixed(l), Dim::Fixed(s), Dim::Fixed(s)],
+            );
+            let x = conv2d(&mut g, &self.dec_in, &z)?;
+            let x = g.silu(&x);
+            let y = conv2d(&mut g, &self.dec_mid, &x)?;
+            let y = g.silu(&y);
+            let x = g.node("Add", &[&x, &y], &[]);
+            let x = upsample2(&mut g, &x);
+            let x = conv2d(&mut g, &self.dec_up1, &x)?;
+            let x = g.silu(&x);
+            let x = upsample2(&mut g, &x);
+            let x = conv2d(&mut g, &self.dec_up2, &x)?;
+            let x = g.silu(&x);
+            let x = conv2d(&mut g, &self.dec_out, &x)?;
+            g.output(
+                &x,
+                "images",
+                ElemType::Float,
+                &[
+                    Dim::Batch,
+                    Dim::Fixed(1),
+                    Dim::Fixed(side),
+                    Dim::Fixed(side),
+                ],
+            );
+            Ok(g.finish("nao-fashion-vae-decoder"))
+        }
+    }
+}

@@ -128,6 +128,65 @@ impl Denoiser {
     }
 }
 
+/// The noise predictor as an ONNX graph (see [`crate::OnnxExport`]), mirroring
+/// [`Denoiser::forward`] line by line.
+mod onnx {
+    use super::Denoiser;
+    use crate::error::BurnModelError;
+    use crate::export::graph::{Dim, ElemType, Graph};
+    use crate::export::layers::{embedding, layer_norm, linear};
+
+    impl Denoiser {
+        /// `latents [batch, d]`, `time [batch, time_features]`, `classes [batch]` (int64) →
+        /// `noise [batch, d]`.
+        pub(crate) fn onnx_graph(
+            &self,
+            latent_dim: usize,
+            time_features: usize,
+        ) -> Result<Vec<u8>, BurnModelError> {
+            let mut g = Graph::new();
+            let x = g.input(
+                "latents",
+                ElemType::Float,
+                &[Dim::Batch, Dim::Fixed(latent_dim)],
+            );
+            let time = g.input(
+                "time",
+                ElemType::Float,
+                &[Dim::Batch, Dim::Fixed(time_features)],
+            );
+            let classes = g.input("classes", ElemType::Int64, &[Dim::Batch]);
+            let t = linear(&mut g, &self.time1, &time)?;
+            let t = g.silu(&t);
+            let t = linear(&mut g, &self.time2, &t)?;
+            let c = embedding(&mut g, &self.class_embedding, &classes)?;
+            let emb = g.node("Add", &[&t, &c], &[]);
+            let emb = g.silu(&emb);
+            let mut h = linear(&mut g, &self.input, &x)?;
+            for block in &self.blocks {
+                let y = layer_norm(&mut g, &block.norm, &h)?;
+                let y = g.silu(&y);
+                let y = linear(&mut g, &block.fc1, &y)?;
+                let e = linear(&mut g, &block.emb, &emb)?;
+                let y = g.node("Add", &[&y, &e], &[]);
+                let y = g.silu(&y);
+                let y = linear(&mut g, &block.fc2, &y)?;
+                h = g.node("Add", &[&h, &y], &[]);
+            }
+            let y = layer_norm(&mut g, &self.out_norm, &h)?;
+            let y = g.silu(&y);
+            let y = linear(&mut g, &self.output, &y)?;
+            g.output(
+                &y,
+                "noise",
+                ElemType::Float,
+                &[Dim::Batch, Dim::Fixed(latent_dim)],
+            );
+            Ok(g.finish("nao-fashion-denoiser"))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,6 +11,12 @@
 //! - a [`Classifier`] trained on the full balanced set, for evaluation.
 //!
 //! The "prompt" is a class name ([`class_from_prompt`]).
+//!
+//! ## Backends
+//! The networks run on any burn backend compiled in, picked at run time with [`BurnDevice`]:
+//! features `flex` (pure-Rust CPU, default), `wgpu`, `tch` (LibTorch CPU/CUDA) and `cuda`.
+//! [`BurnModel::to_onnx`] exports them as ONNX files ([`OnnxExport`]); with the `onnx`
+//! feature, `OnnxModel` runs that export on ONNX Runtime (`onnx-cuda`: its CUDA provider).
 #![warn(missing_docs)]
 
 mod autoencoder;
@@ -19,9 +25,14 @@ mod classes;
 mod classifier;
 mod data;
 mod denoiser;
+mod device;
 mod error;
+mod export;
+mod host;
 mod idx;
 mod model;
+#[cfg(feature = "onnx")]
+mod onnx_model;
 pub mod train;
 mod weights;
 
@@ -35,9 +46,15 @@ pub use data::{
     long_tail_indices, FashionMnist, ImageSet, DEBIAN_FASHION_MNIST_DIR, IMAGE_PIXELS, IMAGE_SIDE,
 };
 pub use denoiser::{timestep_features, Denoiser, DenoiserConfig};
+pub use device::BurnDevice;
 pub use error::BurnModelError;
+pub use export::{
+    OnnxExport, ONNX_DECODER_FILE, ONNX_DENOISER_FILE, ONNX_ENCODER_FILE, ONNX_OPSET,
+};
 pub use idx::{encode_idx, parse_idx, read_idx, IdxArray};
 pub use model::{BurnModel, Prediction};
+#[cfg(feature = "onnx")]
+pub use onnx_model::OnnxModel;
 pub use weights::{
     load_module, module_bytes, save_module, write_atomic, ModelCard, AUTOENCODER_FILE, CARD_FILE,
     CLASSIFIER_FILE, DENOISER_FILE,

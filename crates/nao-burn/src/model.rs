@@ -7,17 +7,15 @@ use burn::tensor::activation::softmax;
 use nao_backend::{Backend, BackendError, Capabilities, Conditioning, ModelInfo};
 
 use crate::autoencoder::Autoencoder;
-use crate::classes::{class_from_prompt, NULL_CLASS, NUM_CLASSES};
+use crate::classes::NUM_CLASSES;
 use crate::classifier::Classifier;
 use crate::data::{IMAGE_PIXELS, IMAGE_SIDE};
-use crate::denoiser::{timestep_features, Denoiser};
+use crate::denoiser::Denoiser;
 use crate::error::BurnModelError;
+use crate::host::{self, check_shape, LATENT_SIDE};
 use crate::weights::{
     load_module, ModelCard, AUTOENCODER_FILE, CARD_FILE, CLASSIFIER_FILE, DENOISER_FILE,
 };
-
-/// Latent side (28 / 4).
-const LATENT_SIDE: usize = IMAGE_SIDE / 4;
 
 /// A classifier verdict for one image.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -120,15 +118,7 @@ impl BurnModel {
             cls,
             &format!("{origin}/{CLASSIFIER_FILE}"),
         )?;
-        let info = ModelInfo {
-            name: "nao-fashion-ldm (embedded, burn)".into(),
-            vae_scaling_factor: card.scaling_factor,
-            latent_channels: card.autoencoder.latent_channels,
-            vae_downsample: 4,
-            default_image_size: (IMAGE_SIDE, IMAGE_SIDE),
-            image_channels: 1,
-            scheduler: crate::scheduler_config(),
-        };
+        let info = host::model_info(&card, "nao-fashion-ldm (embedded, burn)");
         Ok(Self {
             device: device.clone(),
             autoencoder,
@@ -142,6 +132,14 @@ impl BurnModel {
     /// The model card (sizes, scaling factor, rare classes).
     pub fn card(&self) -> &ModelCard {
         &self.card
+    }
+
+    pub(crate) fn autoencoder(&self) -> &Autoencoder {
+        &self.autoencoder
+    }
+
+    pub(crate) fn denoiser(&self) -> &Denoiser {
+        &self.denoiser
     }
 
     /// The burn device the networks live on.
@@ -187,43 +185,12 @@ impl BurnModel {
         }
         Ok(out)
     }
-
-    fn class_id(&self, prompt: &str) -> Result<usize, BurnModelError> {
-        Ok(class_from_prompt(prompt)?.unwrap_or(NULL_CLASS))
-    }
 }
 
-fn to_vec<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>, BurnModelError> {
+pub(crate) fn to_vec<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>, BurnModelError> {
     t.into_data()
         .try_into_vec::<f32>()
         .map_err(|e| BurnModelError::Device(format!("reading a tensor back: {e:?}")))
-}
-
-/// Check `[b, rest…]` and return b.
-fn check_shape(
-    what: &str,
-    t: &nao_backend::Tensor,
-    rest: &[usize],
-) -> Result<usize, BurnModelError> {
-    if t.shape.len() != rest.len() + 1
-        || t.shape[1..] != *rest
-        || t.data.len() != t.shape.iter().product::<usize>()
-    {
-        return Err(BurnModelError::Invalid(format!(
-            "{what} have shape {:?}; expected [b, {}]",
-            t.shape,
-            rest.iter()
-                .map(|v| v.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )));
-    }
-    if let Some(v) = t.data.iter().find(|v| !v.is_finite()) {
-        return Err(BurnModelError::Invalid(format!(
-            "{what} hold a non-finite value {v}"
-        )));
-    }
-    Ok(t.shape[0])
 }
 
 impl Backend for BurnModel {
@@ -232,11 +199,7 @@ impl Backend for BurnModel {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            text_encoder: true,
-            vae_encoder: true,
-            vae_decoder: true,
-        }
+        host::CAPABILITIES
     }
 
     fn encode_prompt(
@@ -245,17 +208,7 @@ impl Backend for BurnModel {
         negative_prompt: &str,
         with_uncond: bool,
     ) -> Result<Conditioning, BackendError> {
-        let class = |id: usize| nao_backend::Tensor {
-            shape: vec![1, 1],
-            data: vec![id as f32],
-        };
-        let cond = class(self.class_id(prompt)?);
-        let uncond = if with_uncond {
-            Some(class(self.class_id(negative_prompt)?))
-        } else {
-            None
-        };
-        Ok(Conditioning { cond, uncond })
+        host::encode_prompt(prompt, negative_prompt, with_uncond)
     }
 
     fn predict_noise(
@@ -264,38 +217,15 @@ impl Backend for BurnModel {
         timesteps: &[i64],
         context: &nao_backend::Tensor,
     ) -> Result<nao_backend::Tensor, BackendError> {
-        let c = self.card.autoencoder.latent_channels;
-        let b = check_shape("latents", latents, &[c, LATENT_SIDE, LATENT_SIDE])?;
-        if timesteps.len() != b {
-            return Err(BackendError::Shape(format!(
-                "{} timesteps for a batch of {b} latents",
-                timesteps.len()
-            )));
-        }
-        if context.shape != [b, 1] || context.data.len() != b {
-            return Err(BackendError::Shape(format!(
-                "class context has shape {:?}; expected [{b}, 1] (one class index per latent)",
-                context.shape
-            )));
-        }
-        let mut classes = Vec::with_capacity(b);
-        for &v in &context.data {
-            if !(v.fract() == 0.0 && (0.0..=NULL_CLASS as f32).contains(&v)) {
-                return Err(BackendError::Shape(format!(
-                    "class context value {v} is not a class index 0..={NULL_CLASS}"
-                )));
-            }
-            classes.push(v as i64);
-        }
-        let d = self.latent_dim();
-        let tf = self.card.denoiser.time_features;
-        let ts: Vec<f64> = timesteps.iter().map(|&t| t as f64).collect();
-        let x = Tensor::<2>::from_data(TensorData::new(latents.data.clone(), [b, d]), &self.device);
-        let time = Tensor::<2>::from_data(
-            TensorData::new(timestep_features(&ts, tf), [b, tf]),
-            &self.device,
+        let input = host::denoise_input(&self.card, latents, timesteps, context)?;
+        let (b, d, tf) = (
+            input.batch,
+            self.latent_dim(),
+            self.card.denoiser.time_features,
         );
-        let cls = Tensor::<1, Int>::from_data(TensorData::new(classes, [b]), &self.device);
+        let x = Tensor::<2>::from_data(TensorData::new(latents.data.clone(), [b, d]), &self.device);
+        let time = Tensor::<2>::from_data(TensorData::new(input.time, [b, tf]), &self.device);
+        let cls = Tensor::<1, Int>::from_data(TensorData::new(input.classes, [b]), &self.device);
         let eps = to_vec(self.denoiser.forward(x, time, cls))?;
         Ok(nao_backend::Tensor {
             shape: latents.shape.clone(),
@@ -307,51 +237,25 @@ impl Backend for BurnModel {
         &self,
         images: &nao_backend::Tensor,
     ) -> Result<nao_backend::Tensor, BackendError> {
-        let b = check_shape("images", images, &[1, IMAGE_SIDE, IMAGE_SIDE])?;
+        let b = host::check_images(images)?;
         let x = Tensor::<4>::from_data(
             TensorData::new(images.data.clone(), [b, 1, IMAGE_SIDE, IMAGE_SIDE]),
             &self.device,
         );
         let (mean, _) = self.autoencoder.encode(x);
-        let s = self.card.scaling_factor;
-        let data = to_vec(mean)?
-            .into_iter()
-            .map(|v| (v as f64 * s) as f32)
-            .collect();
-        Ok(nao_backend::Tensor {
-            shape: vec![
-                b,
-                self.card.autoencoder.latent_channels,
-                LATENT_SIDE,
-                LATENT_SIDE,
-            ],
-            data,
-        })
+        Ok(host::scaled_latents(&self.card, b, to_vec(mean)?))
     }
 
     fn decode_latents(
         &self,
         latents: &nao_backend::Tensor,
     ) -> Result<nao_backend::Tensor, BackendError> {
+        let (b, unscaled) = host::unscaled_latents(&self.card, latents)?;
         let c = self.card.autoencoder.latent_channels;
-        let b = check_shape("latents", latents, &[c, LATENT_SIDE, LATENT_SIDE])?;
-        let s = self.card.scaling_factor;
-        let unscaled: Vec<f32> = latents
-            .data
-            .iter()
-            .map(|&v| (v as f64 / s) as f32)
-            .collect();
         let z = Tensor::<4>::from_data(
             TensorData::new(unscaled, [b, c, LATENT_SIDE, LATENT_SIDE]),
             &self.device,
         );
-        let data = to_vec(self.autoencoder.decode(z))?
-            .into_iter()
-            .map(|v| ((v + 1.0) * 0.5).clamp(0.0, 1.0))
-            .collect();
-        Ok(nao_backend::Tensor {
-            shape: vec![b, 1, IMAGE_SIDE, IMAGE_SIDE],
-            data,
-        })
+        Ok(host::unit_images(b, to_vec(self.autoencoder.decode(z))?))
     }
 }

@@ -24,9 +24,14 @@
 //! - `nao reconstruct IMAGE --model DIR --prompt P -o OUT_DIR`: invert, sample back, and report
 //!   the latent and image errors of the round trip.
 //!
-//! Without `--model`, the model commands run the embedded burn model (prompts are class names);
-//! with `--model DIR` they run ONNX Runtime, loaded at run time from `--ort-lib PATH` or
-//! `ORT_DYLIB_PATH` (`cargo xtask setup-ort` downloads it).
+//! - `nao devices [--probe]`: the `--device` choices this build has, and whether they run.
+//! - `nao export-onnx --out DIR`: the embedded model as ONNX files.
+//!
+//! Without `--model`, the model commands run the embedded model (prompts are class names) on
+//! `--device` (default `cpu`: burn's pure-Rust backend; `wgpu`, `tch-cpu`, `tch-cuda`, `cuda`
+//! with the matching Cargo features; `onnx-cpu`/`onnx-cuda` run its ONNX export); with a
+//! Stable Diffusion export as `--model DIR` they run ONNX Runtime, loaded at run time from
+//! `--ort-lib PATH` or `ORT_DYLIB_PATH` (`cargo xtask setup-ort` downloads it).
 //!
 //! Every command takes `--json` and then prints exactly one JSON object on stdout; progress and
 //! messages go to stderr. Errors name the file and the problem and exit with status 1 (2 for
@@ -39,8 +44,11 @@ use clap::{Parser, Subcommand};
 
 mod centroid;
 mod demo;
+mod device;
+mod devices;
 mod distance;
 mod error;
+mod export_onnx;
 mod images;
 mod invert;
 mod model;
@@ -89,6 +97,10 @@ enum Command {
     Sample(sample::SampleArgs),
     /// Invert an image, sample it back, and report the round trip's errors.
     Reconstruct(reconstruct::ReconstructArgs),
+    /// The devices (--device) this build has, and with --probe whether they run here.
+    Devices(devices::DevicesArgs),
+    /// Write the embedded model (or trained weights of its kind) as ONNX files.
+    ExportOnnx(export_onnx::ExportOnnxArgs),
 }
 
 fn main() -> ExitCode {
@@ -104,6 +116,8 @@ fn main() -> ExitCode {
         Command::Invert(args) => invert::run(args, cli.json),
         Command::Sample(args) => sample::run(args, cli.json),
         Command::Reconstruct(args) => reconstruct::run(args, cli.json),
+        Command::Devices(args) => devices::run(args, cli.json),
+        Command::ExportOnnx(args) => export_onnx::run(args, cli.json),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

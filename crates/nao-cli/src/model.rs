@@ -1,5 +1,6 @@
-//! The diffusion model of `nao invert`, `nao sample` and `nao reconstruct`: a Stable Diffusion
-//! ONNX export run with ONNX Runtime, and the options every such command shares.
+//! The diffusion model of `nao invert`, `nao sample` and `nao reconstruct` — the embedded
+//! model on any compiled device, a weight folder of it, its ONNX export, or a Stable Diffusion
+//! ONNX export — and the options every such command shares.
 
 use std::path::{Path, PathBuf};
 
@@ -8,6 +9,7 @@ use nao_backend::Backend;
 use nao_inversion::{InversionError, ResizePolicy};
 use nao_onnx::{OnnxBackend, OnnxError, OnnxOptions};
 
+use crate::device::DeviceArg;
 use crate::error::CliError;
 use crate::output::spinner;
 
@@ -15,10 +17,17 @@ use crate::output::spinner;
 #[derive(Debug, Args)]
 pub struct ModelArgs {
     /// Model folder: a Stable Diffusion ONNX export in optimum's layout (text_encoder/, unet/,
-    /// vae_encoder/, vae_decoder/, tokenizer/, scheduler/) [default: the embedded Fashion-MNIST
-    /// model, 28×28 grey images, prompts are class names such as "sneaker" or "bag"].
+    /// vae_encoder/, vae_decoder/, tokenizer/, scheduler/), weights of the embedded model's
+    /// kind (`cargo xtask train`: model.json + *.safetensors) or its ONNX export (`nao
+    /// export-onnx`) [default: the embedded Fashion-MNIST model, 28×28 grey images, prompts
+    /// are class names such as "sneaker" or "bag"].
     #[arg(long, value_name = "DIR")]
     model: Option<PathBuf>,
+    /// Where the model runs: cpu (burn, pure Rust), wgpu, tch-cpu, tch-cuda[:N], cuda[:N]
+    /// (burn backends), onnx-cpu, onnx-cuda[:N] (ONNX Runtime). Devices not compiled into
+    /// this build say which Cargo feature adds them [default: cpu; onnx-cpu for ONNX folders].
+    #[arg(long, value_name = "DEVICE")]
+    device: Option<DeviceArg>,
     /// Intra-op threads of each ONNX Runtime session [default: ONNX Runtime's choice, one per
     /// core].
     #[arg(long, value_name = "T")]
@@ -109,16 +118,7 @@ impl ModelArgs {
         Ok(())
     }
 
-    /// Load the model and check that it has every component in `needs`; a missing component
-    /// is an error naming its file.
-    pub fn load(&self, json: bool, needs: &[Component]) -> Result<Box<dyn Backend>, CliError> {
-        self.check()?;
-        let Some(dir) = &self.model else {
-            // The embedded model has every component.
-            let model = nao_burn::BurnModel::embedded(&nao_burn::Device::flex())
-                .map_err(|e| CliError::compute("loading the embedded model", e))?;
-            return Ok(Box::new(model));
-        };
+    fn onnx_options(&self) -> OnnxOptions {
         let mut options = OnnxOptions::default();
         if let Some(t) = self.threads {
             options = options.with_threads(t);
@@ -126,6 +126,36 @@ impl ModelArgs {
         if let Some(p) = &self.ort_lib {
             options = options.with_library_path(p);
         }
+        options
+    }
+
+    /// Load the model on the chosen device and check that it has every component in
+    /// `needs`; a missing component is an error naming its file.
+    pub fn load(&self, json: bool, needs: &[Component]) -> Result<Box<dyn Backend>, CliError> {
+        self.check()?;
+        let options = self.onnx_options();
+        let Some(dir) = &self.model else {
+            // The embedded model has every component.
+            let device = self.device.unwrap_or_default();
+            let pb = spinner(json, &format!("loading the embedded model on {device}"));
+            let model = device.embedded(&options);
+            pb.finish_and_clear();
+            return model;
+        };
+        if dir.join(nao_burn::CARD_FILE).is_file() {
+            return self.load_embedded_kind(dir, &options);
+        }
+        let device = self.device.unwrap_or(DeviceArg::Onnx { cuda: None });
+        let Some(provider) = device.provider() else {
+            return Err(CliError::input(format!(
+                "--device {device}: {} is a Stable Diffusion ONNX export, which runs on ONNX                  Runtime: use --device onnx-cpu or onnx-cuda[:N]",
+                dir.display()
+            )));
+        };
+        if let nao_onnx::ExecutionProvider::Cuda { .. } = provider {
+            device.check_compiled()?;
+        }
+        let options = options.with_execution_provider(provider);
         let pb = spinner(json, &format!("loading {}", dir.display()));
         let loaded = OnnxBackend::load(dir, &options);
         pb.finish_and_clear();
@@ -148,6 +178,70 @@ impl ModelArgs {
         }
         Ok(Box::new(backend))
     }
+
+    /// A folder with `model.json`: trained weights (safetensors, any burn device) or their
+    /// ONNX export (`nao export-onnx`, onnx devices).
+    fn load_embedded_kind(
+        &self,
+        dir: &Path,
+        options: &OnnxOptions,
+    ) -> Result<Box<dyn Backend>, CliError> {
+        let has_onnx = dir.join(nao_burn::ONNX_DENOISER_FILE).is_file();
+        let device = self.device.unwrap_or(if has_onnx {
+            DeviceArg::Onnx { cuda: None }
+        } else {
+            DeviceArg::default()
+        });
+        device.check_compiled()?;
+        let cannot = |e: nao_burn::BurnModelError| {
+            CliError::input(format!("cannot load the model {}: {e}", dir.display()))
+        };
+        if let Some(burn) = device.open_burn()? {
+            if !dir.join(nao_burn::DENOISER_FILE).is_file() {
+                return Err(CliError::input(format!(
+                    "--device {device}: {} holds no {} (an ONNX export runs on --device                      onnx-cpu or onnx-cuda[:N])",
+                    dir.display(),
+                    nao_burn::DENOISER_FILE
+                )));
+            }
+            let model = nao_burn::BurnModel::load(dir, &burn).map_err(cannot)?;
+            return Ok(Box::new(model));
+        }
+        load_embedded_onnx(dir, device, options)
+    }
+}
+
+#[cfg(feature = "onnx")]
+fn load_embedded_onnx(
+    dir: &Path,
+    device: DeviceArg,
+    options: &OnnxOptions,
+) -> Result<Box<dyn Backend>, CliError> {
+    if !dir.join(nao_burn::ONNX_DENOISER_FILE).is_file() {
+        return Err(CliError::input(format!(
+            "--device {device}: {} holds no {}; write one with `nao export-onnx --model {}              --out {}`",
+            dir.display(),
+            nao_burn::ONNX_DENOISER_FILE,
+            dir.display(),
+            dir.display()
+        )));
+    }
+    let options = options
+        .clone()
+        .with_execution_provider(device.provider().expect("an onnx device"));
+    let model = nao_burn::OnnxModel::load(dir, &options)
+        .map_err(|e| CliError::input(format!("cannot load the model {}: {e}", dir.display())))?;
+    Ok(Box::new(model))
+}
+
+#[cfg(not(feature = "onnx"))]
+fn load_embedded_onnx(
+    _: &Path,
+    device: DeviceArg,
+    _: &OnnxOptions,
+) -> Result<Box<dyn Backend>, CliError> {
+    device.check_compiled()?;
+    unreachable!("check_compiled fails without the onnx feature")
 }
 
 /// A model-loading error in the words of the command line.

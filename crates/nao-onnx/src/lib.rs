@@ -54,6 +54,7 @@
 
 mod config;
 mod error;
+mod graph;
 mod options;
 mod runtime;
 mod session;
@@ -65,6 +66,7 @@ use nao_backend::{Backend, BackendError, Capabilities, Conditioning, ModelInfo, 
 use nao_clip::ClipTokenizer;
 
 pub use error::OnnxError;
+pub use graph::{GraphInput, OnnxGraph};
 pub use options::{ExecutionProvider, OnnxOptions};
 pub use runtime::loaded_library;
 pub use session::Port;

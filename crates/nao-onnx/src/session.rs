@@ -70,6 +70,7 @@ impl TypedPort {
 }
 
 /// Data for one input.
+#[derive(Clone, Copy)]
 pub(crate) enum InputData<'a> {
     /// Floating-point values (latents, images, embeddings, floating-point timesteps).
     Float(&'a [f32]),
@@ -123,6 +124,27 @@ impl Component {
                 path,
             });
         }
+        Self::create(label, path, None, env, options)
+    }
+
+    /// Create the session of an in-memory model; `origin` names it in errors.
+    pub fn from_memory(
+        label: &'static str,
+        origin: PathBuf,
+        bytes: &[u8],
+        env: &Environment,
+        options: &OnnxOptions,
+    ) -> Result<Self, OnnxError> {
+        Self::create(label, origin, Some(bytes), env, options)
+    }
+
+    fn create(
+        label: &'static str,
+        path: PathBuf,
+        bytes: Option<&[u8]>,
+        env: &Environment,
+        options: &OnnxOptions,
+    ) -> Result<Self, OnnxError> {
         let runtime = |e: &dyn fmt::Display| OnnxError::Runtime {
             path: path.clone(),
             message: format!("cannot create the {label} session: {e}"),
@@ -152,7 +174,11 @@ impl Component {
                 ))
             }
         };
-        let session = builder.commit_from_file(&path).map_err(|e| runtime(&e))?;
+        let session = match bytes {
+            Some(b) => builder.commit_from_memory(b),
+            None => builder.commit_from_file(&path),
+        }
+        .map_err(|e| runtime(&e))?;
         let inputs = ports(session.inputs(), &path)?;
         let outputs = ports(session.outputs(), &path)?;
         Ok(Self {

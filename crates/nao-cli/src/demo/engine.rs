@@ -14,8 +14,10 @@ use crate::error::CliError;
 
 /// DDIM settings shared by every sampling and inversion of the demo.
 pub struct Engine<'a> {
-    /// The embedded model.
-    pub model: &'a BurnModel,
+    /// The embedded model, on the chosen device.
+    pub model: &'a dyn Backend,
+    /// The embedded model's classifier (burn).
+    pub classifier: &'a BurnModel,
     /// DDIM steps for sampling and inversion.
     pub steps: usize,
     /// Classifier-free guidance scale for sampling (1 = conditional model only).
@@ -136,7 +138,7 @@ impl Engine<'_> {
             .decode_latents(&latents)
             .map_err(|e| CliError::compute("decoding latents", e))?;
         let predictions = self
-            .model
+            .classifier
             .classify(&images)
             .map_err(|e| CliError::compute("classifying images", e))?;
         (self.tick)();

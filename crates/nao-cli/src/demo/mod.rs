@@ -24,6 +24,7 @@ use nao_burn::{BurnModel, CLASS_NAMES, CLASS_SLUGS, RARE_CLASSES};
 use nao_prior::ChiPrior;
 use nao_viz::{labelled_grid, DensityPlot, GridOptions, MarkerGroup};
 
+use crate::device::DeviceArg;
 use crate::error::CliError;
 use crate::images::{png_bytes, Staged};
 use crate::output::bar;
@@ -54,6 +55,11 @@ pub struct DemoArgs {
     /// Class of the interpolation example.
     #[arg(long, value_name = "CLASS", default_value = "sneaker")]
     interpolation_class: String,
+    /// Where the model runs: cpu, wgpu, tch-cpu, tch-cuda[:N], cuda[:N], onnx-cpu,
+    /// onnx-cuda[:N] (see `nao devices`). The classifier that scores the images runs on
+    /// burn's CPU backend when the device is an ONNX Runtime one.
+    #[arg(long, value_name = "DEVICE", default_value = "cpu")]
+    device: DeviceArg,
 }
 
 /// Run the demo.
@@ -84,14 +90,29 @@ pub fn run(args: &DemoArgs, json: bool) -> Result<(), CliError> {
     let mut staged = Staged::new();
     staged.create_dir(&args.out)?;
 
-    let model = BurnModel::embedded(&nao_burn::Device::flex())
+    args.device.check_compiled()?;
+    let burn_device = match args.device.open_burn()? {
+        Some(device) => device,
+        None => nao_burn::Device::flex(),
+    };
+    let classifier = BurnModel::embedded(&burn_device)
         .map_err(|e| CliError::compute("loading the embedded model", e))?;
-    let d = model.latent_dim();
+    // a burn device runs everything on one model; an ONNX Runtime device runs the export
+    let onnx = match args.device {
+        DeviceArg::Onnx { .. } => Some(args.device.embedded(&nao_onnx::OnnxOptions::default())?),
+        DeviceArg::Burn(_) => None,
+    };
+    let model: &dyn nao_backend::Backend = match &onnx {
+        Some(m) => m.as_ref(),
+        None => &classifier,
+    };
+    let d = classifier.latent_dim();
     let chi = ChiPrior::new(d).map_err(|e| CliError::compute("χ prior", e))?;
     // Model batches: 1 + 3 for the interpolation, per rare class 1 inversion + 6 samplings.
     let pb = bar((4 + RARE_CLASSES.len() * 7) as u64, json, "nao demo");
     let engine = Engine {
-        model: &model,
+        model,
+        classifier: &classifier,
         steps,
         guidance: args.guidance,
         chi,
@@ -229,9 +250,10 @@ pub fn run(args: &DemoArgs, json: bool) -> Result<(), CliError> {
     let report = report::Report {
         model: report::ModelSummary {
             name: model.info().name.clone(),
+            device: args.device.to_string(),
             dim: d,
             chi_mode: mode,
-            scaling_factor: model.card().scaling_factor,
+            scaling_factor: classifier.card().scaling_factor,
             rare_classes: RARE_CLASSES
                 .iter()
                 .map(|&c| CLASS_NAMES[c].to_string())

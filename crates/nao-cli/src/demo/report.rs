@@ -17,6 +17,8 @@ use crate::images::Staged;
 pub struct ModelSummary {
     /// Model name.
     pub name: String,
+    /// The `--device` it ran on.
+    pub device: String,
     /// Seed dimension d.
     pub dim: usize,
     /// χ_d mode √(d−1).
@@ -209,8 +211,9 @@ impl Report {
         let mut md = String::new();
         let _ = writeln!(
             md,
-            "# nao demo report\n\nModel: {} (d = {}, χ mode {:.3}); {} DDIM steps, guidance {}, {} group(s) of {} real images per rare class, {} interior points per path; {:.1} s.\n",
+            "# nao demo report\n\nModel: {} on {} (d = {}, χ mode {:.3}); {} DDIM steps, guidance {}, {} group(s) of {} real images per rare class, {} interior points per path; {:.1} s.\n",
             self.model.name,
+            self.model.device,
             self.model.dim,
             self.model.chi_mode,
             self.settings.steps,

@@ -1,0 +1,98 @@
+//! The embedded model as ONNX: [`OnnxExport`] holds the VAE encoder, VAE decoder and noise
+//! predictor as ONNX files (opset 17) written from a loaded [`BurnModel`], so ONNX Runtime
+//! (and any other ONNX tool) runs the very same weights.
+//!
+//! The graphs are written by hand-rolled protobuf ([`proto`]) and a small builder ([`graph`]);
+//! each network's export sits next to its `forward` and mirrors it. The timestep features, the
+//! prompt → class table and the latent scaling stay on the host, as they do for burn.
+
+pub(crate) mod graph;
+pub(crate) mod layers;
+pub(crate) mod proto;
+
+use std::path::Path;
+
+use crate::data::IMAGE_SIDE;
+use crate::error::BurnModelError;
+use crate::model::BurnModel;
+use crate::weights::{write_atomic, ModelCard, CARD_FILE};
+
+/// The ONNX opset of the export.
+pub const ONNX_OPSET: i64 = graph::OPSET;
+
+/// File of the exported VAE encoder: `images [batch, 1, 28, 28]` in `[−1, 1]` → `mean
+/// [batch, 4, 7, 7]` (unscaled posterior mean).
+pub const ONNX_ENCODER_FILE: &str = "vae_encoder.onnx";
+/// File of the exported VAE decoder: `latents [batch, 4, 7, 7]` (unscaled) → `images [batch,
+/// 1, 28, 28]` about `[−1, 1]`.
+pub const ONNX_DECODER_FILE: &str = "vae_decoder.onnx";
+/// File of the exported noise predictor: `latents [batch, 196]`, `time [batch, 128]`
+/// (sinusoidal features, [`timestep_features`](crate::timestep_features)), `classes [batch]`
+/// (int64) → `noise [batch, 196]`.
+pub const ONNX_DENOISER_FILE: &str = "denoiser.onnx";
+
+/// The embedded model's networks as ONNX files, with the model card.
+///
+/// ```
+/// let model = nao_burn::BurnModel::embedded(&nao_burn::Device::flex())?;
+/// let export = model.to_onnx()?;
+/// assert!(export.denoiser.len() > 1_000_000); // the weights travel inside
+/// # Ok::<(), nao_burn::BurnModelError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct OnnxExport {
+    /// Sizes and the latent scaling factor.
+    pub card: ModelCard,
+    /// [`ONNX_ENCODER_FILE`]'s bytes.
+    pub vae_encoder: Vec<u8>,
+    /// [`ONNX_DECODER_FILE`]'s bytes.
+    pub vae_decoder: Vec<u8>,
+    /// [`ONNX_DENOISER_FILE`]'s bytes.
+    pub denoiser: Vec<u8>,
+}
+
+impl OnnxExport {
+    /// Write the three files and `model.json` into `dir` (created when missing), each through
+    /// a temporary file and a rename.
+    pub fn save(&self, dir: &Path) -> Result<(), BurnModelError> {
+        let card = serde_json::to_string_pretty(&self.card)
+            .map_err(|e| BurnModelError::Invalid(format!("cannot write the model card: {e}")))?;
+        write_atomic(&dir.join(ONNX_ENCODER_FILE), &self.vae_encoder)?;
+        write_atomic(&dir.join(ONNX_DECODER_FILE), &self.vae_decoder)?;
+        write_atomic(&dir.join(ONNX_DENOISER_FILE), &self.denoiser)?;
+        write_atomic(&dir.join(CARD_FILE), card.as_bytes())
+    }
+
+    /// Read an export written by [`OnnxExport::save`].
+    pub fn load(dir: &Path) -> Result<Self, BurnModelError> {
+        let read = |name: &str| {
+            let p = dir.join(name);
+            std::fs::read(&p).map_err(|e| BurnModelError::io(&p, e))
+        };
+        let card_path = dir.join(CARD_FILE);
+        let card =
+            std::fs::read_to_string(&card_path).map_err(|e| BurnModelError::io(&card_path, e))?;
+        Ok(Self {
+            card: ModelCard::from_json(&card, &card_path.display().to_string())?,
+            vae_encoder: read(ONNX_ENCODER_FILE)?,
+            vae_decoder: read(ONNX_DECODER_FILE)?,
+            denoiser: read(ONNX_DENOISER_FILE)?,
+        })
+    }
+}
+
+impl BurnModel {
+    /// Export the autoencoder and the noise predictor as ONNX graphs carrying this model's
+    /// weights (the classifier stays in burn).
+    pub fn to_onnx(&self) -> Result<OnnxExport, BurnModelError> {
+        let card = self.card().clone();
+        Ok(OnnxExport {
+            vae_encoder: self.autoencoder().onnx_encoder(IMAGE_SIDE)?,
+            vae_decoder: self.autoencoder().onnx_decoder(IMAGE_SIDE)?,
+            denoiser: self
+                .denoiser()
+                .onnx_graph(card.denoiser.latent_dim, card.denoiser.time_features)?,
+            card,
+        })
+    }
+}

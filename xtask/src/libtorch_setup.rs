@@ -1,0 +1,172 @@
+//! Provisioning of LibTorch for burn's `tch` backend (`cargo xtask setup-libtorch`).
+//!
+//! burn-tch 0.22 builds against PyTorch 2.9.0 exactly. The lean CPU route of
+//! `../shared/BACKENDS.md` (≈ 1 GB instead of ≈ 4 GB with every NVIDIA wheel): `pip install
+//! --no-deps --target .cache/libtorch/site torch==2.9.0` plus the two small NVIDIA runtime
+//! wheels `libtorch_cpu.so` links against, then a "shim" folder whose `lib/` links only the CPU
+//! libraries (hiding `libtorch_cuda.so`, which torch-sys would otherwise link) and whose
+//! `include` is torch's. Build with `LIBTORCH=<shim>`, run with `LD_LIBRARY_PATH` on torch's
+//! `lib/` and the NVIDIA wheels' `lib/` folders. With a CUDA machine, set
+//! `LIBTORCH_USE_PYTORCH=1` in an environment with the full torch 2.9.0 instead.
+//! `pip` honours `PIP_FIND_LINKS` / `PIP_INDEX_URL` for local mirrors.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::ort_setup::{python, run};
+use crate::{Failure, Outcome};
+
+/// The PyTorch release burn-tch 0.22 (tch 0.22) is written against.
+const TORCH_VERSION: &str = "2.9.0";
+/// The NVIDIA runtime wheels `libtorch_cpu.so` of the PyPI torch wheel needs at load time.
+const NVIDIA_WHEELS: [&str; 2] = [
+    "nvidia-cuda-runtime-cu12==12.8.90",
+    "nvidia-cuda-cupti-cu12==12.8.90",
+];
+/// The libraries the shim exposes (`libtorch.so` is a second name for `libtorch_cpu.so`).
+const SHIM_LIBS: [(&str, &str); 5] = [
+    ("libtorch_cpu.so", "libtorch_cpu.so"),
+    ("libtorch.so", "libtorch_cpu.so"),
+    ("libc10.so", "libc10.so"),
+    ("libshm.so", "libshm.so"),
+    ("libgomp.so.1", "libgomp.so.1"),
+];
+
+/// A provisioned LibTorch.
+pub(crate) struct LibTorch {
+    /// `LIBTORCH` for the build.
+    pub shim: PathBuf,
+    /// Folders for `LD_LIBRARY_PATH` at run time.
+    pub lib_dirs: Vec<PathBuf>,
+}
+
+fn base(root: &Path) -> PathBuf {
+    root.join(".cache").join("libtorch")
+}
+
+fn marker(root: &Path) -> PathBuf {
+    base(root).join("VERSION")
+}
+
+fn describe(root: &Path) -> LibTorch {
+    let site = base(root).join("site");
+    LibTorch {
+        shim: base(root).join("shim"),
+        lib_dirs: vec![
+            site.join("torch").join("lib"),
+            site.join("nvidia").join("cuda_runtime").join("lib"),
+            site.join("nvidia").join("cuda_cupti").join("lib"),
+        ],
+    }
+}
+
+/// The provisioned LibTorch, when `setup-libtorch` completed before.
+pub(crate) fn provisioned(root: &Path) -> Option<LibTorch> {
+    let done = std::fs::read_to_string(marker(root)).ok()?;
+    (done.trim() == TORCH_VERSION).then(|| describe(root))
+}
+
+/// Install (once) and return LibTorch.
+pub(crate) fn setup_libtorch(root: &Path) -> Result<LibTorch, Failure> {
+    if let Some(lt) = provisioned(root) {
+        eprintln!(
+            "LibTorch {TORCH_VERSION} already provisioned in {}",
+            base(root).display()
+        );
+        return Ok(lt);
+    }
+    let site = base(root).join("site");
+    if site.exists() {
+        // an interrupted install: start over
+        std::fs::remove_dir_all(&site)
+            .map_err(|e| Failure(format!("cannot clear {}: {e}", site.display())))?;
+    }
+    eprintln!(
+        "installing PyTorch {TORCH_VERSION}'s libtorch (≈ 900 MB download) into {}",
+        site.display()
+    );
+    let mut cmd = Command::new(python());
+    cmd.args(["-m", "pip", "install", "--quiet", "--no-deps", "--target"])
+        .arg(&site)
+        .arg(format!("torch=={TORCH_VERSION}"))
+        .args(NVIDIA_WHEELS);
+    run(&mut cmd, "setup-libtorch")?;
+    let lt = describe(root);
+    let torch_lib = &lt.lib_dirs[0];
+    let shim_lib = lt.shim.join("lib");
+    if lt.shim.exists() {
+        std::fs::remove_dir_all(&lt.shim)
+            .map_err(|e| Failure(format!("cannot clear {}: {e}", lt.shim.display())))?;
+    }
+    std::fs::create_dir_all(&shim_lib)
+        .map_err(|e| Failure(format!("cannot create {}: {e}", shim_lib.display())))?;
+    for (name, target) in SHIM_LIBS {
+        let target = torch_lib.join(target);
+        if !target.is_file() {
+            return Err(Failure(format!(
+                "{} is missing from the torch {TORCH_VERSION} wheel",
+                target.display()
+            )));
+        }
+        symlink(&target, &shim_lib.join(name))?;
+    }
+    symlink(
+        &site.join("torch").join("include"),
+        &lt.shim.join("include"),
+    )?;
+    std::fs::write(marker(root), TORCH_VERSION)
+        .map_err(|e| Failure(format!("cannot write {}: {e}", marker(root).display())))?;
+    Ok(lt)
+}
+
+#[cfg(unix)]
+fn symlink(target: &Path, link: &Path) -> Outcome {
+    std::os::unix::fs::symlink(target, link).map_err(|e| {
+        Failure(format!(
+            "cannot link {} to {}: {e}",
+            link.display(),
+            target.display()
+        ))
+    })
+}
+
+#[cfg(not(unix))]
+fn symlink(_: &Path, link: &Path) -> Outcome {
+    Err(Failure(format!(
+        "setup-libtorch makes symbolic links ({}); on this platform set LIBTORCH to a LibTorch \
+         2.9.0 folder yourself",
+        link.display()
+    )))
+}
+
+/// Point this process's environment (and so the cargo it starts) at LibTorch.
+pub(crate) fn export_env(lt: &LibTorch) {
+    let mut dirs: Vec<PathBuf> = lt.lib_dirs.clone();
+    if let Some(old) = std::env::var_os("LD_LIBRARY_PATH") {
+        dirs.extend(std::env::split_paths(&old));
+    }
+    let joined = std::env::join_paths(dirs).unwrap_or_default();
+    // xtask is single-threaded here: nothing reads the environment concurrently.
+    std::env::set_var("LIBTORCH", &lt.shim);
+    std::env::set_var("LD_LIBRARY_PATH", &joined);
+    eprintln!("LIBTORCH={}", lt.shim.display());
+    eprintln!("LD_LIBRARY_PATH={}", joined.to_string_lossy());
+}
+
+/// `cargo xtask setup-libtorch`.
+pub(crate) fn setup_libtorch_command(root: &Path, extra: &[String]) -> Outcome {
+    if let Some(arg) = extra.first() {
+        return Err(Failure(format!(
+            "`setup-libtorch` takes no arguments (got '{arg}')"
+        )));
+    }
+    let lt = setup_libtorch(root)?;
+    println!("LIBTORCH={}", lt.shim.display());
+    println!(
+        "LD_LIBRARY_PATH={}",
+        std::env::join_paths(&lt.lib_dirs)
+            .unwrap_or_default()
+            .to_string_lossy()
+    );
+    Ok(())
+}
