@@ -1,3 +1,4 @@
+#![allow(missing_docs)] // criterion_group! generates undocumented items
 //! Sampling throughput of the embedded model on every compiled backend, in one run:
 //! 20-step DDIM sampling with classifier-free guidance (2 noise-predictor passes per step)
 //! and decoding, for a batch of 16 seeds. Criterion reports images/s.

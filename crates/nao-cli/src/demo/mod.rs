@@ -19,7 +19,6 @@ use std::time::Instant;
 
 use clap::Args;
 use image::{DynamicImage, RgbImage};
-use nao_backend::Backend;
 use nao_burn::{BurnModel, CLASS_NAMES, CLASS_SLUGS, RARE_CLASSES};
 use nao_prior::ChiPrior;
 use nao_viz::{labelled_grid, DensityPlot, GridOptions, MarkerGroup};
