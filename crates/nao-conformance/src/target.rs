@@ -146,8 +146,8 @@ impl fmt::Display for Target {
 ///
 /// CPU-class backends in fp32 (flex, wgpu, tch-cpu, onnx-cpu) differ from the reference only
 /// by summation order: measured at most 1.1e-6 (forward), 2.2e-5 (the DDIM step's x̂₀, which
-/// amplifies ε's rounding by √((1−ᾱ)/ᾱ) ≈ 14 at t = 901), 3.3e-6 (10-step sampling) and
-/// 1.7e-6 (10-step inversion) on the machine of docs/backends.md; the tolerances are about
+/// amplifies ε's rounding by √((1−ᾱ)/ᾱ) ≈ 14 at t = 901), 4.9e-6 (10-step sampling) and
+/// 2.2e-6 (10-step inversion) on the machine of docs/backends.md; the tolerances are about
 /// 10× those, so another CPU's SIMD path or a GPU's fp32 kernels pass while a wrong kernel
 /// (1e-3 and more) does not. CUDA backends may use TF32 convolutions (cuDNN's default): 100×
 /// more room, not yet measured on a GPU.
