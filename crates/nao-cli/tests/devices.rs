@@ -185,9 +185,13 @@ fn export_onnx_writes_a_folder_that_runs_on_onnx_cpu() {
         err.contains("denoiser.safetensors") && err.contains("onnx-cpu"),
         "{err}"
     );
-    // an existing output folder is refused
-    let err = w.fails(&["export-onnx", "--out", "export"]);
-    assert!(err.contains("export"), "{err}");
+    // a file in the way of the output folder is refused
+    std::fs::write(w.path("taken"), b"x").unwrap();
+    let err = w.fails(&["export-onnx", "--out", "taken"]);
+    assert!(
+        err.contains("taken") && err.contains("not a folder"),
+        "{err}"
+    );
 }
 
 #[test]
