@@ -499,11 +499,8 @@ fn bench_backends(root: &Path, extra: &[String]) -> Outcome {
         backends = default_backends(root);
     }
     let features = prepare_backends(root, &backends)?;
-    // the test profile (opt-level 3 everywhere): the build the conformance suite already made
     let mut args = vec![
         "bench",
-        "--profile",
-        "test",
         "-p",
         "nao-conformance",
         "--features",
