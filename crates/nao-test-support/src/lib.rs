@@ -1,0 +1,105 @@
+//! # nao-test-support — what the tests of every nao crate share
+//!
+//! - [`shared_dir`] and [`shared`]: the reference data made outside the project (`../shared/`
+//!   beside the checkout, or `$NAO_SHARED_DIR`), one rule for every test;
+//! - [`ort_library`]: the ONNX Runtime library the ONNX tests load (`$ORT_DYLIB_PATH`, which
+//!   `cargo xtask ci` sets);
+//! - [`read_tensor`]: a reference `.npy` array as a host tensor.
+//!
+//! Missing data is a failure with the paths tried, never a silent skip.
+#![warn(missing_docs)]
+
+use std::path::{Path, PathBuf};
+
+use nao_backend::Tensor;
+
+/// The environment variable naming the shared reference folder.
+pub const SHARED_DIR_VAR: &str = "NAO_SHARED_DIR";
+
+/// The environment variable naming the ONNX Runtime shared library.
+pub const ORT_DYLIB_VAR: &str = "ORT_DYLIB_PATH";
+
+/// The workspace root (this crate lives in `crates/nao-test-support`).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The candidates for the shared folder, in the order they are tried: `$NAO_SHARED_DIR`, then
+/// `shared/` beside the workspace root.
+fn shared_candidates() -> Vec<PathBuf> {
+    std::env::var_os(SHARED_DIR_VAR)
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .into_iter()
+        .chain([workspace_root().join("../shared")])
+        .collect()
+}
+
+/// The shared reference folder: `$NAO_SHARED_DIR` when set, else `../shared` beside the
+/// checkout. Panics, naming the paths tried, when neither holds `README.md`.
+pub fn shared_dir() -> PathBuf {
+    let candidates = shared_candidates();
+    candidates
+        .iter()
+        .find(|p| p.join("README.md").is_file())
+        .cloned()
+        .unwrap_or_else(|| {
+            panic!(
+                "the shared reference data is missing: looked in {candidates:?}; put it beside \
+                 the checkout as ../shared or set {SHARED_DIR_VAR}"
+            )
+        })
+}
+
+/// A path inside the shared folder, which must exist (panics naming it otherwise).
+pub fn shared(relative: impl AsRef<Path>) -> PathBuf {
+    let p = shared_dir().join(relative.as_ref());
+    assert!(
+        p.exists(),
+        "{} is missing from the shared reference data",
+        p.display()
+    );
+    p
+}
+
+/// `$ORT_DYLIB_PATH`, checked to be a file: the ONNX tests fail (they do not skip) without
+/// ONNX Runtime.
+pub fn ort_library() -> PathBuf {
+    let hint = "ONNX tests need ONNX Runtime >= 1.31: run `cargo xtask setup-ort` and export \
+                ORT_DYLIB_PATH=<the path it prints> (`cargo xtask ci` does both)";
+    match std::env::var_os(ORT_DYLIB_VAR).filter(|p| !p.is_empty()) {
+        None => panic!("{ORT_DYLIB_VAR} is not set; {hint}"),
+        Some(p) => {
+            let p = PathBuf::from(p);
+            assert!(
+                p.is_file(),
+                "{ORT_DYLIB_VAR}={} is not a file; {hint}",
+                p.display()
+            );
+            p
+        }
+    }
+}
+
+/// A `.npy` file as a host tensor (f32); panics naming the file when it cannot be read.
+pub fn read_tensor(path: impl AsRef<Path>) -> Tensor {
+    let path = path.as_ref();
+    let a = nao_npy::read_npy(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    Tensor::new(a.shape().to_vec(), a.to_f32_vec())
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The largest absolute difference of two tensors; panics when their shapes differ.
+pub fn max_abs_diff(a: &Tensor, b: &Tensor) -> f32 {
+    assert_eq!(a.shape, b.shape, "shapes differ");
+    a.data
+        .iter()
+        .zip(&b.data)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+/// The largest absolute value of a tensor.
+pub fn max_abs(a: &Tensor) -> f32 {
+    a.data.iter().map(|x| x.abs()).fold(0.0, f32::max)
+}
