@@ -32,6 +32,9 @@ pub enum BackendError {
     /// The runtime (ONNX Runtime, burn, …) failed.
     #[error("runtime error: {0}")]
     Runtime(String),
+    /// A device or precision name is unknown, or the device cannot be used.
+    #[error("{0}")]
+    Device(String),
     /// The caller cancelled the operation (from a progress callback).
     #[error("cancelled")]
     Cancelled,

@@ -9,10 +9,12 @@
 //! The scheduler math (`nao-sampling`) is written once against this trait.
 #![warn(missing_docs)]
 
+mod device;
 mod error;
 mod scheduler_config;
 mod tensor;
 
+pub use device::{Device, Engine, Precision, DEVICE_NAMES};
 pub use error::BackendError;
 pub use scheduler_config::{BetaSchedule, PredictionType, SchedulerConfig, TimestepSpacing};
 pub use tensor::Tensor;
