@@ -18,7 +18,7 @@
 
 use std::hint::black_box;
 use std::io::{BufRead, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, Criterion};
@@ -27,24 +27,11 @@ use nao_onnx::{OnnxBackend, OnnxOptions};
 
 /// `shared/fixtures/tiny-sd1` beside the repository root (or under `$NAO_SHARED_DIR`).
 fn fixture() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let candidates: Vec<PathBuf> = std::env::var_os("NAO_SHARED_DIR")
-        .map(PathBuf::from)
-        .into_iter()
-        .chain([root.join("shared"), root.join("../shared")])
-        .map(|p| p.join("fixtures/tiny-sd1"))
-        .collect();
-    candidates
-        .iter()
-        .find(|p| p.join("onnx/unet/model.onnx").is_file())
-        .cloned()
-        .unwrap_or_else(|| panic!("the tiny-sd1 fixture is missing; looked in {candidates:?}"))
+    nao_test_support::shared("fixtures/tiny-sd1")
 }
 
 fn read(name: &str) -> Tensor {
-    let path = fixture().join("reference").join(name);
-    let a = nao_npy::read_npy(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    Tensor::new(a.shape().to_vec(), a.to_f32_vec()).expect("a reference array")
+    nao_test_support::read_tensor(fixture().join("reference").join(name))
 }
 
 /// Intra-op threads: `$NAO_BENCH_THREADS` or 1 (the Python script reads the same variable).

@@ -16,7 +16,9 @@ mod tensor;
 
 pub use device::{Device, Engine, Precision, DEVICE_NAMES};
 pub use error::BackendError;
-pub use scheduler_config::{BetaSchedule, PredictionType, SchedulerConfig, TimestepSpacing};
+pub use scheduler_config::{
+    BetaSchedule, PredictionType, SchedulerConfig, TimestepSpacing, MAX_TRAIN_TIMESTEPS,
+};
 pub use tensor::Tensor;
 
 /// Facts about a model that the pipeline needs, read from the model's own configs.

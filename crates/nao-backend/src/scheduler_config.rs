@@ -39,6 +39,10 @@ pub enum TimestepSpacing {
     Linspace,
 }
 
+/// The most training timesteps a config may declare: real schedulers use 1000; the bound keeps
+/// a hostile file from sizing the schedule's tables (8 bytes per step, several tables).
+pub const MAX_TRAIN_TIMESTEPS: usize = 100_000;
+
 /// `scheduler/scheduler_config.json`, with diffusers' defaults for missing keys.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SchedulerConfig {
@@ -91,10 +95,16 @@ impl Default for SchedulerConfig {
 impl SchedulerConfig {
     /// Read a `scheduler_config.json` file.
     pub fn from_file(path: &Path) -> Result<Self, BackendError> {
-        let text = std::fs::read_to_string(path).map_err(|e| BackendError::Io {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        })?;
+        let text =
+            nao_fs::input::read_text_limited(path, nao_fs::input::CONFIG_LIMIT).map_err(|e| {
+                BackendError::Io {
+                    path: path.display().to_string(),
+                    message: match e {
+                        nao_fs::FsError::Input { reason, .. } => reason,
+                        other => other.to_string(),
+                    },
+                }
+            })?;
         Self::from_json(&text).map_err(|message| BackendError::Config {
             path: path.display().to_string(),
             message,
@@ -134,18 +144,25 @@ impl SchedulerConfig {
             }
         };
         if let Some(t) = num("num_train_timesteps")? {
-            if t < 1.0 || t.fract() != 0.0 {
+            if !(1.0..=MAX_TRAIN_TIMESTEPS as f64).contains(&t) || t.fract() != 0.0 {
                 return Err(format!(
-                    "num_train_timesteps = {t} must be a positive integer"
+                    "num_train_timesteps = {t} must be an integer from 1 to {MAX_TRAIN_TIMESTEPS}"
                 ));
             }
             c.num_train_timesteps = t as usize;
         }
+        let beta = |k: &str, x: f64| -> Result<f64, String> {
+            if x.is_finite() && x > 0.0 && x < 1.0 {
+                Ok(x)
+            } else {
+                Err(format!("{k} = {x} must be a number between 0 and 1"))
+            }
+        };
         if let Some(x) = num("beta_start")? {
-            c.beta_start = x;
+            c.beta_start = beta("beta_start", x)?;
         }
         if let Some(x) = num("beta_end")? {
-            c.beta_end = x;
+            c.beta_end = beta("beta_end", x)?;
         }
         if let Some(s) = string("beta_schedule")? {
             c.beta_schedule = match s.as_str() {
@@ -159,16 +176,41 @@ impl SchedulerConfig {
                 }
             };
         }
-        if let Some(Value::Array(a)) = obj.get("trained_betas") {
-            let betas: Option<Vec<f64>> = a.iter().map(|x| x.as_f64()).collect();
-            c.trained_betas = Some(betas.ok_or("trained_betas must be numbers")?);
+        match obj.get("trained_betas") {
+            None | Some(Value::Null) => {}
+            Some(Value::Array(a)) => {
+                if a.len() != c.num_train_timesteps {
+                    return Err(format!(
+                        "trained_betas holds {} values; num_train_timesteps is {}",
+                        a.len(),
+                        c.num_train_timesteps
+                    ));
+                }
+                let betas = a
+                    .iter()
+                    .enumerate()
+                    .map(|(i, x)| match x.as_f64() {
+                        Some(v) => beta(&format!("trained_betas[{i}]"), v),
+                        None => Err(format!("trained_betas[{i}] = {x} is not a number")),
+                    })
+                    .collect::<Result<Vec<f64>, String>>()?;
+                c.trained_betas = Some(betas);
+            }
+            Some(other) => {
+                return Err(format!(
+                    "trained_betas must be a list of numbers or null, got {other}"
+                ))
+            }
         }
         if let Some(b) = boolean("set_alpha_to_one")? {
             c.set_alpha_to_one = b;
         }
         if let Some(x) = num("steps_offset")? {
-            if x < 0.0 || x.fract() != 0.0 {
-                return Err(format!("steps_offset = {x} must be a non-negative integer"));
+            if x < 0.0 || x.fract() != 0.0 || x >= c.num_train_timesteps as f64 {
+                return Err(format!(
+                    "steps_offset = {x} must be an integer from 0 to num_train_timesteps − 1 ({})",
+                    c.num_train_timesteps - 1
+                ));
             }
             c.steps_offset = x as usize;
         }
@@ -200,6 +242,9 @@ impl SchedulerConfig {
             c.clip_sample = b;
         }
         if let Some(x) = num("clip_sample_range")? {
+            if !(x.is_finite() && x > 0.0) {
+                return Err(format!("clip_sample_range = {x} must be a positive number"));
+            }
             c.clip_sample_range = x;
         }
         if let Some(b) = boolean("rescale_betas_zero_snr")? {
@@ -229,6 +274,35 @@ mod tests {
         assert!(SchedulerConfig::from_json(r#"{"beta_schedule": "sigmoid"}"#).is_err());
         assert!(SchedulerConfig::from_json(r#"{"steps_offset": -1}"#).is_err());
         assert!(SchedulerConfig::from_json("[1]").is_err());
+        for (bad, field) in [
+            (
+                r#"{"num_train_timesteps": 18446744073709551615}"#,
+                "num_train_timesteps",
+            ),
+            (r#"{"num_train_timesteps": 1e9}"#, "num_train_timesteps"),
+            (r#"{"num_train_timesteps": 0}"#, "num_train_timesteps"),
+            (r#"{"trained_betas": "x"}"#, "trained_betas"),
+            (
+                r#"{"num_train_timesteps": 2, "trained_betas": [0.1, "a"]}"#,
+                "trained_betas[1]",
+            ),
+            (
+                r#"{"num_train_timesteps": 2, "trained_betas": [0.1]}"#,
+                "trained_betas",
+            ),
+            (r#"{"beta_end": 2.0}"#, "beta_end"),
+            (r#"{"beta_start": -1}"#, "beta_start"),
+            (r#"{"steps_offset": 1000}"#, "steps_offset"),
+            (r#"{"clip_sample_range": 0}"#, "clip_sample_range"),
+        ] {
+            let e = SchedulerConfig::from_json(bad).unwrap_err();
+            assert!(e.contains(field), "{bad}: {e}");
+        }
+        let c = SchedulerConfig::from_json(
+            r#"{"num_train_timesteps": 3, "trained_betas": [0.1, 0.2, 0.3]}"#,
+        )
+        .unwrap();
+        assert_eq!(c.trained_betas, Some(vec![0.1, 0.2, 0.3]));
         assert_eq!(
             SchedulerConfig::from_json("{}").unwrap(),
             SchedulerConfig::default()

@@ -4,8 +4,8 @@
 use nao_backend::Tensor;
 
 use crate::classes::{CLASS_SLUGS, NUM_CLASSES};
-use crate::data::{IMAGE_PIXELS, IMAGE_SIDE};
 use crate::error::BurnModelError;
+use crate::format::{IMAGE_PIXELS, IMAGE_SIDE};
 
 /// Images per class in the bundle.
 pub const BUNDLED_PER_CLASS: usize = 20;

@@ -31,9 +31,12 @@ pub enum BurnModelError {
     /// A tensor or argument has the wrong shape or value.
     #[error("invalid input: {0}")]
     Invalid(String),
-    /// The requested device is not compiled in or not present.
-    #[error("device error: {0}")]
-    Device(String),
+    /// The device or runtime failed while computing.
+    #[error("runtime error: {0}")]
+    Runtime(String),
+    /// Writing an output failed.
+    #[error(transparent)]
+    Output(#[from] nao_fs::FsError),
 }
 
 impl BurnModelError {

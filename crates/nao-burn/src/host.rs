@@ -6,9 +6,9 @@
 use nao_backend::{BackendError, Capabilities, Conditioning, ModelInfo, Tensor};
 
 use crate::classes::{class_from_prompt, NULL_CLASS};
-use crate::data::IMAGE_SIDE;
 use crate::denoiser::timestep_features;
 use crate::error::BurnModelError;
+use crate::format::IMAGE_SIDE;
 use crate::weights::ModelCard;
 
 /// Latent side (28 / 4).

@@ -12,28 +12,26 @@
 //!
 //! The "prompt" is a class name ([`class_from_prompt`]).
 //!
-//! ## Backends
-//! The networks run on any burn backend compiled in, picked at run time with [`BurnDevice`]:
-//! features `flex` (pure-Rust CPU, default), `wgpu`, `tch` (LibTorch CPU/CUDA) and `cuda`.
-//! [`BurnModel::to_onnx`] exports them as ONNX files ([`OnnxExport`]); with the `onnx`
-//! feature, `OnnxModel` runs that export on ONNX Runtime (`onnx-cuda`: its CUDA provider).
+//! ## Devices and forms
+//! The networks run on any burn [`Device`] the program was built with (`nao-models` opens
+//! them by name; this crate enables no backend of its own). [`BurnModel::to_onnx`] exports them
+//! as ONNX files ([`OnnxExport`]); with the `onnx` feature, `OnnxModel` runs that export on
+//! ONNX Runtime. Training lives in `nao-burn-train`, so running the model compiles neither
+//! autodiff nor optimisers.
 #![warn(missing_docs)]
 
 mod autoencoder;
 mod bundled;
 mod classes;
 mod classifier;
-mod data;
 mod denoiser;
-mod device;
 mod error;
 mod export;
+mod format;
 mod host;
-mod idx;
 mod model;
 #[cfg(feature = "onnx")]
 mod onnx_model;
-pub mod train;
 mod weights;
 
 pub use autoencoder::{Autoencoder, AutoencoderConfig};
@@ -42,22 +40,19 @@ pub use classes::{
     class_from_prompt, CLASS_NAMES, CLASS_SLUGS, NULL_CLASS, NUM_CLASSES, RARE_CLASSES,
 };
 pub use classifier::{Classifier, ClassifierConfig};
-pub use data::{
-    long_tail_indices, FashionMnist, ImageSet, DEBIAN_FASHION_MNIST_DIR, IMAGE_PIXELS, IMAGE_SIDE,
-};
 pub use denoiser::{timestep_features, Denoiser, DenoiserConfig};
-pub use device::BurnDevice;
 pub use error::BurnModelError;
 pub use export::{
-    OnnxExport, ONNX_DECODER_FILE, ONNX_DENOISER_FILE, ONNX_ENCODER_FILE, ONNX_OPSET,
+    is_onnx_export_folder, OnnxExport, ONNX_DECODER_FILE, ONNX_DENOISER_FILE, ONNX_ENCODER_FILE,
+    ONNX_OPSET,
 };
-pub use idx::{encode_idx, parse_idx, read_idx, IdxArray};
+pub use format::{IMAGE_PIXELS, IMAGE_SIDE};
 pub use model::{BurnModel, Prediction};
 #[cfg(feature = "onnx")]
 pub use onnx_model::OnnxModel;
 pub use weights::{
-    load_module, module_bytes, save_module, write_atomic, ModelCard, AUTOENCODER_FILE, CARD_FILE,
-    CLASSIFIER_FILE, DENOISER_FILE,
+    is_weights_folder, load_module, ModelCard, AUTOENCODER_FILE, CARD_FILE, CLASSIFIER_FILE,
+    DENOISER_FILE,
 };
 
 /// Re-exported so users can name devices without depending on burn.

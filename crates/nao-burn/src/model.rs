@@ -9,13 +9,17 @@ use nao_backend::{Backend, BackendError, Capabilities, Conditioning, ModelInfo};
 use crate::autoencoder::Autoencoder;
 use crate::classes::NUM_CLASSES;
 use crate::classifier::Classifier;
-use crate::data::{IMAGE_PIXELS, IMAGE_SIDE};
 use crate::denoiser::Denoiser;
 use crate::error::BurnModelError;
+use crate::format::{IMAGE_PIXELS, IMAGE_SIDE};
 use crate::host::{self, check_shape, LATENT_SIDE};
 use crate::weights::{
     load_module, ModelCard, AUTOENCODER_FILE, CARD_FILE, CLASSIFIER_FILE, DENOISER_FILE,
 };
+
+/// The largest weight file of the embedded model's kind that is read (the committed ones are
+/// a few MB; a model card's sizes are bounded far below this).
+const WEIGHTS_LIMIT: u64 = 1 << 30;
 
 /// A classifier verdict for one image.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -79,13 +83,12 @@ impl BurnModel {
     pub fn load(dir: &Path, device: &Device) -> Result<Self, BurnModelError> {
         let read = |name: &str| {
             let p = dir.join(name);
-            std::fs::read(&p).map_err(|e| BurnModelError::io(&p, e))
+            nao_fs::input::read_limited(&p, WEIGHTS_LIMIT)
+                .map_err(|e| BurnModelError::format(&p, e.to_string()))
         };
-        let card_path = dir.join(CARD_FILE);
-        let card =
-            std::fs::read_to_string(&card_path).map_err(|e| BurnModelError::io(&card_path, e))?;
-        Self::from_parts(
-            &card,
+        let card = ModelCard::read(&dir.join(CARD_FILE))?;
+        Self::from_card(
+            card,
             [
                 read(AUTOENCODER_FILE)?,
                 read(DENOISER_FILE)?,
@@ -98,11 +101,20 @@ impl BurnModel {
 
     fn from_parts(
         card: &str,
-        [ae, dn, cls]: [Vec<u8>; 3],
+        weights: [Vec<u8>; 3],
         device: &Device,
         origin: &str,
     ) -> Result<Self, BurnModelError> {
         let card = ModelCard::from_json(card, &format!("{origin}/{CARD_FILE}"))?;
+        Self::from_card(card, weights, device, origin)
+    }
+
+    fn from_card(
+        card: ModelCard,
+        [ae, dn, cls]: [Vec<u8>; 3],
+        device: &Device,
+        origin: &str,
+    ) -> Result<Self, BurnModelError> {
         let autoencoder = load_module(
             Autoencoder::new(&card.autoencoder, device),
             ae,
@@ -190,7 +202,7 @@ impl BurnModel {
 pub(crate) fn to_vec<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>, BurnModelError> {
     t.into_data()
         .try_into_vec::<f32>()
-        .map_err(|e| BurnModelError::Device(format!("reading a tensor back: {e:?}")))
+        .map_err(|e| BurnModelError::Runtime(format!("reading a tensor back: {e:?}")))
 }
 
 impl Backend for BurnModel {

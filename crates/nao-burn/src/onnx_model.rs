@@ -5,9 +5,9 @@ use std::path::Path;
 use nao_backend::{Backend, BackendError, Capabilities, Conditioning, ModelInfo, Tensor};
 use nao_onnx::{GraphInput, OnnxGraph, OnnxOptions};
 
-use crate::data::IMAGE_SIDE;
 use crate::error::BurnModelError;
 use crate::export::{OnnxExport, ONNX_DECODER_FILE, ONNX_DENOISER_FILE, ONNX_ENCODER_FILE};
+use crate::format::IMAGE_SIDE;
 use crate::host::{self, LATENT_SIDE};
 use crate::weights::ModelCard;
 
@@ -23,7 +23,7 @@ pub struct OnnxModel {
 }
 
 fn onnx_error(e: nao_onnx::OnnxError) -> BurnModelError {
-    BurnModelError::Device(format!("ONNX Runtime: {e}"))
+    BurnModelError::Runtime(format!("ONNX Runtime: {e}"))
 }
 
 impl OnnxModel {

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use burn::module::Module;
 use burn::store::{ModuleSnapshot, SafetensorsStore};
+use nao_fs::input::{read_text_limited, CONFIG_LIMIT};
 use serde::{Deserialize, Serialize};
 
 use crate::autoencoder::AutoencoderConfig;
@@ -40,7 +41,20 @@ pub struct ModelCard {
     pub train_seed: u64,
 }
 
+/// Whether `dir` holds weights of the embedded model's kind (`cargo xtask train`'s output:
+/// [`CARD_FILE`] and the noise predictor's safetensors file).
+pub fn is_weights_folder(dir: &Path) -> bool {
+    dir.join(CARD_FILE).is_file() && dir.join(DENOISER_FILE).is_file()
+}
+
 impl ModelCard {
+    /// Read a card from a file (at most a few MB of JSON).
+    pub fn read(path: &Path) -> Result<Self, BurnModelError> {
+        let text = read_text_limited(path, CONFIG_LIMIT)
+            .map_err(|e| BurnModelError::format(path, e.to_string()))?;
+        Self::from_json(&text, &path.display().to_string())
+    }
+
     /// Parse a card from JSON text; `origin` names the file in errors.
     pub fn from_json(text: &str, origin: &str) -> Result<Self, BurnModelError> {
         let card: ModelCard = serde_json::from_str(text)
@@ -53,38 +67,6 @@ impl ModelCard {
         }
         Ok(card)
     }
-}
-
-/// Write `bytes` to `path` through a temporary file in the same folder and a rename.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), BurnModelError> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| BurnModelError::io(dir, e))?;
-    }
-    let tmp = path.with_extension(format!(
-        "{}.tmp",
-        path.extension().and_then(|e| e.to_str()).unwrap_or("")
-    ));
-    std::fs::write(&tmp, bytes).map_err(|e| BurnModelError::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        BurnModelError::io(path, e)
-    })
-}
-
-/// Serialise a module's parameters as safetensors bytes.
-pub fn module_bytes<M: Module>(module: &M) -> Result<Vec<u8>, BurnModelError> {
-    let mut store = SafetensorsStore::from_bytes(None);
-    module
-        .save_into(&mut store)
-        .map_err(|e| BurnModelError::Invalid(format!("cannot serialise weights: {e}")))?;
-    store
-        .get_bytes()
-        .map_err(|e| BurnModelError::Invalid(format!("cannot serialise weights: {e}")))
-}
-
-/// Save a module's parameters to a safetensors file, atomically.
-pub fn save_module<M: Module>(module: &M, path: &Path) -> Result<(), BurnModelError> {
-    write_atomic(path, &module_bytes(module)?)
 }
 
 /// Load parameters from safetensors bytes into a freshly built `module`; every tensor must be

@@ -3,7 +3,9 @@
 use clap::Args;
 use serde::Serialize;
 
-use crate::device::DeviceArg;
+use nao_backend::Device;
+use nao_models::{is_compiled_in, open_model, ModelSource, OpenOptions};
+
 use crate::error::CliError;
 use crate::output::emit;
 
@@ -28,19 +30,9 @@ struct Row {
 
 /// Run `nao devices`.
 pub fn run(args: &DevicesArgs, json: bool) -> Result<(), CliError> {
-    let names = [
-        "cpu",
-        "wgpu",
-        "tch-cpu",
-        "tch-cuda",
-        "cuda",
-        "onnx-cpu",
-        "onnx-cuda",
-    ];
     let mut rows = Vec::new();
-    for name in names {
-        let device: DeviceArg = name.parse().map_err(CliError::input)?;
-        let compiled = device.is_compiled_in();
+    for device in Device::ALL {
+        let compiled = is_compiled_in(device);
         let (works, message) = if args.probe && compiled {
             match probe(device) {
                 Ok(ms) => (
@@ -86,8 +78,14 @@ pub fn run(args: &DevicesArgs, json: bool) -> Result<(), CliError> {
 }
 
 /// Load the embedded model on `device` and time one (warm) noise prediction.
-fn probe(device: DeviceArg) -> Result<f64, CliError> {
-    let model = device.embedded(&nao_onnx::OnnxOptions::default())?;
+fn probe(device: Device) -> Result<f64, CliError> {
+    let model = open_model(
+        &ModelSource::Embedded,
+        Some(device),
+        &OpenOptions::default(),
+    )
+    .map_err(|e| CliError::input(e.to_string()))?
+    .model;
     let latents = nao_backend::Tensor::zeros(vec![1, 4, 7, 7]);
     let class = nao_backend::Tensor {
         shape: vec![1, 1],

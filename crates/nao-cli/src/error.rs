@@ -1,7 +1,5 @@
 //! The error type of the `nao` command.
 
-use std::path::PathBuf;
-
 use thiserror::Error;
 
 /// Why a command failed. Every message names the file or option concerned.
@@ -10,6 +8,10 @@ pub enum CliError {
     /// A `.npy` file could not be read or written.
     #[error(transparent)]
     Npy(#[from] nao_npy::NpyError),
+    /// An output could not be written (a path refused, two outputs colliding, the disk full,
+    /// an interruption).
+    #[error(transparent)]
+    Output(#[from] nao_fs::FsError),
     /// Bad input: a wrong shape, a NaN, an all-zero seed, a bad option value, ….
     #[error("{0}")]
     Input(String),
@@ -20,17 +22,6 @@ pub enum CliError {
         what: &'static str,
         /// The library's message.
         message: String,
-    },
-    /// A file or folder could not be created, written or renamed.
-    #[error("{}: cannot {action}: {source}", path.display())]
-    Io {
-        /// The file or folder.
-        path: PathBuf,
-        /// What was being done ("create the folder", "write", …).
-        action: &'static str,
-        /// The operating system's error.
-        #[source]
-        source: std::io::Error,
     },
     /// Writing the report to standard output failed.
     #[error("cannot write to standard output: {0}")]
@@ -48,15 +39,6 @@ impl CliError {
         Self::Compute {
             what,
             message: err.to_string(),
-        }
-    }
-
-    /// An I/O error on `path` while doing `action`.
-    pub fn io(path: impl Into<PathBuf>, action: &'static str, source: std::io::Error) -> Self {
-        Self::Io {
-            path: path.into(),
-            action,
-            source,
         }
     }
 }

@@ -6,8 +6,8 @@ use clap::Args;
 use serde::Serialize;
 
 use crate::error::CliError;
-use crate::images::{check_output_dir, Staged};
 use crate::output::emit;
+use nao_fs::Outputs;
 
 /// Arguments of `nao export-onnx`.
 #[derive(Debug, Args)]
@@ -37,9 +37,9 @@ struct FileReport {
 
 /// Run `nao export-onnx`.
 pub fn run(args: &ExportOnnxArgs, json: bool) -> Result<(), CliError> {
-    check_output_dir(&args.out, "--out")?;
-    let device = nao_burn::BurnDevice::Flex
-        .open()
+    let mut out = Outputs::new();
+    out.claim_folder(&args.out, "--out")?;
+    let device = nao_models::open_burn_device(nao_backend::Device::Cpu)
         .map_err(|e| CliError::compute("the CPU backend", e))?;
     let model = match &args.model {
         Some(dir) => nao_burn::BurnModel::load(dir, &device).map_err(|e| {
@@ -59,12 +59,10 @@ pub fn run(args: &ExportOnnxArgs, json: bool) -> Result<(), CliError> {
         (nao_burn::ONNX_DENOISER_FILE, export.denoiser.as_slice()),
         (nao_burn::CARD_FILE, card.as_bytes()),
     ];
-    let mut staged = Staged::new();
-    staged.create_dir(&args.out)?;
     for (name, bytes) in files {
-        staged.add(&args.out.join(name), bytes)?;
+        out.write(&args.out.join(name), bytes)?;
     }
-    staged.commit()?;
+    out.commit()?;
     let report = Report {
         out: args.out.display().to_string(),
         files: files

@@ -1,8 +1,7 @@
 //! Images out: decoded tensors to 8-bit images, PNG bytes, the contact sheet, and output files
 //! that appear all together or not at all.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use image::imageops::{self, FilterType};
 use image::{DynamicImage, GrayImage, ImageFormat, RgbImage};
@@ -107,122 +106,6 @@ impl ContactSheet {
     }
 }
 
-/// Fail early (before any long computation) if `dir` cannot be an output folder: it must be
-/// a folder or not exist yet (it is created, with its parents, when the results are written).
-pub fn check_output_dir(dir: &Path, option: &str) -> Result<(), CliError> {
-    if dir.as_os_str().is_empty() {
-        return Err(CliError::input(format!(
-            "{option}: the folder name is empty"
-        )));
-    }
-    if dir.exists() && !dir.is_dir() {
-        return Err(CliError::input(format!(
-            "{}: {option} names a file, not a folder",
-            dir.display()
-        )));
-    }
-    // The nearest existing ancestor must be a folder (not a file in the way).
-    if let Some(blocker) = dir.ancestors().skip(1).find(|a| a.exists()) {
-        if !blocker.is_dir() {
-            return Err(CliError::input(format!(
-                "{}: {option}: {} is a file, not a folder",
-                dir.display(),
-                blocker.display()
-            )));
-        }
-    }
-    Ok(())
-}
-
-/// Output files written to temporary names beside their targets and renamed into place
-/// together by [`Staged::commit`]; dropped without a commit, it removes its temporary files
-/// and the folders it created, so a failed command leaves nothing behind.
-#[derive(Debug, Default)]
-pub struct Staged {
-    /// Folders created by [`Staged::create_dir`], deepest first.
-    created: Vec<PathBuf>,
-    /// `(temporary file, target)` pairs not yet renamed.
-    pending: Vec<(PathBuf, PathBuf)>,
-}
-
-impl Staged {
-    /// Nothing staged yet.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Create `dir` and its missing parents (removed again unless committed).
-    pub fn create_dir(&mut self, dir: &Path) -> Result<(), CliError> {
-        let missing: Vec<PathBuf> = dir
-            .ancestors()
-            .take_while(|a| !a.as_os_str().is_empty() && !a.exists())
-            .map(Path::to_path_buf)
-            .collect();
-        std::fs::create_dir_all(dir).map_err(|e| CliError::io(dir, "create the folder", e))?;
-        self.created.extend(missing);
-        Ok(())
-    }
-
-    /// Write `bytes` to a temporary file beside `target` (renamed to `target` on commit).
-    pub fn add(&mut self, target: &Path, bytes: &[u8]) -> Result<(), CliError> {
-        let name = target
-            .file_name()
-            .ok_or_else(|| CliError::input(format!("{}: not a file name", target.display())))?;
-        let dir = match target.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let tmp = dir.join(format!(
-            ".{}.{}-{}.tmp",
-            name.to_string_lossy(),
-            std::process::id(),
-            self.pending.len()
-        ));
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
-            .map_err(|e| CliError::io(target, "create a temporary file in its folder", e))?;
-        // Registered first, so that a failed write is cleaned up too.
-        self.pending.push((tmp, target.to_path_buf()));
-        file.write_all(bytes)
-            .and_then(|()| file.sync_all())
-            .map_err(|e| CliError::io(target, "write", e))
-    }
-
-    /// Rename every staged file into place.
-    pub fn commit(mut self) -> Result<(), CliError> {
-        let pending = std::mem::take(&mut self.pending);
-        let mut rest = pending.into_iter();
-        for (tmp, target) in rest.by_ref() {
-            if let Err(e) = std::fs::rename(&tmp, &target) {
-                let _ = std::fs::remove_file(&tmp);
-                // Leave the remaining temporary files to `drop`.
-                self.pending = rest.collect();
-                return Err(CliError::io(
-                    target,
-                    "rename the temporary file into place",
-                    e,
-                ));
-            }
-        }
-        self.created.clear();
-        Ok(())
-    }
-}
-
-impl Drop for Staged {
-    fn drop(&mut self) {
-        // Best effort: the error being reported matters more than a failed cleanup.
-        for (tmp, _) in &self.pending {
-            let _ = std::fs::remove_file(tmp);
-        }
-        for dir in &self.created {
-            let _ = std::fs::remove_dir(dir);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,24 +123,5 @@ mod tests {
         // 0.5·255 = 127.5 rounds to even (128); channel-planar → interleaved.
         let img = to_image(&[0.5, 0.0, 1.0, 2.0, -1.0, 0.2], 3, 1, 2).to_rgb8();
         assert_eq!(img.as_raw(), &vec![128, 255, 0, 0, 255, 51]);
-    }
-
-    #[test]
-    fn staged_files_appear_only_on_commit() {
-        let dir = tempfile::tempdir().unwrap();
-        let out = dir.path().join("a/b");
-        {
-            let mut s = Staged::new();
-            s.create_dir(&out).unwrap();
-            s.add(&out.join("x.png"), b"x").unwrap();
-            assert!(!out.join("x.png").exists());
-        }
-        assert!(!dir.path().join("a").exists(), "not cleaned up");
-        let mut s = Staged::new();
-        s.create_dir(&out).unwrap();
-        s.add(&out.join("x.png"), b"x").unwrap();
-        s.commit().unwrap();
-        assert_eq!(std::fs::read(out.join("x.png")).unwrap(), b"x");
-        assert_eq!(std::fs::read_dir(&out).unwrap().count(), 1);
     }
 }

@@ -1,19 +1,22 @@
 //! `nao invert`: images → seeds by DDIM inversion.
 
-use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Args;
 use nao_backend::Backend;
-use nao_inversion::{invert, load_image, ImageSpec, InversionOptions};
+use nao_fs::Outputs;
+use nao_inversion::{invert, load_image, ImageSpec, InversionOptions, ResizePolicy};
+use nao_models::Needs;
+use nao_npy::{DType, NpyStream};
 use serde::Serialize;
 
 use crate::error::CliError;
-use crate::model::{check_guidance, check_steps, image_error, Component, ModelArgs, ResizeArg};
+use crate::model::{check_guidance, check_steps, image_error, ModelArgs};
+use crate::output::interruption;
 use crate::output::{bar, emit, num};
 use crate::prior::{prior_for, NormStats};
-use crate::seeds::{check_output_path, shape_text};
+use crate::seeds::shape_text;
 
 /// Arguments of `nao invert`.
 #[derive(Debug, Args)]
@@ -36,7 +39,7 @@ pub struct InvertArgs {
     guidance: f64,
     /// How an image of another size than the model's is brought to it.
     #[arg(long, value_enum, default_value = "center-crop")]
-    resize: ResizeArg,
+    resize: ResizePolicy,
     /// Output .npy: the seeds, float32, stacked along a first axis: [n, c, h, w].
     #[arg(short, long, value_name = "SEEDS.npy")]
     output: PathBuf,
@@ -70,9 +73,10 @@ struct InvertReport {
 /// Run `nao invert`.
 pub fn run(args: &InvertArgs, json: bool) -> Result<(), CliError> {
     args.model.check()?;
-    check_steps("--steps", args.steps, usize::MAX)?;
+    check_steps("--steps", args.steps, None)?;
     check_guidance("--guidance", args.guidance)?;
-    check_output_path(&args.output, "-o/--output")?;
+    let mut out = Outputs::new();
+    out.claim_file(&args.output, "-o/--output")?;
     for path in &args.images {
         if !path.is_file() {
             return Err(CliError::input(format!(
@@ -88,18 +92,23 @@ pub fn run(args: &InvertArgs, json: bool) -> Result<(), CliError> {
     }
 
     let load_start = Instant::now();
-    let backend = args
-        .model
-        .load(json, &[Component::TextEncoder, Component::VaeEncoder])?;
+    let backend = args.model.load(
+        json,
+        Needs {
+            text_encoder: true,
+            vae_encoder: true,
+            vae_decoder: false,
+        },
+    )?;
     let load_seconds = load_start.elapsed().as_secs_f64();
     let info = backend.info();
-    check_steps("--steps", args.steps, info.scheduler.num_train_timesteps)?;
+    check_steps("--steps", args.steps, Some(&info.scheduler))?;
     let spec = ImageSpec::for_model(info);
     // Every image is read before the long computation, so a bad file fails fast.
     let images = args
         .images
         .iter()
-        .map(|p| load_image(p, &spec, args.resize.into()).map_err(|e| image_error(p, e)))
+        .map(|p| load_image(p, &spec, args.resize).map_err(|e| image_error(p, e)))
         .collect::<Result<Vec<_>, _>>()?;
 
     let options = InversionOptions::default()
@@ -116,7 +125,7 @@ pub fn run(args: &InvertArgs, json: bool) -> Result<(), CliError> {
     for (image, path) in images.iter().zip(&args.images) {
         let seed = invert(&backend, image, &conditioning, &options, |_| {
             pb.inc(1);
-            ControlFlow::Continue(())
+            interruption()
         })
         .map_err(|e| CliError::Input(format!("inverting {}: {e}", path.display())))?;
         if let Some(i) = seed.data.iter().position(|v| !v.is_finite()) {
@@ -137,7 +146,13 @@ pub fn run(args: &InvertArgs, json: bool) -> Result<(), CliError> {
     let dim: usize = seed_shape.iter().product();
     let mut shape = vec![n];
     shape.extend_from_slice(&seed_shape);
-    nao_npy::write_npy_f32(&args.output, &shape, &data)?;
+    out.write_with(&args.output, |w| {
+        let mut stream = NpyStream::new(w, DType::F32, &shape, &args.output)?;
+        stream.push_f32(&data)?;
+        stream.finish()?;
+        Ok::<(), CliError>(())
+    })?;
+    out.commit()?;
 
     let prior = prior_for(dim, "the latent shape")?;
     let seeds = data

@@ -44,7 +44,6 @@ use clap::{Parser, Subcommand};
 
 mod centroid;
 mod demo;
-mod device;
 mod devices;
 mod distance;
 mod error;
@@ -105,6 +104,11 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // SIGINT/SIGTERM set a flag the long loops check: the command unwinds and its staged
+    // outputs are removed (a second signal ends the process at once).
+    if let Err(e) = nao_fs::signals::install() {
+        eprintln!("nao: warning: {e}");
+    }
     let result = match &cli.command {
         Command::Demo(args) => demo::run(args, cli.json),
         Command::Prior(args) => prior::run(args, cli.json),
@@ -123,6 +127,16 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("nao: error: {err}");
+            if cli.json {
+                // Scripts parse stdout: an error is one JSON object too.
+                println!("{}", serde_json::json!({ "error": err.to_string() }));
+            }
+            if matches!(err, error::CliError::Output(nao_fs::FsError::Interrupted))
+                || nao_fs::signals::interrupted()
+            {
+                // the shell's convention for a command ended by SIGINT
+                return ExitCode::from(130);
+            }
             ExitCode::FAILURE
         }
     }

@@ -1,19 +1,18 @@
 //! The diffusion model of `nao invert`, `nao sample` and `nao reconstruct` — the embedded
-//! model on any compiled device, a weight folder of it, its ONNX export, or a Stable Diffusion
-//! ONNX export — and the options every such command shares.
+//! model or a model folder, on `--device` — and the options every such command shares. Opening
+//! is `nao_models::open_model`'s job; this file only turns options into its arguments.
 
 use std::path::{Path, PathBuf};
 
-use clap::{Args, ValueEnum};
-use nao_backend::Backend;
-use nao_inversion::{InversionError, ResizePolicy};
-use nao_onnx::{OnnxBackend, OnnxError, OnnxOptions};
+use clap::Args;
+use nao_backend::{Backend, Device, Precision};
+use nao_inversion::InversionError;
+use nao_models::{open_model, ModelSource, Needs, OpenOptions};
 
-use crate::device::DeviceArg;
 use crate::error::CliError;
 use crate::output::spinner;
 
-/// Where the model is and how ONNX Runtime runs it.
+/// Where the model is, where it runs, and how.
 #[derive(Debug, Args)]
 pub struct ModelArgs {
     /// Model folder: a Stable Diffusion ONNX export in optimum's layout (text_encoder/, unet/,
@@ -27,7 +26,13 @@ pub struct ModelArgs {
     /// (burn backends), onnx-cpu, onnx-cuda[:N] (ONNX Runtime). Devices not compiled into
     /// this build say which Cargo feature adds them [default: cpu; onnx-cpu for ONNX folders].
     #[arg(long, value_name = "DEVICE")]
-    device: Option<DeviceArg>,
+    device: Option<Device>,
+    /// The precision the model computes in, where the model and device support it.
+    #[arg(long, value_enum, default_value_t = Precision::F32)]
+    dtype: Precision,
+    /// The weight-file variant to load (e.g. fp16 for *.fp16.safetensors).
+    #[arg(long, value_name = "NAME")]
+    variant: Option<String>,
     /// Intra-op threads of each ONNX Runtime session [default: ONNX Runtime's choice, one per
     /// core].
     #[arg(long, value_name = "T")]
@@ -38,233 +43,46 @@ pub struct ModelArgs {
     ort_lib: Option<PathBuf>,
 }
 
-/// The model components a command needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Component {
-    /// `text_encoder/model.onnx` and `tokenizer/`.
-    TextEncoder,
-    /// `vae_encoder/model.onnx`.
-    VaeEncoder,
-    /// `vae_decoder/model.onnx`.
-    VaeDecoder,
-}
-
-impl Component {
-    /// The file of the component, relative to the model folder.
-    fn file(self) -> &'static str {
-        match self {
-            Component::TextEncoder => "text_encoder/model.onnx",
-            Component::VaeEncoder => "vae_encoder/model.onnx",
-            Component::VaeDecoder => "vae_decoder/model.onnx",
-        }
-    }
-
-    /// What the component is for.
-    fn purpose(self) -> &'static str {
-        match self {
-            Component::TextEncoder => "the text encoder, which encodes the prompt",
-            Component::VaeEncoder => "the VAE encoder, which turns images into latents",
-            Component::VaeDecoder => "the VAE decoder, which turns latents into images",
-        }
-    }
-}
-
-/// How images of another size than the model's are brought to it (`--resize`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ResizeArg {
-    /// Scale to cover the model's size, keeping the aspect ratio, then cut the centre
-    /// (diffusers' `resize_mode="crop"`).
-    CenterCrop,
-    /// Scale to the model's size, ignoring the aspect ratio (diffusers' default).
-    Stretch,
-    /// No resizing: an image of another size is an error.
-    Exact,
-}
-
-impl From<ResizeArg> for ResizePolicy {
-    fn from(r: ResizeArg) -> Self {
-        match r {
-            ResizeArg::CenterCrop => ResizePolicy::CenterCrop,
-            ResizeArg::Stretch => ResizePolicy::Stretch,
-            ResizeArg::Exact => ResizePolicy::Exact,
-        }
-    }
-}
-
 impl ModelArgs {
     /// The model's name for reports: the folder, or `embedded`.
     pub fn name(&self) -> String {
-        match &self.model {
-            Some(dir) => dir.display().to_string(),
-            None => "embedded".to_string(),
+        self.source().name()
+    }
+
+    fn source(&self) -> ModelSource {
+        ModelSource::from_option(self.model.as_deref())
+    }
+
+    fn options(&self, needs: Needs) -> OpenOptions {
+        let mut o = OpenOptions::default()
+            .with_precision(self.dtype)
+            .needing(needs);
+        if let Some(t) = self.threads {
+            o = o.with_threads(t);
         }
+        if let Some(p) = &self.ort_lib {
+            o = o.with_ort_library(p);
+        }
+        if let Some(v) = &self.variant {
+            o = o.with_variant(v);
+        }
+        o
     }
 
     /// Check the options that need no file (before any input is read).
     pub fn check(&self) -> Result<(), CliError> {
-        if self.threads == Some(0) {
-            return Err(CliError::input(
-                "--threads 0: give at least 1 thread (or leave --threads out to let ONNX \
-                 Runtime choose)",
-            ));
-        }
-        if self
-            .ort_lib
-            .as_ref()
-            .is_some_and(|p| p.as_os_str().is_empty())
-        {
-            return Err(CliError::input("--ort-lib: the library path is empty"));
-        }
-        Ok(())
+        self.options(Needs::default())
+            .check()
+            .map_err(|e| CliError::input(e.to_string()))
     }
 
-    fn onnx_options(&self) -> OnnxOptions {
-        let mut options = OnnxOptions::default();
-        if let Some(t) = self.threads {
-            options = options.with_threads(t);
-        }
-        if let Some(p) = &self.ort_lib {
-            options = options.with_library_path(p);
-        }
-        options
-    }
-
-    /// Load the model on the chosen device and check that it has every component in
-    /// `needs`; a missing component is an error naming its file.
-    pub fn load(&self, json: bool, needs: &[Component]) -> Result<Box<dyn Backend>, CliError> {
-        self.check()?;
-        let options = self.onnx_options();
-        let Some(dir) = &self.model else {
-            // The embedded model has every component.
-            let device = self.device.unwrap_or_default();
-            let pb = spinner(json, &format!("loading the embedded model on {device}"));
-            let model = device.embedded(&options);
-            pb.finish_and_clear();
-            return model;
-        };
-        if dir.join(nao_burn::CARD_FILE).is_file() {
-            return self.load_embedded_kind(dir, &options);
-        }
-        let device = self.device.unwrap_or(DeviceArg::Onnx { cuda: None });
-        let Some(provider) = device.provider() else {
-            return Err(CliError::input(format!(
-                "--device {device}: {} is a Stable Diffusion ONNX export, which runs on ONNX                  Runtime: use --device onnx-cpu or onnx-cuda[:N]",
-                dir.display()
-            )));
-        };
-        if let nao_onnx::ExecutionProvider::Cuda { .. } = provider {
-            device.check_compiled()?;
-        }
-        let options = options.with_execution_provider(provider);
-        let pb = spinner(json, &format!("loading {}", dir.display()));
-        let loaded = OnnxBackend::load(dir, &options);
+    /// Load the model on the chosen device, refusing one without a component in `needs`.
+    pub fn load(&self, json: bool, needs: Needs) -> Result<Box<dyn Backend>, CliError> {
+        let source = self.source();
+        let pb = spinner(json, &format!("loading {}", source.name()));
+        let opened = open_model(&source, self.device, &self.options(needs));
         pb.finish_and_clear();
-        let backend = loaded.map_err(|e| load_error(dir, e))?;
-        let caps = backend.capabilities();
-        for &c in needs {
-            let present = match c {
-                Component::TextEncoder => caps.text_encoder,
-                Component::VaeEncoder => caps.vae_encoder,
-                Component::VaeDecoder => caps.vae_decoder,
-            };
-            if !present {
-                return Err(CliError::input(format!(
-                    "{}: missing; this command needs {} (model folder {})",
-                    dir.join(c.file()).display(),
-                    c.purpose(),
-                    dir.display()
-                )));
-            }
-        }
-        Ok(Box::new(backend))
-    }
-
-    /// A folder with `model.json`: trained weights (safetensors, any burn device) or their
-    /// ONNX export (`nao export-onnx`, onnx devices).
-    fn load_embedded_kind(
-        &self,
-        dir: &Path,
-        options: &OnnxOptions,
-    ) -> Result<Box<dyn Backend>, CliError> {
-        let has_onnx = dir.join(nao_burn::ONNX_DENOISER_FILE).is_file();
-        let device = self.device.unwrap_or(if has_onnx {
-            DeviceArg::Onnx { cuda: None }
-        } else {
-            DeviceArg::default()
-        });
-        device.check_compiled()?;
-        let cannot = |e: nao_burn::BurnModelError| {
-            CliError::input(format!("cannot load the model {}: {e}", dir.display()))
-        };
-        if let Some(burn) = device.open_burn()? {
-            if !dir.join(nao_burn::DENOISER_FILE).is_file() {
-                return Err(CliError::input(format!(
-                    "--device {device}: {} holds no {} (an ONNX export runs on --device                      onnx-cpu or onnx-cuda[:N])",
-                    dir.display(),
-                    nao_burn::DENOISER_FILE
-                )));
-            }
-            let model = nao_burn::BurnModel::load(dir, &burn).map_err(cannot)?;
-            return Ok(Box::new(model));
-        }
-        load_embedded_onnx(dir, device, options)
-    }
-}
-
-#[cfg(feature = "onnx")]
-fn load_embedded_onnx(
-    dir: &Path,
-    device: DeviceArg,
-    options: &OnnxOptions,
-) -> Result<Box<dyn Backend>, CliError> {
-    if !dir.join(nao_burn::ONNX_DENOISER_FILE).is_file() {
-        return Err(CliError::input(format!(
-            "--device {device}: {} holds no {}; write one with `nao export-onnx --model {}              --out {}`",
-            dir.display(),
-            nao_burn::ONNX_DENOISER_FILE,
-            dir.display(),
-            dir.display()
-        )));
-    }
-    let options = options
-        .clone()
-        .with_execution_provider(device.provider().expect("an onnx device"));
-    let model = nao_burn::OnnxModel::load(dir, &options)
-        .map_err(|e| CliError::input(format!("cannot load the model {}: {e}", dir.display())))?;
-    Ok(Box::new(model))
-}
-
-#[cfg(not(feature = "onnx"))]
-fn load_embedded_onnx(
-    _: &Path,
-    device: DeviceArg,
-    _: &OnnxOptions,
-) -> Result<Box<dyn Backend>, CliError> {
-    device.check_compiled()?;
-    unreachable!("check_compiled fails without the onnx feature")
-}
-
-/// A model-loading error in the words of the command line.
-fn load_error(dir: &Path, e: OnnxError) -> CliError {
-    match e {
-        OnnxError::LibraryNotConfigured => CliError::input(format!(
-            "the ONNX Runtime library is not configured: pass --ort-lib PATH or set \
-             ORT_DYLIB_PATH to libonnxruntime (ONNX Runtime >= {}; `cargo xtask setup-ort` \
-             downloads one)",
-            nao_onnx::REQUIRED_ORT_VERSION
-        )),
-        OnnxError::Library { .. } => CliError::compute("--ort-lib/ORT_DYLIB_PATH", e),
-        // The library's messages name the file ("DIR/unet/model.onnx: the UNet model is
-        // missing"); say which folder was being loaded when they do not.
-        other => {
-            let message = other.to_string();
-            let folder = dir.display().to_string();
-            if message.contains(&folder) {
-                CliError::input(format!("cannot load the model: {message}"))
-            } else {
-                CliError::input(format!("cannot load the model {folder}: {message}"))
-            }
-        }
+        Ok(opened.map_err(|e| CliError::input(e.to_string()))?.model)
     }
 }
 
@@ -293,19 +111,24 @@ pub fn check_guidance(option: &str, g: f64) -> Result<(), CliError> {
     Ok(())
 }
 
-/// Check a step count given as `option` against the model's `train_timesteps` (pass
-/// `usize::MAX` before the model is loaded).
-pub fn check_steps(option: &str, steps: usize, train_timesteps: usize) -> Result<(), CliError> {
+/// Check a step count given as `option`: at least one step, and (once the model is loaded, with
+/// its scheduler config) a step count whose timestep grid fits the model's training timesteps.
+pub fn check_steps(
+    option: &str,
+    steps: usize,
+    scheduler: Option<&nao_backend::SchedulerConfig>,
+) -> Result<(), CliError> {
     if steps == 0 {
         return Err(CliError::input(format!(
             "{option} 0: at least one step is needed"
         )));
     }
-    if steps > train_timesteps {
-        return Err(CliError::input(format!(
-            "{option} {steps}: at most {train_timesteps} steps (the model's training timesteps, \
-             num_train_timesteps of its scheduler config)"
-        )));
+    if let Some(config) = scheduler {
+        nao_sampling::check_step_count(config, steps).map_err(|e| {
+            CliError::input(format!(
+                "{option} {steps}: not a step count this model's scheduler takes: {e}"
+            ))
+        })?;
     }
     Ok(())
 }

@@ -59,6 +59,16 @@ pub fn spinner(json: bool, message: &str) -> ProgressBar {
     pb
 }
 
+/// A progress callback's answer: stop once SIGINT or SIGTERM has arrived (the command then
+/// unwinds and removes its staged files), go on otherwise.
+pub fn interruption() -> std::ops::ControlFlow<()> {
+    if nao_fs::signals::interrupted() {
+        std::ops::ControlFlow::Break(())
+    } else {
+        std::ops::ControlFlow::Continue(())
+    }
+}
+
 /// Format a float for people: plain for moderate magnitudes, scientific otherwise.
 pub fn num(x: f64) -> String {
     if x == 0.0 || (1e-4..1e7).contains(&x.abs()) {

@@ -1,21 +1,23 @@
 //! `nao reconstruct`: invert an image, sample it back, and measure how close the round trip
 //! comes.
 
-use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Args;
 use nao_backend::{Backend, Tensor};
-use nao_inversion::InversionOptions;
+use nao_fs::Outputs;
 use nao_inversion::{encode_images, errors, invert_latents, load_image, psnr_db, ImageSpec};
+use nao_inversion::{InversionOptions, ResizePolicy};
+use nao_models::Needs;
 use nao_npy::NpyArray;
 use nao_sampling::{sample, SampleOptions};
 use serde::Serialize;
 
 use crate::error::CliError;
-use crate::images::{check_output_dir, png_bytes, to_image, Staged};
-use crate::model::{check_guidance, check_steps, image_error, Component, ModelArgs, ResizeArg};
+use crate::images::{png_bytes, to_image};
+use crate::model::{check_guidance, check_steps, image_error, ModelArgs};
+use crate::output::interruption;
 use crate::output::{bar, emit, num};
 use crate::prior::{prior_for, NormStats};
 
@@ -44,7 +46,7 @@ pub struct ReconstructArgs {
     guidance_sample: f64,
     /// How an image of another size than the model's is brought to it.
     #[arg(long, value_enum, default_value = "center-crop")]
-    resize: ResizeArg,
+    resize: ResizePolicy,
     /// Output folder (created if missing): reconstruction.png, input.png (the image as the
     /// model saw it, after resizing) and seed.npy (the inverted seed, [1, c, h, w]).
     #[arg(short, long, value_name = "OUT_DIR")]
@@ -81,10 +83,11 @@ struct ReconstructReport {
 /// Run `nao reconstruct`.
 pub fn run(args: &ReconstructArgs, json: bool) -> Result<(), CliError> {
     args.model.check()?;
-    check_steps("--steps", args.steps, usize::MAX)?;
+    check_steps("--steps", args.steps, None)?;
     check_guidance("--guidance-invert", args.guidance_invert)?;
     check_guidance("--guidance-sample", args.guidance_sample)?;
-    check_output_dir(&args.output, "-o/--output")?;
+    let mut out = Outputs::new();
+    out.claim_folder(&args.output, "-o/--output")?;
     if !args.image.is_file() {
         return Err(CliError::input(format!(
             "{}: {}",
@@ -100,18 +103,18 @@ pub fn run(args: &ReconstructArgs, json: bool) -> Result<(), CliError> {
     let load_start = Instant::now();
     let backend = args.model.load(
         json,
-        &[
-            Component::TextEncoder,
-            Component::VaeEncoder,
-            Component::VaeDecoder,
-        ],
+        Needs {
+            text_encoder: true,
+            vae_encoder: true,
+            vae_decoder: true,
+        },
     )?;
     let load_seconds = load_start.elapsed().as_secs_f64();
     let info = backend.info().clone();
-    check_steps("--steps", args.steps, info.scheduler.num_train_timesteps)?;
+    check_steps("--steps", args.steps, Some(&info.scheduler))?;
     let spec = ImageSpec::for_model(&info);
-    let image = load_image(&args.image, &spec, args.resize.into())
-        .map_err(|e| image_error(&args.image, e))?;
+    let image =
+        load_image(&args.image, &spec, args.resize).map_err(|e| image_error(&args.image, e))?;
     let fail = |e: &dyn std::fmt::Display| {
         CliError::Input(format!("reconstructing {}: {e}", args.image.display()))
     };
@@ -133,7 +136,7 @@ pub fn run(args: &ReconstructArgs, json: bool) -> Result<(), CliError> {
     let pb = bar(2 * args.steps as u64, json, "inverting, then sampling");
     let mut tick = |_: &nao_sampling::StepProgress<'_>| {
         pb.inc(1);
-        ControlFlow::Continue(())
+        interruption()
     };
     let z0 = encode_images(&backend, &image).map_err(|e| fail(&e))?;
     let seed = invert_latents(&backend, &z0, &conditioning, &inversion, &mut tick)
@@ -168,21 +171,19 @@ pub fn run(args: &ReconstructArgs, json: bool) -> Result<(), CliError> {
     let recon_path = args.output.join("reconstruction.png");
     let input_path = args.output.join("input.png");
     let seed_path = args.output.join("seed.npy");
-    let mut staged = Staged::new();
-    staged.create_dir(&args.output)?;
-    staged.add(
+    out.write(
         &recon_path,
         &png_bytes(&to_image(&decoded.data, ch, h, w), &recon_path)?,
     )?;
-    staged.add(
+    out.write(
         &input_path,
         &png_bytes(&to_image(&input01.data, ch, h, w), &input_path)?,
     )?;
-    staged.add(
+    out.write(
         &seed_path,
         &NpyArray::from_f32(&seed.shape, seed.data.clone())?.to_bytes(),
     )?;
-    staged.commit()?;
+    out.commit()?;
 
     let dim = seed.data.len();
     let prior = prior_for(dim, "the latent shape")?;

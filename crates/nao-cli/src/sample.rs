@@ -1,21 +1,23 @@
 //! `nao sample`: seeds → images by DDIM sampling with classifier-free guidance.
 
-use std::ops::ControlFlow;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Args;
 use nao_backend::{Backend, ModelInfo, Tensor};
+use nao_fs::Outputs;
+use nao_models::Needs;
 use nao_npy::NpyArray;
 use nao_prior::RngName;
 use nao_sampling::{sample, SampleOptions, VarianceNoise};
 use serde::Serialize;
 
 use crate::error::CliError;
-use crate::images::{check_output_dir, image_name, png_bytes, to_image, ContactSheet, Staged};
-use crate::model::{check_guidance, check_steps, Component, ModelArgs};
+use crate::images::{image_name, png_bytes, to_image, ContactSheet};
+use crate::model::{check_guidance, check_steps, ModelArgs};
+use crate::output::interruption;
 use crate::output::{bar, emit};
-use crate::seeds::{check_finite, check_output_path, read_float_array, shape_text, FloatArray};
+use crate::seeds::{check_finite, read_float_array, shape_text, FloatArray};
 
 /// Arguments of `nao sample`.
 #[derive(Debug, Args)]
@@ -107,26 +109,10 @@ fn latents_of(array: &FloatArray, info: &ModelInfo) -> Result<(usize, [usize; 3]
     Ok((n, latent))
 }
 
-/// Fail early if `--save-latents` cannot be written: like any output file, except that its
-/// folder may be the output folder about to be created.
-fn check_latents_path(path: &Path, out_dir: &Path) -> Result<(), CliError> {
-    let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
-    if parent.is_some_and(|p| p == out_dir) && !out_dir.exists() {
-        if path.file_name().is_none() {
-            return Err(CliError::input(format!(
-                "{}: --save-latents does not name a file",
-                path.display()
-            )));
-        }
-        return Ok(());
-    }
-    check_output_path(path, "--save-latents")
-}
-
 /// Run `nao sample`.
 pub fn run(args: &SampleArgs, json: bool) -> Result<(), CliError> {
     args.model.check()?;
-    check_steps("--steps", args.steps, usize::MAX)?;
+    check_steps("--steps", args.steps, None)?;
     check_guidance("--guidance", args.guidance)?;
     if !(args.eta.is_finite() && args.eta >= 0.0) {
         return Err(CliError::input(format!(
@@ -134,26 +120,28 @@ pub fn run(args: &SampleArgs, json: bool) -> Result<(), CliError> {
             args.eta
         )));
     }
-    check_output_dir(&args.output, "-o/--output")?;
+    // Every output is claimed before any work: a path that cannot be written, or two options
+    // naming the same file, fail now rather than after the sampling.
+    let mut out = Outputs::new();
+    out.claim_folder(&args.output, "-o/--output")?;
     if let Some(p) = &args.save_latents {
-        if p == &args.output {
-            return Err(CliError::input(format!(
-                "{}: --save-latents and -o/--output name the same path",
-                p.display()
-            )));
-        }
-        check_latents_path(p, &args.output)?;
+        out.claim_file(p, "--save-latents")?;
     }
     let seeds = read_float_array(&args.seeds)?;
     check_finite(&seeds, 0..seeds.dim())?;
 
     let load_start = Instant::now();
-    let backend = args
-        .model
-        .load(json, &[Component::TextEncoder, Component::VaeDecoder])?;
+    let backend = args.model.load(
+        json,
+        Needs {
+            text_encoder: true,
+            vae_encoder: false,
+            vae_decoder: true,
+        },
+    )?;
     let load_seconds = load_start.elapsed().as_secs_f64();
     let info = backend.info().clone();
-    check_steps("--steps", args.steps, info.scheduler.num_train_timesteps)?;
+    check_steps("--steps", args.steps, Some(&info.scheduler))?;
     let (n, latent) = latents_of(&seeds, &info)?;
     let (height, width) = (
         latent[1] * info.vae_downsample,
@@ -175,8 +163,6 @@ pub fn run(args: &SampleArgs, json: bool) -> Result<(), CliError> {
     let conditioning = nao_sampling::encode_prompt(&backend, &args.prompt, &options)
         .map_err(|e| CliError::compute("encoding the prompt", e))?;
 
-    let mut staged = Staged::new();
-    staged.create_dir(&args.output)?;
     let mut sheet = ContactSheet::new(n, height, width);
     let mut finals: Vec<f32> = Vec::with_capacity(if args.save_latents.is_some() {
         n * per
@@ -207,7 +193,7 @@ pub fn run(args: &SampleArgs, json: bool) -> Result<(), CliError> {
         };
         let x_0 = sample(&backend, &x_t, &conditioning, &options, |_| {
             pb.inc(1);
-            ControlFlow::Continue(())
+            interruption()
         })
         .map_err(|e| fail(&e))?;
         if let Some(k) = x_0.data.iter().position(|v| !v.is_finite()) {
@@ -224,7 +210,7 @@ pub fn run(args: &SampleArgs, json: bool) -> Result<(), CliError> {
         }
         let img = to_image(&decoded.data, ch, height, width);
         let target = args.output.join(image_name(i, n));
-        staged.add(&target, &png_bytes(&img, &target)?)?;
+        out.write(&target, &png_bytes(&img, &target)?)?;
         sheet.place(i, &img);
         images.push(target.display().to_string());
         if args.save_latents.is_some() {
@@ -234,12 +220,12 @@ pub fn run(args: &SampleArgs, json: bool) -> Result<(), CliError> {
     pb.finish_and_clear();
     let (cols, rows) = sheet.grid();
     let sheet_path = args.output.join("sheet.png");
-    staged.add(&sheet_path, &png_bytes(&sheet.into_image(), &sheet_path)?)?;
+    out.write(&sheet_path, &png_bytes(&sheet.into_image(), &sheet_path)?)?;
     if let Some(p) = &args.save_latents {
         let array = NpyArray::from_f32(&seeds.shape, finals)?;
-        staged.add(p, &array.to_bytes())?;
+        out.write(p, &array.to_bytes())?;
     }
-    staged.commit()?;
+    out.commit()?;
     let seconds = start.elapsed().as_secs_f64();
 
     let report = SampleReport {

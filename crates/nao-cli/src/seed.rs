@@ -3,14 +3,18 @@
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use nao_npy::DType;
+use nao_fs::Outputs;
+use nao_npy::{DType, NpyStream};
 use nao_prior::{GaussianSeeds, RngName};
 use serde::Serialize;
 
 use crate::error::CliError;
 use crate::output::{bar, emit, num};
 use crate::prior::prior_for;
-use crate::seeds::{check_output_path, shape_text, write_values, MAX_ELEMENTS};
+use crate::seeds::{shape_text, MAX_ELEMENTS};
+
+/// Values generated and written at a time (8 MB of f64).
+const CHUNK: usize = 1 << 20;
 
 /// Element type of written seeds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -96,25 +100,14 @@ pub fn run(args: &SeedArgs, json: bool) -> Result<(), CliError> {
     if args.count == 0 {
         return Err(CliError::input("--count must be at least 1"));
     }
-    let total = dim.checked_mul(args.count).filter(|&n| n <= MAX_ELEMENTS);
-    let Some(total) = total else {
+    if dim.checked_mul(args.count).is_none_or(|n| n > MAX_ELEMENTS) {
         return Err(CliError::input(format!(
             "--count {} × d {dim} is more than {MAX_ELEMENTS} elements",
             args.count
         )));
-    };
-    check_output_path(&args.output, "-o/--output")?;
-
-    let mut generator = GaussianSeeds::new(rng, args.seed);
-    let mut values = vec![0.0f64; total];
-    let pb = bar(args.count as u64, json, "seeds");
-    let mut norms = Vec::with_capacity(args.count);
-    for chunk in values.chunks_mut(dim) {
-        generator.fill(chunk);
-        norms.push(nao_prior::norm(chunk));
-        pb.inc(1);
     }
-    pb.finish_and_clear();
+    let mut out = Outputs::new();
+    out.claim_file(&args.output, "-o/--output")?;
     let (dtype, dtype_name) = match args.dtype {
         DtypeArg::F32 => (DType::F32, "float32"),
         DtypeArg::F64 => (DType::F64, "float64"),
@@ -123,14 +116,36 @@ pub fn run(args: &SeedArgs, json: bool) -> Result<(), CliError> {
     if args.count > 1 {
         shape.insert(0, args.count);
     }
-    // The norms reported are of the values as written (after rounding to f32 if asked).
-    if dtype == DType::F32 {
-        for (chunk, n) in values.chunks_mut(dim).zip(norms.iter_mut()) {
-            chunk.iter_mut().for_each(|v| *v = f64::from(*v as f32));
-            *n = nao_prior::norm(chunk);
+    let pb = bar(args.count as u64, json, "seeds");
+    let mut norms = Vec::with_capacity(args.count);
+    // Streamed in chunks: memory stays a chunk's, whatever the size of the file.
+    out.write_with(&args.output, |w| {
+        let mut stream = NpyStream::new(w, dtype, &shape, &args.output)?;
+        let mut generator = GaussianSeeds::new(rng, args.seed);
+        let mut chunk = vec![0.0f64; dim.min(CHUNK)];
+        for _ in 0..args.count {
+            let mut sum_sq = 0.0f64;
+            let mut left = dim;
+            while left > 0 {
+                let part = &mut chunk[..left.min(CHUNK)];
+                generator.fill(part);
+                // The norms reported are of the values as written (rounded to f32 if asked).
+                if dtype == DType::F32 {
+                    part.iter_mut().for_each(|v| *v = f64::from(*v as f32));
+                }
+                sum_sq += nao_prior::norm_sq(part);
+                stream.push_f64(part)?;
+                left -= part.len();
+                nao_fs::signals::check()?;
+            }
+            norms.push(sum_sq.sqrt());
+            pb.inc(1);
         }
-    }
-    write_values(&args.output, &shape, dtype, &values)?;
+        stream.finish()?;
+        Ok::<(), CliError>(())
+    })?;
+    pb.finish_and_clear();
+    out.commit()?;
     let report = SeedReport {
         output: args.output.display().to_string(),
         dim,

@@ -187,11 +187,7 @@ fn norms_of_files_and_rows() {
 
 #[test]
 fn norms_reads_the_official_reference_path() {
-    let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/reference/nao-official/interp_d64_gauss");
-    if !shared.is_dir() {
-        panic!("../shared/ (reference data beside the checkout) is missing: these checks need it");
-    }
+    let shared = nao_test_support::shared("reference/nao-official/interp_d64_gauss");
     let w = Work::new();
     let p = shared.join("init_path.npy");
     let v = w.json(&["norms", "--rows", p.to_str().unwrap(), "--json"]);

@@ -18,13 +18,7 @@ const PROMPT: &str = "a photo of a cat";
 
 /// `shared/fixtures/tiny-sd1` beside the repository.
 fn fixture() -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/tiny-sd1");
-    assert!(
-        p.join("onnx/unet/model.onnx").is_file(),
-        "the tiny-sd1 fixture is missing at {} (these tests need shared/ beside the repository)",
-        p.display()
-    );
-    p
+    nao_test_support::shared("fixtures/tiny-sd1")
 }
 
 /// The fixture's ONNX model folder, as an argument.
@@ -40,18 +34,7 @@ fn reference(name: &str) -> String {
 /// `$ORT_DYLIB_PATH`, checked: these tests fail (they do not skip) without ONNX Runtime. The
 /// `nao` processes inherit it.
 fn ort_library() -> PathBuf {
-    let hint = "the nao-cli model tests need ONNX Runtime >= 1.31: run `cargo xtask setup-ort` \
-                and export ORT_DYLIB_PATH=<the path it prints> (`cargo xtask ci` does both)";
-    let p = std::env::var_os("ORT_DYLIB_PATH")
-        .filter(|p| !p.is_empty())
-        .unwrap_or_else(|| panic!("ORT_DYLIB_PATH is not set; {hint}"));
-    let p = PathBuf::from(p);
-    assert!(
-        p.is_file(),
-        "ORT_DYLIB_PATH={} is not a file; {hint}",
-        p.display()
-    );
-    p
+    nao_test_support::ort_library()
 }
 
 /// A workspace for a model test (checks ONNX Runtime first).
@@ -694,7 +677,7 @@ fn the_onnx_runtime_library_comes_from_ort_lib_or_ort_dylib_path() {
         !out.status.success() && out.status.code() != Some(101),
         "{stderr}"
     );
-    assert!(out.stdout.is_empty());
+    common::check_failure_stdout(&a, &out, &stderr);
     assert!(
         stderr.contains("--ort-lib") && stderr.contains("ORT_DYLIB_PATH"),
         "{stderr}"

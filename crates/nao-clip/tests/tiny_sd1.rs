@@ -9,26 +9,7 @@ use std::path::PathBuf;
 use nao_clip::{ClipTokenizer, TokenizerConfig};
 
 fn fixture() -> PathBuf {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let candidates: Vec<PathBuf> = std::env::var_os("NAO_SHARED_DIR")
-        .map(PathBuf::from)
-        .into_iter()
-        .chain([
-            manifest.join("../../shared"),
-            manifest.join("../../../shared"),
-        ])
-        .map(|p| p.join("fixtures/tiny-sd1"))
-        .collect();
-    candidates
-        .iter()
-        .find(|p| p.join("onnx/tokenizer/vocab.json").is_file())
-        .cloned()
-        .unwrap_or_else(|| {
-            panic!(
-                "the tiny-sd1 fixture is missing; looked in {candidates:?} (set NAO_SHARED_DIR \
-                 to the folder holding fixtures/)"
-            )
-        })
+    nao_test_support::shared("fixtures/tiny-sd1")
 }
 
 fn tokenizer() -> ClipTokenizer {

@@ -8,7 +8,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use nao_backend::{Backend, Tensor};
-use nao_conformance::Target;
+use nao_conformance::{devices_under_test, open};
 use nao_prior::{GaussianSeeds, RngName};
 use nao_sampling::{no_progress, SampleOptions};
 
@@ -33,14 +33,12 @@ fn throughput(c: &mut Criterion) {
         shape: vec![BATCH, 4, 7, 7],
         data: rng.seed(BATCH * 196),
     };
-    for target in Target::compiled() {
-        // a backend that cannot start is a failed benchmark, not a skipped one
-        let backend = target.open().unwrap_or_else(|e| panic!("{e}"));
+    for device in devices_under_test().unwrap_or_else(|e| panic!("{e}")) {
+        // a device that cannot start is a failed benchmark, not a skipped one
+        let backend = open(device).unwrap_or_else(|e| panic!("{e}"));
         // warm-up outside the measurement: shader compilation, session set-up
         sample(&*backend, &seeds);
-        group.bench_function(target.device_name(), |b| {
-            b.iter(|| sample(&*backend, &seeds))
-        });
+        group.bench_function(device.to_string(), |b| b.iter(|| sample(&*backend, &seeds)));
     }
     group.finish();
 }

@@ -1,8 +1,10 @@
 //! # nao-conformance — the same checks on every backend of the embedded model
 //!
-//! Each backend compiled into this crate (features `flex`, `wgpu`, `tch`, `tch-cuda`, `cuda`,
-//! `onnx`, `onnx-cuda`) runs four [`Check`]s on the embedded Fashion-MNIST model and is
-//! compared with the reference committed in `reference/` (made with the `flex` CPU backend by
+//! Each device under test ([`devices_under_test`]: those named by `NAO_CONFORMANCE_DEVICES`,
+//! else every compiled-in device without a GPU; the features `flex`, `wgpu`, `tch`, `cuda`,
+//! `onnx`, `onnx-cuda` compile them in, named as `nao_backend::Device::feature` names them)
+//! runs four [`Check`]s on the embedded Fashion-MNIST model and is compared with the reference
+//! committed in `reference/` (made on the `cpu` device by
 //! `cargo xtask conformance --write-reference`):
 //!
 //! 1. [`Check::Forward`]: the noise predictor on fixed latents, timesteps and classes, the VAE
@@ -16,24 +18,25 @@
 //! differences are in `docs/backends.md`.
 //!
 //! ```
-//! use nao_conformance::{compare, run_check, Check, Reference, Target};
-//! let backend = Target::Flex.open()?;
+//! use nao_backend::Device;
+//! use nao_conformance::{compare, open, run_check, Check, Reference};
+//! let backend = open(Device::Cpu)?;
 //! let outputs = run_check(&*backend, Check::DdimStep)?;
 //! let reference = Reference::load(&Reference::default_dir())?;
 //! for diff in compare(&outputs, &reference)? {
-//!     assert!(diff.scaled() <= nao_conformance::tolerance(Target::Flex, Check::DdimStep));
+//!     assert!(diff.scaled() <= nao_conformance::tolerance(Device::Cpu, Check::DdimStep));
 //! }
 //! # Ok::<(), nao_conformance::ConformanceError>(())
 //! ```
 #![warn(missing_docs)]
 
 mod checks;
+mod devices;
 mod reference;
-mod target;
 
 pub use checks::{run_check, Check, Output};
+pub use devices::{devices_under_test, open, parse_devices, tolerance, DEVICES_VAR};
 pub use reference::{compare, Diff, Reference};
-pub use target::{tolerance, Target};
 
 use thiserror::Error;
 

@@ -1,75 +1,63 @@
-//! The conformance suite: the same four checks on every backend compiled into this crate,
-//! each compared with the committed CPU reference within the backend's tolerance.
+//! The conformance suite: the same four checks on every device under test, each compared with
+//! the committed CPU reference within the device's tolerance.
 //!
-//! `cargo xtask conformance --backend NAME` runs it for one backend (CI: cpu, wgpu on the
+//! `cargo xtask conformance --device NAME` runs it for one device (CI: cpu, wgpu on the
 //! software Vulkan driver, onnx-cpu).
 
-use nao_conformance::{compare, run_check, tolerance, Check, Reference, Target};
+use nao_backend::Device;
+use nao_conformance::{compare, devices_under_test, open, run_check, tolerance, Check, Reference};
 
-fn check(target: Target, check: Check) {
-    // a backend that cannot start (no wgpu adapter, no CUDA device, no ONNX Runtime) fails
-    // here, loudly, with the reason
-    let backend = target.open().unwrap_or_else(|e| panic!("{e}"));
-    let outputs = run_check(&*backend, check).unwrap_or_else(|e| panic!("{target}: {e}"));
+fn check(check: Check) {
+    // a device that cannot start (no wgpu adapter, no CUDA device, no ONNX Runtime) fails here,
+    // loudly, with the reason
+    let devices = devices_under_test().unwrap_or_else(|e| panic!("{e}"));
+    assert!(!devices.is_empty(), "no device under test");
     let reference = Reference::load(&Reference::default_dir()).unwrap();
-    let diffs = compare(&outputs, &reference).unwrap_or_else(|e| panic!("{target}: {e}"));
-    assert!(!diffs.is_empty());
-    let tol = tolerance(target, check);
-    for d in diffs {
-        println!(
-            "{target} {}: max |diff| {:.3e} at scale {:.2} ({:.3e}), rms {:.3e}, tolerance {tol:.0e}",
-            d.name,
-            d.max_abs,
-            d.reference_scale,
-            d.scaled(),
-            d.rms
-        );
-        assert!(
-            d.scaled() <= tol,
-            "{target} {}: max |diff| {:e} at scale {} from the reference exceeds {tol:e}",
-            d.name,
-            d.max_abs,
-            d.reference_scale
-        );
+    for device in devices {
+        let backend = open(device).unwrap_or_else(|e| panic!("{e}"));
+        let outputs = run_check(&*backend, check).unwrap_or_else(|e| panic!("{device}: {e}"));
+        let diffs = compare(&outputs, &reference).unwrap_or_else(|e| panic!("{device}: {e}"));
+        assert!(!diffs.is_empty());
+        let tol = tolerance(device, check);
+        for d in diffs {
+            println!(
+                "{device} {}: max |diff| {:.3e} at scale {:.2} ({:.3e}), rms {:.3e}, tolerance {tol:.0e}",
+                d.name,
+                d.max_abs,
+                d.reference_scale,
+                d.scaled(),
+                d.rms
+            );
+            assert!(
+                d.scaled() <= tol,
+                "{device} {}: max |diff| {:e} at scale {} from the reference exceeds {tol:e}",
+                d.name,
+                d.max_abs,
+                d.reference_scale
+            );
+        }
     }
 }
 
-macro_rules! suite {
-    ($module:ident, $target:expr, $feature:literal) => {
-        #[cfg(feature = $feature)]
-        mod $module {
-            use super::*;
-
-            #[test]
-            fn forward_pass() {
-                check($target, Check::Forward);
-            }
-
-            #[test]
-            fn one_ddim_step() {
-                check($target, Check::DdimStep);
-            }
-
-            #[test]
-            fn sampling_10_steps() {
-                check($target, Check::Sampling);
-            }
-
-            #[test]
-            fn inversion_10_steps() {
-                check($target, Check::Inversion);
-            }
-        }
-    };
+#[test]
+fn forward_pass() {
+    check(Check::Forward);
 }
 
-suite!(cpu, Target::Flex, "flex");
-suite!(wgpu, Target::Wgpu, "wgpu");
-suite!(tch_cpu, Target::TchCpu, "tch");
-suite!(tch_cuda, Target::TchCuda, "tch-cuda");
-suite!(cuda, Target::Cuda, "cuda");
-suite!(onnx_cpu, Target::OnnxCpu, "onnx");
-suite!(onnx_cuda, Target::OnnxCuda, "onnx-cuda");
+#[test]
+fn one_ddim_step() {
+    check(Check::DdimStep);
+}
+
+#[test]
+fn sampling_10_steps() {
+    check(Check::Sampling);
+}
+
+#[test]
+fn inversion_10_steps() {
+    check(Check::Inversion);
+}
 
 /// The reference covers every output of every check, and nothing else.
 #[test]
@@ -94,10 +82,10 @@ fn reference_is_complete() {
 /// A backend that is not compiled in is an error naming the feature to enable.
 #[test]
 fn missing_backend_names_its_feature() {
-    for t in Target::ALL {
-        if !t.is_compiled_in() {
-            let e = t.open().err().expect("not compiled in").to_string();
-            assert!(e.contains(t.feature()), "{e}");
+    for d in Device::ALL {
+        if !nao_models::is_compiled_in(d) {
+            let e = open(d).err().expect("not compiled in").to_string();
+            assert!(e.contains(d.feature()), "{e}");
         }
     }
 }
@@ -116,7 +104,7 @@ fn comparison_detects_a_perturbation() {
     };
     let d = &compare(&[out], &reference).unwrap()[0];
     assert!((d.max_abs - 1e-2).abs() < 1e-6, "{}", d.max_abs);
-    for t in Target::ALL {
-        assert!(d.scaled() > tolerance(t, Check::Forward), "{t}");
+    for device in Device::ALL {
+        assert!(d.scaled() > tolerance(device, Check::Forward), "{device}");
     }
 }

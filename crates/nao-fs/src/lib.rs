@@ -47,5 +47,5 @@ pub mod signals;
 mod staged;
 
 pub use error::FsError;
-pub use outputs::Outputs;
+pub use outputs::{write_file, Outputs};
 pub use path::normalise;

@@ -52,7 +52,8 @@ impl Outputs {
 
     /// Claim `path` as one output file, written for `option` (named in errors). It must be
     /// absent or a regular file (not a link, folder, device, FIFO or socket), must name a file
-    /// (no trailing `/`), and must not be another claim's file or lie inside a claimed folder.
+    /// (no trailing `/`) in an existing folder (a typo in the folder is an error, not a new
+    /// tree of folders), and must not be another claim's file or lie inside a claimed folder.
     pub fn claim_file(&mut self, path: &Path, option: &str) -> Result<(), FsError> {
         let refuse = |reason: String| FsError::Target {
             option: option.to_string(),
@@ -69,13 +70,26 @@ impl Outputs {
             ));
         }
         let identity = check_target(path, Kind::File).map_err(refuse)?;
-        self.add_claim(Claim {
+        let claim = Claim {
             option: option.to_string(),
             given: path.to_path_buf(),
             normal: normalise(path),
             kind: Kind::File,
             identity,
-        })
+        };
+        self.check_collisions(&claim)?;
+        let parent = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        if !parent.is_dir() {
+            return Err(refuse(format!(
+                "the folder {} does not exist",
+                parent.display()
+            )));
+        }
+        self.claims.push(claim);
+        Ok(())
     }
 
     /// Claim the folder `dir` for `option`: every file written inside it belongs to that
@@ -91,16 +105,19 @@ impl Outputs {
             return Err(refuse("the path is empty".into()));
         }
         check_target(dir, Kind::Folder).map_err(refuse)?;
-        self.add_claim(Claim {
+        let claim = Claim {
             option: option.to_string(),
             given: dir.to_path_buf(),
             normal: normalise(dir),
             kind: Kind::Folder,
             identity: None,
-        })
+        };
+        self.check_collisions(&claim)?;
+        self.claims.push(claim);
+        Ok(())
     }
 
-    fn add_claim(&mut self, new: Claim) -> Result<(), FsError> {
+    fn check_collisions(&self, new: &Claim) -> Result<(), FsError> {
         for old in &self.claims {
             let relation = if old.normal == new.normal
                 || (old.identity.is_some() && old.identity == new.identity)
@@ -123,7 +140,6 @@ impl Outputs {
                 });
             }
         }
-        self.claims.push(new);
         Ok(())
     }
 
@@ -348,4 +364,22 @@ fn existing_mode(path: &Path) -> Option<u32> {
 #[cfg(not(unix))]
 fn existing_mode(_: &Path) -> Option<u32> {
     None
+}
+
+/// Write one file through a temporary file and a rename: the whole [`Outputs`] protocol for a
+/// command with a single output. `option` names the path in errors.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let p = dir.path().join("b.txt");
+/// nao_fs::write_file(&p, "-o", b"hello").unwrap();
+/// assert_eq!(std::fs::read(&p).unwrap(), b"hello");
+/// assert!(nao_fs::write_file(std::path::Path::new("/dev/null"), "-o", b"x").is_err());
+/// assert!(nao_fs::write_file(&dir.path().join("missing/b.txt"), "-o", b"x").is_err());
+/// ```
+pub fn write_file(path: &Path, option: &str, bytes: &[u8]) -> Result<(), FsError> {
+    let mut out = Outputs::new();
+    out.claim_file(path, option)?;
+    out.write(path, bytes)?;
+    out.commit()
 }

@@ -1,6 +1,5 @@
 //! Interruption (its own test binary: the signal flag is process-wide).
 
-
 use nao_fs::{signals, FsError, Outputs};
 
 #[test]

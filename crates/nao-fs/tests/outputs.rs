@@ -28,7 +28,8 @@ fn files_appear_only_at_the_commit() {
     let b = dir.path().join("sub/deeper/b.png");
     let mut out = Outputs::new();
     out.claim_file(&a, "-o").unwrap();
-    out.claim_file(&b, "--picture").unwrap();
+    out.claim_folder(&dir.path().join("sub"), "--pictures")
+        .unwrap();
     out.write(&a, b"A").unwrap();
     out.write(&b, b"B").unwrap();
     assert_eq!(out.staged(), 2);
@@ -113,6 +114,11 @@ fn only_regular_files_are_replaced() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("names a folder"), "{e}");
+    let e = out
+        .claim_file(&dir.path().join("no/such/x.npy"), "-o")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("does not exist") && e.contains("no/such"), "{e}");
     let e = out.claim_folder(&target, "--out").unwrap_err().to_string();
     assert!(e.contains("is a file"), "{e}");
     assert_eq!(std::fs::read(&target).unwrap(), b"precious");
@@ -189,6 +195,7 @@ fn a_file_inside_an_output_folder_collides() {
         .claim_file(&images.join("000.png"), "--save-latents")
         .unwrap_err();
     assert!(e.to_string().contains("inside"), "{e}");
+    std::fs::create_dir_all(images.join("x")).unwrap();
     let mut out = Outputs::new();
     out.claim_file(&images.join("x/000.npy"), "--save-latents")
         .unwrap();

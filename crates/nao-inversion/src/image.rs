@@ -10,6 +10,7 @@ use crate::InversionError;
 
 /// How an image whose size differs from the model's is brought to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum ResizePolicy {
     /// No resizing: an image of another size is an error.
     Exact,

@@ -141,36 +141,14 @@ pub fn encode_images<B: Backend + ?Sized>(
 /// posterior mean × scaling factor ([`encode_images`]), then [`invert_latents`].
 ///
 /// ```
-/// # use nao_backend::*;
+/// # use nao_backend::Tensor;
 /// # use nao_inversion::{invert, InversionOptions};
 /// # use nao_sampling::no_progress;
-/// # struct Pool(ModelInfo);
-/// # impl Backend for Pool {
-/// #     fn info(&self) -> &ModelInfo { &self.0 }
-/// #     fn capabilities(&self) -> Capabilities {
-/// #         Capabilities { text_encoder: true, vae_encoder: true, vae_decoder: false }
-/// #     }
-/// #     fn encode_prompt(&self, _: &str, _: &str, u: bool) -> Result<Conditioning, BackendError> {
-/// #         let t = Tensor::zeros(vec![1, 1, 1]);
-/// #         Ok(Conditioning { cond: t.clone(), uncond: u.then_some(t) })
-/// #     }
-/// #     fn predict_noise(&self, x: &Tensor, _: &[i64], _: &Tensor) -> Result<Tensor, BackendError> {
-/// #         Ok(Tensor { shape: x.shape.clone(), data: x.data.iter().map(|v| 0.1 * v).collect() })
-/// #     }
-/// #     fn encode_image(&self, x: &Tensor) -> Result<Tensor, BackendError> {
-/// #         let n = x.shape[0] * 4 * (x.shape[2] / 8) * (x.shape[3] / 8);
-/// #         Tensor::new(vec![x.shape[0], 4, x.shape[2] / 8, x.shape[3] / 8], vec![0.5; n])
-/// #     }
-/// #     fn decode_latents(&self, _: &Tensor) -> Result<Tensor, BackendError> {
-/// #         Err(BackendError::Unsupported("VAE decoder"))
-/// #     }
-/// # }
-/// # let backend = Pool(ModelInfo { name: "pool".into(), vae_scaling_factor: 0.18215,
-/// #     latent_channels: 4, vae_downsample: 8, default_image_size: (64, 64), image_channels: 3,
-/// #     scheduler: SchedulerConfig::default() });
+/// // a mock model: 2×2 pooling as its VAE, a closed-form noise predictor (nao-test-support)
+/// let backend = nao_test_support::AnalyticBackend::new();
 /// let options = InversionOptions::default().with_steps(10);
 /// let conditioning = nao_inversion::encode_prompt(&backend, "a photo of a cat", &options)?;
-/// let images = Tensor::zeros(vec![1, 3, 64, 64]);
+/// let images = Tensor::zeros(vec![1, 3, 16, 16]);
 /// let seeds = invert(&backend, &images, &conditioning, &options, no_progress)?;
 /// assert_eq!(seeds.shape, vec![1, 4, 8, 8]);
 /// # Ok::<(), nao_inversion::InversionError>(())

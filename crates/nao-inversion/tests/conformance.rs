@@ -21,28 +21,11 @@ use nao_sampling::{no_progress, sample, SampleOptions};
 const PROMPT: &str = "a photo of a cat";
 
 fn fixture() -> PathBuf {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/tiny-sd1");
-    assert!(
-        p.join("onnx/unet/model.onnx").is_file(),
-        "missing shared fixture {} (the tests need shared/ beside the repository)",
-        p.display()
-    );
-    p
+    nao_test_support::shared("fixtures/tiny-sd1")
 }
 
 fn ort_library() -> PathBuf {
-    let hint = "these tests need ONNX Runtime: run `cargo xtask setup-ort` and export \
-                ORT_DYLIB_PATH=<the path it prints> (`cargo xtask ci` does both)";
-    let p = std::env::var_os("ORT_DYLIB_PATH")
-        .filter(|p| !p.is_empty())
-        .unwrap_or_else(|| panic!("ORT_DYLIB_PATH is not set; {hint}"));
-    let p = PathBuf::from(p);
-    assert!(
-        p.is_file(),
-        "ORT_DYLIB_PATH={} is not a file; {hint}",
-        p.display()
-    );
-    p
+    nao_test_support::ort_library()
 }
 
 fn backend() -> &'static OnnxBackend {

@@ -10,15 +10,7 @@ use nao_inversion::{
 };
 
 fn reference(name: &str) -> PathBuf {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures/tiny-sd1/reference")
-        .join(name);
-    assert!(
-        p.exists(),
-        "missing shared fixture {} (the tests need shared/ beside the repository)",
-        p.display()
-    );
-    p
+    nao_test_support::shared("fixtures/tiny-sd1/reference").join(name)
 }
 
 const RGB64: ImageSpec = ImageSpec {

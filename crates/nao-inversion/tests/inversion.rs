@@ -1,8 +1,7 @@
 //! DDIM inversion and reconstruction on the mock backend with the analytic Gaussian-data
 //! noise predictor (shared with nao-sampling's tests).
 
-#[path = "../../nao-sampling/tests/common/mod.rs"]
-mod common;
+use nao_test_support as common;
 
 use std::ops::ControlFlow;
 

@@ -25,6 +25,15 @@ pub enum NpyError {
         #[source]
         source: std::io::Error,
     },
+    /// Writing the output failed (the target is not a regular file, the disk is full, …).
+    #[error("{source}")]
+    Output {
+        /// The file concerned.
+        path: PathBuf,
+        /// What went wrong.
+        #[source]
+        source: nao_fs::FsError,
+    },
     /// The file does not start with the `\x93NUMPY` magic string.
     #[error("{}: not a .npy file (bad magic: expected \\x93NUMPY, found {found})", path.display())]
     BadMagic {
@@ -114,6 +123,7 @@ impl NpyError {
     pub fn path(&self) -> &std::path::Path {
         match self {
             Self::Io { path, .. }
+            | Self::Output { path, .. }
             | Self::BadMagic { path, .. }
             | Self::UnsupportedVersion { path, .. }
             | Self::Truncated { path, .. }

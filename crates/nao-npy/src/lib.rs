@@ -1,15 +1,16 @@
 //! # nao-npy — NumPy `.npy` files without NumPy
 //!
 //! Seeds, paths and reference outputs of the nao project travel as `.npy` files. This crate
-//! reads and writes them with no dependency beyond `std` and `thiserror`:
+//! reads and writes them with no dependency beyond `std`, `thiserror` and `nao-fs`:
 //!
 //! - [`read_npy`] / [`read_npy_bytes`]: format versions 1.0, 2.0 and 3.0; `float32`, `float64`,
 //!   signed and unsigned integers of 1–8 bytes and `bool`, in either byte order; any shape
 //!   (0-d, 1-d, empty, n-d); C order, and Fortran order (transposed to C order on read).
 //! - [`write_npy`], [`write_npy_f32`], [`write_npy_f64`]: little-endian C-order files that NumPy
-//!   reads back, written to a temporary file in the target directory and renamed into place, so
-//!   a failed or interrupted write never leaves a partial file; [`NpyArray::to_bytes`] for the
-//!   same bytes in memory.
+//!   reads back, written through `nao-fs` (a temporary file in the target directory renamed into
+//!   place), so a failed or interrupted write never leaves a partial file;
+//!   [`NpyArray::to_bytes`] for the same bytes in memory, and [`NpyStream`] for files written
+//!   in chunks (into a staged `nao_fs::Outputs` file) without holding them whole.
 //! - [`NpyError`]: every error names the file and says what is wrong (bad magic, unsupported
 //!   version or dtype, header syntax, truncation with expected and actual byte counts, …).
 //!
@@ -36,4 +37,4 @@ mod write;
 pub use array::{DType, NpyArray, NpyData};
 pub use error::NpyError;
 pub use read::{read_npy, read_npy_bytes};
-pub use write::{write_npy, write_npy_f32, write_npy_f64};
+pub use write::{write_npy, write_npy_f32, write_npy_f64, NpyStream};

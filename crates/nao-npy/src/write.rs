@@ -3,7 +3,6 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::array::{check_shape, with_vec};
 use crate::header::format_header;
@@ -46,7 +45,17 @@ impl Element for bool {
 
 /// The whole file for `data` of `shape`; the caller has checked that they agree.
 fn encode<T: Element>(shape: &[usize], data: &[T]) -> Vec<u8> {
-    let dict = format_header(T::DTYPE, shape);
+    let mut out = header_bytes(T::DTYPE, shape);
+    out.reserve_exact(data.len() * T::DTYPE.size());
+    for &x in data {
+        x.put_le(&mut out);
+    }
+    out
+}
+
+/// The magic string, version, length field and padded header of a file of `dtype` and `shape`.
+fn header_bytes(dtype: DType, shape: &[usize]) -> Vec<u8> {
+    let dict = format_header(dtype, shape);
     // magic + version + length field + dict + '\n', padded with spaces to a multiple of 64
     // so the data are aligned, as NumPy does.
     let unpadded_v1 = MAGIC.len() + 2 + 2 + dict.len() + 1;
@@ -58,7 +67,7 @@ fn encode<T: Element>(shape: &[usize], data: &[T]) -> Vec<u8> {
     let prefix = MAGIC.len() + 2 + len_bytes;
     let total_header = (prefix + dict.len() + 1).next_multiple_of(64);
     let header_len = total_header - prefix;
-    let mut out = Vec::with_capacity(total_header + data.len() * T::DTYPE.size());
+    let mut out = Vec::with_capacity(total_header);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&[version, 0]);
     if len_bytes == 2 {
@@ -69,9 +78,6 @@ fn encode<T: Element>(shape: &[usize], data: &[T]) -> Vec<u8> {
     out.extend_from_slice(dict.as_bytes());
     out.resize(total_header - 1, b' ');
     out.push(b'\n');
-    for &x in data {
-        x.put_le(&mut out);
-    }
     out
 }
 
@@ -90,22 +96,23 @@ impl NpyArray {
     }
 }
 
-/// Write `array` to `path` atomically: the bytes go to a temporary file in the same directory,
-/// which is renamed over `path` only once complete, so `path` never holds a partial file.
+/// Write `array` to `path` atomically, through `nao-fs`: the bytes go to a temporary file in
+/// the same directory, which is renamed over `path` only once complete, so `path` never holds a
+/// partial file (and a device, FIFO or link at `path` is refused, not replaced).
 ///
 /// ```
 /// # fn main() -> Result<(), nao_npy::NpyError> {
 /// use nao_npy::{NpyArray, NpyData};
-/// let path = std::env::temp_dir().join(format!("nao-npy-write-doc-{}.npy", std::process::id()));
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("a.npy");
 /// let a = NpyArray::new(vec![2, 2], NpyData::I64(vec![1, 2, 3, 4]))?;
 /// nao_npy::write_npy(&path, &a)?;
 /// assert_eq!(nao_npy::read_npy(&path)?, a);
-/// # std::fs::remove_file(&path).ok();
 /// # Ok(())
 /// # }
 /// ```
 pub fn write_npy(path: impl AsRef<Path>, array: &NpyArray) -> Result<(), NpyError> {
-    write_atomic(path.as_ref(), &array.to_bytes())
+    write_file(path.as_ref(), &array.to_bytes())
 }
 
 /// Write `float32` data of `shape` to `path` atomically (see [`write_npy`]).
@@ -113,13 +120,13 @@ pub fn write_npy(path: impl AsRef<Path>, array: &NpyArray) -> Result<(), NpyErro
 /// Fails, without touching `path`, if `shape` does not hold exactly `data.len()` elements.
 ///
 /// ```
-/// let path = std::env::temp_dir().join(format!("nao-npy-f32-doc-{}.npy", std::process::id()));
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("nao-npy-f32-doc.npy");
 /// nao_npy::write_npy_f32(&path, &[2, 3], &[0.0; 6]).unwrap();
 /// assert_eq!(nao_npy::read_npy(&path).unwrap().shape(), &[2, 3]);
 /// // wrong element count: an error naming the file
 /// let err = nao_npy::write_npy_f32(&path, &[2, 3], &[0.0; 5]).unwrap_err();
 /// assert!(err.to_string().contains("nao-npy-f32-doc"));
-/// # std::fs::remove_file(&path).ok();
 /// ```
 pub fn write_npy_f32(
     path: impl AsRef<Path>,
@@ -134,10 +141,10 @@ pub fn write_npy_f32(
 /// Fails, without touching `path`, if `shape` does not hold exactly `data.len()` elements.
 ///
 /// ```
-/// let path = std::env::temp_dir().join(format!("nao-npy-f64-doc-{}.npy", std::process::id()));
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("b.npy");
 /// nao_npy::write_npy_f64(&path, &[3], &[1.0, 2.0, 3.0]).unwrap();
 /// assert_eq!(nao_npy::read_npy(&path).unwrap().dtype_name(), "float64");
-/// # std::fs::remove_file(&path).ok();
 /// ```
 pub fn write_npy_f64(
     path: impl AsRef<Path>,
@@ -149,55 +156,151 @@ pub fn write_npy_f64(
 
 fn write_slice<T: Element>(path: &Path, shape: &[usize], data: &[T]) -> Result<(), NpyError> {
     check_shape(shape, data.len(), path)?;
-    write_atomic(path, &encode(shape, data))
+    write_file(path, &encode(shape, data))
 }
 
-/// Distinguishes temporary files of concurrent writers in one process.
-static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+fn write_file(path: &Path, bytes: &[u8]) -> Result<(), NpyError> {
+    nao_fs::write_file(path, "output", bytes).map_err(|source| NpyError::Output {
+        path: path.to_path_buf(),
+        source,
+    })
+}
 
-/// Write `bytes` to a temporary file beside `path`, then rename it to `path`.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), NpyError> {
-    let io_error = |action: &'static str| {
-        move |source: std::io::Error| NpyError::Io {
-            path: path.to_path_buf(),
-            action,
-            source,
+/// A `.npy` file written in pieces, for outputs too large to hold in memory twice: the header
+/// for `dtype` and `shape` first, then the values in C order, chunk by chunk (converted to the
+/// file's dtype); [`NpyStream::finish`] checks that exactly the announced count arrived.
+///
+/// ```
+/// use nao_npy::{DType, NpyStream};
+/// let mut bytes = Vec::new();
+/// let mut s = NpyStream::new(&mut bytes, DType::F32, &[2, 3], "mem.npy")?;
+/// s.push_f64(&[1.0, 2.0])?;
+/// s.push_f64(&[3.0, 4.0, 5.0, 6.0])?;
+/// s.finish()?;
+/// let a = nao_npy::read_npy_bytes(&bytes)?;
+/// assert_eq!(a.to_f64_vec(), vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+///
+/// let mut s = NpyStream::new(Vec::new(), DType::F64, &[3], "short.npy")?;
+/// s.push_f64(&[1.0])?;
+/// assert!(s.finish().unwrap_err().to_string().contains("short.npy"));
+/// # Ok::<(), nao_npy::NpyError>(())
+/// ```
+pub struct NpyStream<W: Write> {
+    w: W,
+    dtype: DType,
+    shape: Vec<usize>,
+    remaining: usize,
+    path: PathBuf,
+    buf: Vec<u8>,
+}
+
+impl<W: Write> NpyStream<W> {
+    /// Start a file of `dtype` (`float32` or `float64`) and `shape` on `w`; `path` names it in
+    /// errors.
+    pub fn new(
+        mut w: W,
+        dtype: DType,
+        shape: &[usize],
+        path: impl Into<PathBuf>,
+    ) -> Result<Self, NpyError> {
+        let path = path.into();
+        if !matches!(dtype, DType::F32 | DType::F64) {
+            return Err(NpyError::UnsupportedDtype {
+                path,
+                descr: format!("{} (streams write float32 or float64)", dtype.name()),
+            });
         }
-    };
-    let Some(name) = path.file_name() else {
-        return Err(io_error("write")(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "the path does not name a file",
-        )));
-    };
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let tmp = dir.join(format!(
-        ".{}.{}-{}.tmp",
-        name.to_string_lossy(),
-        std::process::id(),
-        TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&tmp)
-        .map_err(io_error("create a temporary file in its directory"))?;
-    let written = file
-        .write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .map_err(io_error("write"));
-    drop(file);
-    let result = written.and_then(|()| {
-        std::fs::rename(&tmp, path).map_err(io_error("rename the temporary file into place"))
-    });
-    if result.is_err() {
-        // Best effort: the error being reported matters more than a failed cleanup.
-        let _ = std::fs::remove_file(&tmp);
+        let Some(count) = crate::array::element_count(shape) else {
+            return Err(NpyError::ShapeMismatch {
+                path,
+                shape: shape.to_vec(),
+                expected: usize::MAX,
+                actual: 0,
+            });
+        };
+        let io = |source| NpyError::Io {
+            path: path.clone(),
+            action: "write",
+            source,
+        };
+        w.write_all(&header_bytes(dtype, shape)).map_err(io)?;
+        Ok(Self {
+            w,
+            dtype,
+            shape: shape.to_vec(),
+            remaining: count,
+            path,
+            buf: Vec::new(),
+        })
     }
-    result
+
+    /// Append values, converted to the file's dtype.
+    pub fn push_f64(&mut self, values: &[f64]) -> Result<(), NpyError> {
+        self.reserve(values.len())?;
+        self.buf.clear();
+        match self.dtype {
+            DType::F32 => values
+                .iter()
+                .for_each(|&v| (v as f32).put_le(&mut self.buf)),
+            _ => values.iter().for_each(|&v| v.put_le(&mut self.buf)),
+        }
+        self.flush_buf()
+    }
+
+    /// Append `float32` values, converted to the file's dtype.
+    pub fn push_f32(&mut self, values: &[f32]) -> Result<(), NpyError> {
+        self.reserve(values.len())?;
+        self.buf.clear();
+        match self.dtype {
+            DType::F32 => values.iter().for_each(|&v| v.put_le(&mut self.buf)),
+            _ => values
+                .iter()
+                .for_each(|&v| f64::from(v).put_le(&mut self.buf)),
+        }
+        self.flush_buf()
+    }
+
+    fn reserve(&mut self, n: usize) -> Result<(), NpyError> {
+        if n > self.remaining {
+            return Err(NpyError::ShapeMismatch {
+                path: self.path.clone(),
+                shape: self.shape.clone(),
+                expected: crate::array::element_count(&self.shape).unwrap_or(usize::MAX),
+                actual: crate::array::element_count(&self.shape).unwrap_or(usize::MAX)
+                    - self.remaining
+                    + n,
+            });
+        }
+        self.remaining -= n;
+        Ok(())
+    }
+
+    fn flush_buf(&mut self) -> Result<(), NpyError> {
+        self.w.write_all(&self.buf).map_err(|source| NpyError::Io {
+            path: self.path.clone(),
+            action: "write",
+            source,
+        })
+    }
+
+    /// End the file: an error when fewer values arrived than the shape holds.
+    pub fn finish(mut self) -> Result<W, NpyError> {
+        if self.remaining != 0 {
+            let expected = crate::array::element_count(&self.shape).unwrap_or(usize::MAX);
+            return Err(NpyError::ShapeMismatch {
+                path: self.path,
+                shape: self.shape,
+                expected,
+                actual: expected - self.remaining,
+            });
+        }
+        self.w.flush().map_err(|source| NpyError::Io {
+            path: self.path.clone(),
+            action: "write",
+            source,
+        })?;
+        Ok(self.w)
+    }
 }
 
 #[cfg(test)]

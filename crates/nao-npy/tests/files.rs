@@ -1,21 +1,9 @@
 //! Reading real `.npy` files written by NumPy (the project's shared reference data), writing
 //! files atomically, and reading hand-built files of every supported format variant.
 
-use std::path::{Path, PathBuf};
-
 use nao_npy::{
     read_npy, read_npy_bytes, write_npy, write_npy_f32, write_npy_f64, DType, NpyArray, NpyData,
 };
-
-/// `shared/` beside the repository root (or `$NAO_SHARED_DIR`), if this checkout has it.
-fn shared_dir() -> Option<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    std::env::var_os("NAO_SHARED_DIR")
-        .map(PathBuf::from)
-        .into_iter()
-        .chain([root.join("shared"), root.join("../shared")])
-        .find(|p| p.join("reference").is_dir())
-}
 
 /// A `.npy` file built by hand: `version`, raw header dictionary and raw data bytes.
 fn handmade(version: u8, dict: &str, data: &[u8]) -> Vec<u8> {
@@ -34,9 +22,7 @@ fn handmade(version: u8, dict: &str, data: &[u8]) -> Vec<u8> {
 
 #[test]
 fn official_reference_arrays_have_their_documented_shapes() {
-    let Some(shared) = shared_dir() else {
-        panic!("../shared/ (reference data beside the checkout) is missing: these checks need it");
-    };
+    let shared = nao_test_support::shared_dir();
     let official = shared.join("reference/nao-official");
     for (case, d) in [
         ("interp_d64_gauss", 64),
@@ -104,9 +90,7 @@ fn official_reference_arrays_have_their_documented_shapes() {
 
 #[test]
 fn every_tiny_sd1_reference_array_reads() {
-    let Some(shared) = shared_dir() else {
-        panic!("../shared/ (reference data beside the checkout) is missing: these checks need it");
-    };
+    let shared = nao_test_support::shared_dir();
     let dir = shared.join("fixtures/tiny-sd1/reference");
     let mut seen = 0;
     for entry in std::fs::read_dir(&dir).unwrap() {

@@ -5,9 +5,10 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{onnx_dir, ort_library, reference};
+use common::{onnx_dir, reference};
 use nao_backend::{Backend, BackendError, Tensor};
 use nao_onnx::{ExecutionProvider, OnnxBackend, OnnxError, OnnxOptions};
+use nao_test_support::ort_library;
 
 fn options() -> OnnxOptions {
     OnnxOptions::default()
@@ -181,7 +182,7 @@ fn a_folder_without_text_encoder_or_decoder_reports_it() {
     let out = model
         .predict_noise(&reference("initial_latents.npy"), &[500], &context)
         .unwrap();
-    assert!(common::max_abs_diff(&out, &reference("unet_t500_prompt0.npy")) <= 1e-5);
+    assert!(nao_test_support::max_abs_diff(&out, &reference("unet_t500_prompt0.npy")) <= 1e-5);
 }
 
 #[test]

@@ -8,9 +8,10 @@ mod common;
 
 use std::path::Path;
 
-use common::{max_abs_diff, onnx_dir, ort_library, reference};
+use common::{onnx_dir, reference};
 use nao_backend::Backend;
 use nao_onnx::{OnnxBackend, OnnxOptions};
+use nao_test_support::{max_abs_diff, ort_library};
 
 /// One protobuf field: number, wire type and payload (the varint value, or the raw bytes).
 enum Field {

@@ -3,8 +3,9 @@
 
 mod common;
 
-use common::{onnx_dir, ort_library};
+use common::onnx_dir;
 use nao_onnx::{OnnxBackend, OnnxError, OnnxOptions};
+use nao_test_support::ort_library;
 
 #[test]
 fn library_errors_name_the_path_and_the_version() {

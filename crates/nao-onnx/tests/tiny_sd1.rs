@@ -7,9 +7,10 @@ mod common;
 
 use std::sync::OnceLock;
 
-use common::{max_abs, max_abs_diff, onnx_dir, ort_library, reference};
+use common::{onnx_dir, reference};
 use nao_backend::{Backend, BackendError, Tensor};
 use nao_onnx::{OnnxBackend, OnnxOptions};
+use nao_test_support::{max_abs, max_abs_diff, ort_library};
 
 /// The prompts of `reference.json`.
 const PROMPTS: [&str; 3] = ["a photo of a cat", "A Tiger-Cat, sitting on a mat!", ""];

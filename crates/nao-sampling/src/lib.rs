@@ -39,3 +39,4 @@ pub use pipeline::{
     check_latents, encode_prompt, no_progress, sample, Direction, GuidedPredictor, SampleOptions,
     StepProgress, VarianceNoise,
 };
+pub use schedule::check_step_count;

@@ -224,6 +224,23 @@ fn broadcast_batch(what: &str, t: &Tensor, b: usize) -> Result<Tensor, SamplingE
 /// backend call on a batch of `2b`), and the prediction is
 /// `ε = ε_uncond + g·(ε_cond − ε_uncond)` in f32, exactly as diffusers; otherwise the context is
 /// the conditional embeddings alone and no unconditional pass is run.
+///
+/// Sampling and inversion (`nao-inversion`) both predict through it, so guidance means the same
+/// in both directions.
+///
+/// ```
+/// use nao_backend::Backend;
+/// use nao_sampling::GuidedPredictor;
+/// let model = nao_test_support::AnalyticBackend::new();
+/// let conditioning = model.encode_prompt("a cat", "", true)?;
+/// let predictor = GuidedPredictor::new(&conditioning, 2, 7.5)?;
+/// assert!(predictor.uses_guidance());
+/// let latents = nao_test_support::seeds(2, 4, 4, 1);
+/// let eps = predictor.predict(&model, &latents, 500)?;
+/// assert_eq!(eps.shape, latents.shape);
+/// assert_eq!(model.calls.borrow()[0].batch, 4); // one call on [uncond; cond]
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct GuidedPredictor {
     batch: usize,
@@ -321,7 +338,15 @@ fn check_output(out: &Tensor, expected: &[usize]) -> Result<(), SamplingError> {
     Ok(())
 }
 
-/// Check seeds `[b, c, h, w]` against the model's latent channels.
+/// Check seeds `[b, c, h, w]` against the model's latent channels;
+/// sampling and inversion both check their inputs with it.
+///
+/// ```
+/// let model = nao_test_support::AnalyticBackend::new(); // 4 latent channels
+/// assert!(nao_sampling::check_latents(&model, &nao_test_support::seeds(1, 8, 8, 0)).is_ok());
+/// let three = nao_backend::Tensor::zeros(vec![1, 3, 8, 8]);
+/// assert!(nao_sampling::check_latents(&model, &three).is_err());
+/// ```
 pub fn check_latents<B: Backend + ?Sized>(
     backend: &B,
     latents: &Tensor,
@@ -348,32 +373,11 @@ pub fn check_latents<B: Backend + ?Sized>(
 /// `Backend::decode_latents`).
 ///
 /// ```
-/// # use nao_backend::*;
+/// # use nao_backend::Tensor;
 /// # use nao_sampling::{sample, SampleOptions, StepProgress};
 /// # use std::ops::ControlFlow;
-/// # struct Zero(ModelInfo);
-/// # impl Backend for Zero {
-/// #     fn info(&self) -> &ModelInfo { &self.0 }
-/// #     fn capabilities(&self) -> Capabilities {
-/// #         Capabilities { text_encoder: true, vae_encoder: false, vae_decoder: false }
-/// #     }
-/// #     fn encode_prompt(&self, _: &str, _: &str, u: bool) -> Result<Conditioning, BackendError> {
-/// #         let t = Tensor::zeros(vec![1, 1, 1]);
-/// #         Ok(Conditioning { cond: t.clone(), uncond: u.then_some(t) })
-/// #     }
-/// #     fn predict_noise(&self, x: &Tensor, _: &[i64], _: &Tensor) -> Result<Tensor, BackendError> {
-/// #         Ok(Tensor::zeros(x.shape.clone()))
-/// #     }
-/// #     fn encode_image(&self, _: &Tensor) -> Result<Tensor, BackendError> {
-/// #         Err(BackendError::Unsupported("VAE encoder"))
-/// #     }
-/// #     fn decode_latents(&self, _: &Tensor) -> Result<Tensor, BackendError> {
-/// #         Err(BackendError::Unsupported("VAE decoder"))
-/// #     }
-/// # }
-/// # let backend = Zero(ModelInfo { name: "zero".into(), vae_scaling_factor: 0.18215,
-/// #     latent_channels: 4, vae_downsample: 8, default_image_size: (64, 64), image_channels: 3,
-/// #     scheduler: SchedulerConfig::default() });
+/// // a mock model with a closed-form noise predictor (nao-test-support)
+/// let backend = nao_test_support::AnalyticBackend::new();
 /// let options = SampleOptions::default().with_steps(10);
 /// let conditioning = nao_sampling::encode_prompt(&backend, "a photo of a cat", &options)?;
 /// let seeds = Tensor::new(vec![2, 4, 8, 8], vec![1.0; 2 * 4 * 8 * 8])?;

@@ -189,6 +189,28 @@ fn numpy_linspace_from_zero(stop: f64, n: usize) -> Vec<f64> {
     v
 }
 
+/// Whether `steps` DDIM steps make a valid timestep grid for this config (for sampling, and
+/// for inversion where the spacing allows it), so a command can refuse a step count before
+/// any work instead of failing inside the scheduler.
+///
+/// ```
+/// let sd1 = nao_backend::SchedulerConfig::from_json(
+///     r#"{"beta_schedule": "scaled_linear", "beta_start": 0.00085, "beta_end": 0.012,
+///         "steps_offset": 1}"#).unwrap();
+/// assert!(nao_sampling::check_step_count(&sd1, 50).is_ok());
+/// // 1000 leading steps with steps_offset 1 would reach timestep 1000 of 0..1000
+/// let e = nao_sampling::check_step_count(&sd1, 1000).unwrap_err().to_string();
+/// assert!(e.contains("1000"), "{e}");
+/// assert!(nao_sampling::check_step_count(&sd1, 0).is_err());
+/// ```
+pub fn check_step_count(config: &SchedulerConfig, steps: usize) -> Result<(), SamplingError> {
+    ddim_timesteps(config, steps)?;
+    if config.timestep_spacing != TimestepSpacing::Linspace {
+        inverse_timesteps(config, steps)?;
+    }
+    Ok(())
+}
+
 /// `DDIMScheduler.set_timesteps`: descending timesteps.
 pub(crate) fn ddim_timesteps(
     config: &SchedulerConfig,

@@ -2,7 +2,7 @@
 //! classifier-free-guidance batching and formula, callbacks and cancellation, η > 0
 //! determinism, batches, and the DDIM ODE's closed-form solution.
 
-mod common;
+use nao_test_support as common;
 
 use std::ops::ControlFlow;
 

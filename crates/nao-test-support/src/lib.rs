@@ -4,14 +4,19 @@
 //!   beside the checkout, or `$NAO_SHARED_DIR`), one rule for every test;
 //! - [`ort_library`]: the ONNX Runtime library the ONNX tests load (`$ORT_DYLIB_PATH`, which
 //!   `cargo xtask ci` sets);
-//! - [`read_tensor`]: a reference `.npy` array as a host tensor.
+//! - [`read_tensor`]: a reference `.npy` array as a host tensor;
+//! - [`AnalyticBackend`]: the one mock diffusion model, with a closed-form noise predictor.
 //!
 //! Missing data is a failure with the paths tried, never a silent skip.
 #![warn(missing_docs)]
 
+mod analytic;
+
 use std::path::{Path, PathBuf};
 
 use nao_backend::Tensor;
+
+pub use analytic::{sd1_scheduler, AnalyticBackend, Call, DATA_STD};
 
 /// The environment variable naming the shared reference folder.
 pub const SHARED_DIR_VAR: &str = "NAO_SHARED_DIR";
@@ -89,14 +94,43 @@ pub fn read_tensor(path: impl AsRef<Path>) -> Tensor {
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// The largest absolute difference of two tensors; panics when their shapes differ.
-pub fn max_abs_diff(a: &Tensor, b: &Tensor) -> f32 {
+/// The largest absolute difference of two tensors (in f64); panics when their shapes differ.
+pub fn max_abs_diff(a: &Tensor, b: &Tensor) -> f64 {
     assert_eq!(a.shape, b.shape, "shapes differ");
     a.data
         .iter()
         .zip(&b.data)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
+        .map(|(x, y)| (*x as f64 - *y as f64).abs())
+        .fold(0.0, f64::max)
+}
+
+/// The root mean square of a tensor (in f64).
+pub fn rms(a: &Tensor) -> f64 {
+    (a.data.iter().map(|x| (*x as f64).powi(2)).sum::<f64>() / a.data.len() as f64).sqrt()
+}
+
+/// Deterministic pseudo-Gaussian seeds `[b, 4, h, w]` (Box–Muller on a small LCG), for mocks.
+pub fn seeds(b: usize, h: usize, w: usize, seed: u64) -> Tensor {
+    let mut state = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    let mut uniform = || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((state >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+    };
+    let n = b * 4 * h * w;
+    let data = (0..n)
+        .map(|_| {
+            let (u1, u2) = (uniform(), uniform());
+            ((-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()) as f32
+        })
+        .collect();
+    Tensor {
+        shape: vec![b, 4, h, w],
+        data,
+    }
 }
 
 /// The largest absolute value of a tensor.

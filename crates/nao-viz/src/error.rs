@@ -6,15 +6,9 @@
 /// because one figure had an odd shape.
 #[derive(Debug, thiserror::Error)]
 pub enum VizError {
-    /// Reading or writing a file failed.
-    #[error("{path}: {source}")]
-    Io {
-        /// The file or directory involved.
-        path: String,
-        /// The underlying error.
-        #[source]
-        source: std::io::Error,
-    },
+    /// Writing the file failed (the target is not a regular file, the disk is full, …).
+    #[error(transparent)]
+    Output(#[from] nao_fs::FsError),
     /// The `image` crate could not encode (or decode) a picture.
     #[error("{path}: image encoding failed: {source}")]
     Image {

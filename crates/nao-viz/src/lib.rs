@@ -41,5 +41,5 @@ pub use density::{DensityPlot, MarkerGroup};
 pub use error::VizError;
 pub use grid::{labelled_grid, tiles_to_frames, GridOptions, GridRow, Tile};
 pub use line::{LinePlot, Series};
-pub use save::{encode_gif, save_gif, save_png};
+pub use save::{encode_gif, encode_png, save_gif, save_png};
 pub use text::{draw_text, text_width, GLYPH_SIZE};

@@ -1,11 +1,9 @@
-//! Writing PNG files and looping GIF animations atomically: the picture goes to a temporary
-//! file beside the target and is renamed over it only when complete, so an interrupted run
-//! never leaves a truncated figure that looks valid to a file browser.
+//! PNG files and looping GIF animations: encoded in memory ([`encode_png`], [`encode_gif`])
+//! for callers that stage their own outputs, or saved atomically through `nao-fs` (the picture
+//! goes to a temporary file beside the target and is renamed over it only when complete, so an
+//! interrupted run never leaves a truncated figure that looks valid to a file browser).
 
-use std::fs::{File, OpenOptions};
-use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::Path;
 
 use image::codecs::gif::{GifEncoder, Repeat};
 use image::codecs::png::PngEncoder;
@@ -13,62 +11,11 @@ use image::{Delay, DynamicImage, ExtendedColorType, Frame, ImageEncoder, RgbImag
 
 use crate::VizError;
 
-/// Makes temporary names unique between threads of one process (the pid separates processes).
-static COUNTER: AtomicU64 = AtomicU64::new(0);
-
-fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> VizError + '_ {
-    move |source| VizError::Io {
-        path: path.display().to_string(),
-        source,
-    }
-}
-
 fn img_err(path: &Path) -> impl FnOnce(image::ImageError) -> VizError + '_ {
     move |source| VizError::Image {
         path: path.display().to_string(),
         source,
     }
-}
-
-/// Runs `encode` on a buffered temporary file in `path`'s directory (created if missing),
-/// then renames the file to `path`; on any error the temporary file is removed.
-fn atomic_write(
-    path: &Path,
-    encode: impl FnOnce(&mut BufWriter<File>) -> Result<(), VizError>,
-) -> Result<(), VizError> {
-    let name = path.file_name().ok_or_else(|| VizError::Io {
-        path: path.display().to_string(),
-        source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file path"),
-    })?;
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(io_err(dir))?;
-    let tmp: PathBuf = dir.join(format!(
-        ".{}.{}-{}.tmp",
-        name.to_string_lossy(),
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    let file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&tmp)
-        .map_err(io_err(&tmp))?;
-    let result = (|| {
-        let mut w = BufWriter::new(file);
-        encode(&mut w)?;
-        w.flush().map_err(io_err(&tmp))?;
-        w.get_ref().sync_all().map_err(io_err(&tmp))?;
-        drop(w);
-        std::fs::rename(&tmp, path).map_err(io_err(path))
-    })();
-    if result.is_err() {
-        // Best effort: the original error matters more than a failed cleanup.
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }
 
 /// Saves `img` as a PNG at `path`, creating parent directories, atomically (see the module
@@ -83,24 +30,53 @@ fn atomic_write(
 /// # Ok::<(), nao_viz::VizError>(())
 /// ```
 pub fn save_png(img: &RgbImage, path: &Path) -> Result<(), VizError> {
+    let bytes = encode_png_named(img, path)?;
+    save_bytes(path, &bytes)
+}
+
+/// Write a picture's bytes, creating its folder (which is removed again when the write fails
+/// and nothing else went into it).
+fn save_bytes(path: &Path, bytes: &[u8]) -> Result<(), VizError> {
+    let mut out = nao_fs::Outputs::new();
+    match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(dir) => out.claim_folder(dir, "picture folder")?,
+        None => out.claim_file(path, "picture")?,
+    }
+    out.write(path, bytes)?;
+    Ok(out.commit()?)
+}
+
+/// The bytes of the PNG [`save_png`] writes.
+///
+/// ```
+/// let img = image::RgbImage::from_pixel(2, 2, image::Rgb([1, 2, 3]));
+/// let png = nao_viz::encode_png(&img)?;
+/// assert_eq!(image::load_from_memory(&png).unwrap().to_rgb8(), img);
+/// # Ok::<(), nao_viz::VizError>(())
+/// ```
+pub fn encode_png(img: &RgbImage) -> Result<Vec<u8>, VizError> {
+    encode_png_named(img, Path::new("<png>"))
+}
+
+fn encode_png_named(img: &RgbImage, name: &Path) -> Result<Vec<u8>, VizError> {
     if img.width() == 0 || img.height() == 0 {
         return Err(VizError::Empty(format!(
             "{}: image is {}×{}",
-            path.display(),
+            name.display(),
             img.width(),
             img.height()
         )));
     }
-    atomic_write(path, |w| {
-        PngEncoder::new(w)
-            .write_image(
-                img.as_raw(),
-                img.width(),
-                img.height(),
-                ExtendedColorType::Rgb8,
-            )
-            .map_err(img_err(path))
-    })
+    let mut bytes = Vec::new();
+    PngEncoder::new(&mut bytes)
+        .write_image(
+            img.as_raw(),
+            img.width(),
+            img.height(),
+            ExtendedColorType::Rgb8,
+        )
+        .map_err(img_err(name))?;
+    Ok(bytes)
 }
 
 /// Saves `frames` as a GIF that loops forever, `delay_ms` per frame (GIF stores
@@ -108,7 +84,7 @@ pub fn save_png(img: &RgbImage, path: &Path) -> Result<(), VizError> {
 /// frames, empty frames or frames of different sizes.
 pub fn save_gif(frames: &[RgbImage], delay_ms: u32, path: &Path) -> Result<(), VizError> {
     let bytes = encode_gif(frames, delay_ms, path)?;
-    atomic_write(path, |w| w.write_all(&bytes).map_err(io_err(path)))
+    save_bytes(path, &bytes)
 }
 
 /// The bytes of the looping GIF [`save_gif`] writes, for callers that stage their own output

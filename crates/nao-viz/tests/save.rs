@@ -46,7 +46,7 @@ fn png_errors_leave_nothing_behind() {
     std::fs::create_dir(dir.path().join("taken.png")).unwrap();
     std::fs::write(dir.path().join("taken.png/x"), b"keep").unwrap();
     let err = save_png(&gradient(2, 2, 0), &dir.path().join("taken.png")).unwrap_err();
-    assert!(matches!(err, VizError::Io { .. }), "{err}");
+    assert!(matches!(err, VizError::Output(_)), "{err}");
     assert_eq!(names(dir.path()), ["taken.png"]);
 }
 

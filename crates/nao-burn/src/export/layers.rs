@@ -15,7 +15,7 @@ fn values<const D: usize>(t: Tensor<D>) -> Result<(Vec<usize>, Vec<f32>), BurnMo
     let data = t
         .into_data()
         .try_into_vec_as::<f32>()
-        .map_err(|e| BurnModelError::Device(format!("reading weights back: {e:?}")))?;
+        .map_err(|e| BurnModelError::Runtime(format!("reading weights back: {e:?}")))?;
     Ok((dims, data))
 }
 

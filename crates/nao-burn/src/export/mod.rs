@@ -12,10 +12,12 @@ pub(crate) mod proto;
 
 use std::path::Path;
 
-use crate::data::IMAGE_SIDE;
 use crate::error::BurnModelError;
+use crate::format::IMAGE_SIDE;
 use crate::model::BurnModel;
-use crate::weights::{write_atomic, ModelCard, CARD_FILE};
+use nao_fs::Outputs;
+
+use crate::weights::{ModelCard, CARD_FILE};
 
 /// The ONNX opset of the export.
 pub const ONNX_OPSET: i64 = graph::OPSET;
@@ -30,6 +32,12 @@ pub const ONNX_DECODER_FILE: &str = "vae_decoder.onnx";
 /// (sinusoidal features, [`timestep_features`](crate::timestep_features)), `classes [batch]`
 /// (int64) → `noise [batch, 196]`.
 pub const ONNX_DENOISER_FILE: &str = "denoiser.onnx";
+
+/// Whether `dir` holds the embedded model's ONNX export (`nao export-onnx`): [`CARD_FILE`]
+/// and [`ONNX_DENOISER_FILE`].
+pub fn is_onnx_export_folder(dir: &Path) -> bool {
+    dir.join(CARD_FILE).is_file() && dir.join(ONNX_DENOISER_FILE).is_file()
+}
 
 /// The embedded model's networks as ONNX files, with the model card.
 ///
@@ -52,15 +60,30 @@ pub struct OnnxExport {
 }
 
 impl OnnxExport {
-    /// Write the three files and `model.json` into `dir` (created when missing), each through
-    /// a temporary file and a rename.
-    pub fn save(&self, dir: &Path) -> Result<(), BurnModelError> {
+    /// Stage the three files and `model.json` in `dir` as outputs of `out` (claimed under
+    /// `option`); they appear together when the caller commits `out`.
+    pub fn stage(&self, dir: &Path, option: &str, out: &mut Outputs) -> Result<(), BurnModelError> {
         let card = serde_json::to_string_pretty(&self.card)
             .map_err(|e| BurnModelError::Invalid(format!("cannot write the model card: {e}")))?;
-        write_atomic(&dir.join(ONNX_ENCODER_FILE), &self.vae_encoder)?;
-        write_atomic(&dir.join(ONNX_DECODER_FILE), &self.vae_decoder)?;
-        write_atomic(&dir.join(ONNX_DENOISER_FILE), &self.denoiser)?;
-        write_atomic(&dir.join(CARD_FILE), card.as_bytes())
+        for (name, bytes) in [
+            (ONNX_ENCODER_FILE, self.vae_encoder.as_slice()),
+            (ONNX_DECODER_FILE, &self.vae_decoder),
+            (ONNX_DENOISER_FILE, &self.denoiser),
+            (CARD_FILE, card.as_bytes()),
+        ] {
+            let path = dir.join(name);
+            out.claim_file(&path, option)?;
+            out.write(&path, bytes)?;
+        }
+        Ok(())
+    }
+
+    /// Write the three files and `model.json` into `dir` (created when missing); they appear
+    /// together, or not at all.
+    pub fn save(&self, dir: &Path) -> Result<(), BurnModelError> {
+        let mut out = Outputs::new();
+        self.stage(dir, "the export folder", &mut out)?;
+        Ok(out.commit()?)
     }
 
     /// Read an export written by [`OnnxExport::save`].
@@ -69,11 +92,8 @@ impl OnnxExport {
             let p = dir.join(name);
             std::fs::read(&p).map_err(|e| BurnModelError::io(&p, e))
         };
-        let card_path = dir.join(CARD_FILE);
-        let card =
-            std::fs::read_to_string(&card_path).map_err(|e| BurnModelError::io(&card_path, e))?;
         Ok(Self {
-            card: ModelCard::from_json(&card, &card_path.display().to_string())?,
+            card: ModelCard::read(&dir.join(CARD_FILE))?,
             vae_encoder: read(ONNX_ENCODER_FILE)?,
             vae_decoder: read(ONNX_DECODER_FILE)?,
             denoiser: read(ONNX_DENOISER_FILE)?,

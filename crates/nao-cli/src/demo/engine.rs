@@ -2,8 +2,6 @@
 //! embedded model and one set of DDIM settings for every method (so methods differ only in
 //! their seeds).
 
-use std::ops::ControlFlow;
-
 use nao_backend::{Backend, Tensor};
 use nao_burn::{BurnModel, Prediction, CLASS_NAMES};
 use nao_inversion::InversionOptions;
@@ -11,6 +9,7 @@ use nao_prior::ChiPrior;
 use nao_sampling::SampleOptions;
 
 use crate::error::CliError;
+use crate::output::interruption;
 
 /// DDIM settings shared by every sampling and inversion of the demo.
 pub struct Engine<'a> {
@@ -98,10 +97,8 @@ impl Engine<'_> {
             .encode_prompt(CLASS_NAMES[class], "", false)
             .map_err(|e| CliError::compute("encoding the class prompt", e))?;
         let options = InversionOptions::new().with_steps(self.steps);
-        let z = nao_inversion::invert(self.model, images, &cond, &options, |_| {
-            ControlFlow::Continue(())
-        })
-        .map_err(|e| CliError::compute("DDIM inversion", e))?;
+        let z = nao_inversion::invert(self.model, images, &cond, &options, |_| interruption())
+            .map_err(|e| CliError::compute("DDIM inversion", e))?;
         (self.tick)();
         let d = z.data.len() / z.batch().max(1);
         Ok(z.data
@@ -129,10 +126,8 @@ impl Engine<'_> {
             .with_guidance_scale(self.guidance);
         let cond = nao_sampling::encode_prompt(self.model, CLASS_NAMES[class], &options)
             .map_err(|e| CliError::compute("encoding the class prompt", e))?;
-        let latents = nao_sampling::sample(self.model, &seeds, &cond, &options, |_| {
-            ControlFlow::Continue(())
-        })
-        .map_err(|e| CliError::compute("DDIM sampling", e))?;
+        let latents = nao_sampling::sample(self.model, &seeds, &cond, &options, |_| interruption())
+            .map_err(|e| CliError::compute("DDIM sampling", e))?;
         let images = self
             .model
             .decode_latents(&latents)

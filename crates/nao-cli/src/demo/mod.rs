@@ -23,11 +23,13 @@ use nao_burn::{BurnModel, CLASS_NAMES, CLASS_SLUGS, RARE_CLASSES};
 use nao_prior::ChiPrior;
 use nao_viz::{labelled_grid, DensityPlot, GridOptions, MarkerGroup};
 
-use crate::device::DeviceArg;
 use crate::error::CliError;
-use crate::images::{png_bytes, Staged};
+use crate::images::png_bytes;
 use crate::output::bar;
 use engine::Engine;
+use nao_backend::{Device, Engine as ModelEngine};
+use nao_fs::Outputs;
+use nao_models::{open_burn_device, open_model, ModelSource, OpenOptions};
 
 /// Options of `nao demo`.
 #[derive(Debug, Args)]
@@ -58,7 +60,7 @@ pub struct DemoArgs {
     /// onnx-cuda[:N] (see `nao devices`). The classifier that scores the images runs on
     /// burn's CPU backend when the device is an ONNX Runtime one.
     #[arg(long, value_name = "DEVICE", default_value = "cpu")]
-    device: DeviceArg,
+    device: Device,
 }
 
 /// Run the demo.
@@ -68,10 +70,13 @@ pub fn run(args: &DemoArgs, json: bool) -> Result<(), CliError> {
     let groups = args.groups.unwrap_or(if args.quick { 1 } else { 4 });
     let frames = if args.quick { 5 } else { 9 };
     let interior = if args.quick { 2 } else { 3 };
-    if steps == 0 || groups == 0 || groups * 5 > nao_burn::BUNDLED_PER_CLASS {
+    crate::model::check_steps("--steps", steps, Some(&nao_burn::scheduler_config()))?;
+    let max_groups = nao_burn::BUNDLED_PER_CLASS / 5;
+    if groups == 0 || groups > max_groups {
         return Err(CliError::input(format!(
-            "--steps {steps} must be positive and --groups {groups} between 1 and {}",
-            nao_burn::BUNDLED_PER_CLASS / 5
+            "--groups {groups}: give 1 to {max_groups} (disjoint groups of 5 of the {} bundled \
+             images per class)",
+            nao_burn::BUNDLED_PER_CLASS
         )));
     }
     if !(args.guidance.is_finite() && args.guidance >= 1.0) {
@@ -83,23 +88,31 @@ pub fn run(args: &DemoArgs, json: bool) -> Result<(), CliError> {
     let interp_class = nao_burn::class_from_prompt(&args.interpolation_class)
         .map_err(|e| CliError::input(format!("--interpolation-class: {e}")))?
         .ok_or_else(|| CliError::input("--interpolation-class must name a class"))?;
-    crate::images::check_output_dir(&args.out, "--out")?;
     // Every output is staged and renamed into place at the end, as in the other commands: a
     // demo that fails half-way leaves nothing behind.
-    let mut staged = Staged::new();
-    staged.create_dir(&args.out)?;
+    let mut staged = Outputs::new();
+    staged.claim_folder(&args.out, "--out")?;
 
-    args.device.check_compiled()?;
-    let burn_device = match args.device.open_burn()? {
-        Some(device) => device,
-        None => nao_burn::Device::flex(),
+    nao_models::check_compiled(args.device).map_err(|e| CliError::input(e.to_string()))?;
+    let burn_device = match args.device.engine() {
+        ModelEngine::Burn => args.device,
+        ModelEngine::OnnxRuntime => Device::Cpu,
     };
+    let burn_device = open_burn_device(burn_device).map_err(|e| CliError::input(e.to_string()))?;
     let classifier = BurnModel::embedded(&burn_device)
         .map_err(|e| CliError::compute("loading the embedded model", e))?;
     // a burn device runs everything on one model; an ONNX Runtime device runs the export
-    let onnx = match args.device {
-        DeviceArg::Onnx { .. } => Some(args.device.embedded(&nao_onnx::OnnxOptions::default())?),
-        DeviceArg::Burn(_) => None,
+    let onnx = match args.device.engine() {
+        ModelEngine::OnnxRuntime => Some(
+            open_model(
+                &ModelSource::Embedded,
+                Some(args.device),
+                &OpenOptions::default(),
+            )
+            .map_err(|e| CliError::input(e.to_string()))?
+            .model,
+        ),
+        ModelEngine::Burn => None,
     };
     let model: &dyn nao_backend::Backend = match &onnx {
         Some(m) => m.as_ref(),
@@ -139,7 +152,7 @@ pub fn run(args: &DemoArgs, json: bool) -> Result<(), CliError> {
     let gif_path = args.out.join("interpolation-nao.gif");
     let gif = nao_viz::encode_gif(&gif_frames, 250, &gif_path)
         .map_err(|e| CliError::compute("animation", e))?;
-    staged.add(&gif_path, &gif)?;
+    staged.write(&gif_path, &gif)?;
 
     // 2. Rare concepts.
     let settings = rare::RareSettings {
@@ -304,6 +317,6 @@ pub fn run(args: &DemoArgs, json: bool) -> Result<(), CliError> {
 }
 
 /// Stage a picture as a PNG file.
-fn stage_png(staged: &mut Staged, img: RgbImage, path: &std::path::Path) -> Result<(), CliError> {
-    staged.add(path, &png_bytes(&DynamicImage::ImageRgb8(img), path)?)
+fn stage_png(staged: &mut Outputs, img: RgbImage, path: &std::path::Path) -> Result<(), CliError> {
+    Ok(staged.write(path, &png_bytes(&DynamicImage::ImageRgb8(img), path)?)?)
 }

@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::interpolation::InterpolationReport;
 use super::rare::{MethodScore, METHODS};
 use crate::error::CliError;
-use crate::images::Staged;
+use nao_fs::Outputs;
 
 /// The model the demo ran.
 #[derive(Debug, Serialize)]
@@ -204,10 +204,10 @@ impl Report {
     }
 
     /// Stage `report.json` and `report.md` in `dir`.
-    pub fn stage(&self, dir: &Path, staged: &mut Staged) -> Result<(), CliError> {
+    pub fn stage(&self, dir: &Path, staged: &mut Outputs) -> Result<(), CliError> {
         let json = serde_json::to_string_pretty(self)
             .map_err(|e| CliError::compute("JSON encoding", e))?;
-        staged.add(&dir.join("report.json"), json.as_bytes())?;
+        staged.write(&dir.join("report.json"), json.as_bytes())?;
         let mut md = String::new();
         let _ = writeln!(
             md,
@@ -240,6 +240,6 @@ impl Report {
                 .unwrap_or_default();
             let _ = writeln!(md, "- {k}: ![{k}]({name})");
         }
-        staged.add(&dir.join("report.md"), md.as_bytes())
+        Ok(staged.write(&dir.join("report.md"), md.as_bytes())?)
     }
 }

@@ -52,7 +52,8 @@ impl Work {
         one_json_object(&out)
     }
 
-    /// Run `nao ARGS`, require failure (non-zero exit, no panic, nothing on stdout); return stderr.
+    /// Run `nao ARGS`, require failure (non-zero exit, no panic; nothing on stdout, or with
+    /// `--json` exactly one object `{"error": MESSAGE}` whose message is stderr's); return stderr.
     pub fn fails(&self, args: &[&str]) -> String {
         let out = self.run(args);
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -66,11 +67,7 @@ impl Work {
             "nao {args:?} panicked: {stderr}"
         );
         assert_ne!(out.status.code(), Some(101), "nao {args:?}: {stderr}");
-        assert!(
-            out.stdout.is_empty(),
-            "nao {args:?} printed on stdout: {}",
-            String::from_utf8_lossy(&out.stdout)
-        );
+        check_failure_stdout(args, &out, &stderr);
         stderr
     }
 
@@ -100,6 +97,28 @@ impl Work {
 }
 
 /// Parse stdout as exactly one JSON object.
+/// What a failed `nao` prints on stdout: nothing, or with `--json` one `{"error": …}` object
+/// carrying the message stderr shows.
+pub fn check_failure_stdout(args: &[&str], out: &Output, stderr: &str) {
+    if args.contains(&"--json") {
+        let v = one_json_object(out);
+        let message = v["error"]
+            .as_str()
+            .unwrap_or_else(|| panic!("nao {args:?}: no error message in {v}"));
+        assert!(
+            !message.is_empty() && stderr.contains(message),
+            "nao {args:?}: the JSON error {message:?} is not the one on stderr: {stderr}"
+        );
+        assert_eq!(v.as_object().map(|o| o.len()), Some(1), "{v}");
+    } else {
+        assert!(
+            out.stdout.is_empty(),
+            "nao {args:?} printed on stdout: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+}
+
 pub fn one_json_object(out: &Output) -> Value {
     let text = String::from_utf8(out.stdout.clone()).expect("utf-8 stdout");
     let mut stream = serde_json::Deserializer::from_str(&text).into_iter::<Value>();

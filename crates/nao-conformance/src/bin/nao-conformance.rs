@@ -9,7 +9,8 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
-use nao_conformance::{compare, run_check, tolerance, Check, Reference, Target};
+use nao_backend::Device;
+use nao_conformance::{compare, devices_under_test, open, run_check, tolerance, Check, Reference};
 
 fn main() -> ExitCode {
     match run() {
@@ -31,26 +32,17 @@ fn run() -> Result<bool, Box<dyn std::error::Error>> {
         match a.as_str() {
             "--target" => {
                 let name = args.next().ok_or("--target needs a name")?;
-                let t = Target::ALL
-                    .into_iter()
-                    .find(|t| t.device_name() == name)
-                    .ok_or_else(|| {
-                        format!(
-                            "unknown target '{name}' (known: {})",
-                            Target::ALL.map(|t| t.device_name()).join(", ")
-                        )
-                    })?;
-                targets.push(t);
+                targets.push(name.parse::<Device>()?);
             }
             "--json" => json = Some(args.next().ok_or("--json needs a file")?),
             "--write-reference" => write_reference = true,
             "-h" | "--help" => {
                 println!(
                     "nao-conformance [--target NAME]... [--json FILE] [--write-reference]\n\
-                     compiled targets: {}",
-                    Target::compiled()
+                     compiled devices: {}",
+                    nao_models::compiled_devices()
                         .iter()
-                        .map(|t| t.device_name())
+                        .map(Device::to_string)
                         .collect::<Vec<_>>()
                         .join(", ")
                 );
@@ -60,7 +52,7 @@ fn run() -> Result<bool, Box<dyn std::error::Error>> {
         }
     }
     if write_reference {
-        let backend = Target::Flex.open()?;
+        let backend = open(Device::Cpu)?;
         let mut outputs = Vec::new();
         for check in Check::ALL {
             outputs.extend(run_check(&*backend, check)?);
@@ -75,7 +67,7 @@ fn run() -> Result<bool, Box<dyn std::error::Error>> {
         return Ok(true);
     }
     if targets.is_empty() {
-        targets = Target::compiled();
+        targets = devices_under_test()?;
     }
     let reference = Reference::load(&Reference::default_dir())?;
     let mut rows = Vec::new();
@@ -86,7 +78,7 @@ fn run() -> Result<bool, Box<dyn std::error::Error>> {
     );
     for target in targets {
         let started = Instant::now();
-        let backend = target.open()?;
+        let backend = open(target)?;
         let open_s = started.elapsed().as_secs_f64();
         for check in Check::ALL {
             let started = Instant::now();
@@ -98,7 +90,7 @@ fn run() -> Result<bool, Box<dyn std::error::Error>> {
                 all_pass &= pass;
                 println!(
                     "{:<10} {:<24} {:>11.3e} {:>11.3e} {:>7.2} {:>11.3e} {:>9.0e} {:>9.3}  {}",
-                    target.device_name(),
+                    target.to_string(),
                     d.name,
                     d.max_abs,
                     d.rms,
@@ -109,7 +101,7 @@ fn run() -> Result<bool, Box<dyn std::error::Error>> {
                     if pass { "ok" } else { "FAIL" }
                 );
                 rows.push(serde_json::json!({
-                    "backend": target.device_name(),
+                    "backend": target.to_string(),
                     "output": d.name,
                     "max_abs_diff": d.max_abs,
                     "rms_diff": d.rms,
@@ -125,9 +117,7 @@ fn run() -> Result<bool, Box<dyn std::error::Error>> {
     }
     if let Some(path) = json {
         let text = serde_json::to_string_pretty(&serde_json::json!({ "results": rows }))?;
-        let tmp = format!("{path}.tmp");
-        std::fs::write(&tmp, text)?;
-        std::fs::rename(&tmp, &path)?;
+        nao_fs::write_file(std::path::Path::new(&path), "--json", text.as_bytes())?;
     }
     Ok(all_pass)
 }

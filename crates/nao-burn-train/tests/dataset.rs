@@ -2,7 +2,8 @@
 //! the IDX reader on them, the long-tailed split, and the committed classifier and autoencoder
 //! against the numbers in the committed training report.
 
-use nao_burn::{long_tail_indices, BurnModel, Device, FashionMnist, RARE_CLASSES};
+use nao_burn::{BurnModel, Device, RARE_CLASSES};
+use nao_burn_train::{long_tail_indices, FashionMnist};
 
 fn load() -> FashionMnist {
     let dir = FashionMnist::default_dir();
@@ -12,7 +13,8 @@ fn load() -> FashionMnist {
 }
 
 fn report() -> serde_json::Value {
-    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("weights/training-report.json");
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../nao-burn/weights/training-report.json");
     serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap()
 }
 

@@ -9,8 +9,12 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
-use nao_burn::train::{self, TrainConfig};
 use nao_burn::*;
+use nao_burn_train::train::{self, TrainConfig};
+use nao_burn_train::{
+    long_tail_indices, module_bytes, FashionMnist, ImageSet, DEBIAN_FASHION_MNIST_DIR,
+};
+use nao_fs::Outputs;
 
 fn usage() -> ! {
     eprintln!(
@@ -97,6 +101,11 @@ fn main() {
 
 fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let started = Instant::now();
+    nao_fs::signals::install()?;
+    // Every file of the run appears together at the end, or none does.
+    let mut out = Outputs::new();
+    out.claim_folder(&args.out, "--out")?;
+    out.claim_folder(&args.images, "--images")?;
     let cfg = args.config.clone();
     cfg.check()?;
     let data = FashionMnist::load(&args.data)?;
@@ -196,16 +205,16 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         rare_classes: cfg.rare_classes.clone(),
         train_seed: cfg.seed,
     };
-    save_module(&ae, &args.out.join(AUTOENCODER_FILE))?;
-    save_module(&dn, &args.out.join(DENOISER_FILE))?;
-    save_module(&classifier, &args.out.join(CLASSIFIER_FILE))?;
-    write_atomic(
+    out.write(&args.out.join(AUTOENCODER_FILE), &module_bytes(&ae)?)?;
+    out.write(&args.out.join(DENOISER_FILE), &module_bytes(&dn)?)?;
+    out.write(&args.out.join(CLASSIFIER_FILE), &module_bytes(&classifier)?)?;
+    out.write(
         &args.out.join(CARD_FILE),
         serde_json::to_string_pretty(&card)?.as_bytes(),
     )?;
 
     // Held-out test images: the first 20 of each class in test-set order.
-    let bundled = write_test_images(&data.test, &args.images)?;
+    let bundled = stage_test_images(&data.test, &args.images, &mut out)?;
 
     // Loss curves.
     let smooth = |v: &[f64]| -> Vec<(f64, f64)> {
@@ -238,7 +247,10 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             color: nao_viz::palette(i),
         });
     }
-    nao_viz::save_png(&plot.render()?, &args.out.join("loss-curve.png"))?;
+    out.write(
+        &args.out.join("loss-curve.png"),
+        &nao_viz::encode_png(&plot.render()?)?,
+    )?;
 
     let total = started.elapsed().as_secs_f64();
     let report = serde_json::json!({
@@ -260,7 +272,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         "total_seconds": total,
         "threads": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
     });
-    write_atomic(
+    out.write(
         &args.out.join("training-report.json"),
         serde_json::to_string_pretty(&report)?.as_bytes(),
     )?;
@@ -301,16 +313,18 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         total = total,
         min = total / 60.0,
     );
-    write_atomic(&args.out.join("training-report.md"), md.as_bytes())?;
+    out.write(&args.out.join("training-report.md"), md.as_bytes())?;
+    out.commit()?;
     eprintln!("{md}");
     Ok(())
 }
 
-/// Write, per class, a strip of the first 20 test images of that class (`<slug>.png`) and an
+/// Stage, per class, a strip of the first 20 test images of that class (`<slug>.png`) and an
 /// index of their test-set positions; returns the count per class.
-fn write_test_images(
+fn stage_test_images(
     test: &ImageSet,
     dir: &std::path::Path,
+    out: &mut Outputs,
 ) -> Result<usize, Box<dyn std::error::Error>> {
     const PER_CLASS: usize = 20;
     let mut index = serde_json::Map::new();
@@ -334,7 +348,7 @@ fn write_test_images(
             &mut std::io::Cursor::new(&mut bytes),
             image::ImageFormat::Png,
         )?;
-        write_atomic(&dir.join(format!("{slug}.png")), &bytes)?;
+        out.write(&dir.join(format!("{slug}.png")), &bytes)?;
         index.insert(slug.to_string(), serde_json::json!(picks));
     }
     let text = serde_json::to_string_pretty(&serde_json::json!({
@@ -343,6 +357,6 @@ fn write_test_images(
         "per_class": PER_CLASS,
         "test_set_indices": index,
     }))?;
-    write_atomic(&dir.join("index.json"), text.as_bytes())?;
+    out.write(&dir.join("index.json"), text.as_bytes())?;
     Ok(PER_CLASS)
 }

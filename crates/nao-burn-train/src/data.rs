@@ -4,14 +4,10 @@ use std::path::{Path, PathBuf};
 
 use nao_prior::GaussianSeeds;
 
-use crate::classes::NUM_CLASSES;
-use crate::error::BurnModelError;
-use crate::idx::read_idx;
+use nao_burn::{IMAGE_PIXELS, IMAGE_SIDE, NUM_CLASSES};
 
-/// Image side (28).
-pub const IMAGE_SIDE: usize = 28;
-/// Pixels per image (784).
-pub const IMAGE_PIXELS: usize = IMAGE_SIDE * IMAGE_SIDE;
+use crate::error::TrainError;
+use crate::idx::read_idx;
 
 /// Where Debian's `dataset-fashion-mnist` package puts the IDX files.
 pub const DEBIAN_FASHION_MNIST_DIR: &str = "/usr/share/datasets/fashion-mnist";
@@ -81,7 +77,7 @@ pub struct FashionMnist {
 
 impl FashionMnist {
     /// Load from a folder holding the four IDX files (`train-images-idx3-ubyte[.gz]`, …).
-    pub fn load(dir: &Path) -> Result<Self, BurnModelError> {
+    pub fn load(dir: &Path) -> Result<Self, TrainError> {
         Ok(Self {
             train: load_split(dir, "train")?,
             test: load_split(dir, "t10k")?,
@@ -96,33 +92,33 @@ impl FashionMnist {
     }
 }
 
-fn find(dir: &Path, stem: &str) -> Result<PathBuf, BurnModelError> {
+fn find(dir: &Path, stem: &str) -> Result<PathBuf, TrainError> {
     for name in [format!("{stem}.gz"), stem.to_string()] {
         let p = dir.join(name);
         if p.is_file() {
             return Ok(p);
         }
     }
-    Err(BurnModelError::io(
+    Err(TrainError::io(
         dir.join(format!("{stem}.gz")),
         "missing: install Debian's `dataset-fashion-mnist` package \
          (apt-get install dataset-fashion-mnist) or set NAO_FASHION_MNIST_DIR",
     ))
 }
 
-fn load_split(dir: &Path, split: &str) -> Result<ImageSet, BurnModelError> {
+fn load_split(dir: &Path, split: &str) -> Result<ImageSet, TrainError> {
     let ip = find(dir, &format!("{split}-images-idx3-ubyte"))?;
     let lp = find(dir, &format!("{split}-labels-idx1-ubyte"))?;
     let images = read_idx(&ip)?;
     let labels = read_idx(&lp)?;
     if images.dims.len() != 3 || images.dims[1] != IMAGE_SIDE || images.dims[2] != IMAGE_SIDE {
-        return Err(BurnModelError::format(
+        return Err(TrainError::format(
             &ip,
             format!("expected [n, 28, 28] images, found {:?}", images.dims),
         ));
     }
     if labels.dims.len() != 1 || labels.dims[0] != images.dims[0] {
-        return Err(BurnModelError::format(
+        return Err(TrainError::format(
             &lp,
             format!(
                 "expected [{}] labels to match the images, found {:?}",
@@ -131,7 +127,7 @@ fn load_split(dir: &Path, split: &str) -> Result<ImageSet, BurnModelError> {
         ));
     }
     if let Some(bad) = labels.data.iter().find(|&&l| l as usize >= NUM_CLASSES) {
-        return Err(BurnModelError::format(
+        return Err(TrainError::format(
             &lp,
             format!("label {bad} is not a class 0..10"),
         ));
@@ -150,14 +146,14 @@ pub fn long_tail_indices(
     rare: &[usize],
     keep_fraction: f64,
     seed: u64,
-) -> Result<Vec<usize>, BurnModelError> {
+) -> Result<Vec<usize>, TrainError> {
     if !(keep_fraction > 0.0 && keep_fraction <= 1.0) {
-        return Err(BurnModelError::Invalid(format!(
+        return Err(TrainError::Invalid(format!(
             "keep fraction {keep_fraction} is not in (0, 1]"
         )));
     }
     if let Some(c) = rare.iter().find(|&&c| c >= NUM_CLASSES) {
-        return Err(BurnModelError::Invalid(format!(
+        return Err(TrainError::Invalid(format!(
             "rare class {c} is not a class 0..10"
         )));
     }

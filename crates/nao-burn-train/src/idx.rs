@@ -6,7 +6,7 @@
 use std::io::Read;
 use std::path::Path;
 
-use crate::error::BurnModelError;
+use crate::error::TrainError;
 
 /// An IDX array of unsigned bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,18 +18,18 @@ pub struct IdxArray {
 }
 
 /// Read an IDX file (`.gz` or not: detected from the gzip magic bytes).
-pub fn read_idx(path: &Path) -> Result<IdxArray, BurnModelError> {
-    let raw = std::fs::read(path).map_err(|e| BurnModelError::io(path, e))?;
+pub fn read_idx(path: &Path) -> Result<IdxArray, TrainError> {
+    let raw = std::fs::read(path).map_err(|e| TrainError::io(path, e))?;
     let bytes = if raw.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
         flate2::read::GzDecoder::new(raw.as_slice())
             .read_to_end(&mut out)
-            .map_err(|e| BurnModelError::format(path, format!("bad gzip stream: {e}")))?;
+            .map_err(|e| TrainError::format(path, format!("bad gzip stream: {e}")))?;
         out
     } else {
         raw
     };
-    parse_idx(&bytes).map_err(|m| BurnModelError::format(path, m))
+    parse_idx(&bytes).map_err(|m| TrainError::format(path, m))
 }
 
 /// Parse IDX bytes (already decompressed).

@@ -1,11 +1,10 @@
-//! A mock [`Backend`] with an analytic noise predictor, shared by the tests of `nao-sampling`
-//! and `nao-inversion` (the latter includes this file by path).
+//! The one mock [`Backend`] of the workspace: an analytic noise predictor, for the tests and
+//! doc examples of `nao-sampling`, `nao-inversion` and everything built on them.
 //!
 //! The "model" is the exact noise predictor of Gaussian data: every latent value is
 //! `N(μ_c, S²)` with a per-channel mean `μ` given by the prompt. Then
 //! `x_t = √ᾱ·x₀ + √(1−ᾱ)·ε` and `E[ε | x_t] = √(1−ᾱ)·(x_t − √ᾱ·μ)/(ᾱ·S² + 1 − ᾱ)`, and the DDIM
 //! ODE has the closed-form solution `x(ᾱ) = √ᾱ·μ + √(ᾱ·S² + 1 − ᾱ)·z` for a fixed `z`.
-#![allow(dead_code)]
 
 use std::cell::RefCell;
 
@@ -30,10 +29,20 @@ pub struct Call {
 
 /// The mock backend.
 pub struct AnalyticBackend {
+    /// The model facts it reports.
     pub info: ModelInfo,
+    /// ᾱ of its scheduler, per training timestep.
     pub alphas_cumprod: Vec<f64>,
+    /// Every `predict_noise` call, in order.
     pub calls: RefCell<Vec<Call>>,
+    /// Whether it has a VAE encoder (inversion needs one).
     pub with_vae_encoder: bool,
+}
+
+impl Default for AnalyticBackend {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// SD 1.x's scheduler config (the fixture's).
@@ -208,40 +217,4 @@ impl Backend for AnalyticBackend {
         }
         Tensor::new(vec![b, 3, hh, ww], out)
     }
-}
-
-/// Deterministic pseudo-Gaussian seeds `[b, 4, h, w]` (Box–Muller on a small LCG).
-pub fn seeds(b: usize, h: usize, w: usize, seed: u64) -> Tensor {
-    let mut state = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
-    let mut uniform = || {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((state >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    };
-    let n = b * 4 * h * w;
-    let data = (0..n)
-        .map(|_| {
-            let (u1, u2) = (uniform(), uniform());
-            ((-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()) as f32
-        })
-        .collect();
-    Tensor::new(vec![b, 4, h, w], data).unwrap()
-}
-
-/// Largest absolute difference.
-pub fn max_abs_diff(a: &Tensor, b: &Tensor) -> f64 {
-    assert_eq!(a.shape, b.shape);
-    a.data
-        .iter()
-        .zip(&b.data)
-        .map(|(x, y)| (*x as f64 - *y as f64).abs())
-        .fold(0.0, f64::max)
-}
-
-/// Root mean square of a tensor.
-pub fn rms(a: &Tensor) -> f64 {
-    (a.data.iter().map(|x| (*x as f64).powi(2)).sum::<f64>() / a.data.len() as f64).sqrt()
 }

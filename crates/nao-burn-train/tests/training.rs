@@ -1,8 +1,9 @@
 //! A short training run on the bundled images: every stage's loss goes down, and the same seed
 //! gives the same run.
 
-use nao_burn::train::{self, Stage, TrainConfig};
-use nao_burn::{bundled_images, Device, ImageSet, NUM_CLASSES};
+use nao_burn::{bundled_images, Device, NUM_CLASSES};
+use nao_burn_train::train::{self, Stage, TrainConfig};
+use nao_burn_train::ImageSet;
 
 fn bundled_set() -> ImageSet {
     let mut set = ImageSet::default();

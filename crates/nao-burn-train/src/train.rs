@@ -10,12 +10,13 @@ use burn::prelude::*;
 use nao_prior::{GaussianSeeds, RngName};
 use serde::{Deserialize, Serialize};
 
-use crate::autoencoder::{Autoencoder, AutoencoderConfig};
-use crate::classes::{NULL_CLASS, NUM_CLASSES};
-use crate::classifier::{Classifier, ClassifierConfig};
-use crate::data::{shuffle, ImageSet, IMAGE_PIXELS, IMAGE_SIDE};
-use crate::denoiser::{timestep_features, Denoiser, DenoiserConfig};
-use crate::error::BurnModelError;
+use nao_burn::{
+    timestep_features, Autoencoder, AutoencoderConfig, Classifier, ClassifierConfig, Denoiser,
+    DenoiserConfig, IMAGE_PIXELS, IMAGE_SIDE, NULL_CLASS, NUM_CLASSES,
+};
+
+use crate::data::{shuffle, ImageSet};
+use crate::error::TrainError;
 
 /// One optimisation stage: steps, batch size and peak learning rate (cosine decay to 5 %).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -29,15 +30,15 @@ pub struct Stage {
 }
 
 impl Stage {
-    fn check(&self, name: &str) -> Result<(), BurnModelError> {
+    fn check(&self, name: &str) -> Result<(), TrainError> {
         if self.steps == 0 || self.batch == 0 {
-            return Err(BurnModelError::Invalid(format!(
+            return Err(TrainError::Invalid(format!(
                 "{name}: steps ({}) and batch ({}) must be positive",
                 self.steps, self.batch
             )));
         }
         if !(self.lr.is_finite() && self.lr > 0.0) {
-            return Err(BurnModelError::Invalid(format!(
+            return Err(TrainError::Invalid(format!(
                 "{name}: learning rate {} must be positive and finite",
                 self.lr
             )));
@@ -101,7 +102,7 @@ impl Default for TrainConfig {
                 lr: 1e-3,
             },
             cond_dropout: 0.1,
-            rare_classes: crate::classes::RARE_CLASSES.to_vec(),
+            rare_classes: nao_burn::RARE_CLASSES.to_vec(),
             rare_keep: 0.01,
             classifier: ClassifierConfig::default(),
             classifier_stage: Stage {
@@ -115,25 +116,25 @@ impl Default for TrainConfig {
 
 impl TrainConfig {
     /// Check every field; the error names the field and value.
-    pub fn check(&self) -> Result<(), BurnModelError> {
+    pub fn check(&self) -> Result<(), TrainError> {
         self.autoencoder_stage.check("autoencoder")?;
         self.denoiser_stage.check("denoiser")?;
         self.classifier_stage.check("classifier")?;
         if !(0.0..1.0).contains(&self.cond_dropout) {
-            return Err(BurnModelError::Invalid(format!(
+            return Err(TrainError::Invalid(format!(
                 "cond_dropout {} is not in [0, 1)",
                 self.cond_dropout
             )));
         }
         if !(self.kl_weight >= 0.0 && self.kl_weight.is_finite()) {
-            return Err(BurnModelError::Invalid(format!(
+            return Err(TrainError::Invalid(format!(
                 "kl_weight {} must be ≥ 0",
                 self.kl_weight
             )));
         }
         let d = self.autoencoder.latent_channels * (IMAGE_SIDE / 4) * (IMAGE_SIDE / 4);
         if d != self.denoiser.latent_dim {
-            return Err(BurnModelError::Invalid(format!(
+            return Err(TrainError::Invalid(format!(
                 "denoiser latent_dim {} does not match the autoencoder's {} channels × 7 × 7 = {d}",
                 self.denoiser.latent_dim, self.autoencoder.latent_channels
             )));
@@ -215,10 +216,10 @@ pub fn train_autoencoder(
     config: &TrainConfig,
     device: &Device,
     progress: Progress<'_>,
-) -> Result<(Autoencoder, Vec<f64>), BurnModelError> {
+) -> Result<(Autoencoder, Vec<f64>), TrainError> {
     config.check()?;
     if data.is_empty() {
-        return Err(BurnModelError::Invalid("no training images".into()));
+        return Err(TrainError::Invalid("no training images".into()));
     }
     let stage = config.autoencoder_stage;
     let ad = device.clone().autodiff();
@@ -285,11 +286,11 @@ pub fn train_denoiser(
     config: &TrainConfig,
     device: &Device,
     progress: Progress<'_>,
-) -> Result<(Denoiser, Vec<f64>), BurnModelError> {
+) -> Result<(Denoiser, Vec<f64>), TrainError> {
     config.check()?;
     let d = config.denoiser.latent_dim;
     if labels.is_empty() || latents.len() != labels.len() * d {
-        return Err(BurnModelError::Invalid(format!(
+        return Err(TrainError::Invalid(format!(
             "{} latent values do not make {} latents of size {d}",
             latents.len(),
             labels.len()
@@ -347,10 +348,10 @@ pub fn train_classifier(
     config: &TrainConfig,
     device: &Device,
     progress: Progress<'_>,
-) -> Result<(Classifier, Vec<f64>), BurnModelError> {
+) -> Result<(Classifier, Vec<f64>), TrainError> {
     config.check()?;
     if data.is_empty() {
-        return Err(BurnModelError::Invalid("no training images".into()));
+        return Err(TrainError::Invalid("no training images".into()));
     }
     let stage = config.classifier_stage;
     let ad = device.clone().autodiff();
