@@ -199,6 +199,22 @@ fn centroid_errors_are_clear_and_leave_no_output() {
     );
 }
 
+/// `nao centroid a.npy b.npy --method nao-reference -o c.npy --paths-out paths.npy --frames N`,
+/// then `extra`.
+fn reference_centroid_args<'a>(frames: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["centroid", "a.npy", "b.npy", "--method", "nao-reference"];
+    args.extend([
+        "-o",
+        "c.npy",
+        "--paths-out",
+        "paths.npy",
+        "--frames",
+        frames,
+    ]);
+    args.extend_from_slice(extra);
+    args
+}
+
 /// nao-reference with --paths-out: the paths written are the optimiser's own (run with
 /// `--frames` points per path), and the loss and termination reported are its own.
 #[test]
@@ -206,20 +222,7 @@ fn centroid_reference_writes_the_optimisers_own_paths() {
     use nao_centroid::reference::{ReferenceCentroidConfig, ReferenceCentroidSolver};
     let w = Work::new();
     three_seeds(&w);
-    let v = w.json(&[
-        "centroid",
-        "a.npy",
-        "b.npy",
-        "--method",
-        "nao-reference",
-        "-o",
-        "c.npy",
-        "--paths-out",
-        "paths.npy",
-        "--frames",
-        "9",
-        "--json",
-    ]);
+    let v = w.json(&reference_centroid_args("9", &["--json"]));
     let seeds: Vec<Vec<f64>> = ["a.npy", "b.npy"]
         .iter()
         .map(|f| read(&w.path(f)).to_f64_vec())
@@ -261,19 +264,10 @@ fn centroid_reference_writes_the_optimisers_own_paths() {
         ["converged", "no-progress", "iteration-cap"].contains(&t),
         "{nao}"
     );
-    // Two frames per path leave nothing to optimise.
-    let msg = w.fails(&[
-        "centroid",
-        "a.npy",
-        "b.npy",
-        "--method",
-        "nao-reference",
-        "-o",
-        "x.npy",
-        "--paths-out",
-        "xp.npy",
-        "--frames",
-        "2",
-    ]);
+    // Two frames per path leave nothing to optimise (and nothing is written).
+    std::fs::remove_file(w.path("c.npy")).unwrap();
+    std::fs::remove_file(w.path("paths.npy")).unwrap();
+    let msg = w.fails(&reference_centroid_args("2", &[]));
+    assert!(!w.path("c.npy").exists() && !w.path("paths.npy").exists());
     assert!(msg.contains("at least 3"), "{msg}");
 }

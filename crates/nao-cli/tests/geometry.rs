@@ -208,6 +208,14 @@ fn official_loss_of_file(file: &std::path::Path, dim: usize) -> (f64, f64, usize
     (loss.loss, eps, n)
 }
 
+/// `nao path a.npy b.npy --method nao-reference --frames FRAMES -o OUT`, then `extra`.
+fn reference_path_args<'a>(frames: &'a str, out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["path", "a.npy", "b.npy", "--method", "nao-reference"];
+    args.extend(["--frames", frames, "-o", out]);
+    args.extend_from_slice(extra);
+    args
+}
+
 /// `--frames` other than 50: the optimiser runs with that many points, writes them as they
 /// are, and the loss it reports is the official loss of the file it wrote.
 #[test]
@@ -215,19 +223,8 @@ fn path_reference_writes_the_optimisers_own_points() {
     let w = Work::new();
     three_seeds(&w);
     for frames in [3usize, 20] {
-        let out = format!("ref{frames}.npy");
-        let v = w.json(&[
-            "path",
-            "a.npy",
-            "b.npy",
-            "--method",
-            "nao-reference",
-            "--frames",
-            &frames.to_string(),
-            "-o",
-            &out,
-            "--json",
-        ]);
+        let (n_text, out) = (frames.to_string(), format!("ref{frames}.npy"));
+        let v = w.json(&reference_path_args(&n_text, &out, &["--json"]));
         let (loss, eps, n) = official_loss_of_file(&w.path(&out), 64);
         assert_eq!((n, v["frames"].as_u64()), (frames, Some(frames as u64)));
         assert_eq!(num(&v, "segment_eps"), eps, "{v}");
@@ -237,17 +234,7 @@ fn path_reference_writes_the_optimisers_own_points() {
         assert!(["converged", "iteration-cap"].contains(&t), "{v}");
     }
     // The text output names the loss and how the optimiser stopped.
-    let out = w.run(&[
-        "path",
-        "a.npy",
-        "b.npy",
-        "--method",
-        "nao-reference",
-        "--frames",
-        "5",
-        "-o",
-        "t.npy",
-    ]);
+    let out = w.run(&reference_path_args("5", "t.npy", &[]));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -259,17 +246,7 @@ fn path_reference_writes_the_optimisers_own_points() {
         "{text}"
     );
     // Two frames leave nothing to optimise.
-    let msg = w.fails(&[
-        "path",
-        "a.npy",
-        "b.npy",
-        "--method",
-        "nao-reference",
-        "--frames",
-        "2",
-        "-o",
-        "x.npy",
-    ]);
+    let msg = w.fails(&reference_path_args("2", "x.npy", &[]));
     assert!(
         msg.contains("--frames 2") && msg.contains("at least 3"),
         "{msg}"
