@@ -67,11 +67,13 @@ impl Leg {
         )
     }
 
+    #[inline]
     pub(crate) fn is_empty(&self) -> bool {
         self.far == self.base
     }
 
     /// `base − r_gmin`: the exact offset when the leg carries one, else the difference.
+    #[inline]
     pub(crate) fn y_offset(&self, w: &Weight) -> f64 {
         if self.y_base.is_finite() {
             self.y_base
@@ -81,6 +83,7 @@ impl Leg {
     }
 
     /// `g(r) − C` at radius `r` on the leg, without cancellation.
+    #[inline]
     pub(crate) fn g_minus_c(&self, w: &Weight, r: f64) -> f64 {
         let dr = r - self.base;
         (dr * w.g_divided_at(self.base, self.y_offset(w), dr) + self.gap).max(0.0)
@@ -161,6 +164,7 @@ impl SolvedLeg {
         (u, t.cum[i] + part)
     }
 
+    #[inline]
     pub(crate) fn radius(&self, u: f64) -> f64 {
         self.leg.base + (self.leg.far - self.leg.base) * u * u
     }

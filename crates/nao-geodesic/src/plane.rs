@@ -82,12 +82,14 @@ impl Plane {
     }
 
     /// Append the seed at plane coordinates `(x, y)`.
+    #[inline]
     pub fn emit(&self, out: &mut Frames, x: f64, y: f64) {
         out.data
             .extend(self.u1.iter().zip(&self.u2).map(|(p, q)| x * p + y * q));
     }
 
     /// The d-dimensional vector `x·u1 + y·u2`.
+    #[inline]
     pub fn vector(&self, x: f64, y: f64) -> Vec<f64> {
         self.u1
             .iter()

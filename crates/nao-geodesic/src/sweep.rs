@@ -49,6 +49,7 @@ impl Sweep {
 
 impl Add for Sweep {
     type Output = Self;
+    #[inline]
     fn add(self, o: Self) -> Self {
         Self {
             angle: self.angle + o.angle,
@@ -59,6 +60,7 @@ impl Add for Sweep {
 }
 
 impl AddAssign for Sweep {
+    #[inline]
     fn add_assign(&mut self, o: Self) {
         *self = *self + o;
     }
