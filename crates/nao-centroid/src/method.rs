@@ -102,7 +102,7 @@ impl FromStr for NormTarget {
     }
 }
 
-/// Options of [`centroid`].
+/// Options of [`centroid`](crate::centroid).
 #[derive(Debug, Clone, Default)]
 pub struct CentroidOptions {
     /// Norm of normalised and spherical centroids.

@@ -33,7 +33,8 @@ pub enum ScalarPrecision {
     #[default]
     OfficialF32,
     /// Every reduction accumulated in `f64` and the exact `log χ` of [`ChiPrior::log_pdf`]: a
-    /// smooth loss whose exact gradient is [`reference_loss_and_grad`]'s.
+    /// smooth loss whose exact gradient is
+    /// [`reference_loss_and_grad`](super::reference_loss_and_grad)'s.
     F64,
 }
 
