@@ -57,7 +57,7 @@ fn bench_case(c: &mut Criterion, name: &str, dim: usize, samples: usize, secs: u
             let sol = solver
                 .solve_from(black_box(&a), black_box(&b), black_box(&init))
                 .unwrap();
-            black_box(sol.iterations)
+            black_box(sol.termination.iterations)
         })
     });
     group.finish();

@@ -33,6 +33,7 @@ mod ort_setup;
 /// Crates that must stay free of ML backends.
 const LIGHT_CRATES: &[&str] = &[
     "nao-prior",
+    "nao-optim",
     "nao-geodesic",
     "nao-centroid",
     "nao-backend",

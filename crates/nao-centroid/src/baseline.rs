@@ -2,7 +2,9 @@
 
 use nao_prior::{dot, norm, ChiPrior};
 
-use crate::NormTarget;
+use nao_optim::{StopReason, Termination};
+
+use crate::method::NormTarget;
 
 /// The Euclidean mean `Σ xᵢ / k`. It collapses towards the origin: for k independent Gaussian
 /// seeds its norm is about `√(d/k)`, far inside the χ shell.
@@ -58,14 +60,15 @@ pub fn gaussian(seeds: &[&[f64]]) -> Vec<f64> {
 /// Spherical (Karcher) mean of the directions, given the norm of `target`.
 ///
 /// Minimises `Σ angle(c, xᵢ)²` on the unit sphere by the fixed-point iteration
-/// `c ← exp_c(mean of log_c(xᵢ))`, started at the normalised mean; returns the point and the
-/// number of iterations.
+/// `c ← exp_c(mean of log_c(xᵢ))`, started at the normalised mean; returns the point and how
+/// the iteration ended ([`StopReason::Converged`] once the mean tangent step is below `tol`,
+/// else [`StopReason::IterationCap`]).
 pub fn spherical(
     seeds: &[&[f64]],
     target: NormTarget,
     max_iters: usize,
     tol: f64,
-) -> (Vec<f64>, usize) {
+) -> (Vec<f64>, Termination) {
     let d = seeds[0].len();
     let units: Vec<Vec<f64>> = seeds
         .iter()
@@ -79,6 +82,7 @@ pub fn spherical(
         normalized(&refs, NormTarget::MeanInputNorm) // unit norm: inputs are unit vectors
     };
     let mut iters = 0;
+    let mut reason = StopReason::IterationCap;
     let mut step = vec![0.0; d];
     for it in 0..max_iters {
         iters = it + 1;
@@ -99,6 +103,7 @@ pub fn spherical(
         step.iter_mut().for_each(|v| *v /= k);
         let sn = norm(&step);
         if sn < tol {
+            reason = StopReason::Converged;
             break;
         }
         // exp map
@@ -113,5 +118,9 @@ pub fn spherical(
     }
     let r = target_norm(seeds, target);
     c.iter_mut().for_each(|v| *v *= r);
-    (c, iters)
+    let termination = Termination {
+        reason,
+        iterations: iters,
+    };
+    (c, termination)
 }

@@ -3,6 +3,8 @@
 use nao_geodesic::{angle_with_norms, CircleLeg, Nao};
 use nao_prior::{dot, norm};
 
+use nao_optim::{StopReason, Termination};
+
 use crate::CentroidError;
 
 /// Which NAO objective to minimise.
@@ -304,7 +306,10 @@ impl NaoCentroidConfig {
 }
 
 /// Minimise a NAO centroid objective by L-BFGS with Armijo backtracking. Returns the centroid,
-/// its objective value and the number of iterations.
+/// its objective value, and why and after how many iterations the optimiser stopped:
+/// [`StopReason::Converged`] after two consecutive steps that improved the objective by at most
+/// `rel_tol` relative, [`StopReason::NoProgress`] when the line search found no decrease at
+/// double precision, [`StopReason::IterationCap`] after `max_iters`.
 ///
 /// The start is the mean direction at the radius halfway between the seeds' mean norm and the
 /// circular geodesic `r_gmin` (where the optimum lies); the first seed's direction when the seeds
@@ -315,7 +320,7 @@ pub fn minimise(
     objective: NaoObjective,
     prepared: &PreparedSeeds<'_>,
     config: &NaoCentroidConfig,
-) -> Result<(Vec<f64>, f64, usize), CentroidError> {
+) -> Result<(Vec<f64>, f64, Termination), CentroidError> {
     config.check()?;
     let seeds = prepared.seeds;
     let k = seeds.len();
@@ -341,8 +346,8 @@ pub fn minimise(
             }
         }
         let eval = |w: &[f64]| coordinate_objective(nao, objective, prepared, &gram, w);
-        let (w, f, it) = lbfgs(eval, w0, config)?;
-        return Ok((combine(seeds, &w), f, it));
+        let (w, f, stop) = lbfgs(eval, w0, config)?;
+        return Ok((combine(seeds, &w), f, stop));
     }
     let eval = |c: &[f64]| objective_and_gradient(nao, objective, prepared, c);
     lbfgs(eval, combine(seeds, &w0), config)
@@ -353,13 +358,14 @@ fn lbfgs(
     eval: impl Fn(&[f64]) -> Result<(f64, Vec<f64>), CentroidError>,
     start: Vec<f64>,
     config: &NaoCentroidConfig,
-) -> Result<(Vec<f64>, f64, usize), CentroidError> {
+) -> Result<(Vec<f64>, f64, Termination), CentroidError> {
     let mut x = start;
     let (mut fx, mut gx) = eval(&x)?;
     let mut s_hist: Vec<Vec<f64>> = Vec::new();
     let mut y_hist: Vec<Vec<f64>> = Vec::new();
     let mut small_steps = 0;
     let mut iters = 0;
+    let mut reason = StopReason::IterationCap;
     for it in 0..config.max_iters {
         iters = it + 1;
         // Two-loop recursion for the L-BFGS direction.
@@ -405,7 +411,8 @@ fn lbfgs(
             step *= 0.5;
         }
         let Some((xn, fn_, gn)) = accepted else {
-            break; // no decrease possible at double precision
+            reason = StopReason::NoProgress; // no decrease possible at double precision
+            break;
         };
         let s: Vec<f64> = xn.iter().zip(&x).map(|(a, b)| a - b).collect();
         let y: Vec<f64> = gn.iter().zip(&gx).map(|(a, b)| a - b).collect();
@@ -425,13 +432,18 @@ fn lbfgs(
         if improvement <= config.rel_tol * f_old.abs() {
             small_steps += 1;
             if small_steps >= 2 {
+                reason = StopReason::Converged;
                 break;
             }
         } else {
             small_steps = 0;
         }
     }
-    Ok((x, fx, iters))
+    let termination = Termination {
+        reason,
+        iterations: iters,
+    };
+    Ok((x, fx, termination))
 }
 
 #[cfg(test)]

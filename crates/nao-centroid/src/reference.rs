@@ -19,11 +19,13 @@
 //! - each path starts on the chord `pᵢ → c` with `U[0, 0.01)` noise on every element (our
 //!   seeded RNG: torch's cannot be reproduced);
 //! - the free points of every path *and* `c` are optimised by one Adam (lr 0.01, torch's
-//!   formulas, [`TorchAdam`]); the seeds stay fixed; the
+//!   formulas, [`nao_optim::TorchAdam`]) in the official loop ([`OptimConfig::minimise`]);
+//!   the seeds stay fixed; the
 //!   last point of every path is `c` itself, so `c` receives the gradient of every path's last
 //!   segment plus that of `−log χ(‖c‖)`;
 //! - the run stops when the loss has changed by less than `1e-2` on 5 consecutive iterations,
-//!   or after 10 000 iterations;
+//!   or after 10 000 iterations ([`OptimConfig::official_centroid`]); the solution reports
+//!   which ([`nao_optim::Termination`]);
 //! - `ε = 2‖p₁ − p₂‖/n` (as `main.py` computes it; for other numbers of seeds we use the
 //!   largest pairwise distance), in `float32` under
 //!   [`ScalarPrecision::OfficialF32`].
@@ -38,110 +40,66 @@
 //! // The centroid sits near the χ mode √63 ≈ 7.94, unlike the Euclidean mean (≈ 0.7·√64).
 //! assert!((sol.centroid_norm() - 63f64.sqrt()).abs() < 0.3, "{}", sol.centroid_norm());
 //! assert_eq!(sol.paths.len(), 2);
+//! assert_eq!(sol.termination.reason, nao_optim::StopReason::Converged);
 //! ```
 
 use nao_geodesic::reference::{
-    check_optimiser, official_log_chi_f32, official_norm_f32, reference_loss_and_grad, AdamMoments,
-    ScalarPrecision, TorchAdam,
+    official_log_chi_f32, official_norm_f32, reference_loss_and_grad, DiscretePathConfig,
+    ScalarPrecision,
 };
 use nao_geodesic::GeodesicError;
-use nao_prior::{ChiPrior, GaussianSeeds, RngName};
+use nao_optim::{AdamMoments, AdamStep, OptimConfig, Problem, StopReason, Termination};
+use nao_prior::{ChiPrior, GaussianSeeds};
 use num_traits::Float;
 
 use crate::CentroidError;
 
-/// Hyper-parameters of [`ReferenceCentroidSolver`]; [`Default`] gives the official values.
+/// Settings of [`ReferenceCentroidSolver`]: the discretisation of the paths (shared with the
+/// interpolation solver) and the optimiser. [`Default`] gives the official values:
+/// [`DiscretePathConfig::default`] (50 points per path, `U[0, 0.01)` noise, official `float32`
+/// scalars) and [`OptimConfig::official_centroid`] (Adam lr 0.01, early stop at
+/// `|Δloss| < 1e-2` on 5 consecutive iterations, at most 10 000 iterations).
+///
+/// For more than two seeds, `path.segment_eps = None` means `2·D/n_points` with `D` the largest
+/// distance between two seeds (the official `2‖p₁−p₂‖/n` for two seeds).
 ///
 /// ```
 /// use nao_centroid::reference::ReferenceCentroidConfig;
 /// let cfg = ReferenceCentroidConfig::default();
-/// assert_eq!((cfg.n_points, cfg.tol, cfg.patience), (50, 1e-2, 5));
+/// assert_eq!((cfg.path.n_points, cfg.optim.tol, cfg.optim.patience), (50, 1e-2, 5));
 /// assert!(cfg.check().is_ok());
-/// assert!(ReferenceCentroidConfig { lr: -1.0, ..cfg }.check().is_err());
+/// let mut bad = cfg.clone();
+/// bad.optim.lr = -1.0;
+/// assert!(bad.check().is_err());
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReferenceCentroidConfig {
-    /// Points of every path, endpoints (the seed and `c`) included (official: 50). At least 3.
-    pub n_points: usize,
-    /// Adam learning rate (official: 0.01).
-    pub lr: f64,
-    /// Adam `(β₁, β₂)` (official: `(0.9, 0.999)`).
-    pub betas: (f64, f64),
-    /// Adam `eps` (official: `1e-8`).
-    pub adam_eps: f64,
-    /// Early-stop threshold on `|loss_i − loss_{i−1}|` (official `eta`: `1e-2`).
-    pub tol: f64,
-    /// Consecutive iterations below `tol` that stop the run (official: 5).
-    pub patience: usize,
-    /// Iteration cap (official: 10 000).
-    pub max_iters: usize,
-    /// Width of the uniform initial noise on the paths (official: 0.01).
-    pub init_noise: f64,
-    /// Maximal segment length `ε` of the penalty; `None` (default) is `2·D/n_points` with `D`
-    /// the largest distance between two seeds (the official `2‖p₁−p₂‖/n` for two seeds).
-    pub segment_eps: Option<f64>,
-    /// How the per-segment scalars and `log χ(‖c‖)` are evaluated (default: as the official
-    /// `float32` code).
-    pub scalars: ScalarPrecision,
-    /// Which RNG draws the initial noise.
-    pub rng: RngName,
-    /// Seed of that RNG.
-    pub seed: u64,
+    /// Discretisation of every path, initialisation and scalar precision.
+    pub path: DiscretePathConfig,
+    /// Adam and the early-stop rule.
+    pub optim: OptimConfig,
 }
 
 impl Default for ReferenceCentroidConfig {
     fn default() -> Self {
         Self {
-            n_points: 50,
-            lr: 0.01,
-            betas: (0.9, 0.999),
-            adam_eps: 1e-8,
-            tol: 1e-2,
-            patience: 5,
-            max_iters: 10_000,
-            init_noise: 0.01,
-            segment_eps: None,
-            scalars: ScalarPrecision::OfficialF32,
-            rng: RngName::ChaCha20,
-            seed: 0,
+            path: DiscretePathConfig::default(),
+            optim: OptimConfig::official_centroid(),
         }
     }
 }
 
 impl ReferenceCentroidConfig {
-    /// Validate every field.
+    /// Validate every field; [`ReferenceCentroidSolver::new`] calls this once.
     ///
     /// # Errors
-    /// [`GeodesicError::InvalidConfig`] (wrapped in [`CentroidError`]) naming the first
-    /// offending field.
+    /// [`GeodesicError::InvalidConfig`] or [`GeodesicError::Optim`] (wrapped in
+    /// [`CentroidError`]) naming the first offending field.
     pub fn check(&self) -> Result<(), CentroidError> {
-        check_optimiser(
-            self.n_points,
-            self.lr,
-            self.betas,
-            self.adam_eps,
-            self.tol,
-            self.patience,
-        )?;
-        if !(self.init_noise.is_finite() && self.init_noise >= 0.0) {
-            return Err(invalid(format!(
-                "init_noise must be finite and ≥ 0, got {}",
-                self.init_noise
-            )));
-        }
-        if let Some(eps) = self.segment_eps {
-            if !(eps.is_finite() && eps > 0.0) {
-                return Err(invalid(format!(
-                    "segment_eps must be finite and > 0, got {eps}"
-                )));
-            }
-        }
+        self.path.check()?;
+        self.optim.check().map_err(GeodesicError::from)?;
         Ok(())
     }
-}
-
-fn invalid(msg: String) -> CentroidError {
-    GeodesicError::InvalidConfig(msg).into()
 }
 
 /// The official joint centroid optimiser (see the [module docs](self)).
@@ -163,13 +121,13 @@ pub struct ReferenceCentroidSolution {
     pub paths: Vec<Vec<f32>>,
     /// The loss before each Adam step, one entry per iteration.
     pub loss_trace: Vec<f64>,
-    /// Adam steps taken (the official iteration count).
-    pub iterations: usize,
-    /// Whether the early-stop rule ended the run.
-    pub early_stopped: bool,
+    /// Why the run stopped (the official early-stop rule, or the iteration cap) and the Adam
+    /// steps taken (the official iteration count).
+    pub termination: Termination,
     /// The segment length `ε` of the penalty.
     pub eps: f64,
-    /// The loss of the returned centroid and paths.
+    /// The official loss of the returned centroid and paths (one step past `loss_trace`'s
+    /// end).
     pub final_loss: f64,
     /// `log χ(‖c‖)` of the returned centroid (as the configured precision evaluates it).
     pub final_log_chi: f64,
@@ -246,8 +204,9 @@ impl ReferenceCentroidSolver {
                 .collect()
         };
         if c.iter().all(|&v| v == 0.0) {
-            let mut rng = GaussianSeeds::new(self.config.rng, self.config.seed ^ 0x9E37_79B9);
-            let w = self.config.init_noise;
+            let cfg = &self.config.path;
+            let mut rng = GaussianSeeds::new(cfg.rng, cfg.seed ^ 0x9E37_79B9);
+            let w = cfg.init_noise;
             return Ok((0..self.dim)
                 .map(|_| ((1.0 - rng.uniform()) * w) as f32)
                 .collect());
@@ -255,16 +214,16 @@ impl ReferenceCentroidSolver {
         Ok(c)
     }
 
-    /// The segment length `ε` for these seeds (see [`ReferenceCentroidConfig::segment_eps`]).
+    /// The segment length `ε` for these seeds (see [`ReferenceCentroidConfig`]).
     pub fn eps_for<T: Float>(&self, seeds: &[&[T]]) -> f64 {
-        if let Some(eps) = self.config.segment_eps {
+        if let Some(eps) = self.config.path.segment_eps {
             return eps;
         }
-        let n = self.config.n_points;
+        let n = self.config.path.n_points;
         let mut best = 0.0f64;
         for i in 0..seeds.len() {
             for j in i + 1..seeds.len() {
-                let e = match self.config.scalars {
+                let e = match self.config.path.scalars {
                     ScalarPrecision::OfficialF32 => {
                         let d: Vec<f32> = seeds[i]
                             .iter()
@@ -312,10 +271,11 @@ impl ReferenceCentroidSolver {
     ) -> Result<ReferenceCentroidSolution, CentroidError> {
         self.check_seeds(seeds)?;
         check_seed(init_c, self.dim, "init_c")?;
-        let (n, dim) = (self.config.n_points, self.dim);
+        let cfg = &self.config.path;
+        let (n, dim) = (cfg.n_points, self.dim);
         let c: Vec<f32> = init_c.iter().map(|&v| to32(v)).collect();
-        let mut rng = GaussianSeeds::new(self.config.rng, self.config.seed);
-        let noise = self.config.init_noise as f32;
+        let mut rng = GaussianSeeds::new(cfg.rng, cfg.seed);
+        let noise = cfg.init_noise as f32;
         let paths = seeds
             .iter()
             .map(|s| {
@@ -338,7 +298,7 @@ impl ReferenceCentroidSolver {
 
     /// `(−log χ(‖c‖), gradient of −log χ(‖c‖) w.r.t. c)`.
     fn centroid_term(&self, c: &[f32]) -> (f64, Vec<f64>) {
-        let (r, f) = match self.config.scalars {
+        let (r, f) = match self.config.path.scalars {
             ScalarPrecision::OfficialF32 => {
                 let r = official_norm_f32(c);
                 (r as f64, official_log_chi_f32(&self.prior, r) as f64)
@@ -354,52 +314,38 @@ impl ReferenceCentroidSolver {
 
     fn run(
         &self,
-        mut paths: Vec<Vec<f32>>,
-        mut c: Vec<f32>,
+        paths: Vec<Vec<f32>>,
+        c: Vec<f32>,
         eps: f64,
     ) -> Result<ReferenceCentroidSolution, CentroidError> {
-        let (n, dim, cfg) = (self.config.n_points, self.dim, &self.config);
-        let free = (n - 2) * dim;
-        let mut moments: Vec<AdamMoments> = paths.iter().map(|_| AdamMoments::new(free)).collect();
-        let mut c_moments = AdamMoments::new(dim);
-        let mut adam = TorchAdam::new(cfg.lr, cfg.betas, cfg.adam_eps);
-        let mut trace = Vec::new();
-        let (mut last, mut below, mut early_stopped) = (f64::INFINITY, 0usize, false);
-        for iteration in 0..cfg.max_iters {
-            let (loss, grads, c_grad) = self.loss_and_grads(&paths, &c, eps)?;
-            if !loss.is_finite() {
-                return Err(GeodesicError::NonFiniteLoss { iteration, loss }.into());
+        let free = (self.config.path.n_points - 2) * self.dim;
+        let mut problem = JointProblem {
+            solver: self,
+            eps,
+            moments: paths.iter().map(|_| AdamMoments::new(free)).collect(),
+            c_moments: AdamMoments::new(self.dim),
+            paths,
+            c,
+            grads: Vec::new(),
+            c_grad: Vec::new(),
+        };
+        let run = self.config.optim.minimise(&mut problem)?;
+        if run.termination.reason == StopReason::NonFinite {
+            return Err(GeodesicError::NonFiniteLoss {
+                iteration: run.termination.iterations,
+                loss: run.loss_trace.last().copied().unwrap_or(f64::NAN),
             }
-            trace.push(loss);
-            let step = adam.begin_step();
-            for ((path, g), mo) in paths.iter_mut().zip(&grads).zip(&mut moments) {
-                step.apply(&mut path[dim..(n - 1) * dim], &g[dim..(n - 1) * dim], mo);
-            }
-            step.apply(&mut c, &c_grad, &mut c_moments);
-            for path in &mut paths {
-                path[(n - 1) * dim..].copy_from_slice(&c);
-            }
-            // The official rule (see nao_geodesic::reference::ReferenceSolver).
-            if (last - loss).abs() < cfg.tol {
-                below += 1;
-            } else {
-                below = 0;
-            }
-            last = loss;
-            if below == cfg.patience {
-                early_stopped = true;
-                break;
-            }
+            .into());
         }
+        let JointProblem { paths, c, .. } = problem;
         let (final_loss, _, _) = self.loss_and_grads(&paths, &c, eps)?;
         let final_log_chi = -self.centroid_term(&c).0;
         Ok(ReferenceCentroidSolution {
-            dim,
+            dim: self.dim,
             centroid: c,
             paths,
-            iterations: trace.len(),
-            loss_trace: trace,
-            early_stopped,
+            loss_trace: run.loss_trace,
+            termination: run.termination,
             eps,
             final_loss,
             final_log_chi,
@@ -414,11 +360,12 @@ impl ReferenceCentroidSolver {
         c: &[f32],
         eps: f64,
     ) -> Result<(f64, Vec<Vec<f64>>, Vec<f64>), CentroidError> {
-        let (n, dim) = (self.config.n_points, self.dim);
+        let (n, dim) = (self.config.path.n_points, self.dim);
         let (mut loss, mut c_grad) = self.centroid_term(c);
         let mut grads = Vec::with_capacity(paths.len());
         for path in paths {
-            let (l, g) = reference_loss_and_grad(&self.prior, path, dim, eps, self.config.scalars)?;
+            let scalars = self.config.path.scalars;
+            let (l, g) = reference_loss_and_grad(&self.prior, path, dim, eps, scalars)?;
             loss += l.loss;
             for (cg, &gv) in c_grad.iter_mut().zip(&g[(n - 1) * dim..]) {
                 *cg += gv;
@@ -436,6 +383,48 @@ impl ReferenceCentroidSolver {
             check_seed(s, self.dim, "seed")?;
         }
         Ok(())
+    }
+}
+
+/// The state of one joint optimisation: the paths, the centroid, their Adam moments, and the
+/// gradients of the current iterate (set by `loss`, used by `step`).
+struct JointProblem<'a> {
+    solver: &'a ReferenceCentroidSolver,
+    eps: f64,
+    paths: Vec<Vec<f32>>,
+    c: Vec<f32>,
+    moments: Vec<AdamMoments>,
+    c_moments: AdamMoments,
+    grads: Vec<Vec<f64>>,
+    c_grad: Vec<f64>,
+}
+
+impl Problem for JointProblem<'_> {
+    type Error = CentroidError;
+
+    fn loss(&mut self) -> Result<f64, CentroidError> {
+        let (loss, grads, c_grad) = self.solver.loss_and_grads(&self.paths, &self.c, self.eps)?;
+        self.grads = grads;
+        self.c_grad = c_grad;
+        Ok(loss)
+    }
+
+    fn step(&mut self, step: &AdamStep) {
+        let (n, dim) = (self.solver.config.path.n_points, self.solver.dim);
+        let free = dim..(n - 1) * dim;
+        for ((path, g), mo) in self
+            .paths
+            .iter_mut()
+            .zip(&self.grads)
+            .zip(&mut self.moments)
+        {
+            step.apply(&mut path[free.clone()], &g[free.clone()], mo);
+        }
+        step.apply(&mut self.c, &self.c_grad, &mut self.c_moments);
+        // The last point of every path is `c` itself.
+        for path in &mut self.paths {
+            path[(n - 1) * dim..].copy_from_slice(&self.c);
+        }
     }
 }
 

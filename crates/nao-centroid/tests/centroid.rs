@@ -3,7 +3,8 @@
 use nao_centroid::nao::{objective_and_gradient, NaoObjective, PreparedSeeds};
 use nao_centroid::{centroid, CentroidError, CentroidMethod, CentroidOptions, NormTarget};
 use nao_geodesic::Nao;
-use nao_prior::{norm, GaussianSeeds, RngName};
+use nao_optim::StopReason;
+use nao_prior::{norm, ChiPrior, GaussianSeeds, RngName};
 
 fn seeds(d: usize, k: usize, scale: f64, seed: u64) -> Vec<Vec<f64>> {
     let mut rng = GaussianSeeds::new(RngName::ChaCha8, seed);
@@ -213,4 +214,73 @@ fn geodesic_paths_match_the_returned_frames() {
         assert_eq!(f.frame(0), res.centroid.as_slice());
     }
     assert_eq!(paths[2].frame(6), r[2]);
+}
+
+/// Reference mode: the centroid's paths are the optimiser's own, run with as many points as
+/// frames are asked for, and the loss reported is the official joint loss of exactly those
+/// paths and that centroid.
+#[test]
+fn reference_mode_returns_the_optimisers_own_paths_and_loss() {
+    use nao_centroid::reference::{ReferenceCentroidConfig, ReferenceCentroidSolver};
+    use nao_geodesic::reference::{
+        official_log_chi_f32, official_norm_f32, reference_loss, ScalarPrecision,
+    };
+    let d = 32;
+    let mut rng = GaussianSeeds::new(RngName::ChaCha20, 17);
+    let seeds: Vec<Vec<f64>> = (0..2).map(|_| rng.seed(d)).collect();
+    let refs: Vec<&[f64]> = seeds.iter().map(|s| s.as_slice()).collect();
+    let prior = ChiPrior::new(d).unwrap();
+    for n in [7usize, 50] {
+        let r = centroid(
+            CentroidMethod::NaoReference,
+            &refs,
+            &CentroidOptions::default(),
+            Some(n),
+        )
+        .unwrap();
+        let mut cfg = ReferenceCentroidConfig::default();
+        cfg.path.n_points = n;
+        let sol = ReferenceCentroidSolver::new(d, cfg)
+            .unwrap()
+            .solve(&refs)
+            .unwrap();
+        assert_eq!(r.termination, Some(sol.termination));
+        assert_eq!(r.reference_loss, Some(sol.final_loss));
+        let c: Vec<f64> = sol.centroid.iter().map(|&v| v as f64).collect();
+        assert_eq!(r.centroid, c);
+        let paths = r.paths.as_ref().unwrap();
+        // The official loss of what is returned, recomputed from it.
+        let r_c = official_norm_f32(&sol.centroid);
+        let mut loss = -(official_log_chi_f32(&prior, r_c) as f64);
+        for (path, own) in paths.iter().zip(&sol.paths) {
+            let forward = path.reversed();
+            assert_eq!(forward.len(), n);
+            let own: Vec<f64> = own.iter().map(|&v| v as f64).collect();
+            assert_eq!(forward.data, own);
+            let official = ScalarPrecision::OfficialF32;
+            loss += reference_loss(&prior, &forward.data, d, sol.eps, official)
+                .unwrap()
+                .loss;
+        }
+        assert!(
+            (loss - sol.final_loss).abs() <= 1e-12 * loss.abs(),
+            "{loss} vs {}",
+            sol.final_loss
+        );
+    }
+    // Iterative methods say why they stopped; closed forms have nothing to say.
+    let opts = CentroidOptions::default();
+    let nao = centroid(CentroidMethod::Nao, &refs, &opts, None).unwrap();
+    let stop = nao.termination.expect("the NAO centroid is iterative");
+    assert!(
+        stop.iterations > 0 && stop.reason != StopReason::NonFinite,
+        "{stop}"
+    );
+    let sph = centroid(CentroidMethod::Spherical, &refs, &opts, None).unwrap();
+    assert_eq!(
+        sph.termination.map(|t| t.reason),
+        Some(StopReason::Converged)
+    );
+    let mean = centroid(CentroidMethod::Euclidean, &refs, &opts, None).unwrap();
+    assert_eq!((mean.termination, mean.reference_loss), (None, None));
 }

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use nao_centroid::reference::{slerp_midpoint, ReferenceCentroidConfig, ReferenceCentroidSolver};
 use nao_centroid::CentroidError;
 use nao_geodesic::GeodesicError;
+use nao_optim::StopReason;
 
 /// `shared/reference/nao-official/centroid_d64_gauss` (or under `$NAO_SHARED_DIR`).
 fn case_dir() -> Option<PathBuf> {
@@ -87,10 +88,14 @@ fn joint_optimisation_matches_the_official_centroid() {
         sol.centroid_norm(),
         sol.distances(),
         sol.path_lengths(),
-        sol.iterations
+        sol.termination.iterations
     );
-    assert!(sol.early_stopped);
-    assert!(sol.iterations.abs_diff(32) <= 4, "{}", sol.iterations);
+    assert_eq!(sol.termination.reason, StopReason::Converged);
+    assert!(
+        sol.termination.iterations.abs_diff(32) <= 4,
+        "{}",
+        sol.termination
+    );
     assert!(rel(sol.centroid_norm(), OFFICIAL_NORM) < 1e-3);
     for (d, o) in sol.distances().iter().zip(OFFICIAL_DISTS) {
         assert!(rel(*d, o) < 5e-3, "distance {d} vs {o}");
@@ -146,9 +151,16 @@ fn mean_initialisation_and_errors() {
     ));
     assert!(solver.solve(&[&a[..], &[1.0f32][..]]).is_err());
     assert!(solver.solve_from(&[&a[..]], &[f32::NAN; 4]).is_err());
-    let bad = ReferenceCentroidConfig {
-        patience: 0,
-        ..ReferenceCentroidConfig::default()
-    };
-    assert!(ReferenceCentroidSolver::new(4, bad).is_err());
+    let mut bad = ReferenceCentroidConfig::default();
+    bad.optim.patience = 0;
+    assert!(matches!(
+        ReferenceCentroidSolver::new(4, bad),
+        Err(CentroidError::Geodesic(GeodesicError::Optim(_)))
+    ));
+    let mut bad = ReferenceCentroidConfig::default();
+    bad.path.n_points = 2;
+    assert!(matches!(
+        ReferenceCentroidSolver::new(4, bad),
+        Err(CentroidError::Geodesic(GeodesicError::InvalidConfig(_)))
+    ));
 }

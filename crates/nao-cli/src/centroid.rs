@@ -53,7 +53,8 @@ pub struct CentroidArgs {
     /// method's geometry: shape (k, frames, seed shape…).
     #[arg(long)]
     paths_out: Option<PathBuf>,
-    /// Frames per path for --paths-out, endpoints included [default: 50].
+    /// Frames per path for --paths-out, endpoints included [default: 50]. For nao-reference the
+    /// paths are the optimiser's own, so it runs with that many points per path (at least 3).
     #[arg(long, requires = "paths_out")]
     frames: Option<usize>,
 }
@@ -67,6 +68,13 @@ struct CentroidReport {
     objective: f64,
     frechet_objective: f64,
     iterations: usize,
+    /// Why the iterative method stopped (`converged`, `iteration-cap`, `no-progress`); absent
+    /// for closed forms.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    termination: Option<&'static str>,
+    /// nao-reference: the official joint loss of the centroid and paths it returned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    official_loss: Option<f64>,
     norm: f64,
     log_chi: f64,
     percentile: f64,
@@ -91,6 +99,12 @@ pub fn run(args: &CentroidArgs, json: bool) -> Result<(), CliError> {
             if n < 2 {
                 return Err(CliError::input(format!(
                     "--frames {n}: a path needs at least 2 frames (its endpoints)"
+                )));
+            }
+            if method == CentroidMethod::NaoReference && n < 3 {
+                return Err(CliError::input(format!(
+                    "--frames {n}: nao-reference optimises the frames between a seed and the \
+                     centroid, so it needs at least 3"
                 )));
             }
             Some(n)
@@ -203,7 +217,9 @@ pub fn run(args: &CentroidArgs, json: bool) -> Result<(), CliError> {
         seconds,
         objective: result.objective,
         frechet_objective: result.frechet_objective,
-        iterations: result.iterations,
+        iterations: result.termination.map_or(0, |t| t.iterations),
+        termination: result.termination.map(|t| t.reason.as_str()),
+        official_loss: result.reference_loss,
         norm,
         log_chi: prior.log_pdf(norm),
         percentile: 100.0 * prior.cdf(norm),
@@ -226,6 +242,15 @@ pub fn run(args: &CentroidArgs, json: bool) -> Result<(), CliError> {
             num(report.percentile),
             report.seconds
         );
+        if let Some(t) = report.termination {
+            s += &format!("\n  optimiser   {t} after {} iterations", report.iterations);
+        }
+        if let Some(l) = report.official_loss {
+            s += &format!(
+                "\n  official loss of the centroid and paths written: {}",
+                num(l)
+            );
+        }
         if let (Some(p), Some(shape)) = (&report.paths_out, &report.paths_shape) {
             s += &format!("\nwrote {p}: paths of shape {}", shape_text(shape));
         }

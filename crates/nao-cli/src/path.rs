@@ -5,7 +5,8 @@ use std::time::Instant;
 
 use clap::builder::PossibleValuesParser;
 use clap::{Args, ValueEnum};
-use nao_geodesic::{interpolate, polyline_cost, reference_objective, Method, Spacing};
+use nao_geodesic::reference::official_path;
+use nao_geodesic::{interpolate, polyline_cost, resampled_reference_loss, Frames, Method, Spacing};
 use serde::Serialize;
 
 use crate::error::CliError;
@@ -35,7 +36,8 @@ pub struct PathArgs {
     /// Interpolation method.
     #[arg(long, default_value = "nao", value_parser = PossibleValuesParser::new(METHODS))]
     method: String,
-    /// Number of frames, endpoints included (at least 2).
+    /// Number of frames, endpoints included (at least 2; at least 3 for nao-reference, whose
+    /// optimiser then runs with that many points, the official 50 by default).
     #[arg(long, default_value_t = 50)]
     frames: usize,
     /// Spacing of the frames along the path.
@@ -54,13 +56,53 @@ struct PathReport {
     spacing: &'static str,
     seconds: f64,
     nao_cost: f64,
-    reference_objective: f64,
+    /// The official 50-point loss of the written path after resampling it uniformly in arc
+    /// length (exact `f64` scalars): a yardstick for every method, not any solver's own loss.
+    resampled_reference_loss: f64,
+    /// The iterative method's own run (nao-reference), when there is one.
+    #[serde(flatten)]
+    solver: Option<SolverRun>,
     output: String,
     shape: Vec<usize>,
     dtype: &'static str,
     min_norm: f64,
     max_norm: f64,
     euclidean_length: f64,
+}
+
+/// What the reference optimiser did: its loss at the frames written, and how it stopped.
+#[derive(Debug, Serialize)]
+struct SolverRun {
+    /// The official (`float32`-scalar) loss of exactly the frames written.
+    official_loss: f64,
+    /// The penalty's segment length `ε = 2‖a − b‖/frames` (official rule).
+    segment_eps: f64,
+    /// Adam steps taken.
+    iterations: usize,
+    /// Why the run stopped: `converged` (the official early-stop rule) or `iteration-cap`.
+    termination: &'static str,
+}
+
+/// The frames of `method`, with the optimiser's own report for the iterative nao-reference.
+fn compute(
+    method: Method,
+    a: &[f64],
+    b: &[f64],
+    frames: usize,
+    spacing: Spacing,
+) -> Result<(Frames, Option<SolverRun>), nao_geodesic::GeodesicError> {
+    if method != Method::NaoReference {
+        return Ok((interpolate(method, a, b, frames, spacing)?, None));
+    }
+    // The solver's own points, written as they are (resampling them would leave its optimum).
+    let sol = official_path(a, b, frames)?;
+    let run = SolverRun {
+        official_loss: sol.final_loss.loss,
+        segment_eps: sol.eps,
+        iterations: sol.termination.iterations,
+        termination: sol.termination.reason.as_str(),
+    };
+    Ok((sol.to_frames(), Some(run)))
 }
 
 /// Run `nao path`.
@@ -72,6 +114,13 @@ pub fn run(args: &PathArgs, json: bool) -> Result<(), CliError> {
     if args.frames < 2 {
         return Err(CliError::input(format!(
             "--frames {}: a path needs at least 2 frames (its endpoints)",
+            args.frames
+        )));
+    }
+    if method == Method::NaoReference && args.frames < 3 {
+        return Err(CliError::input(format!(
+            "--frames {}: nao-reference optimises the frames between the endpoints, so it needs \
+             at least 3",
             args.frames
         )));
     }
@@ -99,10 +148,10 @@ pub fn run(args: &PathArgs, json: bool) -> Result<(), CliError> {
         &format!("{} path, {} frames", method.as_str(), args.frames),
     );
     let start = Instant::now();
-    let result = interpolate(method, &a.values, &b.values, args.frames, spacing);
+    let result = compute(method, &a.values, &b.values, args.frames, spacing);
     let seconds = start.elapsed().as_secs_f64();
     pb.finish_and_clear();
-    let frames = result.map_err(|e| CliError::compute("path", e))?;
+    let (frames, solver) = result.map_err(|e| CliError::compute("path", e))?;
     if let Some(i) = frames.data.iter().position(|v| !v.is_finite()) {
         return Err(CliError::compute(
             "path",
@@ -115,7 +164,7 @@ pub fn run(args: &PathArgs, json: bool) -> Result<(), CliError> {
         ));
     }
     let nao_cost = polyline_cost(&prior, &frames);
-    let reference_objective = reference_objective(&prior, &frames);
+    let resampled_reference_loss = resampled_reference_loss(&prior, &frames);
 
     let n = frames.len();
     let mut shape = vec![n];
@@ -144,7 +193,8 @@ pub fn run(args: &PathArgs, json: bool) -> Result<(), CliError> {
         },
         seconds,
         nao_cost,
-        reference_objective,
+        resampled_reference_loss,
+        solver,
         output: args.output.display().to_string(),
         shape,
         dtype: dtype.name(),
@@ -153,8 +203,8 @@ pub fn run(args: &PathArgs, json: bool) -> Result<(), CliError> {
         euclidean_length,
     };
     emit(json, &report, || {
-        format!(
-            "wrote {}: {} path, {} frames of shape {} ({}), {} spacing\n  NAO cost             {}\n  reference objective  {}\n  frame norms          {} … {} (χ mode {})\n  Euclidean length     {}\n  time                 {:.3} s",
+        let mut s = format!(
+            "wrote {}: {} path, {} frames of shape {} ({}), {} spacing\n  NAO cost                  {}\n  resampled reference loss  {}",
             report.output,
             report.method,
             report.frames,
@@ -162,7 +212,19 @@ pub fn run(args: &PathArgs, json: bool) -> Result<(), CliError> {
             report.dtype,
             report.spacing,
             num(report.nao_cost),
-            num(report.reference_objective),
+            num(report.resampled_reference_loss),
+        );
+        if let Some(run) = &report.solver {
+            s += &format!(
+                "\n  official loss             {} (ε {})\n  optimiser                 {} after {} iterations",
+                num(run.official_loss),
+                num(run.segment_eps),
+                run.termination,
+                run.iterations
+            );
+        }
+        s + &format!(
+            "\n  frame norms               {} … {} (χ mode {})\n  Euclidean length          {}\n  time                      {:.3} s",
             num(report.min_norm),
             num(report.max_norm),
             num(prior.mode()),

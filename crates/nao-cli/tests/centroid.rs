@@ -198,3 +198,81 @@ fn centroid_errors_are_clear_and_leave_no_output() {
         &["nan.npy"],
     );
 }
+
+/// `nao centroid a.npy b.npy --method nao-reference -o c.npy --paths-out paths.npy --frames N`,
+/// then `extra`.
+fn reference_centroid_args<'a>(frames: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["centroid", "a.npy", "b.npy", "--method", "nao-reference"];
+    args.extend([
+        "-o",
+        "c.npy",
+        "--paths-out",
+        "paths.npy",
+        "--frames",
+        frames,
+    ]);
+    args.extend_from_slice(extra);
+    args
+}
+
+/// nao-reference with --paths-out: the paths written are the optimiser's own (run with
+/// `--frames` points per path), and the loss and termination reported are its own.
+#[test]
+fn centroid_reference_writes_the_optimisers_own_paths() {
+    use nao_centroid::reference::{ReferenceCentroidConfig, ReferenceCentroidSolver};
+    let w = Work::new();
+    three_seeds(&w);
+    let v = w.json(&reference_centroid_args("9", &["--json"]));
+    let seeds: Vec<Vec<f64>> = ["a.npy", "b.npy"]
+        .iter()
+        .map(|f| read(&w.path(f)).to_f64_vec())
+        .collect();
+    let views: Vec<&[f64]> = seeds.iter().map(|s| s.as_slice()).collect();
+    let mut cfg = ReferenceCentroidConfig::default();
+    cfg.path.n_points = 9;
+    let sol = ReferenceCentroidSolver::new(64, cfg)
+        .unwrap()
+        .solve(&views)
+        .unwrap();
+    let paths = read(&w.path("paths.npy"));
+    assert_eq!(paths.shape(), &[2, 9, 4, 4, 4]);
+    let written = paths.to_f64_vec();
+    for (i, own) in sol.paths.iter().enumerate() {
+        let own: Vec<f64> = own.iter().map(|&x| x as f64).collect();
+        assert_eq!(&written[i * 9 * 64..(i + 1) * 9 * 64], &own[..], "path {i}");
+    }
+    let c: Vec<f64> = sol.centroid.iter().map(|&x| x as f64).collect();
+    assert_eq!(read(&w.path("c.npy")).to_f64_vec(), c);
+    // To 2 ulps: serde_json's default float parser is best-effort (can land one ulp off).
+    let loss = num(&v, "official_loss");
+    assert!(
+        (loss - sol.final_loss).abs() <= 2.0 * f64::EPSILON * loss.abs(),
+        "{v}"
+    );
+    assert_eq!(v["termination"], sol.termination.reason.as_str());
+    assert_eq!(num(&v, "iterations"), sol.termination.iterations as f64);
+    // Closed forms report no termination; the NAO centroid's optimiser does.
+    let mean = w.json(&[
+        "centroid",
+        "a.npy",
+        "b.npy",
+        "--method",
+        "euclidean",
+        "-o",
+        "m.npy",
+        "--json",
+    ]);
+    assert!(mean.get("termination").is_none() && mean.get("official_loss").is_none());
+    let nao = w.json(&["centroid", "a.npy", "b.npy", "-o", "n.npy", "--json"]);
+    let t = nao["termination"].as_str().unwrap();
+    assert!(
+        ["converged", "no-progress", "iteration-cap"].contains(&t),
+        "{nao}"
+    );
+    // Two frames per path leave nothing to optimise (and nothing is written).
+    std::fs::remove_file(w.path("c.npy")).unwrap();
+    std::fs::remove_file(w.path("paths.npy")).unwrap();
+    let msg = w.fails(&reference_centroid_args("2", &[]));
+    assert!(!w.path("c.npy").exists() && !w.path("paths.npy").exists());
+    assert!(msg.contains("at least 3"), "{msg}");
+}

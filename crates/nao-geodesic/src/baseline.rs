@@ -4,8 +4,10 @@
 
 use nao_prior::norm;
 
+use crate::error::GeodesicError;
+use crate::frames::Frames;
+use crate::plane::Plane;
 use crate::validate::{check_frames, check_pair};
-use crate::{Frames, GeodesicError};
 
 /// Below this angle (radians) SLERP falls back to NLERP: `sin θ` is too small to divide by.
 pub const SLERP_MIN_ANGLE: f64 = 1e-6;
@@ -51,7 +53,7 @@ pub fn lerp(a: &[f64], b: &[f64], n: usize) -> Result<Frames, GeodesicError> {
 pub fn slerp(a: &[f64], b: &[f64], n: usize) -> Result<Frames, GeodesicError> {
     check_pair(a, b, true)?;
     check_frames(n)?;
-    let plane = crate::nao::Plane::new(a, b);
+    let plane = Plane::new(a, b);
     if plane.theta < SLERP_MIN_ANGLE {
         return nlerp(a, b, n);
     }
@@ -136,24 +138,6 @@ pub fn gaussian(a: &[f64], b: &[f64], n: usize) -> Result<Frames, GeodesicError>
     Ok(out)
 }
 
-/// Angle between two non-zero seeds in `[0, π]`, computed with `atan2` (accurate at 0 and π).
-pub fn angle(a: &[f64], b: &[f64]) -> f64 {
-    angle_with_norms(a, b, norm(a), norm(b))
-}
-
-/// [`angle`] for seeds whose norms `na`, `nb` are already known.
-pub fn angle_with_norms(a: &[f64], b: &[f64], na: f64, nb: f64) -> f64 {
-    // ‖a/na − b/nb‖ and ‖a/na + b/nb‖ give an angle formula without cancellation.
-    let mut diff = 0.0;
-    let mut sum = 0.0;
-    for (x, y) in a.iter().zip(b) {
-        let (u, v) = (x / na, y / nb);
-        diff += (u - v) * (u - v);
-        sum += (u + v) * (u + v);
-    }
-    2.0 * diff.sqrt().atan2(sum.sqrt())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,13 +171,6 @@ mod tests {
         for fr in f.iter() {
             assert!((norm(fr) - 3.0).abs() < 1e-12);
         }
-    }
-
-    #[test]
-    fn angle_is_accurate_near_zero_and_pi() {
-        let a = [1.0, 0.0];
-        assert!((angle(&a, &[1.0, 1e-12]) - 1e-12).abs() < 1e-24);
-        assert!((angle(&a, &[-1.0, 1e-12]) - (std::f64::consts::PI - 1e-12)).abs() < 1e-15);
     }
 
     #[test]

@@ -13,7 +13,7 @@
 //! centroid's leg changes per iteration. Outside the regime (small angles, radii inside the
 //! inner bump of `g`, small `d`) the caller falls back to the full planar solve.
 
-use crate::planar::Leg;
+use crate::leg::Leg;
 use crate::quad::integral;
 use crate::weight::Weight;
 

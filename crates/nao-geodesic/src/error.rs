@@ -56,6 +56,9 @@ pub enum GeodesicError {
         /// the offending value
         loss: f64,
     },
+    /// An optimiser setting is out of range.
+    #[error(transparent)]
+    Optim(#[from] nao_optim::OptimError),
     /// The χ prior could not be built.
     #[error(transparent)]
     Prior(#[from] nao_prior::PriorError),

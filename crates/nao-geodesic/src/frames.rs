@@ -1,4 +1,8 @@
-//! A stack of seeds along a path.
+//! A stack of seeds along a path, and how frames are spaced along one.
+
+use std::str::FromStr;
+
+use crate::error::GeodesicError;
 
 /// `len()` frames of `dim` elements each, stored row-major (frame after frame).
 ///
@@ -76,5 +80,29 @@ impl Frames {
             out.push(self.frame(i));
         }
         out
+    }
+}
+
+/// How frames are spaced along a NAO path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Spacing {
+    /// Uniform in Euclidean arc length (the default: frames cover the whole path evenly).
+    #[default]
+    Euclidean,
+    /// Uniform in NAO distance. For seeds far off the χ mode almost all of the cost sits on the
+    /// short radial legs, so these frames crowd there and leave the long arc almost unsampled.
+    NaoDistance,
+}
+
+impl FromStr for Spacing {
+    type Err = GeodesicError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "euclidean" => Ok(Self::Euclidean),
+            "nao" | "nao-distance" => Ok(Self::NaoDistance),
+            _ => Err(GeodesicError::InvalidConfig(format!(
+                "unknown spacing '{s}' (known: euclidean, nao)"
+            ))),
+        }
     }
 }

@@ -12,7 +12,9 @@
 //!   Clairaut's first integral (cost independent of `d` apart from `O(d)` vector work);
 //! - [`mod@reference`]: a faithful port of the official discretised optimiser (50 points, Adam);
 //! - [`polyline_cost`]: the continuous NAO functional of any polyline, so every method is
-//!   measured with the same yardstick, and [`reference_objective`], the official discrete loss;
+//!   measured with the same yardstick, and [`resampled_reference_loss`], the official discrete
+//!   loss of any polyline resampled to 50 points;
+//! - [`resample_by_arc_length`]: resampling a polyline uniformly in arc length;
 //! - [`interpolate`] with a [`Method`] chosen by name.
 //!
 //! ```
@@ -33,41 +35,31 @@
 #![warn(missing_docs)]
 
 mod baseline;
+mod brent;
 mod circle;
 mod cost;
 mod error;
 mod frames;
+mod leg;
 mod method;
 mod nao;
 mod planar;
+mod plane;
 mod quad;
 pub mod reference;
+mod resample;
+mod sweep;
 mod validate;
 mod weight;
 
-pub use baseline::{angle, angle_with_norms, gaussian, lerp, nlerp, slerp, SLERP_MIN_ANGLE};
+pub use baseline::{gaussian, lerp, nlerp, slerp, SLERP_MIN_ANGLE};
 pub use circle::CircleLeg;
 pub use cost::polyline_cost;
 pub use error::GeodesicError;
-pub use frames::Frames;
-pub use method::{interpolate, Method, Spacing};
+pub use frames::{Frames, Spacing};
+pub use method::{interpolate, Method};
 pub use nao::{Geodesic, Nao};
 pub use planar::{PathKind, PlanarGeodesic};
-pub use reference::reference_objective;
-
-/// The reference solver's path with default (official) settings, resampled to `n` frames.
-fn reference_path(a: &[f64], b: &[f64], n: usize) -> Result<Frames, GeodesicError> {
-    validate::check_pair(a, b, true)?;
-    validate::check_frames(n)?;
-    let solver = reference::ReferenceSolver::new(a.len(), reference::ReferenceConfig::default())?;
-    let sol = solver.solve(a, b)?;
-    let pts = sol.points_f64();
-    let data = reference::resample_by_arc_length(&pts, a.len(), n);
-    let mut frames = Frames { dim: a.len(), data };
-    // Keep the endpoints bit-exact.
-    let d = a.len();
-    frames.data[..d].copy_from_slice(a);
-    let last = (n - 1) * d;
-    frames.data[last..].copy_from_slice(b);
-    Ok(frames)
-}
+pub use plane::{angle, angle_with_norms};
+pub use reference::resampled_reference_loss;
+pub use resample::resample_by_arc_length;

@@ -3,31 +3,10 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::{baseline, Frames, GeodesicError, Nao};
-
-/// How frames are spaced along a NAO path.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Spacing {
-    /// Uniform in Euclidean arc length (the default: frames cover the whole path evenly).
-    #[default]
-    Euclidean,
-    /// Uniform in NAO distance. For seeds far off the χ mode almost all of the cost sits on the
-    /// short radial legs, so these frames crowd there and leave the long arc almost unsampled.
-    NaoDistance,
-}
-
-impl FromStr for Spacing {
-    type Err = GeodesicError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "euclidean" => Ok(Self::Euclidean),
-            "nao" | "nao-distance" => Ok(Self::NaoDistance),
-            _ => Err(GeodesicError::InvalidConfig(format!(
-                "unknown spacing '{s}' (known: euclidean, nao)"
-            ))),
-        }
-    }
-}
+use crate::error::GeodesicError;
+use crate::frames::{Frames, Spacing};
+use crate::nao::Nao;
+use crate::{baseline, reference, validate};
 
 /// An interpolation method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -96,8 +75,10 @@ impl FromStr for Method {
 
 /// `frames` seeds from `a` to `b` (endpoints included) by `method`.
 ///
-/// `spacing` applies to the NAO geodesic; the baselines use uniform weights `t = i/(n−1)` and
-/// the reference solver returns its own 50 points resampled uniformly in arc length.
+/// `spacing` applies to the NAO geodesic; the baselines use uniform weights `t = i/(n−1)`, and
+/// the reference solver runs the official optimiser with `frames` points (so
+/// `ε = 2‖a − b‖/frames`, the official rule) and returns its own points — at least 3; see
+/// [`reference::official_path`] for its loss and termination.
 ///
 /// ```
 /// use nao_geodesic::{interpolate, Method, Spacing};
@@ -121,9 +102,13 @@ pub fn interpolate(
         Method::Nlerp => baseline::nlerp(a, b, frames),
         Method::Gaussian => baseline::gaussian(a, b, frames),
         Method::Nao => {
-            crate::validate::check_pair(a, b, true)?;
+            validate::check_pair(a, b, true)?;
             Nao::new(a.len())?.path(a, b, frames, spacing)
         }
-        Method::NaoReference => crate::reference_path(a, b, frames),
+        Method::NaoReference => {
+            validate::check_pair(a, b, true)?;
+            validate::check_frames(frames)?;
+            Ok(reference::official_path(a, b, frames)?.to_frames())
+        }
     }
 }

@@ -1,83 +1,14 @@
 //! The exact NAO geodesic between two seeds of any dimension.
 
-use nao_prior::{dot, norm, ChiPrior};
+use nao_prior::{norm, ChiPrior};
 
 use crate::circle::CircleLeg;
+use crate::error::GeodesicError;
+use crate::frames::{Frames, Spacing};
 use crate::planar::{PathKind, PlanarGeodesic};
+use crate::plane::{angle_with_norms, Plane};
 use crate::validate::{check_frames, check_pair};
 use crate::weight::Weight;
-use crate::{Frames, GeodesicError, Spacing};
-
-/// The plane through the origin spanned by two seeds, with an orthonormal basis `(u1, u2)`:
-/// `u1 = a/‖a‖` and `u2` the unit direction of `b`'s component orthogonal to `a`.
-#[derive(Debug, Clone)]
-pub(crate) struct Plane {
-    pub ra: f64,
-    pub rb: f64,
-    pub theta: f64,
-    u1: Vec<f64>,
-    u2: Vec<f64>,
-    a: Vec<f64>,
-    b: Vec<f64>,
-}
-
-impl Plane {
-    /// Build the plane of two non-zero seeds (O(d)).
-    pub fn new(a: &[f64], b: &[f64]) -> Self {
-        let ra = norm(a);
-        let rb = norm(b);
-        let theta = crate::baseline::angle_with_norms(a, b, ra, rb);
-        let u1: Vec<f64> = a.iter().map(|x| x / ra).collect();
-        let proj = dot(b, &u1);
-        let mut u2: Vec<f64> = b.iter().zip(&u1).map(|(y, u)| y - proj * u).collect();
-        let mut n2 = norm(&u2);
-        // (also true when n2 is NaN)
-        if n2.partial_cmp(&(1e-12 * rb)) != Some(std::cmp::Ordering::Greater) {
-            // Parallel or antipodal seeds: the plane is not unique. Any perpendicular direction
-            // gives an optimal path; take the coordinate axis least aligned with a.
-            let j = u1
-                .iter()
-                .enumerate()
-                .min_by(|x, y| x.1.abs().total_cmp(&y.1.abs()))
-                .map(|(j, _)| j)
-                .unwrap_or(0);
-            u2.iter_mut().for_each(|v| *v = 0.0);
-            if u1.len() > 1 {
-                u2[j] = 1.0;
-                let p = u1[j];
-                u2.iter_mut().zip(&u1).for_each(|(v, u)| *v -= p * u);
-            }
-            n2 = norm(&u2);
-        }
-        if n2 > 0.0 {
-            u2.iter_mut().for_each(|v| *v /= n2);
-        }
-        Self {
-            ra,
-            rb,
-            theta,
-            u1,
-            u2,
-            a: a.to_vec(),
-            b: b.to_vec(),
-        }
-    }
-
-    /// Append the seed at plane coordinates `(x, y)`.
-    pub fn emit(&self, out: &mut Frames, x: f64, y: f64) {
-        out.data
-            .extend(self.u1.iter().zip(&self.u2).map(|(p, q)| x * p + y * q));
-    }
-
-    /// The d-dimensional vector `x·u1 + y·u2`.
-    pub fn vector(&self, x: f64, y: f64) -> Vec<f64> {
-        self.u1
-            .iter()
-            .zip(&self.u2)
-            .map(|(p, q)| x * p + y * q)
-            .collect()
-    }
-}
 
 /// The NAO geodesic solver for seeds of one dimension `d`.
 ///
@@ -178,7 +109,7 @@ impl Nao {
     pub fn distance(&self, a: &[f64], b: &[f64]) -> Result<f64, GeodesicError> {
         self.check(a, b)?;
         let (ra, rb) = (norm(a), norm(b));
-        let theta = crate::baseline::angle_with_norms(a, b, ra, rb);
+        let theta = angle_with_norms(a, b, ra, rb);
         Ok(self.solve_planar(ra, rb, theta)?.distance())
     }
 

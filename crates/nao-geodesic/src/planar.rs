@@ -30,176 +30,17 @@
 //! difference `G` that has no cancellation. Adaptive 16-point Gauss–Legendre resolves the sharp
 //! features that remain near `r_gmin`.
 
-use crate::quad::{adaptive_self_scaled, fixed, gl16, integral, PanelTable};
+use crate::brent::brent;
+use crate::leg::{Leg, SolvedLeg, QUAD_TOL};
+use crate::quad::{adaptive_self_scaled, fixed, gl16};
+use crate::sweep::{Measure, PanelTable, Sweep};
 use crate::weight::Weight;
 
-/// Relative tolerance of the adaptive quadrature.
-const QUAD_TOL: f64 = 1e-13;
 /// Decades of `|r_t − r_lim|` (or of `1 − C/m`) that the family parameter covers before the
 /// circle (or origin) limit takes over.
 const DECADES: f64 = 10.0;
 /// Below `L·κ` of this, the geodesic is the chord to better than 1e-9 relative.
 const CHORD_LIMIT: f64 = 1e-4;
-
-/// The integrand pieces of a leg at one quadrature node.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct LegPoint {
-    pub r: f64,
-    pub f: f64,
-    pub g: f64,
-    pub dr_du: f64,
-    pub ratio: f64,
-}
-
-/// A radial leg `r ∈ [base, far]` of constant Clairaut constant `c`, with `g(base) − c = gap`.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Leg {
-    pub base: f64,
-    /// `base − r_gmin` known exactly (∞ when not expressed relative to `r_gmin`).
-    pub y_base: f64,
-    pub far: f64,
-    pub gap: f64,
-    pub c: f64,
-}
-
-impl Leg {
-    /// Pieces of the integrands at `u`: `r`, `f(r)`, `g(r)`, `|dr/du|` and
-    /// `ratio = |dr/du| / √(g² − C²)` (the `u` of `dr/du` cancelled analytically when `gap = 0`).
-    #[inline]
-    pub(crate) fn integrand_parts(&self, w: &Weight, u: f64) -> LegPoint {
-        let h = self.far - self.base;
-        let delta = h * u * u;
-        let r = self.base + delta;
-        let f = w.f(r);
-        let g = r * f;
-        let hg = (h * w.g_divided_at(self.base, self.y_offset(w), delta)).max(0.0);
-        let sum = g + self.c;
-        let ratio = if self.gap == 0.0 {
-            2.0 * h.abs() / (hg * sum).sqrt()
-        } else {
-            2.0 * h.abs() * u / ((hg * u * u + self.gap) * sum).sqrt()
-        };
-        LegPoint {
-            r,
-            f,
-            g,
-            dr_du: 2.0 * h.abs() * u,
-            ratio,
-        }
-    }
-
-    /// `(r, [dα/du, ds/du, dcost/du])` at `u ∈ [0, 1]`.
-    #[inline]
-    fn integrand(&self, w: &Weight, u: f64) -> (f64, [f64; 3]) {
-        let p = self.integrand_parts(w, u);
-        (
-            p.r,
-            [self.c * p.ratio / p.r, p.g * p.ratio, p.f * p.g * p.ratio],
-        )
-    }
-
-    fn is_empty(&self) -> bool {
-        self.far == self.base
-    }
-
-    /// `base − r_gmin`: the exact offset when the leg carries one, else the difference.
-    fn y_offset(&self, w: &Weight) -> f64 {
-        if self.y_base.is_finite() {
-            self.y_base
-        } else {
-            w.r_gmin.map_or(f64::INFINITY, |rg| self.base - rg)
-        }
-    }
-
-    /// `g(r) − C` at radius `r` on the leg, without cancellation.
-    fn g_minus_c(&self, w: &Weight, r: f64) -> f64 {
-        let dr = r - self.base;
-        (dr * w.g_divided_at(self.base, self.y_offset(w), dr) + self.gap).max(0.0)
-    }
-
-    /// Swept angle only (the quantity the root finder needs).
-    fn alpha(&self, w: &Weight) -> f64 {
-        if self.is_empty() || self.c == 0.0 {
-            return 0.0;
-        }
-        integral(0.0, 1.0, QUAD_TOL, &mut |u| self.integrand(w, u).1[0])
-    }
-
-    fn solve(self, w: &Weight) -> SolvedLeg {
-        if self.is_empty() {
-            return SolvedLeg {
-                leg: self,
-                table: PanelTable::default(),
-            };
-        }
-        let panels = adaptive_self_scaled(0.0, 1.0, QUAD_TOL, &mut |u| self.integrand(w, u).1);
-        SolvedLeg {
-            leg: self,
-            table: PanelTable::new(panels),
-        }
-    }
-}
-
-/// A leg with its quadrature panels kept for locating points along it.
-#[derive(Debug, Clone)]
-pub(crate) struct SolvedLeg {
-    leg: Leg,
-    table: PanelTable,
-}
-
-impl SolvedLeg {
-    /// The `u` where the partial integral of component `k` from `u = 0` equals `target`, and
-    /// the partial integrals of all components there.
-    fn locate(&self, w: &Weight, k: usize, target: f64) -> (f64, [f64; 3]) {
-        let t = &self.table;
-        if t.panels.is_empty() || target <= 0.0 {
-            return (0.0, [0.0; 3]);
-        }
-        if target >= t.total[k] {
-            return (1.0, t.total);
-        }
-        let i = t.find(k, target);
-        let p = &t.panels[i];
-        let rem = target - t.cum[i][k];
-        let mut fun = |u: f64| self.leg.integrand(w, u).1;
-        let (mut lo, mut hi) = (p.a, p.b);
-        let mut u = p.a + (p.b - p.a) * (rem / p.value[k]).clamp(0.0, 1.0);
-        // Safeguarded Newton: converges in a few steps; stop once the residual is at the
-        // rounding level of the panel's integral (tighter would only loop on noise).
-        let resid_tol = 1e-14 * p.value[k].abs().max(rem.abs());
-        for _ in 0..60 {
-            let val = fixed(gl16(), p.a, u, &mut fun)[k] - rem;
-            if val.abs() <= resid_tol {
-                break;
-            }
-            if val > 0.0 {
-                hi = u;
-            } else {
-                lo = u;
-            }
-            let der = fun(u)[k];
-            let mut next = u - val / der;
-            if !(next > lo && next < hi && next.is_finite()) {
-                next = 0.5 * (lo + hi);
-            }
-            if (next - u).abs() <= 4.0 * f64::EPSILON * u.abs().max(f64::MIN_POSITIVE) {
-                u = next;
-                break;
-            }
-            u = next;
-        }
-        let part = fixed(gl16(), p.a, u, &mut fun);
-        let mut out = t.cum[i];
-        for c in 0..3 {
-            out[c] += part[c];
-        }
-        (u, out)
-    }
-
-    fn radius(&self, u: f64) -> f64 {
-        self.leg.base + (self.leg.far - self.leg.base) * u * u
-    }
-}
 
 /// A straight segment in the plane (used for the chord case and the path through the origin).
 #[derive(Debug, Clone)]
@@ -242,21 +83,21 @@ impl Line {
         ]
     }
 
-    fn locate(&self, w: &Weight, k: usize, target: f64) -> [f64; 2] {
+    fn locate(&self, w: &Weight, m: Measure, target: f64) -> [f64; 2] {
         let tab = &self.table;
         if tab.panels.is_empty() || target <= 0.0 {
             return self.p0;
         }
-        if target >= tab.total[k] {
+        if target >= tab.total.get(m) {
             return self.p1;
         }
-        if k == 1 {
-            return self.point(target / tab.total[1]);
+        if m == Measure::Length {
+            return self.point(target / tab.total.length);
         }
-        let i = tab.find(k, target);
+        let i = tab.find(m, target);
         let p = &tab.panels[i];
-        let rem = target - tab.cum[i][k];
-        let len = tab.total[1];
+        let rem = target - tab.cum[i].get(m);
+        let len = tab.total.length;
         let mut fun = |t: f64| self.integrand(w, len, t);
         let (mut lo, mut hi) = (p.a, p.b);
         for _ in 0..200 {
@@ -264,7 +105,7 @@ impl Line {
             if mid <= lo || mid >= hi {
                 break;
             }
-            if fixed(gl16(), p.a, mid, &mut fun)[k] < rem {
+            if Sweep::from_parts(fixed(gl16(), p.a, mid, &mut fun)).get(m) < rem {
                 lo = mid;
             } else {
                 hi = mid;
@@ -295,17 +136,21 @@ enum Piece {
 }
 
 impl Piece {
-    /// `[Δα, Δs, Δcost]` of the piece (Δα is unused for lines).
-    fn totals(&self) -> [f64; 3] {
+    /// What the piece sweeps (the angle is unused for lines).
+    fn totals(&self) -> Sweep {
         match self {
             Piece::Leg { leg, .. } => leg.table.total,
-            Piece::Arc { r, beta, g, .. } => [*beta, r * beta, g * beta],
+            Piece::Arc { r, beta, g, .. } => Sweep {
+                angle: *beta,
+                length: r * beta,
+                cost: g * beta,
+            },
             Piece::Line(l) => l.table.total,
         }
     }
 
-    /// The planar point at partial amount `target` of component `k` from the piece's start.
-    fn point(&self, w: &Weight, k: usize, target: f64) -> [f64; 2] {
+    /// The planar point at partial amount `target` of `m` from the piece's start.
+    fn point(&self, w: &Weight, m: Measure, target: f64) -> [f64; 2] {
         match self {
             Piece::Leg {
                 leg,
@@ -313,23 +158,23 @@ impl Piece {
                 alpha0,
             } => {
                 let (r, alpha) = if *reversed {
-                    let (u, part) = leg.locate(w, k, leg.table.total[k] - target);
-                    (leg.radius(u), alpha0 + leg.table.total[0] - part[0])
+                    let (u, part) = leg.locate(w, m, leg.table.total.get(m) - target);
+                    (leg.radius(u), alpha0 + leg.table.total.angle - part.angle)
                 } else {
-                    let (u, part) = leg.locate(w, k, target);
-                    (leg.radius(u), alpha0 + part[0])
+                    let (u, part) = leg.locate(w, m, target);
+                    (leg.radius(u), alpha0 + part.angle)
                 };
                 [r * alpha.cos(), r * alpha.sin()]
             }
             Piece::Arc {
                 r, alpha0, beta, ..
             } => {
-                let tot = self.totals()[k];
+                let tot = self.totals().get(m);
                 let frac = if tot > 0.0 { target / tot } else { 0.0 };
                 let alpha = alpha0 + beta * frac.clamp(0.0, 1.0);
                 [r * alpha.cos(), r * alpha.sin()]
             }
-            Piece::Line(l) => l.locate(w, k, target),
+            Piece::Line(l) => l.locate(w, m, target),
         }
     }
 }
@@ -356,7 +201,7 @@ pub struct PlanarGeodesic {
     kind: PathKind,
     clairaut: f64,
     pieces: Vec<Piece>,
-    totals: [f64; 3],
+    totals: Sweep,
     distance: f64,
     weight: Weight,
 }
@@ -380,7 +225,7 @@ impl PlanarGeodesic {
             kind: PathKind::Chord,
             clairaut: 0.0,
             pieces: Vec::new(),
-            totals: [0.0; 3],
+            totals: Sweep::default(),
             distance: 0.0,
             weight: *w,
         };
@@ -407,7 +252,7 @@ impl PlanarGeodesic {
         let (la, lb, beta, kind) = solve_family(w, family, ra, rb, theta);
         let c = la.leg.c;
         let base = la.leg.base;
-        let alpha_a = la.table.total[0];
+        let alpha_a = la.table.total.angle;
         let mut pieces = vec![Piece::Leg {
             leg: la,
             reversed: true,
@@ -445,18 +290,15 @@ impl PlanarGeodesic {
     }
 
     fn set_pieces(&mut self, pieces: Vec<Piece>, kind: PathKind, c: f64) {
-        let mut t = [0.0; 3];
+        let mut t = Sweep::default();
         for p in &pieces {
-            let pt = p.totals();
-            for k in 0..3 {
-                t[k] += pt[k];
-            }
+            t += p.totals();
         }
         self.pieces = pieces;
         self.kind = kind;
         self.clairaut = c;
         self.totals = t;
-        self.distance = t[2];
+        self.distance = t.cost;
     }
 
     /// The NAO distance: the cost of the geodesic.
@@ -466,7 +308,7 @@ impl PlanarGeodesic {
 
     /// Euclidean length of the geodesic.
     pub fn euclidean_length(&self) -> f64 {
-        self.totals[1]
+        self.totals.length
     }
 
     /// Clairaut's constant `C = g(r)·sin ψ`; also `∂distance/∂θ`.
@@ -524,8 +366,12 @@ impl PlanarGeodesic {
     /// `n ≥ 2` planar points `(x, y)` from `a` to `b` (endpoints included), spaced uniformly in
     /// Euclidean arc length (`by_cost = false`) or in NAO cost (`by_cost = true`).
     pub fn points(&self, n: usize, by_cost: bool) -> Vec<[f64; 2]> {
-        let k = if by_cost { 2 } else { 1 };
-        let total = self.totals[k];
+        let m = if by_cost {
+            Measure::Cost
+        } else {
+            Measure::Length
+        };
+        let total = self.totals.get(m);
         let mut out = Vec::with_capacity(n);
         let last = [self.rb * self.theta.cos(), self.rb * self.theta.sin()];
         for i in 0..n {
@@ -540,9 +386,9 @@ impl PlanarGeodesic {
             let mut target = total * i as f64 / (n - 1) as f64;
             let mut pt = last;
             for p in &self.pieces {
-                let pt_tot = p.totals()[k];
+                let pt_tot = p.totals().get(m);
                 if target <= pt_tot {
-                    pt = p.point(&self.weight, k, target);
+                    pt = p.point(&self.weight, m, target);
                     break;
                 }
                 target -= pt_tot;
@@ -650,7 +496,7 @@ fn solve_family(
     // The limit member is solved in full right away: for seeds near the shell the limit is
     // usually reached, and its legs are then the answer.
     let (a_max, b_max) = solved(t_max);
-    let phi_max = a_max.table.total[0] + b_max.table.total[0];
+    let phi_max = a_max.table.total.angle + b_max.table.total.angle;
     if phi_max <= theta {
         // The family's limit: sweep the rest on the limiting circle (r_gmin), or, when the limit
         // is the origin, take the last member (the caller compares with the origin path).
@@ -668,80 +514,6 @@ fn solve_family(
     (a, b, 0.0, PathKind::Clairaut)
 }
 
-/// Brent's root finder on `[a, b]` with `fa = h(a) < 0 < fb = h(b)` (or the reverse).
-pub(crate) fn brent(
-    h: impl Fn(f64) -> f64,
-    mut a: f64,
-    mut b: f64,
-    mut fa: f64,
-    mut fb: f64,
-) -> f64 {
-    if fa == 0.0 {
-        return a;
-    }
-    if fb == 0.0 {
-        return b;
-    }
-    let mut c = a;
-    let mut fc = fa;
-    let mut d = b - a;
-    let mut e = d;
-    for _ in 0..200 {
-        if (fb > 0.0) == (fc > 0.0) {
-            c = a;
-            fc = fa;
-            d = b - a;
-            e = d;
-        }
-        if fc.abs() < fb.abs() {
-            a = b;
-            b = c;
-            c = a;
-            fa = fb;
-            fb = fc;
-            fc = fa;
-        }
-        let tol = 2.0 * f64::EPSILON * b.abs() + 1e-16;
-        let m = 0.5 * (c - b);
-        if m.abs() <= tol || fb == 0.0 {
-            return b;
-        }
-        if e.abs() >= tol && fa.abs() > fb.abs() {
-            let s = fb / fa;
-            let (mut p, mut q);
-            if a == c {
-                p = 2.0 * m * s;
-                q = 1.0 - s;
-            } else {
-                let qq = fa / fc;
-                let r = fb / fc;
-                p = s * (2.0 * m * qq * (qq - r) - (b - a) * (r - 1.0));
-                q = (qq - 1.0) * (r - 1.0) * (s - 1.0);
-            }
-            if p > 0.0 {
-                q = -q;
-            } else {
-                p = -p;
-            }
-            if 2.0 * p < (3.0 * m * q - (tol * q).abs()).min((e * q).abs()) {
-                e = d;
-                d = p / q;
-            } else {
-                d = m;
-                e = m;
-            }
-        } else {
-            d = m;
-            e = m;
-        }
-        a = b;
-        fa = fb;
-        b += if d.abs() > tol { d } else { tol * m.signum() };
-        fb = h(b);
-    }
-    b
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -756,7 +528,7 @@ mod tests {
         let mut total = 0.0;
         for s in pts.windows(2) {
             let l = Line::new(w, s[0], s[1]);
-            total += l.table.total[2];
+            total += l.table.total.cost;
         }
         total
     }

@@ -93,45 +93,6 @@ pub(crate) struct Panel<const N: usize> {
     pub value: [f64; N],
 }
 
-/// Adaptive panels of a 3-component integral with their running sums, for locating where a
-/// partial integral reaches a target.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct PanelTable {
-    pub panels: Vec<Panel<3>>,
-    /// Sum of the panels before each one.
-    pub cum: Vec<[f64; 3]>,
-    pub total: [f64; 3],
-}
-
-impl PanelTable {
-    pub fn new(panels: Vec<Panel<3>>) -> Self {
-        let mut cum = Vec::with_capacity(panels.len());
-        let mut acc = [0.0; 3];
-        for p in &panels {
-            cum.push(acc);
-            for k in 0..3 {
-                acc[k] += p.value[k];
-            }
-        }
-        Self {
-            panels,
-            cum,
-            total: acc,
-        }
-    }
-
-    /// Index of the panel where the running sum of component `k` reaches `target`.
-    pub fn find(&self, k: usize, target: f64) -> usize {
-        match self.cum.binary_search_by(|c| {
-            c[k].partial_cmp(&target)
-                .unwrap_or(std::cmp::Ordering::Less)
-        }) {
-            Ok(i) => i,
-            Err(i) => i.saturating_sub(1),
-        }
-    }
-}
-
 /// Relative rounding noise of the integrands (a few hundred ulps).
 const NOISE: f64 = 1e-13;
 /// Hard cap on the number of panels of one integration.

@@ -17,6 +17,7 @@ use nao_geodesic::reference::{
     official_log_chi_f32, reference_loss, reference_loss_and_grad, ReferenceConfig,
     ReferenceSolver, ScalarPrecision,
 };
+use nao_optim::StopReason;
 use nao_prior::ChiPrior;
 
 /// `shared/reference/nao-official` beside the repository root (or under `$NAO_SHARED_DIR`).
@@ -71,10 +72,8 @@ impl Case {
     }
 
     fn solver(&self, max_iters: usize) -> ReferenceSolver {
-        let cfg = ReferenceConfig {
-            max_iters,
-            ..ReferenceConfig::default()
-        };
+        let mut cfg = ReferenceConfig::default();
+        cfg.optim.max_iters = max_iters;
         ReferenceSolver::new(self.dim, cfg).unwrap()
     }
 }
@@ -111,7 +110,13 @@ fn length(points: &[f32], dim: usize) -> f64 {
 /// Loss and gradient at the official initial path, and the path after one Adam step, all to
 /// 1e-5 relative (measured ≈ 1e-8, 2e-7 and 1e-8: the per-segment `float32` scalars are
 /// reproduced bit for bit, what remains is the official autograd's own `float32` rounding).
-fn check_init_and_first_step(name: &str) {
+///
+/// `noise_floor`: Adam's first step moves an element by ≈ lr·sign(g), so where the true
+/// gradient is below the `float32` resolution of the terms it is summed from, its sign — and a
+/// whole step of `lr` — is rounding noise in both implementations. With `Some(floor)` the
+/// step is compared on the elements whose official gradient exceeds `floor` in magnitude, and
+/// at most one in 10⁴ elements may be excluded.
+fn check_init_and_first_step(name: &str, noise_floor: Option<f64>) {
     let Some(c) = load(name) else { return };
     let prior = ChiPrior::new(c.dim).unwrap();
     let solver = c.solver(1);
@@ -122,10 +127,28 @@ fn check_init_and_first_step(name: &str) {
     let loss_err = (loss.loss - c.loss_trace[0]).abs() / c.loss_trace[0].abs();
     let g_err = rel_l2(&grad[c.dim..49 * c.dim], &f64s(&c.grad));
     let one = solver.solve_from(&c.p1, &c.p2, &c.init).unwrap();
-    assert_eq!((one.iterations, one.loss_trace.len()), (1, 1));
-    let step_err = rel_l2(&f64s(one.interior()), &f64s(&c.after_one));
+    assert_eq!((one.termination.iterations, one.loss_trace.len()), (1, 1));
+    let keep: Vec<bool> = c
+        .grad
+        .iter()
+        .map(|&g| noise_floor.is_none_or(|f| (g as f64).abs() > f))
+        .collect();
+    let excluded = keep.iter().filter(|k| !**k).count();
+    assert!(
+        excluded * 10_000 <= keep.len(),
+        "{excluded} elements below the noise floor"
+    );
+    let masked = |x: &[f32]| -> Vec<f64> {
+        x.iter()
+            .zip(&keep)
+            .filter(|(_, k)| **k)
+            .map(|(&v, _)| v as f64)
+            .collect()
+    };
+    let step_err = rel_l2(&masked(one.interior()), &masked(&c.after_one));
     eprintln!(
-        "{name}: loss rel {loss_err:.1e}, gradient rel L2 {g_err:.1e}, step rel L2 {step_err:.1e}"
+        "{name}: loss rel {loss_err:.1e}, gradient rel L2 {g_err:.1e}, step rel L2 {step_err:.1e} \
+         ({excluded} elements below the noise floor)"
     );
     assert!(loss_err < 1e-5, "loss {} vs {}", loss.loss, c.loss_trace[0]);
     assert!(g_err < 1e-5, "gradient rel L2 {g_err}");
@@ -156,18 +179,18 @@ fn full_run(name: &str, norm_tol: f64, norm_rms_tol: f64, len_tol: f64) {
     let (ours, theirs) = (sol.path_length(), length(&off, c.dim));
     let len_err = ((ours - theirs) / theirs).abs();
     eprintln!(
-        "{name}: {secs:.2} s, {} iterations (official {}), early stop {}; norms max rel \
+        "{name}: {secs:.2} s, {} iterations (official {}), stopped: {}; norms max rel \
          {norm_max:.1e}, RMS {norm_rms:.1e}; length {ours:.6} vs {theirs:.6} (rel {len_err:.1e})",
-        sol.iterations,
+        sol.termination.iterations,
         c.loss_trace.len(),
-        sol.early_stopped
+        sol.termination.reason
     );
     assert!(norm_max < norm_tol, "norms max rel {norm_max}");
     assert!(norm_rms < norm_rms_tol, "norms RMS rel {norm_rms}");
     assert!(len_err < len_tol, "length rel {len_err}");
     assert_eq!(sol.point(0), &c.p1[..]);
     assert_eq!(sol.point(49), &c.p2[..]);
-    assert_eq!(sol.loss_trace.len(), sol.iterations);
+    assert_eq!(sol.loss_trace.len(), sol.termination.iterations);
 }
 
 #[test]
@@ -208,17 +231,31 @@ fn official_f32_log_chi_and_eps_are_reproduced_exactly() {
 
 #[test]
 fn d64_gauss_loss_gradient_and_first_step() {
-    check_init_and_first_step("interp_d64_gauss");
+    check_init_and_first_step("interp_d64_gauss", None);
 }
 
 #[test]
 fn d64_scaled_loss_gradient_and_first_step() {
-    check_init_and_first_step("interp_d64_scaled");
+    check_init_and_first_step("interp_d64_scaled", None);
 }
 
 #[test]
 fn d16384_loss_gradient_and_first_step() {
-    check_init_and_first_step("interp_d16384_gauss");
+    check_init_and_first_step("interp_d16384_gauss", None);
+}
+
+/// The off-mode pair (norms 126 and 133): the first steps match tightly; its late-loss
+/// statistics are checked on what `nao path --method nao-reference` writes (nao-cli's tests).
+///
+/// At its initial path `log χ` is ≈ −1 600 at the segment midpoints, so the gradient of an
+/// element is a sum of `float32` terms of order 10 whose rounding (≈ 1e-6) exceeds the sum for
+/// a handful of elements: one of the 786 432 (official gradient 1.9e-6, ours 1.6e-6) takes a
+/// full step of lr in one implementation and not in the other, which alone makes the step's
+/// rel. L2 1.4e-5. Elements whose official gradient is below 1e-5 (13 of them) are left out of
+/// the step comparison; everything else matches to < 1e-5 as for the other cases.
+#[test]
+fn d16384_offmode_loss_gradient_and_first_step() {
+    check_init_and_first_step("interp_d16384_offmode", Some(1e-5));
 }
 
 #[test]
@@ -229,11 +266,11 @@ fn d64_gauss_full_run_matches_the_official_trace_and_geometry() {
     let sol = c.solver(10_000).solve_from(&c.p1, &c.p2, &c.init).unwrap();
     // Without an active penalty the run follows the official one to the end: the same early
     // stop (107 iterations, not asserted exactly) and the same losses to f32 rounding.
-    assert!(sol.early_stopped);
+    assert_eq!(sol.termination.reason, StopReason::Converged);
     assert!(
-        sol.iterations.abs_diff(c.loss_trace.len()) <= 5,
+        sol.termination.iterations.abs_diff(c.loss_trace.len()) <= 5,
         "{}",
-        sol.iterations
+        sol.termination
     );
     for (i, (a, b)) in sol.loss_trace.iter().zip(&c.loss_trace).enumerate() {
         assert!(((a - b) / b).abs() < 1e-5, "iteration {i}: {a} vs {b}");
@@ -263,7 +300,7 @@ fn d64_scaled_full_run_matches_the_official_geometry() {
     {
         assert!(((a - b) / b).abs() < 1e-5, "iteration {i}: {a} vs {b}");
     }
-    assert!(sol.early_stopped);
+    assert_eq!(sol.termination.reason, StopReason::Converged);
     full_run("interp_d64_scaled", 5e-3, 1e-3, 1e-3);
 }
 
@@ -276,8 +313,8 @@ fn d16384_first_1500_iterations_follow_the_official_trace() {
         return;
     };
     let sol = c.solver(1500).solve_from(&c.p1, &c.p2, &c.init).unwrap();
-    assert_eq!(sol.iterations, 1500);
-    assert!(!sol.early_stopped);
+    assert_eq!(sol.termination.iterations, 1500);
+    assert_eq!(sol.termination.reason, StopReason::IterationCap);
     for (i, (a, b)) in sol.loss_trace.iter().zip(&c.loss_trace).enumerate() {
         let tol = if i < 50 { 2e-4 } else { 5e-3 };
         assert!(((a - b) / b).abs() < tol, "iteration {i}: {a} vs {b}");
@@ -292,8 +329,8 @@ fn d16384_full_run_matches_the_official_geometry() {
         return;
     };
     let sol = c.solver(10_000).solve_from(&c.p1, &c.p2, &c.init).unwrap();
-    assert_eq!(sol.iterations, 10_000);
-    assert!(!sol.early_stopped);
+    assert_eq!(sol.termination.iterations, 10_000);
+    assert_eq!(sol.termination.reason, StopReason::IterationCap);
     full_run("interp_d16384_gauss", 1e-3, 1e-3, 1e-3);
 }
 
@@ -330,5 +367,6 @@ fn solve_with_our_noise_lands_near_the_official_result() {
         .collect();
     assert!(rel.iter().all(|&e| e < 2e-2), "{rel:?}");
     assert!(rel[3..47].iter().all(|&e| e < 4e-3), "{rel:?}");
-    assert!(sol.early_stopped && sol.iterations.abs_diff(107) <= 15);
+    assert_eq!(sol.termination.reason, StopReason::Converged);
+    assert!(sol.termination.iterations.abs_diff(107) <= 15);
 }

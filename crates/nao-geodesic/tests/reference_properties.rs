@@ -3,11 +3,12 @@
 //! the torch-style Adam, configuration validation and error reporting.
 
 use nao_geodesic::reference::{
-    official_norm_f32, reference_loss, reference_loss_and_grad, reference_objective_of_points,
-    resample_by_arc_length, AdamMoments, ReferenceConfig, ReferenceSolver, ScalarPrecision,
-    TorchAdam, REFERENCE_POINTS,
+    official_norm_f32, official_path, reference_loss, reference_loss_and_grad,
+    resampled_reference_loss_of_points, ReferenceConfig, ReferenceSolver, ScalarPrecision,
+    REFERENCE_POINTS,
 };
-use nao_geodesic::GeodesicError;
+use nao_geodesic::{interpolate, resample_by_arc_length, GeodesicError, Method, Spacing};
+use nao_optim::{OptimConfig, OptimError, StopReason};
 use nao_prior::{ChiPrior, GaussianSeeds, RngName};
 use proptest::prelude::*;
 
@@ -136,7 +137,7 @@ fn gradient_with_active_penalty_and_official_scalars() {
 }
 
 #[test]
-fn objective_is_invariant_to_how_a_polyline_is_sampled() {
+fn resampled_loss_is_invariant_to_how_a_polyline_is_sampled() {
     let dim = 16;
     let prior = ChiPrior::new(dim).unwrap();
     let coarse = random_path(dim, 7, 11, 0.4);
@@ -152,8 +153,8 @@ fn objective_is_invariant_to_how_a_polyline_is_sampled() {
         }
     }
     let (a, b) = (
-        reference_objective_of_points(&prior, &coarse, dim),
-        reference_objective_of_points(&prior, &fine, dim),
+        resampled_reference_loss_of_points(&prior, &coarse, dim),
+        resampled_reference_loss_of_points(&prior, &fine, dim),
     );
     assert!((a - b).abs() < 1e-9 * a.abs(), "{a} vs {b}");
     // A 50-point path whose points are already evenly spaced scores its own loss.
@@ -163,36 +164,15 @@ fn objective_is_invariant_to_how_a_polyline_is_sampled() {
         .sum();
     let eps = 2.0 * d2.sqrt() / 50.0;
     let direct = reference_loss(&prior, &line, dim, eps, ScalarPrecision::F64).unwrap();
-    let via = reference_objective_of_points(&prior, &line, dim);
+    let via = resampled_reference_loss_of_points(&prior, &line, dim);
     assert!((direct.loss - via).abs() < 1e-9 * via.abs());
     // Degenerate inputs.
     assert_eq!(
-        reference_objective_of_points(&prior, &line[..dim], dim),
+        resampled_reference_loss_of_points(&prior, &line[..dim], dim),
         0.0
     );
-    assert!(reference_objective_of_points(&prior, &line[..dim + 1], dim).is_nan());
-    assert!(reference_objective_of_points(&ChiPrior::new(3).unwrap(), &line, dim).is_nan());
-}
-
-#[test]
-fn torch_adam_matches_hand_computed_steps() {
-    // Two steps of torch.optim.Adam(lr=0.1) on one parameter, by hand in f64:
-    // t=1: m=0.1·g, v=0.001·g², x -= 0.1·(m/0.1)/(√(v/0.001)+1e-8) = 0.1·sign(g).
-    let mut adam = TorchAdam::new(0.1, (0.9, 0.999), 1e-8);
-    let mut x = [1.0f32];
-    let mut mo = AdamMoments::new(1);
-    adam.begin_step().apply(&mut x, &[2.0], &mut mo);
-    assert!((x[0] - 0.9).abs() < 1e-7);
-    adam.begin_step().apply(&mut x, &[-1.0], &mut mo);
-    let (m, v): (f64, f64) = (0.9 * 0.2 - 0.1, 0.999 * 0.004 + 0.001);
-    let (bc1, bc2) = (1.0 - 0.9f64.powi(2), 1.0 - 0.999f64.powi(2));
-    let expected = 0.9 - 0.1 / bc1 * m / (v.sqrt() / bc2.sqrt() + 1e-8);
-    assert!(
-        (x[0] as f64 - expected).abs() < 1e-6,
-        "{} vs {expected}",
-        x[0]
-    );
-    assert_eq!(adam.steps(), 2);
+    assert!(resampled_reference_loss_of_points(&prior, &line[..dim + 1], dim).is_nan());
+    assert!(resampled_reference_loss_of_points(&ChiPrior::new(3).unwrap(), &line, dim).is_nan());
 }
 
 #[test]
@@ -206,50 +186,85 @@ fn official_norm_is_the_f32_lane_reduction() {
 fn invalid_configs_and_inputs_are_errors() {
     let ok = ReferenceConfig::default();
     assert!(ok.check().is_ok());
-    for bad in [
-        ReferenceConfig {
-            n_points: 2,
-            ..ok.clone()
-        },
-        ReferenceConfig {
-            lr: 0.0,
-            ..ok.clone()
-        },
-        ReferenceConfig {
-            lr: f64::NAN,
-            ..ok.clone()
-        },
-        ReferenceConfig {
-            betas: (1.0, 0.999),
-            ..ok.clone()
-        },
-        ReferenceConfig {
-            betas: (0.9, -0.1),
-            ..ok.clone()
-        },
-        ReferenceConfig {
-            adam_eps: 0.0,
-            ..ok.clone()
-        },
-        ReferenceConfig {
-            tol: -1.0,
-            ..ok.clone()
-        },
-        ReferenceConfig {
-            patience: 0,
-            ..ok.clone()
-        },
-        ReferenceConfig {
-            init_noise: f64::INFINITY,
-            ..ok.clone()
-        },
-        ReferenceConfig {
-            segment_eps: Some(0.0),
-            ..ok.clone()
-        },
-    ] {
+    let with_path = |f: &dyn Fn(&mut ReferenceConfig)| {
+        let mut c = ok.clone();
+        f(&mut c);
+        c
+    };
+    let path_errors = [
+        with_path(&|c| c.path.n_points = 2),
+        with_path(&|c| c.path.init_noise = f64::INFINITY),
+        with_path(&|c| c.path.segment_eps = Some(0.0)),
+    ];
+    for bad in path_errors {
         assert!(
             matches!(bad.check(), Err(GeodesicError::InvalidConfig(_))),
+            "{bad:?}"
+        );
+        assert!(ReferenceSolver::new(4, bad).is_err());
+    }
+    // The optimiser's settings are checked by nao-optim, which names the field.
+    let optim_errors = [
+        (
+            "lr",
+            OptimConfig {
+                lr: 0.0,
+                ..OptimConfig::default()
+            },
+        ),
+        (
+            "lr",
+            OptimConfig {
+                lr: f64::NAN,
+                ..OptimConfig::default()
+            },
+        ),
+        (
+            "betas.0",
+            OptimConfig {
+                betas: (1.0, 0.999),
+                ..OptimConfig::default()
+            },
+        ),
+        (
+            "betas.1",
+            OptimConfig {
+                betas: (0.9, -0.1),
+                ..OptimConfig::default()
+            },
+        ),
+        (
+            "adam_eps",
+            OptimConfig {
+                adam_eps: 0.0,
+                ..OptimConfig::default()
+            },
+        ),
+        (
+            "tol",
+            OptimConfig {
+                tol: -1.0,
+                ..OptimConfig::default()
+            },
+        ),
+        (
+            "patience",
+            OptimConfig {
+                patience: 0,
+                ..OptimConfig::default()
+            },
+        ),
+    ];
+    for (field, optim) in optim_errors {
+        let bad = ReferenceConfig {
+            optim,
+            ..ok.clone()
+        };
+        assert!(
+            matches!(
+                bad.check(),
+                Err(GeodesicError::Optim(OptimError::InvalidConfig { field: f, .. })) if f == field
+            ),
             "{bad:?}"
         );
         assert!(ReferenceSolver::new(4, bad).is_err());
@@ -285,21 +300,58 @@ fn invalid_configs_and_inputs_are_errors() {
 
 #[test]
 fn a_zero_endpoint_still_optimises_and_max_iters_zero_returns_the_start() {
-    let cfg = ReferenceConfig {
-        max_iters: 0,
-        ..ReferenceConfig::default()
-    };
+    let mut cfg = ReferenceConfig::default();
+    cfg.optim.max_iters = 0;
     let mut g = GaussianSeeds::new(RngName::ChaCha20, 9);
     let b: Vec<f32> = g.seed(32);
     let a = vec![0.0f32; 32];
     let s = ReferenceSolver::new(32, cfg).unwrap();
     let init = s.initial_interior(&a, &b).unwrap();
     let sol = s.solve_from(&a, &b, &init).unwrap();
-    assert_eq!((sol.iterations, sol.early_stopped), (0, false));
+    assert_eq!(sol.termination.iterations, 0);
+    assert_eq!(sol.termination.reason, StopReason::IterationCap);
     assert_eq!(sol.interior(), &init[..]);
     let full = ReferenceSolver::new(32, ReferenceConfig::default())
         .unwrap()
         .solve(&a, &b)
         .unwrap();
     assert!(full.final_loss.loss.is_finite() && full.final_loss.loss < sol.final_loss.loss);
+}
+
+/// `interpolate(NaoReference, …, n)` is the optimiser's own result with `n` points: the
+/// official ε rule with that `n`, the points written as the solver left them, and a final loss
+/// that is the official loss of exactly those points.
+#[test]
+fn the_reference_method_returns_the_optimisers_own_points() {
+    let mut g = GaussianSeeds::new(RngName::ChaCha20, 21);
+    let dim = 48;
+    let (a, b): (Vec<f64>, Vec<f64>) = (g.seed(dim), g.seed(dim));
+    let prior = ChiPrior::new(dim).unwrap();
+    for n in [3usize, 17, 50] {
+        let sol = official_path(&a, &b, n).unwrap();
+        let frames = interpolate(Method::NaoReference, &a, &b, n, Spacing::Euclidean).unwrap();
+        assert_eq!(frames.len(), n);
+        assert_eq!(frames, sol.to_frames());
+        // ε = 2‖a − b‖/n in float32, as the official main.py computes it for its n_points.
+        let d: Vec<f32> = a
+            .iter()
+            .zip(&b)
+            .map(|(x, y)| *x as f32 - *y as f32)
+            .collect();
+        let eps = (2.0f32 * (official_norm_f32(&d) / n as f32)) as f64;
+        assert_eq!(sol.eps, eps, "n = {n}");
+        let official = ScalarPrecision::OfficialF32;
+        let again = reference_loss(&prior, &frames.data, dim, eps, official).unwrap();
+        assert_eq!(again, sol.final_loss, "n = {n}");
+        assert_eq!(sol.loss_trace.len(), sol.termination.iterations);
+        assert_eq!(sol.termination.reason, StopReason::Converged, "n = {n}");
+    }
+    // Fewer than 3 points leave no free point to optimise.
+    for n in [0usize, 1, 2] {
+        assert!(interpolate(Method::NaoReference, &a, &b, n, Spacing::Euclidean).is_err());
+    }
+    assert!(matches!(
+        official_path(&a, &b, 2),
+        Err(GeodesicError::InvalidConfig(msg)) if msg.contains("at least 3 points")
+    ));
 }

@@ -1,44 +1,35 @@
-//! Hyper-parameters of the reference solver, validated once (linfa `ParamGuard` style).
+//! Settings of the reference solvers, validated once (linfa's `ParamGuard` style: the solvers
+//! call `check` when they are built, and never again).
 
+use nao_optim::OptimConfig;
 use nao_prior::RngName;
 
-use super::ScalarPrecision;
-use crate::GeodesicError;
+use super::scalars::ScalarPrecision;
+use crate::error::GeodesicError;
 
-/// Hyper-parameters of [`ReferenceSolver`](super::ReferenceSolver).
+/// What the interpolation and the centroid reference solvers share: how a path is discretised
+/// and initialised, and how the loss's scalars are evaluated. Both solver configurations embed
+/// it next to their optimiser settings ([`OptimConfig`]).
 ///
-/// [`Default`] gives the values of the official implementation (`norm_aware_interpolation` in
-/// the authors' `nao/norm_aware_optimization.py`): 50 points, Adam with learning rate 0.01,
-/// `β = (0.9, 0.999)`, `eps = 1e-8`, early stop once the loss has changed by less than `1e-3`
-/// on 10 consecutive iterations, at most 10 000 iterations, `U[0, 0.01)` initial noise.
+/// [`Default`] gives the official values: 50 points, `U[0, 0.01)` initial noise, the official
+/// `ε`, the official `float32` scalars, and our ChaCha20 RNG with seed 0 for the noise.
 ///
 /// ```
-/// use nao_geodesic::reference::ReferenceConfig;
-/// let cfg = ReferenceConfig { max_iters: 500, ..ReferenceConfig::default() };
+/// use nao_geodesic::reference::DiscretePathConfig;
+/// let cfg = DiscretePathConfig { n_points: 20, ..DiscretePathConfig::default() };
 /// assert!(cfg.check().is_ok());
-/// assert!(ReferenceConfig { n_points: 2, ..cfg }.check().is_err());
+/// assert!(DiscretePathConfig { n_points: 2, ..cfg }.check().is_err());
 /// ```
 #[derive(Debug, Clone, PartialEq)]
-pub struct ReferenceConfig {
-    /// Points of the discretised path, endpoints included (official: 50). At least 3.
+pub struct DiscretePathConfig {
+    /// Points of every discretised path, endpoints included (official: 50). At least 3.
     pub n_points: usize,
-    /// Adam learning rate (official: 0.01).
-    pub lr: f64,
-    /// Adam `(β₁, β₂)` (official: torch's default `(0.9, 0.999)`).
-    pub betas: (f64, f64),
-    /// Adam `eps` added to the denominator (official: torch's default `1e-8`).
-    pub adam_eps: f64,
-    /// Early-stop threshold on `|loss_i − loss_{i−1}|` (official `eta`: `1e-3`).
-    pub tol: f64,
-    /// Consecutive iterations below `tol` that stop the run (official: 10).
-    pub patience: usize,
-    /// Iteration cap (official: 10 000). `0` returns the initial path.
-    pub max_iters: usize,
-    /// Width of the uniform noise `U[0, init_noise)` added to the LERP initialisation (official:
-    /// `torch.rand(..) / 100`, i.e. 0.01). Only used by [`solve`](super::ReferenceSolver::solve).
+    /// Width of the uniform noise `U[0, init_noise)` added to the chord initialisation
+    /// (official: `torch.rand(..) / 100`, i.e. 0.01).
     pub init_noise: f64,
-    /// Maximal segment length `ε` of the penalty `Σ relu(‖zₖ₊₁−zₖ‖ − ε)`; `None` (default) is the
-    /// official `2‖a−b‖/n_points`.
+    /// Maximal segment length `ε` of the penalty `Σ relu(‖zₖ₊₁−zₖ‖ − ε)`; `None` (default) is
+    /// the official `2‖p₁−p₂‖/n_points` (`main.py` computes it with the same `n_points` it
+    /// passes to the optimiser).
     pub segment_eps: Option<f64>,
     /// How the per-segment scalars (midpoint radius, `log χ`, the penalty's length test, `ε`)
     /// are evaluated: as the official `float32` code does (default, for parity with the official
@@ -50,16 +41,10 @@ pub struct ReferenceConfig {
     pub seed: u64,
 }
 
-impl Default for ReferenceConfig {
+impl Default for DiscretePathConfig {
     fn default() -> Self {
         Self {
             n_points: 50,
-            lr: 0.01,
-            betas: (0.9, 0.999),
-            adam_eps: 1e-8,
-            tol: 1e-3,
-            patience: 10,
-            max_iters: 10_000,
             init_noise: 0.01,
             segment_eps: None,
             scalars: ScalarPrecision::OfficialF32,
@@ -69,20 +54,18 @@ impl Default for ReferenceConfig {
     }
 }
 
-impl ReferenceConfig {
-    /// Validate every field; the solvers call this once at construction.
+impl DiscretePathConfig {
+    /// Validate every field.
     ///
     /// # Errors
     /// [`GeodesicError::InvalidConfig`] naming the first offending field.
     pub fn check(&self) -> Result<(), GeodesicError> {
-        check_optimiser(
-            self.n_points,
-            self.lr,
-            self.betas,
-            self.adam_eps,
-            self.tol,
-            self.patience,
-        )?;
+        if self.n_points < 3 {
+            return Err(invalid(format!(
+                "n_points must be ≥ 3 (endpoints plus at least one free point), got {}",
+                self.n_points
+            )));
+        }
         if !(self.init_noise.is_finite() && self.init_noise >= 0.0) {
             return Err(invalid(format!(
                 "init_noise must be finite and ≥ 0, got {}",
@@ -104,39 +87,47 @@ fn invalid(msg: String) -> GeodesicError {
     GeodesicError::InvalidConfig(msg)
 }
 
-/// Checks shared by the interpolation and the centroid reference configs.
-#[doc(hidden)]
-pub fn check_optimiser(
-    n_points: usize,
-    lr: f64,
-    betas: (f64, f64),
-    adam_eps: f64,
-    tol: f64,
-    patience: usize,
-) -> Result<(), GeodesicError> {
-    if n_points < 3 {
-        return Err(invalid(format!(
-            "n_points must be ≥ 3 (endpoints plus at least one free point), got {n_points}"
-        )));
+/// Settings of [`ReferenceSolver`](super::ReferenceSolver): the discretisation and the
+/// optimiser.
+///
+/// [`Default`] gives the values of the official implementation (`norm_aware_interpolation` in
+/// the authors' `nao/norm_aware_optimization.py`): [`DiscretePathConfig::default`] and
+/// [`OptimConfig::default`] (Adam with learning rate 0.01, early stop once the loss has changed
+/// by less than `1e-3` on 10 consecutive iterations, at most 10 000 iterations).
+///
+/// ```
+/// use nao_geodesic::reference::ReferenceConfig;
+/// let mut cfg = ReferenceConfig::with_points(20);
+/// cfg.optim.max_iters = 500;
+/// assert!(cfg.check().is_ok());
+/// cfg.optim.lr = -1.0;
+/// assert!(cfg.check().is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReferenceConfig {
+    /// Discretisation, initialisation and scalar precision.
+    pub path: DiscretePathConfig,
+    /// Adam and the early-stop rule.
+    pub optim: OptimConfig,
+}
+
+impl ReferenceConfig {
+    /// The official settings with `n_points` points per path (and so the official
+    /// `ε = 2‖a − b‖/n_points`).
+    pub fn with_points(n_points: usize) -> Self {
+        let mut cfg = Self::default();
+        cfg.path.n_points = n_points;
+        cfg
     }
-    if !(lr.is_finite() && lr > 0.0) {
-        return Err(invalid(format!("lr must be finite and > 0, got {lr}")));
+
+    /// Validate every field; [`ReferenceSolver::new`](super::ReferenceSolver::new) calls this
+    /// once.
+    ///
+    /// # Errors
+    /// [`GeodesicError::InvalidConfig`] or [`GeodesicError::Optim`] naming the first offending
+    /// field.
+    pub fn check(&self) -> Result<(), GeodesicError> {
+        self.path.check()?;
+        Ok(self.optim.check()?)
     }
-    for (name, b) in [("betas.0", betas.0), ("betas.1", betas.1)] {
-        if !(0.0..1.0).contains(&b) {
-            return Err(invalid(format!("{name} must lie in [0, 1), got {b}")));
-        }
-    }
-    if !(adam_eps.is_finite() && adam_eps > 0.0) {
-        return Err(invalid(format!(
-            "adam_eps must be finite and > 0, got {adam_eps}"
-        )));
-    }
-    if !(tol.is_finite() && tol >= 0.0) {
-        return Err(invalid(format!("tol must be finite and ≥ 0, got {tol}")));
-    }
-    if patience == 0 {
-        return Err(invalid("patience must be ≥ 1".to_string()));
-    }
-    Ok(())
 }

@@ -19,8 +19,10 @@
 //! never contracts `a·b + c` and the only fused multiply-adds are explicit `mul_add`s, so the
 //! two versions give bit-identical results.
 
-use super::adam::AdamStep;
-use super::loss::{seg_sums, ScalarPrecision, SegSums, Segment, LANES};
+use nao_optim::AdamStep;
+
+use super::loss::Segment;
+use super::scalars::{seg_sums, ScalarPrecision, SegSums, LANES};
 
 /// Everything one step reads and writes.
 pub(crate) struct StepState<'a> {
@@ -174,8 +176,9 @@ fn portable_update_row(row: Row<'_>, coef: Coef, adam: &AdamStep) {
 mod avx2 {
     use std::arch::x86_64::*;
 
+    use nao_optim::AdamStep;
+
     use super::{element, Coef, Row, ScalarPrecision, SegSums, LANES};
-    use crate::reference::adam::AdamStep;
 
     /// [`super::seg_sums`] compiled with AVX2 + FMA: its lane loops vectorise, and `mul_add`
     /// becomes `vfmadd`, which rounds exactly as the scalar fused multiply-add does.
@@ -269,12 +272,11 @@ mod avx2 {
 
 #[cfg(test)]
 mod tests {
+    use nao_optim::TorchAdam;
     use nao_prior::{ChiPrior, GaussianSeeds, RngName};
 
     use super::*;
-    use crate::reference::adam::TorchAdam;
-    use crate::reference::loss::segments_of;
-    use crate::reference::reference_loss_and_grad;
+    use crate::reference::loss::{reference_loss_and_grad, segments_of};
 
     /// One row update and the sums of the new segment on random data.
     fn run(dim: usize, precision: ScalarPrecision, simd: bool) -> (Vec<Vec<f32>>, SegSums) {

@@ -17,7 +17,7 @@
 /// Step counter and hyper-parameters of a torch-style Adam.
 ///
 /// ```
-/// use nao_geodesic::reference::{AdamMoments, TorchAdam};
+/// use nao_optim::{AdamMoments, TorchAdam};
 /// let mut adam = TorchAdam::new(0.01, (0.9, 0.999), 1e-8);
 /// let mut x = [1.0f32, -2.0];
 /// let mut moments = AdamMoments::new(2);
@@ -73,8 +73,10 @@ pub struct AdamStep {
 }
 
 impl TorchAdam {
-    /// A fresh optimiser (step counter 0). Hyper-parameters are not checked here; the solvers
-    /// validate them through their configs.
+    /// A fresh optimiser (step counter 0). Hyper-parameters are not checked here:
+    /// [`OptimConfig::check`](crate::OptimConfig::check) validates them once, and
+    /// [`OptimConfig::minimise`](crate::OptimConfig::minimise) builds its Adam from a checked
+    /// configuration.
     pub fn new(lr: f64, betas: (f64, f64), eps: f64) -> Self {
         Self {
             lr,
