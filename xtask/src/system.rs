@@ -213,7 +213,7 @@ pub fn ensure(probe: &dyn Probe, dry_run: bool) -> Result<()> {
             // stdout: the line to copy
             println!("{command}");
             Err(XtaskError::Provision(format!(
-                "missing system packages: {}; xtask is not root and sudo asks for a password, \
+                "missing system packages: {}; xtask is not root and cannot use sudo without a password, \
                  so run this first, then run xtask again:\n    {command}",
                 packages.join(", ")
             )))
