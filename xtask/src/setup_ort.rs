@@ -1,5 +1,4 @@
-//! Provisioning of the ONNX Runtime shared library for `nao-onnx`, and the ONNX overhead
-//! comparison against Python's onnxruntime.
+//! `cargo xtask setup-ort`: the ONNX Runtime shared library for `nao-onnx`.
 //!
 //! `nao-onnx` links ONNX Runtime at run time (`ort`'s `load-dynamic`): nothing is downloaded at
 //! build time, and the library comes from the `onnxruntime` wheel on PyPI, fetched with the
@@ -8,9 +7,9 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Instant;
 
-use crate::{fmt_duration, run_cargo, Failure, Outcome};
+use crate::error::{Result, XtaskError};
+use crate::python::{python, run_python};
 
 /// The ONNX Runtime release we provision (`api-31` of `ort` needs ≥ 1.31).
 const DEFAULT_ORT_VERSION: &str = "1.31.1";
@@ -22,7 +21,7 @@ const MIN_ORT_MINOR: u32 = 31;
 const VERSION_VAR: &str = "NAO_ORT_VERSION";
 
 /// The environment variable `ort` (and `nao-onnx`) read the library path from.
-const DYLIB_VAR: &str = "ORT_DYLIB_PATH";
+pub const DYLIB_VAR: &str = "ORT_DYLIB_PATH";
 
 /// Below this size a file cannot be the ONNX Runtime library (the real one is ≈ 29 MB): it is
 /// a leftover of an interrupted extraction.
@@ -51,14 +50,14 @@ with zipfile.ZipFile(wheel) as z:
 
 /// The ONNX Runtime version to provision: `$NAO_ORT_VERSION` or [`DEFAULT_ORT_VERSION`],
 /// checked to be `1.M.P` with `M ≥ 31`.
-fn ort_version() -> Result<String, Failure> {
+pub fn ort_version() -> Result<String> {
     let version = std::env::var(VERSION_VAR).unwrap_or_else(|_| DEFAULT_ORT_VERSION.to_string());
     check_version(&version)?;
     Ok(version)
 }
 
 /// Accept `1.M.P` (or `1.M`) with `M ≥ 31`.
-fn check_version(version: &str) -> Outcome {
+fn check_version(version: &str) -> Result<()> {
     let parts: Vec<&str> = version.split('.').collect();
     let numeric = (2..=3).contains(&parts.len())
         && parts
@@ -67,7 +66,7 @@ fn check_version(version: &str) -> Outcome {
     let minor = parts.get(1).and_then(|m| m.parse::<u32>().ok());
     match (numeric, parts.first(), minor) {
         (true, Some(&"1"), Some(m)) if m >= MIN_ORT_MINOR => Ok(()),
-        _ => Err(Failure(format!(
+        _ => Err(XtaskError::Provision(format!(
             "ONNX Runtime version '{version}' (from ${VERSION_VAR} or the default) is not usable: \
              nao-onnx needs 1.{MIN_ORT_MINOR}.x or newer, written like {DEFAULT_ORT_VERSION}"
         ))),
@@ -86,42 +85,8 @@ fn library_file_name(version: &str) -> String {
 }
 
 /// `.cache/onnxruntime` in the workspace.
-fn cache_dir(root: &Path) -> PathBuf {
+pub fn cache_dir(root: &Path) -> PathBuf {
     root.join(".cache").join("onnxruntime")
-}
-
-/// The Python interpreter: `$PYTHON` or `python3`.
-pub(crate) fn python() -> String {
-    std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_string())
-}
-
-/// Run a command, echoing it; a failure names the command and what to do.
-pub(crate) fn run(cmd: &mut Command, what: &str) -> Outcome {
-    // inline scripts are shown as `<script>`
-    let shown = std::iter::once(cmd.get_program())
-        .chain(cmd.get_args())
-        .map(|a| {
-            let a = a.to_string_lossy();
-            if a.contains('\n') {
-                "<script>".to_string()
-            } else {
-                a.into_owned()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ");
-    eprintln!("$ {shown}");
-    let status = cmd.status().map_err(|e| {
-        Failure(format!(
-            "could not start `{shown}` ({e}); {what} needs Python 3 with pip \
-             (set $PYTHON to use another interpreter)"
-        ))
-    })?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(Failure(format!("{what}: `{shown}` exited with {status}")))
-    }
 }
 
 /// A file that looks like a complete library.
@@ -148,7 +113,7 @@ fn find_wheel(dir: &Path, version: &str) -> Option<PathBuf> {
 
 /// Make sure the ONNX Runtime library is in `.cache/onnxruntime/` (downloading and unpacking the
 /// wheel when it is not) and return its absolute path.
-pub(crate) fn setup_ort(root: &Path) -> Result<PathBuf, Failure> {
+pub fn setup_ort(root: &Path) -> Result<PathBuf> {
     let version = ort_version()?;
     let dir = cache_dir(root);
     let library = dir.join(library_file_name(&version));
@@ -160,12 +125,11 @@ pub(crate) fn setup_ort(root: &Path) -> Result<PathBuf, Failure> {
         return Ok(library);
     }
     let wheels = dir.join("wheels");
-    std::fs::create_dir_all(&wheels)
-        .map_err(|e| Failure(format!("cannot create {}: {e}", wheels.display())))?;
+    std::fs::create_dir_all(&wheels).map_err(|e| XtaskError::io(&wheels, e))?;
     let wheel = match find_wheel(&wheels, &version) {
         Some(w) => w,
         None => {
-            run(
+            run_python(
                 Command::new(python())
                     .args([
                         "-m",
@@ -182,7 +146,7 @@ pub(crate) fn setup_ort(root: &Path) -> Result<PathBuf, Failure> {
                 &format!("downloading the onnxruntime {version} wheel from PyPI"),
             )?;
             find_wheel(&wheels, &version).ok_or_else(|| {
-                Failure(format!(
+                XtaskError::Provision(format!(
                     "pip reported success but no onnxruntime-{version}-*.whl is in {}",
                     wheels.display()
                 ))
@@ -190,7 +154,7 @@ pub(crate) fn setup_ort(root: &Path) -> Result<PathBuf, Failure> {
         }
     };
     let name = library_file_name(&version);
-    run(
+    run_python(
         Command::new(python())
             .args(["-c", EXTRACT_SCRIPT])
             .arg(&wheel)
@@ -199,7 +163,7 @@ pub(crate) fn setup_ort(root: &Path) -> Result<PathBuf, Failure> {
         &format!("unpacking {name} from {}", wheel.display()),
     )?;
     if !is_library(&library) {
-        return Err(Failure(format!(
+        return Err(XtaskError::Provision(format!(
             "{} is missing or too small after unpacking {}",
             library.display(),
             wheel.display()
@@ -211,109 +175,35 @@ pub(crate) fn setup_ort(root: &Path) -> Result<PathBuf, Failure> {
 }
 
 /// `cargo xtask setup-ort`: provision the library and print its path on stdout.
-pub(crate) fn setup_ort_command(root: &Path, extra: &[String]) -> Outcome {
-    if let Some(arg) = extra.first() {
-        return Err(Failure(format!(
-            "`setup-ort` takes no arguments (got '{arg}'); set ${VERSION_VAR} to pick another \
-             ONNX Runtime version"
-        )));
-    }
+pub fn command(root: &Path) -> Result<()> {
     let library = setup_ort(root)?;
     println!("{}", library.display());
     eprintln!("use it with: export {DYLIB_VAR}={}", library.display());
     Ok(())
 }
 
-/// Set `ORT_DYLIB_PATH` for the commands this process starts: an existing `$ORT_DYLIB_PATH`
-/// naming a file is kept; otherwise the library is provisioned with [`setup_ort`].
-pub(crate) fn export_ort_dylib_path(root: &Path) -> Outcome {
+/// The library for `ORT_DYLIB_PATH` of the programs xtask starts: the caller's
+/// `$ORT_DYLIB_PATH` when it names a file, else the one [`setup_ort`] provisions.
+pub fn library_for_children(root: &Path) -> Result<PathBuf> {
     if let Some(path) = std::env::var_os(DYLIB_VAR).filter(|p| !p.is_empty()) {
         let path = PathBuf::from(path);
         if path.is_file() {
             eprintln!("{DYLIB_VAR}={} (set by the caller)", path.display());
-            return Ok(());
+            return Ok(path);
         }
         eprintln!(
             "{DYLIB_VAR}={} is not a file: provisioning ONNX Runtime instead",
             path.display()
         );
     }
-    let library = setup_ort(root)?;
-    // xtask is single-threaded here: nothing reads the environment concurrently.
-    std::env::set_var(DYLIB_VAR, &library);
-    eprintln!("{DYLIB_VAR}={}", library.display());
-    Ok(())
+    setup_ort(root)
 }
 
-/// The Python of the benchmark's virtual environment.
-fn venv_python(venv: &Path) -> PathBuf {
-    if cfg!(windows) {
-        venv.join("Scripts").join("python.exe")
-    } else {
-        venv.join("bin").join("python")
-    }
-}
-
-/// A virtual environment under `.cache/venv-onnx` with onnxruntime (the provisioned version)
-/// and numpy; returns its interpreter.
-fn onnx_venv(root: &Path) -> Result<PathBuf, Failure> {
-    let version = ort_version()?;
-    let venv = root.join(".cache").join("venv-onnx");
-    let py = venv_python(&venv);
-    if !py.is_file() {
-        run(
-            Command::new(python()).args(["-m", "venv"]).arg(&venv),
-            "creating the benchmark's Python virtual environment",
-        )?;
-    }
-    let probe =
-        format!("import numpy, onnxruntime, sys; sys.exit(onnxruntime.__version__ != '{version}')");
-    let ready = Command::new(&py)
-        .args(["-c", &probe])
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ready {
-        run(
-            Command::new(&py)
-                .args([
-                    "-m",
-                    "pip",
-                    "install",
-                    "--disable-pip-version-check",
-                    "--no-input",
-                    "--only-binary=:all:",
-                    "--find-links",
-                ])
-                .arg(cache_dir(root).join("wheels"))
-                .args([&format!("onnxruntime=={version}"), "numpy"]),
-            "installing onnxruntime and numpy into the benchmark's virtual environment",
-        )?;
-    }
-    Ok(py)
-}
-
-/// `cargo xtask onnx-overhead [CRITERION-ARGS…]`: the Rust criterion bench, then
-/// `scripts/onnx_overhead.py`: Python's timing of the same session (same inputs, same thread
-/// count), standalone and in lockstep with the bench binary, and the comparison tables.
-pub(crate) fn onnx_overhead(root: &Path, extra: &[String]) -> Outcome {
-    let start = Instant::now();
-    export_ort_dylib_path(root)?;
-    let py = onnx_venv(root)?;
-    let mut args = vec!["bench", "--bench", "onnx_overhead", "--"];
-    args.extend(extra.iter().map(String::as_str));
-    run_cargo(root, &args)?;
-    run(
-        Command::new(&py)
-            .arg(root.join("scripts").join("onnx_overhead.py"))
-            .arg("--criterion-dir")
-            .arg(root.join("target").join("criterion"))
-            .env("CARGO", crate::cargo())
-            .current_dir(root),
-        "timing the same UNet session from Python",
-    )?;
-    eprintln!("<== onnx-overhead ok ({})", fmt_duration(start.elapsed()));
-    Ok(())
+/// The provisioned library, if [`setup_ort`] ran before (nothing is downloaded).
+pub fn provisioned(root: &Path) -> Option<PathBuf> {
+    let version = ort_version().ok()?;
+    let library = cache_dir(root).join(library_file_name(&version));
+    is_library(&library).then_some(library)
 }
 
 #[cfg(test)]
@@ -328,7 +218,7 @@ mod tests {
         for bad in [
             "1.30.0", "1.9.0", "2", "1.31.x", "", "1..1", "0.31.0", "1.31.1.2",
         ] {
-            let Err(Failure(msg)) = check_version(bad) else {
+            let Err(XtaskError::Provision(msg)) = check_version(bad) else {
                 panic!("{bad} accepted");
             };
             assert!(msg.contains("1.31"), "{msg}");

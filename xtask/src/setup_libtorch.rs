@@ -13,8 +13,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::ort_setup::{python, run};
-use crate::{Failure, Outcome};
+use crate::env::ChildEnv;
+use crate::error::{Result, XtaskError};
+use crate::python::{python, run_python};
 
 /// The PyTorch release burn-tch 0.22 (tch 0.22) is written against.
 const TORCH_VERSION: &str = "2.9.0";
@@ -33,7 +34,7 @@ const SHIM_LIBS: [(&str, &str); 5] = [
 ];
 
 /// A provisioned LibTorch.
-pub(crate) struct LibTorch {
+pub struct LibTorch {
     /// `LIBTORCH` for the build.
     pub shim: PathBuf,
     /// Folders for `LD_LIBRARY_PATH` at run time.
@@ -61,13 +62,13 @@ fn describe(root: &Path) -> LibTorch {
 }
 
 /// The provisioned LibTorch, when `setup-libtorch` completed before.
-pub(crate) fn provisioned(root: &Path) -> Option<LibTorch> {
+pub fn provisioned(root: &Path) -> Option<LibTorch> {
     let done = std::fs::read_to_string(marker(root)).ok()?;
     (done.trim() == TORCH_VERSION).then(|| describe(root))
 }
 
 /// Install (once) and return LibTorch.
-pub(crate) fn setup_libtorch(root: &Path) -> Result<LibTorch, Failure> {
+pub fn setup_libtorch(root: &Path) -> Result<LibTorch> {
     if let Some(lt) = provisioned(root) {
         eprintln!(
             "LibTorch {TORCH_VERSION} already provisioned in {}",
@@ -78,8 +79,7 @@ pub(crate) fn setup_libtorch(root: &Path) -> Result<LibTorch, Failure> {
     let site = base(root).join("site");
     if site.exists() {
         // an interrupted install: start over
-        std::fs::remove_dir_all(&site)
-            .map_err(|e| Failure(format!("cannot clear {}: {e}", site.display())))?;
+        std::fs::remove_dir_all(&site).map_err(|e| XtaskError::io(&site, e))?;
     }
     eprintln!(
         "installing PyTorch {TORCH_VERSION}'s libtorch (≈ 900 MB download) into {}",
@@ -90,20 +90,18 @@ pub(crate) fn setup_libtorch(root: &Path) -> Result<LibTorch, Failure> {
         .arg(&site)
         .arg(format!("torch=={TORCH_VERSION}"))
         .args(NVIDIA_WHEELS);
-    run(&mut cmd, "setup-libtorch")?;
+    run_python(&mut cmd, "setup-libtorch")?;
     let lt = describe(root);
     let torch_lib = &lt.lib_dirs[0];
     let shim_lib = lt.shim.join("lib");
     if lt.shim.exists() {
-        std::fs::remove_dir_all(&lt.shim)
-            .map_err(|e| Failure(format!("cannot clear {}: {e}", lt.shim.display())))?;
+        std::fs::remove_dir_all(&lt.shim).map_err(|e| XtaskError::io(&lt.shim, e))?;
     }
-    std::fs::create_dir_all(&shim_lib)
-        .map_err(|e| Failure(format!("cannot create {}: {e}", shim_lib.display())))?;
+    std::fs::create_dir_all(&shim_lib).map_err(|e| XtaskError::io(&shim_lib, e))?;
     for (name, target) in SHIM_LIBS {
         let target = torch_lib.join(target);
         if !target.is_file() {
-            return Err(Failure(format!(
+            return Err(XtaskError::Provision(format!(
                 "{} is missing from the torch {TORCH_VERSION} wheel",
                 target.display()
             )));
@@ -114,15 +112,14 @@ pub(crate) fn setup_libtorch(root: &Path) -> Result<LibTorch, Failure> {
         &site.join("torch").join("include"),
         &lt.shim.join("include"),
     )?;
-    std::fs::write(marker(root), TORCH_VERSION)
-        .map_err(|e| Failure(format!("cannot write {}: {e}", marker(root).display())))?;
+    std::fs::write(marker(root), TORCH_VERSION).map_err(|e| XtaskError::io(marker(root), e))?;
     Ok(lt)
 }
 
 #[cfg(unix)]
-fn symlink(target: &Path, link: &Path) -> Outcome {
+fn symlink(target: &Path, link: &Path) -> Result<()> {
     std::os::unix::fs::symlink(target, link).map_err(|e| {
-        Failure(format!(
+        XtaskError::Provision(format!(
             "cannot link {} to {}: {e}",
             link.display(),
             target.display()
@@ -131,42 +128,44 @@ fn symlink(target: &Path, link: &Path) -> Outcome {
 }
 
 #[cfg(not(unix))]
-fn symlink(_: &Path, link: &Path) -> Outcome {
-    Err(Failure(format!(
+fn symlink(_: &Path, link: &Path) -> Result<()> {
+    Err(XtaskError::Provision(format!(
         "setup-libtorch makes symbolic links ({}); on this platform set LIBTORCH to a LibTorch \
          2.9.0 folder yourself",
         link.display()
     )))
 }
 
-/// Point this process's environment (and so the cargo it starts) at LibTorch.
-pub(crate) fn export_env(lt: &LibTorch) {
-    let mut dirs: Vec<PathBuf> = lt.lib_dirs.clone();
-    if let Some(old) = std::env::var_os("LD_LIBRARY_PATH") {
-        dirs.extend(std::env::split_paths(&old));
+impl LibTorch {
+    /// `env` with `LIBTORCH` (for the build) and `LD_LIBRARY_PATH` (for the tests) on this
+    /// LibTorch.
+    pub fn child_env(&self, env: ChildEnv) -> ChildEnv {
+        env.with("LIBTORCH", &self.shim)
+            .with_path_prefix("LD_LIBRARY_PATH", &self.lib_dirs)
     }
-    let joined = std::env::join_paths(dirs).unwrap_or_default();
-    // xtask is single-threaded here: nothing reads the environment concurrently.
-    std::env::set_var("LIBTORCH", &lt.shim);
-    std::env::set_var("LD_LIBRARY_PATH", &joined);
-    eprintln!("LIBTORCH={}", lt.shim.display());
-    eprintln!("LD_LIBRARY_PATH={}", joined.to_string_lossy());
 }
 
-/// `cargo xtask setup-libtorch`.
-pub(crate) fn setup_libtorch_command(root: &Path, extra: &[String]) -> Outcome {
-    if let Some(arg) = extra.first() {
-        return Err(Failure(format!(
-            "`setup-libtorch` takes no arguments (got '{arg}')"
-        )));
-    }
+/// `cargo xtask setup-libtorch`: provision and print the two variables.
+pub fn command(root: &Path) -> Result<()> {
     let lt = setup_libtorch(root)?;
-    println!("LIBTORCH={}", lt.shim.display());
-    println!(
-        "LD_LIBRARY_PATH={}",
-        std::env::join_paths(&lt.lib_dirs)
-            .unwrap_or_default()
-            .to_string_lossy()
-    );
+    for line in lt.child_env(ChildEnv::new()).describe() {
+        println!("{line}");
+    }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn children_find_libtorch() {
+        let root = Path::new("/w");
+        let env = describe(root).child_env(ChildEnv::new());
+        assert_eq!(env.get("LIBTORCH").unwrap(), "/w/.cache/libtorch/shim");
+        let dirs: Vec<PathBuf> =
+            std::env::split_paths(env.get("LD_LIBRARY_PATH").unwrap()).collect();
+        assert_eq!(dirs[0], PathBuf::from("/w/.cache/libtorch/site/torch/lib"));
+        assert!(dirs.len() >= 3, "{dirs:?}");
+    }
 }

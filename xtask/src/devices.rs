@@ -1,0 +1,144 @@
+//! Which devices the conformance suite and the throughput bench run on, and how a build gets
+//! them: the names, the Cargo features and their kinds come from `nao_backend::Device`, the one
+//! table of devices; xtask only decides which of them a machine without a GPU tests.
+
+use nao_backend::{Device, Engine, DEVICE_NAMES};
+
+/// The crate whose features compile devices in, and whose suite reads [`DEVICES_VAR`].
+pub const SUITE: &str = "nao-conformance";
+
+/// The variable the conformance suite (tests, bin and bench) picks its devices from.
+pub const DEVICES_VAR: &str = "NAO_CONFORMANCE_DEVICES";
+
+/// The help text of `--device`.
+pub fn help() -> String {
+    format!("A device to run on (several allowed): {DEVICE_NAMES}")
+}
+
+/// Parse a `--device` value (clap's value parser).
+pub fn parse(name: &str) -> Result<Device, String> {
+    name.parse::<Device>().map_err(|e| e.to_string())
+}
+
+/// What CI tests: every device that needs no GPU (`cpu`, `wgpu` on Mesa's software Vulkan
+/// driver, `onnx-cpu`), LibTorch's only when it is provisioned (a ≈ 1 GB download CI does not
+/// make by itself).
+pub fn default_set(libtorch_provisioned: bool) -> Vec<Device> {
+    Device::ALL
+        .into_iter()
+        .filter(|d| !d.needs_gpu())
+        .filter(|d| libtorch_provisioned || !needs_libtorch(*d))
+        .collect()
+}
+
+/// The requested devices, or [`default_set`] when none were named; repeated names count once.
+pub fn chosen(requested: &[Device], libtorch_provisioned: bool) -> Vec<Device> {
+    let mut out: Vec<Device> = Vec::new();
+    if requested.is_empty() {
+        if !libtorch_provisioned {
+            eprintln!(
+                "xtask: LibTorch is not provisioned (cargo xtask setup-libtorch): tch-cpu is not tested"
+            );
+        }
+        return default_set(libtorch_provisioned);
+    }
+    for d in requested {
+        if !out.contains(d) {
+            out.push(*d);
+        }
+    }
+    out
+}
+
+/// Whether the device runs on ONNX Runtime (which needs `ORT_DYLIB_PATH`).
+pub fn needs_ort(d: Device) -> bool {
+    d.engine() == Engine::OnnxRuntime
+}
+
+/// Whether the device runs on LibTorch (which needs `LIBTORCH` to build).
+pub fn needs_libtorch(d: Device) -> bool {
+    d.feature() == "tch"
+}
+
+/// `nao-conformance/<feature>` for each device's feature, once each, without `flex` (which the
+/// suite always has): the `--features` value of a workspace build.
+pub fn suite_features(devices: &[Device]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for d in devices {
+        let f = format!("{SUITE}/{}", d.feature());
+        if d.feature() != "flex" && !out.contains(&f) {
+            out.push(f);
+        }
+    }
+    out
+}
+
+/// The value of [`DEVICES_VAR`]: the device names, comma-separated.
+pub fn devices_value(devices: &[Device]) -> String {
+    devices
+        .iter()
+        .map(Device::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ci_tests_the_devices_without_a_gpu() {
+        assert_eq!(
+            default_set(false),
+            [Device::Cpu, Device::Wgpu, Device::OnnxCpu]
+        );
+        assert_eq!(
+            default_set(true),
+            [Device::Cpu, Device::Wgpu, Device::TchCpu, Device::OnnxCpu]
+        );
+        assert_eq!(devices_value(&default_set(false)), "cpu,wgpu,onnx-cpu");
+    }
+
+    #[test]
+    fn features_follow_the_device_table() {
+        let devices = [
+            Device::Cpu,
+            Device::Wgpu,
+            Device::TchCpu,
+            Device::TchCuda(1),
+            Device::OnnxCpu,
+            Device::OnnxCuda(0),
+            Device::Cuda(0),
+        ];
+        assert_eq!(
+            suite_features(&devices),
+            [
+                "nao-conformance/wgpu",
+                "nao-conformance/tch",
+                "nao-conformance/onnx",
+                "nao-conformance/onnx-cuda",
+                "nao-conformance/cuda"
+            ]
+        );
+        assert!(suite_features(&[Device::Cpu]).is_empty());
+        assert_eq!(
+            devices_value(&devices),
+            "cpu,wgpu,tch-cpu,tch-cuda:1,onnx-cpu,onnx-cuda,cuda"
+        );
+        assert!(needs_ort(Device::OnnxCuda(0)) && !needs_ort(Device::Wgpu));
+        assert!(needs_libtorch(Device::TchCuda(0)) && !needs_libtorch(Device::Cuda(0)));
+    }
+
+    #[test]
+    fn named_devices_replace_the_default_once_each() {
+        let asked = [Device::Wgpu, Device::Wgpu, Device::Cpu];
+        assert_eq!(chosen(&asked, false), [Device::Wgpu, Device::Cpu]);
+        assert_eq!(chosen(&[], true), default_set(true));
+        assert_eq!(parse("onnx").unwrap(), Device::OnnxCpu);
+        let e = parse("gpu").unwrap_err();
+        assert!(
+            e.contains("unknown device 'gpu'") && e.contains("onnx-cpu"),
+            "{e}"
+        );
+    }
+}

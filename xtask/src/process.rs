@@ -1,0 +1,173 @@
+//! Starting programs: cargo (the one that launched xtask) and others, echoed before they run,
+//! with the [`ChildEnv`] of the command.
+
+use std::ffi::OsString;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use crate::env::ChildEnv;
+use crate::error::{Result, XtaskError};
+
+/// The cargo that launched xtask (so `cargo +nightly xtask` stays on nightly).
+pub fn cargo_program() -> OsString {
+    std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
+}
+
+/// `cargo ARGS` in the workspace root, with `env`.
+pub fn cargo<S: AsRef<str>>(root: &Path, env: &ChildEnv, args: &[S]) -> Command {
+    let mut cmd = Command::new(cargo_program());
+    cmd.args(args.iter().map(AsRef::as_ref)).current_dir(root);
+    env.apply(&mut cmd);
+    cmd
+}
+
+/// The command line of `cmd` as the user would type it (inline scripts shown as `<script>`).
+pub fn show(cmd: &Command) -> String {
+    let program = cmd.get_program().to_string_lossy();
+    // the cargo of $CARGO is a full path; `cargo` reads better and means the same
+    let program = if cmd.get_program() == cargo_program() {
+        "cargo".into()
+    } else {
+        program
+    };
+    std::iter::once(program.into_owned())
+        .chain(cmd.get_args().map(|a| {
+            let a = a.to_string_lossy();
+            if a.contains('\n') {
+                "<script>".to_string()
+            } else {
+                a.into_owned()
+            }
+        }))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Run `cmd` (echoed first), inheriting stdio; `what` says what it does, for the error, and
+/// `hint` (empty, or text starting with "; ") what to do when it cannot start.
+pub fn run_with_hint(cmd: &mut Command, what: &str, hint: &str) -> Result<()> {
+    let shown = show(cmd);
+    eprintln!("$ {shown}");
+    let status = cmd.status().map_err(|source| XtaskError::Spawn {
+        command: shown.clone(),
+        source,
+        hint: hint.to_string(),
+    })?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(XtaskError::Exit {
+            what: what.to_string(),
+            command: shown,
+            status,
+        })
+    }
+}
+
+/// Run `cmd` (echoed first), inheriting stdio.
+pub fn run(cmd: &mut Command, what: &str) -> Result<()> {
+    run_with_hint(cmd, what, "")
+}
+
+/// Run `cargo ARGS` in the workspace root with `env`.
+pub fn run_cargo<S: AsRef<str>>(root: &Path, env: &ChildEnv, args: &[S]) -> Result<()> {
+    let what = format!("cargo {}", args.first().map_or("", AsRef::as_ref));
+    run(&mut cargo(root, env, args), &what)
+}
+
+/// Run `cmd` (echoed first) and return its standard output; its standard error is shown.
+pub fn output(cmd: &mut Command, what: &str) -> Result<String> {
+    let shown = show(cmd);
+    eprintln!("$ {shown}");
+    let out = cmd
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|source| XtaskError::Spawn {
+            command: shown.clone(),
+            source,
+            hint: String::new(),
+        })?;
+    if !out.status.success() {
+        return Err(XtaskError::Exit {
+            what: what.to_string(),
+            command: shown,
+            status: out.status,
+        });
+    }
+    String::from_utf8(out.stdout).map_err(|e| XtaskError::Parse {
+        path: shown.into(),
+        message: format!("output is not UTF-8: {e}"),
+    })
+}
+
+/// Whether `cmd` starts and succeeds, all its output discarded: for probes.
+pub fn succeeds(cmd: &mut Command) -> bool {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Whether `cargo nextest` is installed and runs.
+pub fn have_nextest(root: &Path) -> bool {
+    succeeds(&mut cargo(
+        root,
+        &ChildEnv::new(),
+        &["nextest", "--version"],
+    ))
+}
+
+/// `1.2s` or `2m05.0s`.
+pub fn fmt_duration(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s < 60.0 {
+        format!("{s:.1}s")
+    } else {
+        format!("{}m{:04.1}s", (s / 60.0) as u64, s % 60.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_well() {
+        assert_eq!(fmt_duration(Duration::from_millis(1234)), "1.2s");
+        assert_eq!(fmt_duration(Duration::from_secs(125)), "2m05.0s");
+    }
+
+    #[test]
+    fn commands_are_shown_as_typed() {
+        let mut cmd = Command::new("python3");
+        cmd.args(["-c", "import sys\nprint(1)", "x y"]);
+        assert_eq!(show(&cmd), "python3 -c <script> x y");
+        let cmd = cargo(Path::new("."), &ChildEnv::new(), &["tree", "-p", "xtask"]);
+        assert_eq!(show(&cmd), "cargo tree -p xtask");
+    }
+
+    #[test]
+    fn failures_name_the_command() {
+        let e = run(&mut Command::new("false"), "testing").unwrap_err();
+        assert!(
+            e.to_string().starts_with("testing: `false` exited with"),
+            "{e}"
+        );
+        let e = run_with_hint(
+            &mut Command::new("/nonexistent/xtask-probe"),
+            "testing",
+            "; install it",
+        )
+        .unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.contains("could not start `/nonexistent/xtask-probe`")
+                && text.ends_with("; install it"),
+            "{text}"
+        );
+        assert!(succeeds(&mut Command::new("true")));
+        assert!(!succeeds(&mut Command::new("/nonexistent/xtask-probe")));
+    }
+}
