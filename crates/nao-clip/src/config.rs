@@ -116,7 +116,8 @@ impl TokenizerConfig {
             path: PathBuf::from(path),
             message,
         };
-        let v: Value = serde_json::from_str(&text).map_err(|e| err(format!("invalid JSON: {e}")))?;
+        let v: Value =
+            serde_json::from_str(&text).map_err(|e| err(format!("invalid JSON: {e}")))?;
         let obj = v
             .as_object()
             .ok_or_else(|| err("expected a JSON object".into()))?;
@@ -178,8 +179,14 @@ mod tests {
         let tmp = std::env::temp_dir().join(format!("nao-clip-stm-{}", std::process::id()));
         std::fs::create_dir_all(&tmp).unwrap();
         let map = tmp.join("special_tokens_map.json");
-        std::fs::write(&map, r#"{"pad_token": {"content": "!"}, "eos_token": "<e>"}"#).unwrap();
-        let c = TokenizerConfig::default().with_special_tokens_map(&map).unwrap();
+        std::fs::write(
+            &map,
+            r#"{"pad_token": {"content": "!"}, "eos_token": "<e>"}"#,
+        )
+        .unwrap();
+        let c = TokenizerConfig::default()
+            .with_special_tokens_map(&map)
+            .unwrap();
         assert_eq!((c.pad_token.as_str(), c.eos_token.as_str()), ("!", "<e>"));
         assert_eq!(c.bos_token, "<|startoftext|>");
         std::fs::write(&map, r#"{"pad_token": 1}"#).unwrap();
@@ -187,7 +194,10 @@ mod tests {
             .with_special_tokens_map(&map)
             .unwrap_err()
             .to_string();
-        assert!(e.contains("pad_token") && e.contains("special_tokens_map.json"), "{e}");
+        assert!(
+            e.contains("pad_token") && e.contains("special_tokens_map.json"),
+            "{e}"
+        );
         std::fs::remove_dir_all(&tmp).unwrap();
     }
 

@@ -691,7 +691,10 @@ fn load_config(dir: &Path) -> Result<(TokenizerConfig, PathBuf), ClipError> {
     let (mut c, mut path) = if config.is_file() {
         (TokenizerConfig::from_file(&config)?, config)
     } else {
-        (TokenizerConfig::default(), PathBuf::from("<default config>"))
+        (
+            TokenizerConfig::default(),
+            PathBuf::from("<default config>"),
+        )
     };
     if map.is_file() {
         c = c.with_special_tokens_map(&map)?;

@@ -43,8 +43,10 @@ impl ClipTextModel {
         let h = c.hidden_size;
         let eps = c.layer_norm_eps;
         let token_embedding = w.tensor("embeddings.token_embedding.weight", [c.vocab_size, h])?;
-        let position_embedding =
-            w.tensor("embeddings.position_embedding.weight", [c.max_position_embeddings, h])?;
+        let position_embedding = w.tensor(
+            "embeddings.position_embedding.weight",
+            [c.max_position_embeddings, h],
+        )?;
         let layers = (0..c.num_hidden_layers)
             .map(|i| {
                 let p = format!("encoder.layers.{i}");
@@ -79,8 +81,16 @@ impl ClipTextModel {
         let flat: Vec<i64> = ids.iter().flatten().map(|&i| i64::from(i)).collect();
         let index = Tensor::<1, Int>::from_data(TensorData::new(flat, [b * n]), &device);
         let h = self.token_embedding.dims()[1];
-        let tokens = self.token_embedding.clone().select(0, index).reshape([b, n, h]);
-        let positions = self.position_embedding.clone().narrow(0, 0, n).unsqueeze_dim::<3>(0);
+        let tokens = self
+            .token_embedding
+            .clone()
+            .select(0, index)
+            .reshape([b, n, h]);
+        let positions = self
+            .position_embedding
+            .clone()
+            .narrow(0, 0, n)
+            .unsqueeze_dim::<3>(0);
         let mut x = tokens + positions;
         for l in &self.layers {
             let y = l.norm1.forward(x.clone());

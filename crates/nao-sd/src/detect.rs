@@ -28,7 +28,10 @@ pub(crate) fn model_dir(dir: &Path) -> PathBuf {
 pub(crate) fn model_name(dir: &Path) -> String {
     let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
     let parent = dir.parent();
-    if parent.and_then(Path::file_name).is_some_and(|n| n == "snapshots") {
+    if parent
+        .and_then(Path::file_name)
+        .is_some_and(|n| n == "snapshots")
+    {
         if let Some(repo) = parent
             .and_then(Path::parent)
             .and_then(Path::file_name)
@@ -66,6 +69,10 @@ pub fn is_diffusers_folder(dir: impl AsRef<Path>) -> bool {
     };
     serde_json::from_str::<Value>(&text)
         .ok()
-        .and_then(|v| v.get("_class_name").and_then(Value::as_str).map(str::to_string))
+        .and_then(|v| {
+            v.get("_class_name")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
         .is_some_and(|name| PIPELINES.contains(&name.as_str()))
 }

@@ -127,8 +127,8 @@ fn build(
     dtype: DType,
     mode: Mode,
 ) -> Result<Networks, SdError> {
-    let mut w = Loader::new(&f.text, &c.clip.path, device, dtype, mode)
-        .with_prefix(text_prefix(&f.text));
+    let mut w =
+        Loader::new(&f.text, &c.clip.path, device, dtype, mode).with_prefix(text_prefix(&f.text));
     let text = ClipTextModel::new(&c.clip, &mut w)?;
     w.finish(clip::IGNORED)?;
     let mut w = Loader::new(&f.unet, &c.unet.path, device, dtype, mode);

@@ -43,28 +43,8 @@ pub(crate) fn attention(
     };
     let device = v.device();
     let mask = causal.then(|| causal_mask(n, m, &device));
-    let rows_per_chunk = (chunk_scores / m.max(1)).max(1);
     let slices = b * heads;
-    // (first slice, slices, first query row, rows) of each chunk
-    let mut chunks = Vec::new();
-    if n <= rows_per_chunk {
-        let per = (rows_per_chunk / n).max(1);
-        let mut s = 0;
-        while s < slices {
-            let len = per.min(slices - s);
-            chunks.push((s, len, 0, n));
-            s += len;
-        }
-    } else {
-        for s in 0..slices {
-            let mut r = 0;
-            while r < n {
-                let len = rows_per_chunk.min(n - r);
-                chunks.push((s, 1, r, len));
-                r += len;
-            }
-        }
-    }
+    let chunks = chunk_plan(slices, n, m, chunk_scores);
     let mut parts = Vec::with_capacity(chunks.len());
     for (s, sl, r, rl) in chunks {
         let qc = q.clone().narrow(0, s, sl).narrow(1, r, rl);
@@ -75,13 +55,19 @@ pub(crate) fn attention(
         }
         if let Some(mask) = &mask {
             let rows: Tensor<2, Bool> = mask.clone().narrow(0, r, rl);
-            scores = scores.mask_fill(rows.unsqueeze_dim::<3>(0).expand([sl, rl, m]), f32::NEG_INFINITY);
+            scores = scores.mask_fill(
+                rows.unsqueeze_dim::<3>(0).expand([sl, rl, m]),
+                f32::NEG_INFINITY,
+            );
         }
         let probs = softmax(scores, 2).cast(dtype);
         parts.push((s, r, probs.matmul(v.clone().narrow(0, s, sl))));
     }
     let out = if parts.len() == 1 {
-        parts.pop().map(|(_, _, t)| t).unwrap_or_else(|| Tensor::zeros([slices, n, d], (&device, dtype)))
+        parts
+            .pop()
+            .map(|(_, _, t)| t)
+            .unwrap_or_else(|| Tensor::zeros([slices, n, d], (&device, dtype)))
     } else if parts.iter().all(|(_, r, _)| *r == 0) {
         Tensor::cat(parts.into_iter().map(|(_, _, t)| t).collect(), 0)
     } else {
@@ -102,6 +88,38 @@ pub(crate) fn attention(
     out.reshape([b, heads, n, d])
         .swap_dims(1, 2)
         .reshape([b, n, inner])
+}
+
+/// The chunks `(first slice, slices, first query row, rows)` that cover `slices` (batch × heads)
+/// of `n` query rows against `m` keys with at most `budget` scores each (one row at least):
+/// whole slices grouped while they fit, else row blocks of one slice.
+fn chunk_plan(
+    slices: usize,
+    n: usize,
+    m: usize,
+    budget: usize,
+) -> Vec<(usize, usize, usize, usize)> {
+    let rows_per_chunk = (budget / m.max(1)).max(1);
+    let mut chunks = Vec::new();
+    if n <= rows_per_chunk {
+        let per = (rows_per_chunk / n.max(1)).max(1);
+        let mut s = 0;
+        while s < slices {
+            let len = per.min(slices - s);
+            chunks.push((s, len, 0, n));
+            s += len;
+        }
+    } else {
+        for s in 0..slices {
+            let mut r = 0;
+            while r < n {
+                let len = rows_per_chunk.min(n - r);
+                chunks.push((s, 1, r, len));
+                r += len;
+            }
+        }
+    }
+    chunks
 }
 
 /// `true` where key `j` comes after query `i`.
@@ -163,7 +181,10 @@ pub(crate) fn timestep_embedding(
             data.push(0.0);
         }
     }
-    Tensor::from_data(TensorData::new(data, [timesteps.len(), dim]), (device, DType::F32))
+    Tensor::from_data(
+        TensorData::new(data, [timesteps.len(), dim]),
+        (device, DType::F32),
+    )
 }
 
 #[cfg(test)]
@@ -171,7 +192,15 @@ mod tests {
     use super::*;
 
     fn naive(q: &Tensor<3>, k: &Tensor<3>, v: &Tensor<3>, heads: usize, causal: bool) -> Tensor<3> {
-        attention(q.clone(), k.clone(), v.clone(), heads, causal, false, usize::MAX)
+        attention(
+            q.clone(),
+            k.clone(),
+            v.clone(),
+            heads,
+            causal,
+            false,
+            usize::MAX,
+        )
     }
 
     #[test]
@@ -197,14 +226,75 @@ mod tests {
     }
 
     #[test]
+    fn chunks_tile_the_scores_within_the_budget() {
+        // SD at 512×512 with guidance: batch 2 × 8 heads, 4096 tokens; and cross-attention
+        for (slices, n, m) in [
+            (16, 4096, 4096),
+            (16, 4096, 77),
+            (10, 9216, 9216),
+            (3, 5, 7),
+        ] {
+            let plan = chunk_plan(slices, n, m, ATTENTION_CHUNK_SCORES);
+            let mut covered = vec![0usize; slices];
+            for &(s, sl, r, rl) in &plan {
+                assert!(sl * rl * m <= ATTENTION_CHUNK_SCORES.max(m));
+                for c in &mut covered[s..s + sl] {
+                    assert_eq!(*c, r, "rows in order");
+                    *c += rl;
+                }
+            }
+            assert!(covered.iter().all(|&c| c == n), "{slices} {n} {m}");
+        }
+        assert_eq!(chunk_plan(16, 4096, 4096, ATTENTION_CHUNK_SCORES).len(), 16);
+        assert_eq!(chunk_plan(16, 4096, 77, ATTENTION_CHUNK_SCORES).len(), 1);
+    }
+
+    /// Peak memory of one attention layer of SD at 512×512 with guidance (batch 2, 4096
+    /// tokens, 8 heads of 40): the whole score tensor would be 1 GiB (and softmax's
+    /// temporaries as much again); in chunks the process grows by a fraction of that.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn attention_at_512px_stays_small() {
+        fn peak_kib() -> u64 {
+            let status = std::fs::read_to_string("/proc/self/status").unwrap();
+            let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+            line.split_whitespace().nth(1).unwrap().parse().unwrap()
+        }
+        let device = Device::default();
+        let x =
+            || Tensor::<3>::random([2, 4096, 320], burn::tensor::Distribution::Default, &device);
+        let (q, k, v) = (x(), x(), x());
+        // the high-water mark starts again from the current size ("5": reset peak RSS)
+        std::fs::write("/proc/self/clear_refs", "5")
+            .expect("resetting the peak RSS through /proc/self/clear_refs");
+        let before = peak_kib();
+        let out = attention(q, k, v, 8, false, false, ATTENTION_CHUNK_SCORES);
+        assert_eq!(out.dims(), [2, 4096, 320]);
+        let grown_mib = (peak_kib() - before) / 1024;
+        eprintln!("attention [2, 4096, 320] × 8 heads: peak grew by {grown_mib} MiB");
+        assert!(grown_mib < 512, "peak grew by {grown_mib} MiB");
+    }
+
+    #[test]
     fn nearest_upsampling_follows_pytorch() {
         let device = Device::default();
-        let x = Tensor::<1, Int>::arange(0..6, &device).float().reshape([1, 1, 2, 3]);
-        let up = upsample_nearest(x.clone(), 4, 6).into_data().try_to_vec::<f32>().unwrap();
+        let x = Tensor::<1, Int>::arange(0..6, &device)
+            .float()
+            .reshape([1, 1, 2, 3]);
+        let up = upsample_nearest(x.clone(), 4, 6)
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
         assert_eq!(up[..6], [0., 0., 1., 1., 2., 2.]);
         // 2 → 3 rows and 3 → 5 columns: floor(i·2/3) = 0,0,1 and floor(i·3/5) = 0,0,1,1,2
-        let odd = upsample_nearest(x, 3, 5).into_data().try_to_vec::<f32>().unwrap();
-        assert_eq!(odd, [0., 0., 1., 1., 2., 0., 0., 1., 1., 2., 3., 3., 4., 4., 5.]);
+        let odd = upsample_nearest(x, 3, 5)
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
+        assert_eq!(
+            odd,
+            [0., 0., 1., 1., 2., 0., 0., 1., 1., 2., 3., 3., 4., 4., 5.]
+        );
     }
 
     #[test]

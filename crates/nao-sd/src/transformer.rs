@@ -40,7 +40,13 @@ struct Attention {
 }
 
 impl Attention {
-    fn new(w: &mut Loader, p: &str, dim: usize, ctx: usize, s: &TransformerSpec) -> Result<Self, SdError> {
+    fn new(
+        w: &mut Loader,
+        p: &str,
+        dim: usize,
+        ctx: usize,
+        s: &TransformerSpec,
+    ) -> Result<Self, SdError> {
         Ok(Self {
             to_q: w.linear(&format!("{p}.to_q"), dim, dim, false)?,
             to_k: w.linear(&format!("{p}.to_k"), ctx, dim, false)?,

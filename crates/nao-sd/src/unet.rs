@@ -85,14 +85,29 @@ impl Unet {
             let mut attentions = Vec::new();
             for j in 0..c.layers_per_block[i] {
                 let r_in = if j == 0 { c_in } else { c_out };
-                resnets.push(ResnetBlock::new(w, &format!("{p}.resnets.{j}"), resnet(r_in, c_out, 1.0))?);
+                resnets.push(ResnetBlock::new(
+                    w,
+                    &format!("{p}.resnets.{j}"),
+                    resnet(r_in, c_out, 1.0),
+                )?);
                 if *kind == DownBlockKind::CrossAttn {
                     let s = transformer(c_out, i, c.transformer_layers_per_block[i]);
-                    attentions.push(SpatialTransformer::new(w, &format!("{p}.attentions.{j}"), s)?);
+                    attentions.push(SpatialTransformer::new(
+                        w,
+                        &format!("{p}.attentions.{j}"),
+                        s,
+                    )?);
                 }
             }
             let downsampler = (i + 1 < n)
-                .then(|| downsample(w, &format!("{p}.downsamplers.0"), c_out, c.downsample_padding))
+                .then(|| {
+                    downsample(
+                        w,
+                        &format!("{p}.downsamplers.0"),
+                        c_out,
+                        c.downsample_padding,
+                    )
+                })
                 .transpose()?;
             down.push(DownBlock {
                 resnets,
@@ -139,7 +154,11 @@ impl Unet {
                 )?);
                 if *kind == UpBlockKind::CrossAttn {
                     let s = transformer(out, mirror, c.transformer_layers_per_block[mirror]);
-                    attentions.push(SpatialTransformer::new(w, &format!("{p}.attentions.{j}"), s)?);
+                    attentions.push(SpatialTransformer::new(
+                        w,
+                        &format!("{p}.attentions.{j}"),
+                        s,
+                    )?);
                 }
             }
             let upsampler = (i + 1 < n)
@@ -152,7 +171,14 @@ impl Unet {
             });
         }
         let norm_out = w.group_norm("conv_norm_out", c.norm_num_groups, ch[0], c.norm_eps)?;
-        let conv_out = w.conv2d("conv_out", ch[0], c.out_channels, c.conv_out_kernel, 1, None)?;
+        let conv_out = w.conv2d(
+            "conv_out",
+            ch[0],
+            c.out_channels,
+            c.conv_out_kernel,
+            1,
+            None,
+        )?;
         Ok(Self {
             conv_in,
             time_linear_1,
@@ -188,7 +214,11 @@ impl Unet {
             self.freq_shift,
             &device,
         );
-        let t = if dtype == DType::F32 { t } else { t.cast(dtype) };
+        let t = if dtype == DType::F32 {
+            t
+        } else {
+            t.cast(dtype)
+        };
         let temb = self
             .time_linear_2
             .forward(silu(self.time_linear_1.forward(t)));

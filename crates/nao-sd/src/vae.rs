@@ -46,7 +46,11 @@ impl PixelAttention {
 
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let [b, c, h, w] = x.dims();
-        let y = self.norm.forward(x.clone()).reshape([b, c, h * w]).swap_dims(1, 2);
+        let y = self
+            .norm
+            .forward(x.clone())
+            .reshape([b, c, h * w])
+            .swap_dims(1, 2);
         let a = attention(
             self.q.forward(y.clone()),
             self.k.forward(y.clone()),
@@ -76,7 +80,9 @@ impl MidBlock {
             resnet0: ResnetBlock::new(w, &format!("{p}.resnets.0"), spec)?,
             attention: cfg
                 .mid_block_add_attention
-                .then(|| PixelAttention::new(w, &format!("{p}.attentions.0"), c, cfg.norm_num_groups))
+                .then(|| {
+                    PixelAttention::new(w, &format!("{p}.attentions.0"), c, cfg.norm_num_groups)
+                })
                 .transpose()?,
             resnet1: ResnetBlock::new(w, &format!("{p}.resnets.1"), spec)?,
         })

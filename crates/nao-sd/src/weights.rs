@@ -69,13 +69,19 @@ pub(crate) fn select_file(dir: &Path, variant: Option<&str>) -> Result<PathBuf, 
             [one] => Ok(dir.join(one)),
             [] => Err(SdError::weights(
                 dir,
-                format!("no weights file {what}; the candidates are {}", list(&names)),
+                format!(
+                    "no weights file {what}; the candidates are {}",
+                    list(&names)
+                ),
             )),
             many => Err(SdError::weights(
                 dir,
                 format!(
                     "several weights files {what}: {} (keep one)",
-                    many.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                    many.iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             )),
         }
@@ -116,7 +122,9 @@ pub(crate) struct WeightFile {
 
 impl std::fmt::Debug for WeightFile {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WeightFile").field("path", &self.path).finish()
+        f.debug_struct("WeightFile")
+            .field("path", &self.path)
+            .finish()
     }
 }
 
@@ -129,9 +137,8 @@ impl WeightFile {
         // reader that maps files, it assumes no other process truncates or rewrites the file
         // while the model is being loaded.
         let mmap = unsafe { Mmap::map(&file) }.map_err(|e| SdError::io(path, e))?;
-        let (header, metadata) = SafeTensors::read_metadata(&mmap).map_err(|e| {
-            SdError::weights(path, format!("not a valid safetensors file: {e:?}"))
-        })?;
+        let (header, metadata) = SafeTensors::read_metadata(&mmap)
+            .map_err(|e| SdError::weights(path, format!("not a valid safetensors file: {e:?}")))?;
         Ok(Self {
             path: path.to_path_buf(),
             mmap,
@@ -232,7 +239,12 @@ impl<'a> Loader<'a> {
     }
 
     /// A PyTorch `[out, in]` matrix as burn's `[in, out]`.
-    fn matrix_transposed(&mut self, name: &str, out: usize, inp: usize) -> Result<Tensor<2>, SdError> {
+    fn matrix_transposed(
+        &mut self,
+        name: &str,
+        out: usize,
+        inp: usize,
+    ) -> Result<Tensor<2>, SdError> {
         let values = self.values(name, &[out, inp])?;
         Ok(match values {
             None => Tensor::empty([0, 0], (&self.device, self.dtype)),
@@ -305,11 +317,17 @@ impl<'a> Loader<'a> {
     fn upload<const D: usize>(&self, values: Vec<f32>, shape: Vec<usize>) -> Tensor<D> {
         let data = match self.dtype {
             DType::F16 => TensorData::new(
-                values.into_iter().map(half::f16::from_f32).collect::<Vec<_>>(),
+                values
+                    .into_iter()
+                    .map(half::f16::from_f32)
+                    .collect::<Vec<_>>(),
                 shape,
             ),
             DType::BF16 => TensorData::new(
-                values.into_iter().map(half::bf16::from_f32).collect::<Vec<_>>(),
+                values
+                    .into_iter()
+                    .map(half::bf16::from_f32)
+                    .collect::<Vec<_>>(),
                 shape,
             ),
             _ => TensorData::new(values, shape),
@@ -327,7 +345,9 @@ impl<'a> Loader<'a> {
     ) -> Result<Linear, SdError> {
         let weight = self.matrix_transposed(&format!("{prefix}.weight"), d_out, d_in)?;
         let bias = if bias {
-            Some(Param::from_tensor(self.tensor(&format!("{prefix}.bias"), [d_out])?))
+            Some(Param::from_tensor(
+                self.tensor(&format!("{prefix}.bias"), [d_out])?,
+            ))
         } else {
             None
         };
@@ -393,7 +413,9 @@ impl<'a> Loader<'a> {
         let gamma = self.tensor(&format!("{prefix}.weight"), [dim])?;
         let beta = self.tensor(&format!("{prefix}.bias"), [dim])?;
         // `epsilon` is private: build the module from its config, then set the parameters
-        let mut norm = LayerNormConfig::new(dim).with_epsilon(eps).init(&self.device);
+        let mut norm = LayerNormConfig::new(dim)
+            .with_epsilon(eps)
+            .init(&self.device);
         norm.gamma = Param::from_tensor(gamma);
         norm.beta = Some(Param::from_tensor(beta));
         Ok(norm)
@@ -424,7 +446,11 @@ impl<'a> Loader<'a> {
                 unexpected.len(),
                 self.config.display(),
                 shown.join(", "),
-                if unexpected.len() > shown.len() { ", …" } else { "" }
+                if unexpected.len() > shown.len() {
+                    ", …"
+                } else {
+                    ""
+                }
             ),
         ))
     }

@@ -40,30 +40,85 @@ fn config_values_outside_the_family_are_named() {
     let vae = "vae/config.json";
     let text = "text_encoder/config.json";
     for (file, key, value, needle) in [
-        (unet, "addition_embed_type", json!("text_time"), "addition_embed_type"),
-        (unet, "class_embed_type", json!("timestep"), "class_embed_type"),
+        (
+            unet,
+            "addition_embed_type",
+            json!("text_time"),
+            "addition_embed_type",
+        ),
+        (
+            unet,
+            "class_embed_type",
+            json!("timestep"),
+            "class_embed_type",
+        ),
         (unet, "time_cond_proj_dim", json!(256), "time_cond_proj_dim"),
         (unet, "num_attention_heads", json!(8), "num_attention_heads"),
         (unet, "act_fn", json!("mish"), "act_fn"),
-        (unet, "down_block_types", json!(["SimpleCrossAttnDownBlock2D", "DownBlock2D"]), "SimpleCrossAttnDownBlock2D"),
-        (unet, "up_block_types", json!(["UpBlock2D"]), "up_block_types"),
-        (unet, "mid_block_type", json!("UNetMidBlock2DSimpleCrossAttn"), "mid_block_type"),
-        (unet, "resnet_time_scale_shift", json!("spatial"), "resnet_time_scale_shift"),
-        (unet, "only_cross_attention", json!(true), "only_cross_attention"),
+        (
+            unet,
+            "down_block_types",
+            json!(["SimpleCrossAttnDownBlock2D", "DownBlock2D"]),
+            "SimpleCrossAttnDownBlock2D",
+        ),
+        (
+            unet,
+            "up_block_types",
+            json!(["UpBlock2D"]),
+            "up_block_types",
+        ),
+        (
+            unet,
+            "mid_block_type",
+            json!("UNetMidBlock2DSimpleCrossAttn"),
+            "mid_block_type",
+        ),
+        (
+            unet,
+            "resnet_time_scale_shift",
+            json!("spatial"),
+            "resnet_time_scale_shift",
+        ),
+        (
+            unet,
+            "only_cross_attention",
+            json!(true),
+            "only_cross_attention",
+        ),
         (unet, "attention_type", json!("gated"), "attention_type"),
-        (unet, "transformer_layers_per_block", json!([[1], [2]]), "list of lists"),
-        (unet, "attention_head_dim", json!([4, 4, 4]), "3 entries for 2 blocks"),
+        (
+            unet,
+            "transformer_layers_per_block",
+            json!([[1], [2]]),
+            "list of lists",
+        ),
+        (
+            unet,
+            "attention_head_dim",
+            json!([4, 4, 4]),
+            "3 entries for 2 blocks",
+        ),
         (unet, "attention_head_dim", json!(5), "5 heads"),
         (unet, "in_channels", json!(9), "inpainting"),
         (unet, "cross_attention_dim", json!(32), "hidden_size is 24"),
         (unet, "conv_in_kernel", json!(4), "odd"),
         (unet, "norm_num_groups", json!(5), "norm_num_groups"),
         (unet, "_class_name", json!("UNet2DModel"), "UNet2DModel"),
-        (vae, "down_block_types", json!(["DownEncoderBlock2D", "Foo"]), "Foo"),
+        (
+            vae,
+            "down_block_types",
+            json!(["DownEncoderBlock2D", "Foo"]),
+            "Foo",
+        ),
         (vae, "latents_mean", json!([0.1, 0.2]), "latents_mean"),
         (vae, "scaling_factor", json!(-1), "scaling_factor"),
         (text, "hidden_act", json!("relu"), "hidden_act"),
-        (text, "architectures", json!(["CLIPTextModelWithProjection"]), "CLIPTextModelWithProjection"),
+        (
+            text,
+            "architectures",
+            json!(["CLIPTextModelWithProjection"]),
+            "CLIPTextModelWithProjection",
+        ),
         (text, "num_attention_heads", json!(5), "does not divide"),
     ] {
         let tmp = copy();
@@ -79,12 +134,28 @@ fn config_values_outside_the_family_are_named() {
 #[test]
 fn sizes_are_bounded_before_anything_is_allocated() {
     for (file, key, value) in [
-        ("unet/config.json", "block_out_channels", json!([16, 1_000_000_000u64])),
+        (
+            "unet/config.json",
+            "block_out_channels",
+            json!([16, 1_000_000_000u64]),
+        ),
         ("unet/config.json", "layers_per_block", json!(1_000_000)),
-        ("unet/config.json", "transformer_layers_per_block", json!(100_000)),
-        ("unet/config.json", "down_block_types", json!(vec!["DownBlock2D"; 1000])),
+        (
+            "unet/config.json",
+            "transformer_layers_per_block",
+            json!(100_000),
+        ),
+        (
+            "unet/config.json",
+            "down_block_types",
+            json!(vec!["DownBlock2D"; 1000]),
+        ),
         ("vae/config.json", "latent_channels", json!(1u64 << 40)),
-        ("text_encoder/config.json", "num_hidden_layers", json!(1_000_000)),
+        (
+            "text_encoder/config.json",
+            "num_hidden_layers",
+            json!(1_000_000),
+        ),
         ("text_encoder/config.json", "vocab_size", json!(1u64 << 40)),
         ("text_encoder/config.json", "hidden_size", json!(-3)),
     ] {
@@ -95,7 +166,12 @@ fn sizes_are_bounded_before_anything_is_allocated() {
     }
     // a size within the bounds but not that of the weights: the tensor and both shapes
     let tmp = copy();
-    edit(tmp.path(), "unet/config.json", "block_out_channels", json!([12, 20]));
+    edit(
+        tmp.path(),
+        "unet/config.json",
+        "block_out_channels",
+        json!([12, 20]),
+    );
     let e = load_err(tmp.path(), &SdOptions::default());
     assert!(
         e.contains("diffusion_pytorch_model.safetensors") && e.contains("has shape"),
@@ -103,11 +179,17 @@ fn sizes_are_bounded_before_anything_is_allocated() {
     );
 }
 
-/// Rewrite a safetensors file through `change` (names → (dtype, shape, bytes)).
-fn rewrite(path: &Path, change: impl FnOnce(&mut HashMap<String, (Dtype, Vec<usize>, Vec<u8>)>)) {
+/// The tensors of a safetensors file: name → (dtype, shape, bytes).
+type Tensors = HashMap<String, (Dtype, Vec<usize>, Vec<u8>)>;
+
+/// An edit of a file's tensors.
+type Edit = Box<dyn FnOnce(&mut Tensors)>;
+
+/// Rewrite a safetensors file through `change`.
+fn rewrite(path: &Path, change: impl FnOnce(&mut Tensors)) {
     let bytes = std::fs::read(path).unwrap();
     let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
-    let mut map: HashMap<String, (Dtype, Vec<usize>, Vec<u8>)> = st
+    let mut map: Tensors = st
         .tensors()
         .into_iter()
         .map(|(n, v)| (n, (v.dtype(), v.shape().to_vec(), v.data().to_vec())))
@@ -125,28 +207,28 @@ fn rewrite(path: &Path, change: impl FnOnce(&mut HashMap<String, (Dtype, Vec<usi
 fn weights_that_do_not_fit_the_config_are_named() {
     let unet_file = "unet/diffusion_pytorch_model.safetensors";
     let name = "down_blocks.0.attentions.0.proj_in.weight";
-    let cases: Vec<(&str, Box<dyn FnOnce(&mut HashMap<_, _>)>)> = vec![
+    let cases: Vec<(&str, Edit)> = vec![
         (
             "is missing",
-            Box::new(|m: &mut HashMap<String, (Dtype, Vec<usize>, Vec<u8>)>| {
+            Box::new(|m: &mut Tensors| {
                 m.remove(name);
             }),
         ),
         (
             "has shape [12, 12]",
-            Box::new(|m: &mut HashMap<String, (Dtype, Vec<usize>, Vec<u8>)>| {
+            Box::new(|m: &mut Tensors| {
                 m.get_mut(name).unwrap().1 = vec![12, 12];
             }),
         ),
         (
             "has dtype I32",
-            Box::new(|m: &mut HashMap<String, (Dtype, Vec<usize>, Vec<u8>)>| {
+            Box::new(|m: &mut Tensors| {
                 m.get_mut(name).unwrap().0 = Dtype::I32;
             }),
         ),
         (
             "1 unexpected tensor(s)",
-            Box::new(|m: &mut HashMap<String, (Dtype, Vec<usize>, Vec<u8>)>| {
+            Box::new(|m: &mut Tensors| {
                 m.insert("extra.weight".into(), (Dtype::F32, vec![1], vec![0; 4]));
             }),
         ),
@@ -155,10 +237,7 @@ fn weights_that_do_not_fit_the_config_are_named() {
         let tmp = copy();
         rewrite(&tmp.path().join(unet_file), change);
         let e = load_err(tmp.path(), &SdOptions::default());
-        assert!(
-            e.contains(unet_file) && e.contains(needle),
-            "{needle}: {e}"
-        );
+        assert!(e.contains(unet_file) && e.contains(needle), "{needle}: {e}");
         if needle != "1 unexpected tensor(s)" {
             assert!(e.contains(name), "{e}");
         } else {
@@ -169,7 +248,10 @@ fn weights_that_do_not_fit_the_config_are_named() {
     let tmp = copy();
     std::fs::write(tmp.path().join(unet_file), b"not safetensors").unwrap();
     let e = load_err(tmp.path(), &SdOptions::default());
-    assert!(e.contains(unet_file) && e.contains("not a valid safetensors"), "{e}");
+    assert!(
+        e.contains(unet_file) && e.contains("not a valid safetensors"),
+        "{e}"
+    );
     // older transformers files: `text_model.` names and a position_ids buffer
     let tmp = copy();
     rewrite(&tmp.path().join("text_encoder/model.safetensors"), |m| {
@@ -179,7 +261,10 @@ fn weights_that_do_not_fit_the_config_are_named() {
             m.insert(format!("text_model.{k}"), v);
         }
         let ids: Vec<u8> = (0..77i64).flat_map(|i| i.to_le_bytes()).collect();
-        m.insert("text_model.embeddings.position_ids".into(), (Dtype::I64, vec![1, 77], ids));
+        m.insert(
+            "text_model.embeddings.position_ids".into(),
+            (Dtype::I64, vec![1, 77], ids),
+        );
     });
     let m = StableDiffusion::load(tmp.path(), &device(), &SdOptions::default()).unwrap();
     let fresh = common::load(&own("nonsquare"), &SdOptions::default());
@@ -194,10 +279,15 @@ fn variant_files_are_found() {
     // sd2-v has only fp16 files: they load without the option, and with it
     let sd2 = own("sd2-v");
     let m = StableDiffusion::load(&sd2, &device(), &SdOptions::default()).unwrap();
-    assert!(m.weight_files().iter().all(|p| p.to_string_lossy().ends_with(".fp16.safetensors")));
+    assert!(m
+        .weight_files()
+        .iter()
+        .all(|p| p.to_string_lossy().ends_with(".fp16.safetensors")));
     let e = load_err(&sd2, &SdOptions::default().with_variant("bf16"));
     assert!(
-        e.contains("variant 'bf16'") && e.contains("text_encoder") && e.contains("model.fp16.safetensors"),
+        e.contains("variant 'bf16'")
+            && e.contains("text_encoder")
+            && e.contains("model.fp16.safetensors"),
         "{e}"
     );
     // next to a file without a variant: the option chooses
@@ -210,8 +300,12 @@ fn variant_files_are_found() {
         e.contains("unet/diffusion_pytorch_model.safetensors") && e.contains("not a valid"),
         "without a variant the plain file is taken: {e}"
     );
-    StableDiffusion::load(tmp.path(), &device(), &SdOptions::default().with_variant("fp16"))
-        .unwrap();
+    StableDiffusion::load(
+        tmp.path(),
+        &device(),
+        &SdOptions::default().with_variant("fp16"),
+    )
+    .unwrap();
     // two variants and no choice: ambiguous, listing the candidates
     std::fs::remove_file(unet.join("diffusion_pytorch_model.safetensors")).unwrap();
     std::fs::copy(
@@ -227,7 +321,10 @@ fn variant_files_are_found() {
         "{e}"
     );
     // no safetensors at all, only a pickle
-    for f in ["diffusion_pytorch_model.ema.safetensors", "diffusion_pytorch_model.fp16.safetensors"] {
+    for f in [
+        "diffusion_pytorch_model.ema.safetensors",
+        "diffusion_pytorch_model.fp16.safetensors",
+    ] {
         std::fs::remove_file(unet.join(f)).unwrap();
     }
     std::fs::write(unet.join("diffusion_pytorch_model.bin"), b"pickle").unwrap();
@@ -238,7 +335,10 @@ fn variant_files_are_found() {
 #[test]
 fn missing_parts_are_named() {
     let e = load_err(Path::new("/no/such/model"), &SdOptions::default());
-    assert!(e.contains("/no/such/model") && e.contains("no such model folder"), "{e}");
+    assert!(
+        e.contains("/no/such/model") && e.contains("no such model folder"),
+        "{e}"
+    );
     for rel in [
         "unet/config.json",
         "vae/config.json",
@@ -249,7 +349,11 @@ fn missing_parts_are_named() {
         let tmp = copy();
         std::fs::remove_file(tmp.path().join(rel)).unwrap();
         let e = load_err(tmp.path(), &SdOptions::default());
-        let expected = if rel.starts_with("tokenizer") { "tokenizer/vocab.json" } else { rel };
+        let expected = if rel.starts_with("tokenizer") {
+            "tokenizer/vocab.json"
+        } else {
+            rel
+        };
         assert!(e.contains(expected), "{rel}: {e}");
     }
 }

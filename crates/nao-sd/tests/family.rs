@@ -15,7 +15,7 @@ mod common;
 use std::sync::OnceLock;
 
 use common::{assert_close, load, own, own_meta, own_reference as reference};
-use nao_backend::{Backend, PredictionType, Precision, Tensor};
+use nao_backend::{Backend, Precision, PredictionType, Tensor};
 use nao_sampling::{no_progress, sample, SampleOptions};
 use nao_sd::{SdOptions, StableDiffusion};
 
@@ -156,7 +156,13 @@ fn vae_matches_diffusers() {
         );
         let meta = own_meta(name);
         let steps = meta["steps"].as_u64().unwrap();
-        let last = meta["guidance"].as_array().unwrap().last().unwrap().as_f64().unwrap();
+        let last = meta["guidance"]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap()
+            .as_f64()
+            .unwrap();
         let latents = reference(name, &format!("sample_{steps}steps_gs{last:?}_latents.npy"));
         let raw = m.decode_latents_raw(&latents).unwrap();
         assert_close(
@@ -218,8 +224,18 @@ fn reduced_precision_stays_near_f32() {
                 &unet_context(name),
             )
             .unwrap();
-        assert_close(&format!("{precision}: UNet"), &out, &reference(name, "unet_out.npy"), tol);
+        assert_close(
+            &format!("{precision}: UNet"),
+            &out,
+            &reference(name, "unet_out.npy"),
+            tol,
+        );
         let z0 = m.encode_image(&reference(name, "vae_image.npy")).unwrap();
-        assert_close(&format!("{precision}: VAE encode"), &z0, &reference(name, "vae_z0.npy"), tol);
+        assert_close(
+            &format!("{precision}: VAE encode"),
+            &z0,
+            &reference(name, "vae_z0.npy"),
+            tol,
+        );
     }
 }

@@ -58,7 +58,11 @@ fn token_ids_match_diffusers_exactly() {
     assert_eq!(expected.shape, vec![3, 77]);
     for (i, prompt) in PROMPTS.iter().enumerate() {
         let got: Vec<f32> = tok.encode(prompt).ids.iter().map(|&x| x as f32).collect();
-        assert_eq!(got, expected.item(i).unwrap().data, "prompt {i}: {prompt:?}");
+        assert_eq!(
+            got,
+            expected.item(i).unwrap().data,
+            "prompt {i}: {prompt:?}"
+        );
     }
 }
 
@@ -70,7 +74,12 @@ fn text_embeddings_match_diffusers() {
     assert_abs("text embeddings [3, 77, 32]", &got, &expected, 1e-4);
     let c = m.encode_prompt(PROMPTS[0], "", true).unwrap();
     assert_eq!(c.cond.shape, vec![1, 77, 32]);
-    assert_abs("  prompt 0 alone", &c.cond, &expected.item(0).unwrap(), 1e-4);
+    assert_abs(
+        "  prompt 0 alone",
+        &c.cond,
+        &expected.item(0).unwrap(),
+        1e-4,
+    );
     assert_abs(
         "  the empty negative prompt",
         c.uncond.as_ref().unwrap(),
@@ -148,7 +157,14 @@ fn sample_10(guidance: f64) -> Tensor {
         .with_steps(10)
         .with_guidance_scale(guidance);
     let cond = nao_sampling::encode_prompt(m, PROMPTS[0], &options).unwrap();
-    sample(m, &reference("initial_latents.npy"), &cond, &options, no_progress).unwrap()
+    sample(
+        m,
+        &reference("initial_latents.npy"),
+        &cond,
+        &options,
+        no_progress,
+    )
+    .unwrap()
 }
 
 #[test]
@@ -177,7 +193,14 @@ fn invert_reference_z0() -> Tensor {
     let m = model();
     let options = InversionOptions::default().with_steps(10);
     let cond = nao_inversion::encode_prompt(m, PROMPTS[0], &options).unwrap();
-    invert_latents(m, &reference("inversion_z0.npy"), &cond, &options, no_progress).unwrap()
+    invert_latents(
+        m,
+        &reference("inversion_z0.npy"),
+        &cond,
+        &options,
+        no_progress,
+    )
+    .unwrap()
 }
 
 #[test]

@@ -70,7 +70,10 @@ impl ClipConfig {
                  {hidden_size}"
             )));
         }
-        let hidden_act = match c.choice("hidden_act", "quick_gelu", &["quick_gelu", "gelu"])?.as_str() {
+        let hidden_act = match c
+            .choice("hidden_act", "quick_gelu", &["quick_gelu", "gelu"])?
+            .as_str()
+        {
             "gelu" => ClipActivation::Gelu,
             _ => ClipActivation::QuickGelu,
         };
@@ -80,7 +83,11 @@ impl ClipConfig {
             intermediate_size: c.int("intermediate_size", Some(2048), 1..=4 * MAX_WIDTH)?,
             num_hidden_layers: c.int("num_hidden_layers", Some(12), 1..=MAX_TEXT_LAYERS)?,
             num_attention_heads,
-            max_position_embeddings: c.int("max_position_embeddings", Some(77), 1..=MAX_POSITIONS)?,
+            max_position_embeddings: c.int(
+                "max_position_embeddings",
+                Some(77),
+                1..=MAX_POSITIONS,
+            )?,
             hidden_act,
             layer_norm_eps: c.positive("layer_norm_eps", 1e-5, 1.0)?,
             path: c.path.clone(),

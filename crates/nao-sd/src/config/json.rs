@@ -131,16 +131,17 @@ impl ConfigFile {
             Some(Value::Array(a)) if !a.is_empty() && a.len() <= max_len => {
                 a.iter().map(|v| self.int_value(key, v, &range)).collect()
             }
-            Some(v) => Err(self.bad(
-                key,
-                v,
-                &format!("is not a list of 1 to {max_len} integers"),
-            )),
+            Some(v) => Err(self.bad(key, v, &format!("is not a list of 1 to {max_len} integers"))),
         }
     }
 
     /// A list of at most `max_len` strings.
-    pub fn str_list(&self, key: &str, default: &[&str], max_len: usize) -> Result<Vec<String>, SdError> {
+    pub fn str_list(
+        &self,
+        key: &str,
+        default: &[&str],
+        max_len: usize,
+    ) -> Result<Vec<String>, SdError> {
         match self.get(key) {
             None => Ok(default.iter().map(|s| s.to_string()).collect()),
             Some(Value::Array(a)) if !a.is_empty() && a.len() <= max_len => a
@@ -151,11 +152,7 @@ impl ConfigFile {
                         .ok_or_else(|| self.bad(key, v, "holds a value that is not a string"))
                 })
                 .collect(),
-            Some(v) => Err(self.bad(
-                key,
-                v,
-                &format!("is not a list of 1 to {max_len} names"),
-            )),
+            Some(v) => Err(self.bad(key, v, &format!("is not a list of 1 to {max_len} names"))),
         }
     }
 
@@ -226,7 +223,10 @@ impl ConfigFile {
             Some(v) => Err(self.bad(
                 key,
                 v,
-                &format!("is not a model this loader runs (expected {})", names.join(" or ")),
+                &format!(
+                    "is not a model this loader runs (expected {})",
+                    names.join(" or ")
+                ),
             )),
         }
     }

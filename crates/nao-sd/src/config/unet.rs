@@ -140,7 +140,11 @@ impl UnetConfig {
         c.choice("time_embedding_type", "positional", &["positional"])?;
         c.choice("attention_type", "default", &["default"])?;
         c.choice("act_fn", "silu", &["silu", "swish"])?;
-        c.choice("mid_block_type", "UNetMidBlock2DCrossAttn", &["UNetMidBlock2DCrossAttn"])?;
+        c.choice(
+            "mid_block_type",
+            "UNetMidBlock2DCrossAttn",
+            &["UNetMidBlock2DCrossAttn"],
+        )?;
 
         let down_names = c.str_list(
             "down_block_types",
@@ -200,10 +204,9 @@ impl UnetConfig {
             )));
         }
         let attention_heads = c.per_block("attention_head_dim", n, Some(8), 1..=MAX_HEADS)?;
-        if c.get("transformer_layers_per_block").is_some_and(|v| {
-            v.as_array()
-                .is_some_and(|a| a.iter().any(Value::is_array))
-        }) {
+        if c.get("transformer_layers_per_block")
+            .is_some_and(|v| v.as_array().is_some_and(|a| a.iter().any(Value::is_array)))
+        {
             return Err(c.err(
                 "'transformer_layers_per_block' is a list of lists (asymmetric UNets such as \
                  SDXL refiners are not supported)",
@@ -215,12 +218,13 @@ impl UnetConfig {
             Some(1),
             1..=MAX_TRANSFORMER_LAYERS,
         )?;
-        let cross_attention_dim = c.per_block("cross_attention_dim", n, Some(1280), 1..=MAX_WIDTH)?;
+        let cross_attention_dim =
+            c.per_block("cross_attention_dim", n, Some(1280), 1..=MAX_WIDTH)?;
         let norm_num_groups = match c.get("norm_num_groups") {
             None if c.map_has_null("norm_num_groups") => {
-                return Err(c.err(
-                    "'norm_num_groups' = null (UNets without group norms) is not supported",
-                ))
+                return Err(
+                    c.err("'norm_num_groups' = null (UNets without group norms) is not supported")
+                )
             }
             _ => c.int("norm_num_groups", Some(32), 1..=MAX_WIDTH)?,
         };
@@ -263,7 +267,12 @@ impl UnetConfig {
             freq_shift: c.number("freq_shift", 0.0)?,
             down_blocks,
             up_blocks,
-            layers_per_block: c.per_block("layers_per_block", n, Some(2), 1..=MAX_LAYERS_PER_BLOCK)?,
+            layers_per_block: c.per_block(
+                "layers_per_block",
+                n,
+                Some(2),
+                1..=MAX_LAYERS_PER_BLOCK,
+            )?,
             downsample_padding: c.int("downsample_padding", Some(1), 0..=1)?,
             mid_block_scale_factor: c.positive("mid_block_scale_factor", 1.0, 1e6)?,
             norm_num_groups,

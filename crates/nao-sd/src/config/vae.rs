@@ -54,7 +54,11 @@ impl VaeConfig {
     fn from_config(c: &ConfigFile) -> Result<Self, SdError> {
         c.class_name("_class_name", &["AutoencoderKL"])?;
         for key in ["latents_mean", "latents_std"] {
-            c.absent(key, &[], "per-channel latent statistics are not used by SD 1.x/2.x")?;
+            c.absent(
+                key,
+                &[],
+                "per-channel latent statistics are not used by SD 1.x/2.x",
+            )?;
         }
         c.choice("act_fn", "silu", &["silu", "swish"])?;
         let block_out_channels =

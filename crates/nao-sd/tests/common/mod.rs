@@ -85,7 +85,10 @@ pub fn assert_close(what: &str, got: &Tensor, expected: &Tensor, tol: f64) {
 pub fn assert_abs(what: &str, got: &Tensor, expected: &Tensor, tol: f64) {
     let (diff, scale) = compare(got, expected);
     eprintln!("{what}: max |Δ| = {diff:.3e} (max |x| = {scale:.3})");
-    assert!(diff <= tol, "{what}: differs by {diff:e} (tolerance {tol:e})");
+    assert!(
+        diff <= tol,
+        "{what}: differs by {diff:e} (tolerance {tol:e})"
+    );
 }
 
 /// Copy a folder tree (files and subfolders).
