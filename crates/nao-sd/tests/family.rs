@@ -209,7 +209,7 @@ fn sampling_matches_diffusers() {
 #[test]
 fn reduced_precision_stays_near_f32() {
     let name = "sd2-v";
-    for (precision, tol) in [(Precision::F16, 2e-2), (Precision::Bf16, 1e-1)] {
+    for (precision, tol) in [(Precision::F16, 5e-3), (Precision::Bf16, 4e-2)] {
         let m = load(&own(name), &options(name).with_precision(precision));
         assert_eq!(m.precision(), precision);
         let p = prompts(name);
