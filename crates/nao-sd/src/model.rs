@@ -29,6 +29,8 @@ pub struct StableDiffusion {
     shift_factor: f64,
     tokenizer: ClipTokenizer,
     text: ClipTextModel,
+    /// Rows of the token embedding: every token id must be below.
+    text_vocab: usize,
     unet: Unet,
     unet_config: UnetConfig,
     encoder: VaeEncoder,
@@ -247,6 +249,7 @@ impl StableDiffusion {
             shift_factor: configs.vae.shift_factor,
             tokenizer,
             text: nets.text,
+            text_vocab: configs.clip.vocab_size,
             unet: nets.unet,
             unet_config: configs.unet,
             encoder: nets.encoder,
@@ -317,6 +320,20 @@ impl StableDiffusion {
             .iter()
             .map(|p| self.tokenizer.encode(p).ids)
             .collect();
+        // the load checked the vocabulary's size; a sparse vocabulary could still hold more
+        if let Some(&id) = ids
+            .iter()
+            .flatten()
+            .find(|&&i| i as usize >= self.text_vocab)
+        {
+            return Err(SdError::config(
+                &self.dir.join("tokenizer"),
+                format!(
+                    "the tokenizer gave the id {id}, but the text encoder's vocab_size is {}",
+                    self.text_vocab
+                ),
+            ));
+        }
         self.download(self.text.forward(&ids))
     }
 

@@ -164,6 +164,32 @@ fn sizes_are_bounded_before_anything_is_allocated() {
         let e = load_err(tmp.path(), &SdOptions::default());
         assert!(e.contains(file) && e.contains(key), "{key} = {value}: {e}");
     }
+    // a text encoder too small for the tokenizer's ids
+    let tmp = copy();
+    edit(
+        tmp.path(),
+        "text_encoder/config.json",
+        "vocab_size",
+        json!(500),
+    );
+    let e = load_err(tmp.path(), &SdOptions::default());
+    assert!(
+        e.contains("tokenizer") && e.contains("ids up to 913") && e.contains("vocab_size is 500"),
+        "{e}"
+    );
+    // a sparse vocabulary whose ids pass the load's check: the prompt that meets the id fails
+    let tmp = copy();
+    let path = tmp.path().join("tokenizer/tokenizer.json");
+    let mut tok: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    tok["model"]["vocab"]["a</w>"] = json!(5000);
+    std::fs::write(&path, tok.to_string()).unwrap();
+    let m = StableDiffusion::load(tmp.path(), &device(), &SdOptions::default()).unwrap();
+    assert!(m.encode_prompts(&["the cat"]).is_ok());
+    let e = m.encode_prompts(&["a cat"]).unwrap_err().to_string();
+    assert!(
+        e.contains("id 5000") && e.contains("vocab_size is 914"),
+        "{e}"
+    );
     // a size within the bounds but not that of the weights: the tensor and both shapes
     let tmp = copy();
     edit(
@@ -405,4 +431,49 @@ fn hub_cache_snapshots_of_symlinks_are_recognised_and_load() {
         assert_eq!(nao_backend::Backend::info(&m).name, "org/tiny");
         assert_eq!(m.dir(), snapshot.as_path());
     }
+}
+
+/// VAE files converted by older diffusers name the mid-block attention projections
+/// `query`, `key`, `value` and `proj_attn`; they load to the same model.
+#[test]
+fn older_vae_attention_names_load() {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(&own("sd2-v"), tmp.path());
+    let mut renamed = 0;
+    rewrite(
+        &tmp.path()
+            .join("vae/diffusion_pytorch_model.fp16.safetensors"),
+        |m| {
+            let names: Vec<String> = m.keys().cloned().collect();
+            for n in names {
+                if !n.contains("mid_block.attentions.0.") {
+                    continue;
+                }
+                let old = n
+                    .replace(".to_q.", ".query.")
+                    .replace(".to_k.", ".key.")
+                    .replace(".to_v.", ".value.")
+                    .replace(".to_out.0.", ".proj_attn.");
+                if old != n {
+                    let v = m.remove(&n).unwrap();
+                    m.insert(old, v);
+                    renamed += 1;
+                }
+            }
+        },
+    );
+    assert_eq!(
+        renamed, 16,
+        "4 projections × weight and bias × encoder and decoder"
+    );
+    let m = common::load(tmp.path(), &SdOptions::default());
+    let z0 =
+        nao_backend::Backend::encode_image(&m, &common::own_reference("sd2-v", "vae_image.npy"))
+            .unwrap();
+    common::assert_abs(
+        "VAE encode with legacy attention names",
+        &z0,
+        &common::own_reference("sd2-v", "vae_z0.npy"),
+        1e-5,
+    );
 }
