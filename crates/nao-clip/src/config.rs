@@ -74,20 +74,7 @@ impl TokenizerConfig {
             .as_object()
             .ok_or_else(|| err("expected a JSON object".into()))?;
         let mut c = Self::default();
-        // A token is a string or, in older files, an AddedToken object with a "content" key.
-        let token = |key: &str| -> Result<Option<String>, ClipError> {
-            match obj.get(key) {
-                None | Some(Value::Null) => Ok(None),
-                Some(Value::String(s)) => Ok(Some(s.clone())),
-                Some(Value::Object(o)) => match o.get("content") {
-                    Some(Value::String(s)) => Ok(Some(s.clone())),
-                    _ => Err(err(format!(
-                        "'{key}' is an object without a string 'content'"
-                    ))),
-                },
-                Some(other) => Err(err(format!("'{key}' must be a string, got {other}"))),
-            }
-        };
+        let token = |key: &str| special_token(obj, key, &err);
         if let Some(t) = token("bos_token")? {
             c.bos_token = t;
         }
@@ -117,6 +104,56 @@ impl TokenizerConfig {
     }
 }
 
+impl TokenizerConfig {
+    /// These settings with the special tokens of a `special_tokens_map.json` over them (older
+    /// exports keep `pad_token` there).
+    pub fn with_special_tokens_map(mut self, path: &Path) -> Result<Self, ClipError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ClipError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let err = |message: String| ClipError::Format {
+            path: PathBuf::from(path),
+            message,
+        };
+        let v: Value =
+            serde_json::from_str(&text).map_err(|e| err(format!("invalid JSON: {e}")))?;
+        let obj = v
+            .as_object()
+            .ok_or_else(|| err("expected a JSON object".into()))?;
+        for (key, slot) in [
+            ("bos_token", &mut self.bos_token),
+            ("eos_token", &mut self.eos_token),
+            ("unk_token", &mut self.unk_token),
+            ("pad_token", &mut self.pad_token),
+        ] {
+            if let Some(t) = special_token(obj, key, &err)? {
+                *slot = t;
+            }
+        }
+        Ok(self)
+    }
+}
+
+/// A special token: a string or, in older files, an AddedToken object with a "content" key.
+fn special_token(
+    obj: &serde_json::Map<String, Value>,
+    key: &str,
+    err: &dyn Fn(String) -> ClipError,
+) -> Result<Option<String>, ClipError> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(Value::Object(o)) => match o.get("content") {
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            _ => Err(err(format!(
+                "'{key}' is an object without a string 'content'"
+            ))),
+        },
+        Some(other) => Err(err(format!("'{key}' must be a string, got {other}"))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,6 +172,33 @@ mod tests {
             TokenizerConfig::from_json("{}").unwrap(),
             TokenizerConfig::default()
         );
+    }
+
+    #[test]
+    fn a_special_tokens_map_overrides_the_config() {
+        let tmp = std::env::temp_dir().join(format!("nao-clip-stm-{}", std::process::id()));
+        std::fs::create_dir_all(&tmp).unwrap();
+        let map = tmp.join("special_tokens_map.json");
+        std::fs::write(
+            &map,
+            r#"{"pad_token": {"content": "!"}, "eos_token": "<e>"}"#,
+        )
+        .unwrap();
+        let c = TokenizerConfig::default()
+            .with_special_tokens_map(&map)
+            .unwrap();
+        assert_eq!((c.pad_token.as_str(), c.eos_token.as_str()), ("!", "<e>"));
+        assert_eq!(c.bos_token, "<|startoftext|>");
+        std::fs::write(&map, r#"{"pad_token": 1}"#).unwrap();
+        let e = TokenizerConfig::default()
+            .with_special_tokens_map(&map)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("pad_token") && e.contains("special_tokens_map.json"),
+            "{e}"
+        );
+        std::fs::remove_dir_all(&tmp).unwrap();
     }
 
     #[test]

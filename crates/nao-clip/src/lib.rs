@@ -2,7 +2,8 @@
 //!
 //! Turns a prompt into the 77 token ids a CLIP text encoder reads, exactly as the Hugging Face
 //! `CLIPTokenizer` of a diffusers pipeline does, from the three files every Stable Diffusion
-//! export ships in `tokenizer/`: `vocab.json`, `merges.txt` and `tokenizer_config.json`.
+//! export ships in `tokenizer/`: `vocab.json`, `merges.txt` and `tokenizer_config.json` (or, in
+//! newer diffusers folders, `tokenizer.json` alone with its config).
 //!
 //! The steps, in the order of the `tokenizer.json` of those exports:
 //!
@@ -123,10 +124,11 @@ enum Piece<'a> {
 }
 
 impl ClipTokenizer {
-    /// Read `vocab.json`, `merges.txt` and (when present) `tokenizer_config.json` from a
-    /// `tokenizer/` folder.
+    /// Read a `tokenizer/` folder: `vocab.json` and `merges.txt`, or (when there is no
+    /// `vocab.json`) the Hugging Face `tokenizer.json` alone, with `tokenizer_config.json` and
+    /// `special_tokens_map.json` when present (the map's special tokens win).
     ///
-    /// Without `tokenizer_config.json` the SD 1.x defaults of [`TokenizerConfig`] apply.
+    /// Without either config the SD 1.x defaults of [`TokenizerConfig`] apply.
     ///
     /// ```
     /// use nao_clip::ClipTokenizer;
@@ -143,12 +145,122 @@ impl ClipTokenizer {
     /// ```
     pub fn from_dir(dir: impl AsRef<Path>) -> Result<Self, ClipError> {
         let dir = dir.as_ref();
-        let config = dir.join("tokenizer_config.json");
-        Self::from_files(
-            &dir.join("vocab.json"),
-            &dir.join("merges.txt"),
-            config.is_file().then_some(config.as_path()),
+        let config = load_config(dir)?;
+        let vocab = dir.join("vocab.json");
+        let tokenizer_json = dir.join("tokenizer.json");
+        if !vocab.exists() && tokenizer_json.is_file() {
+            return Self::from_tokenizer_json_file(&tokenizer_json, config);
+        }
+        let (config, config_path) = config;
+        let read = |path: &Path| {
+            std::fs::read_to_string(path).map_err(|source| ClipError::Io {
+                path: path.to_path_buf(),
+                source,
+            })
+        };
+        let merges = dir.join("merges.txt");
+        Self::build(
+            (&read(&vocab)?, &vocab),
+            (&read(&merges)?, &merges),
+            config,
+            &config_path,
         )
+    }
+
+    /// Read a Hugging Face `tokenizer.json` of a CLIP byte-level BPE (its `model.vocab` and
+    /// `model.merges`; merges as `"a b"` strings or `["a", "b"]` pairs) with a config.
+    ///
+    /// ```
+    /// use nao_clip::{ClipTokenizer, TokenizerConfig};
+    /// let json = r#"{"model": {"type": "BPE", "end_of_word_suffix": "</w>",
+    ///   "vocab": {"c": 0, "a": 1, "t</w>": 2, "ca": 3, "cat</w>": 4,
+    ///             "<|startoftext|>": 5, "<|endoftext|>": 6},
+    ///   "merges": [["c", "a"], "ca t</w>"]}}"#;
+    /// let config = TokenizerConfig { model_max_length: 4, ..TokenizerConfig::default() };
+    /// let tok = ClipTokenizer::from_tokenizer_json(json, config).unwrap();
+    /// assert_eq!(tok.encode("cat").ids, vec![5, 4, 6, 6]);
+    /// ```
+    pub fn from_tokenizer_json(json: &str, config: TokenizerConfig) -> Result<Self, ClipError> {
+        let memory = Path::new("<memory>");
+        Self::build_tokenizer_json(json, memory, config, memory)
+    }
+
+    fn from_tokenizer_json_file(
+        path: &Path,
+        (config, config_path): (TokenizerConfig, PathBuf),
+    ) -> Result<Self, ClipError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ClipError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::build_tokenizer_json(&text, path, config, &config_path)
+    }
+
+    fn build_tokenizer_json(
+        text: &str,
+        path: &Path,
+        config: TokenizerConfig,
+        config_path: &Path,
+    ) -> Result<Self, ClipError> {
+        let err = |message: String| ClipError::Format {
+            path: path.to_path_buf(),
+            message,
+        };
+        let v: Value = serde_json::from_str(text).map_err(|e| err(format!("invalid JSON: {e}")))?;
+        let model = v
+            .get("model")
+            .and_then(Value::as_object)
+            .ok_or_else(|| err("no 'model' object".into()))?;
+        match model.get("type").and_then(Value::as_str) {
+            Some("BPE") | None => {}
+            Some(other) => {
+                return Err(err(format!(
+                    "'model.type' is \"{other}\"; a CLIP tokenizer is a BPE"
+                )))
+            }
+        }
+        match model.get("end_of_word_suffix") {
+            None | Some(Value::Null) => {}
+            Some(Value::String(s)) if s == END_OF_WORD => {}
+            Some(other) => {
+                return Err(err(format!(
+                    "'model.end_of_word_suffix' is {other}; CLIP's BPE marks word ends with \"{END_OF_WORD}\""
+                )))
+            }
+        }
+        let vocab_value = model
+            .get("vocab")
+            .ok_or_else(|| err("no 'model.vocab'".into()))?;
+        let vocab = parse_vocab(&vocab_value.to_string(), path)?;
+        let merges = model
+            .get("merges")
+            .and_then(Value::as_array)
+            .ok_or_else(|| err("no 'model.merges' list".into()))?;
+        let mut pairs = Vec::with_capacity(merges.len());
+        for (i, m) in merges.iter().enumerate() {
+            let pair = match m {
+                Value::String(s) => s
+                    .split_once(' ')
+                    .filter(|(_, r)| !r.contains(' '))
+                    .map(|(l, r)| (l.to_string(), r.to_string())),
+                Value::Array(a) if a.len() == 2 => match (&a[0], &a[1]) {
+                    (Value::String(l), Value::String(r)) => Some((l.clone(), r.clone())),
+                    _ => None,
+                },
+                _ => None,
+            };
+            let pair = pair.ok_or_else(|| ClipError::Merges {
+                path: path.to_path_buf(),
+                line: i + 1,
+                message: format!(
+                    "merge {} is {m}, neither \"left right\" nor [\"left\", \"right\"]",
+                    i + 1
+                ),
+            })?;
+            pairs.push((i + 1, pair.0, pair.1));
+        }
+        let merges = merge_table(pairs, path, &vocab)?;
+        Self::assemble(vocab, merges, config, config_path)
     }
 
     /// Read the tokenizer from explicit files.
@@ -195,6 +307,16 @@ impl ClipTokenizer {
         config_path: &Path,
     ) -> Result<Self, ClipError> {
         let vocab = parse_vocab(vocab_json, vocab_path)?;
+        let merges = parse_merges(merges_txt, merges_path, &vocab)?;
+        Self::assemble(vocab, merges, config, config_path)
+    }
+
+    fn assemble(
+        vocab: HashMap<String, u32>,
+        merges: MergeTable,
+        config: TokenizerConfig,
+        config_path: &Path,
+    ) -> Result<Self, ClipError> {
         let mut tokens: Vec<Option<String>> = Vec::new();
         for (token, &id) in &vocab {
             let i = id as usize;
@@ -203,7 +325,6 @@ impl ClipTokenizer {
             }
             tokens[i] = Some(token.clone());
         }
-        let merges = parse_merges(merges_txt, merges_path, &vocab)?;
         let lookup = |role: &'static str, token: &str| {
             vocab
                 .get(token)
@@ -305,6 +426,8 @@ impl ClipTokenizer {
     /// };
     /// let tok = ClipTokenizer::from_parts(vocab, merges, config)?;
     /// assert_eq!(tok.encode("cat").ids, [7, 5, 8, 9, 9]);
+    /// // the padding token is special in the text too, as in the Hugging Face tokenizers
+    /// assert_eq!(tok.encode("cat!").ids, [7, 5, 9, 8, 9]);
     /// // too long: cut to max_length − 2 tokens, EOS kept
     /// let long = tok.encode("cat cat cat cat");
     /// assert_eq!((long.ids, long.truncated), (vec![7, 5, 5, 5, 8], 1));
@@ -360,11 +483,15 @@ impl ClipTokenizer {
         String::from_utf8_lossy(&bytes).trim_end().to_string()
     }
 
-    /// Split off the special tokens written in the text (leftmost, longest first).
+    /// Split off the special tokens written in the text (leftmost, longest first). All four
+    /// count, as in the Hugging Face tokenizers: SD 2.x's padding token `!` written in a prompt
+    /// is that token (id of `!`), not the word-final `!</w>`.
     fn split_specials<'a>(&self, text: &'a str) -> Vec<Piece<'a>> {
         let specials = [
             (self.config.bos_token.as_str(), self.bos),
             (self.config.eos_token.as_str(), self.eos),
+            (self.config.pad_token.as_str(), self.pad),
+            (self.config.unk_token.as_str(), self.unk),
         ];
         let mut pieces = Vec::new();
         let mut rest = text;
@@ -515,33 +642,65 @@ fn parse_merges(
     path: &Path,
     vocab: &HashMap<String, u32>,
 ) -> Result<MergeTable, ClipError> {
-    let mut merges = HashMap::new();
-    let mut rank = 0u32;
+    let mut pairs = Vec::new();
     for (i, line) in text.lines().enumerate() {
         if (i == 0 && line.starts_with("#version")) || line.trim().is_empty() {
             continue;
         }
-        let err = |message: String| ClipError::Merges {
-            path: path.to_path_buf(),
-            line: i + 1,
-            message,
-        };
         let mut parts = line.split(' ');
         let (Some(left), Some(right), None) = (parts.next(), parts.next(), parts.next()) else {
-            return Err(err(format!("expected 'left right', got '{line}'")));
+            return Err(ClipError::Merges {
+                path: path.to_path_buf(),
+                line: i + 1,
+                message: format!("expected 'left right', got '{line}'"),
+            });
         };
+        pairs.push((i + 1, left.to_string(), right.to_string()));
+    }
+    merge_table(pairs, path, vocab)
+}
+
+/// The merge table of `(line, left, right)` pairs in rank order; every token, and each pair's
+/// concatenation, must be in the vocabulary.
+fn merge_table(
+    pairs: Vec<(usize, String, String)>,
+    path: &Path,
+    vocab: &HashMap<String, u32>,
+) -> Result<MergeTable, ClipError> {
+    let mut merges = HashMap::new();
+    for (rank, (line, left, right)) in pairs.into_iter().enumerate() {
         let id = |token: &str| {
-            vocab
-                .get(token)
-                .copied()
-                .ok_or_else(|| err(format!("'{token}' is not in the vocabulary")))
+            vocab.get(token).copied().ok_or_else(|| ClipError::Merges {
+                path: path.to_path_buf(),
+                line,
+                message: format!("'{token}' is not in the vocabulary"),
+            })
         };
-        let pair = (id(left)?, id(right)?);
+        let pair = (id(&left)?, id(&right)?);
         let merged = id(&format!("{left}{right}"))?;
-        merges.entry(pair).or_insert((rank, merged));
-        rank += 1;
+        merges.entry(pair).or_insert((rank as u32, merged));
     }
     Ok(merges)
+}
+
+/// `tokenizer_config.json` (when present) with the special tokens of
+/// `special_tokens_map.json` (when present) over it, and the path to name in errors.
+fn load_config(dir: &Path) -> Result<(TokenizerConfig, PathBuf), ClipError> {
+    let config = dir.join("tokenizer_config.json");
+    let map = dir.join("special_tokens_map.json");
+    let (mut c, mut path) = if config.is_file() {
+        (TokenizerConfig::from_file(&config)?, config)
+    } else {
+        (
+            TokenizerConfig::default(),
+            PathBuf::from("<default config>"),
+        )
+    };
+    if map.is_file() {
+        c = c.with_special_tokens_map(&map)?;
+        path = map;
+    }
+    Ok((c, path))
 }
 
 #[cfg(test)]

@@ -239,3 +239,58 @@ fn tokenizer_json_holds_the_same_vocabulary() {
         );
     }
 }
+
+/// A folder with `tokenizer.json` alone (as newer diffusers folders ship it) reads the same
+/// tokenizer as `vocab.json` + `merges.txt`, with merges as `["a", "b"]` pairs or `"a b"`
+/// strings.
+#[test]
+fn tokenizer_json_alone_gives_the_same_ids() {
+    let from_files = tokenizer();
+    let diffusers = fixture().join("diffusers/tokenizer");
+    assert!(!diffusers.join("vocab.json").exists());
+    let from_json = ClipTokenizer::from_dir(&diffusers).unwrap();
+    let prompts = PROMPTS
+        .iter()
+        .copied()
+        .chain(["an astronaut riding a horse, 4k!!! <|endoftext|> 123 don't ÆØÅ 🐱"]);
+    for p in prompts.clone() {
+        assert_eq!(from_json.encode(p), from_files.encode(p), "{p:?}");
+    }
+    // the "a b" string form of the merges
+    let mut json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(diffusers.join("tokenizer.json")).unwrap())
+            .unwrap();
+    let strings: Vec<serde_json::Value> = json["model"]["merges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| format!("{} {}", m[0].as_str().unwrap(), m[1].as_str().unwrap()).into())
+        .collect();
+    json["model"]["merges"] = strings.into();
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("tokenizer.json"), json.to_string()).unwrap();
+    let from_strings = ClipTokenizer::from_dir(tmp.path()).unwrap();
+    for p in prompts {
+        assert_eq!(from_strings.encode(p), from_files.encode(p), "{p:?}");
+    }
+    // bad files name the file and what is wrong
+    for (change, needle) in [
+        (
+            serde_json::json!({"model": {"type": "WordPiece"}}),
+            "WordPiece",
+        ),
+        (
+            serde_json::json!({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": ["a b c"]}}),
+            "merge 1",
+        ),
+        (
+            serde_json::json!({"model": {"type": "BPE", "vocab": {"a": 0}}}),
+            "model.merges",
+        ),
+        (serde_json::json!({"version": "1.0"}), "'model'"),
+    ] {
+        std::fs::write(tmp.path().join("tokenizer.json"), change.to_string()).unwrap();
+        let e = ClipTokenizer::from_dir(tmp.path()).unwrap_err().to_string();
+        assert!(e.contains("tokenizer.json") && e.contains(needle), "{e}");
+    }
+}

@@ -1,0 +1,457 @@
+//! Weights of one component: choosing its safetensors file among variants, memory-mapping it,
+//! and turning its tensors one by one into burn tensors of the compute precision (never two
+//! full copies of the weights: each tensor is converted from the mapped file on its own).
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use burn::module::Param;
+use burn::nn::conv::Conv2d;
+use burn::nn::{GroupNorm, LayerNorm, LayerNormConfig, Linear, PaddingConfig2d};
+use burn::tensor::{DType, Device, Tensor, TensorData};
+use memmap2::Mmap;
+use safetensors::tensor::{Metadata, TensorInfo};
+use safetensors::{Dtype, SafeTensors};
+
+use crate::SdError;
+
+/// The weights file of a component folder.
+///
+/// Candidates are the folder's `*.safetensors` files; `name.safetensors` has no variant and
+/// `name.VARIANT.safetensors` has one (`fp16`, `bf16`, …). With a `variant`, the file of that
+/// variant is taken; without one, the file without a variant, or else the only file there is.
+/// Anything else is ambiguous, and the error lists the candidates.
+pub(crate) fn select_file(dir: &Path, variant: Option<&str>) -> Result<PathBuf, SdError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| SdError::io(dir, e))?;
+    let mut names: Vec<String> = Vec::new();
+    let mut others: Vec<String> = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| SdError::io(dir, e))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".safetensors") {
+            names.push(name);
+        } else if name.ends_with(".bin") || name.ends_with(".ckpt") || name.ends_with(".index.json")
+        {
+            others.push(name);
+        }
+    }
+    names.sort();
+    others.sort();
+    let variant_of = |name: &str| -> Option<String> {
+        let stem = name.strip_suffix(".safetensors")?;
+        stem.split_once('.').map(|(_, v)| v.to_string())
+    };
+    if let Some(shard) = names.iter().find(|n| n.contains("-of-")) {
+        return Err(SdError::weights(
+            dir,
+            format!("sharded weights ({shard}) are not supported: save the component as one file"),
+        ));
+    }
+    let list = |v: &[String]| v.join(", ");
+    if names.is_empty() {
+        let hint = if others.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; found {} (PyTorch pickles and shard indexes are not read: convert to \
+                 safetensors)",
+                list(&others)
+            )
+        };
+        return Err(SdError::Io {
+            path: dir.to_path_buf(),
+            message: format!("no *.safetensors weights file{hint}"),
+        });
+    }
+    let pick = |matches: Vec<&String>, what: &str| -> Result<PathBuf, SdError> {
+        match matches.as_slice() {
+            [one] => Ok(dir.join(one)),
+            [] => Err(SdError::weights(
+                dir,
+                format!(
+                    "no weights file {what}; the candidates are {}",
+                    list(&names)
+                ),
+            )),
+            many => Err(SdError::weights(
+                dir,
+                format!(
+                    "several weights files {what}: {} (keep one)",
+                    many.iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )),
+        }
+    };
+    match variant {
+        Some(v) => pick(
+            names
+                .iter()
+                .filter(|n| variant_of(n).as_deref() == Some(v))
+                .collect(),
+            &format!("for the variant '{v}'"),
+        ),
+        None => {
+            let plain: Vec<&String> = names.iter().filter(|n| variant_of(n).is_none()).collect();
+            match (plain.len(), names.len()) {
+                (0, 1) => Ok(dir.join(&names[0])),
+                (0, _) => Err(SdError::weights(
+                    dir,
+                    format!(
+                        "several variant weights files and no variant chosen: {} (choose one \
+                         with the variant option, e.g. \"fp16\")",
+                        list(&names)
+                    ),
+                )),
+                _ => pick(plain, "without a variant"),
+            }
+        }
+    }
+}
+
+/// A memory-mapped safetensors file with its parsed header.
+pub(crate) struct WeightFile {
+    path: PathBuf,
+    mmap: Mmap,
+    data_start: usize,
+    metadata: Metadata,
+}
+
+impl std::fmt::Debug for WeightFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WeightFile")
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+impl WeightFile {
+    /// Map the file and parse its header (the safetensors crate checks that every tensor's
+    /// byte range lies in the file and matches its dtype and shape).
+    pub fn open(path: &Path) -> Result<Self, SdError> {
+        let file = File::open(path).map_err(|e| SdError::io(path, e))?;
+        // SAFETY: the map is read-only and private to this process. Like every safetensors
+        // reader that maps files, it assumes no other process truncates or rewrites the file
+        // while the model is being loaded.
+        let mmap = unsafe { Mmap::map(&file) }.map_err(|e| SdError::io(path, e))?;
+        let (header, metadata) = SafeTensors::read_metadata(&mmap)
+            .map_err(|e| SdError::weights(path, format!("not a valid safetensors file: {e:?}")))?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            mmap,
+            data_start: 8 + header,
+            metadata,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn info(&self, name: &str) -> Option<&TensorInfo> {
+        self.metadata.info(name)
+    }
+
+    /// The tensor names, sorted.
+    pub fn names(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.metadata.tensors().into_keys().collect();
+        v.sort();
+        v
+    }
+
+    fn bytes(&self, info: &TensorInfo) -> &[u8] {
+        let (a, b) = info.data_offsets;
+        // read_metadata validated the offsets against the buffer length
+        &self.mmap[self.data_start + a..self.data_start + b]
+    }
+}
+
+/// Whether a loader only checks names and shapes (building modules of empty tensors) or loads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Check every tensor's presence, dtype and shape; allocate nothing from the file.
+    Check,
+    /// Convert each tensor into a burn tensor on the device.
+    Load,
+}
+
+/// Takes the tensors of one file by name, each checked against the shape its config implies.
+pub(crate) struct Loader<'a> {
+    file: &'a WeightFile,
+    config: &'a Path,
+    device: Device,
+    dtype: DType,
+    mode: Mode,
+    /// Prefix of every name (`text_model.` in older text encoder files).
+    prefix: String,
+    used: HashSet<String>,
+}
+
+impl<'a> Loader<'a> {
+    pub fn new(
+        file: &'a WeightFile,
+        config: &'a Path,
+        device: &Device,
+        dtype: DType,
+        mode: Mode,
+    ) -> Self {
+        Self {
+            file,
+            config,
+            device: device.clone(),
+            dtype,
+            mode,
+            prefix: String::new(),
+            used: HashSet::new(),
+        }
+    }
+
+    /// Prefix every name with `prefix`.
+    pub fn with_prefix(mut self, prefix: &str) -> Self {
+        self.prefix = prefix.to_string();
+        self
+    }
+
+    /// A config error naming the component's config file.
+    pub fn config_err(&self, message: String) -> SdError {
+        SdError::config(self.config, message)
+    }
+
+    /// Whether the file holds a tensor of this name.
+    pub fn has(&self, name: &str) -> bool {
+        self.file.info(&format!("{}{name}", self.prefix)).is_some()
+    }
+
+    /// The tensor `name`, which must have `shape`.
+    pub fn tensor<const D: usize>(
+        &mut self,
+        name: &str,
+        shape: [usize; D],
+    ) -> Result<Tensor<D>, SdError> {
+        let values = self.values(name, &shape)?;
+        Ok(match values {
+            None => Tensor::empty([0; D], (&self.device, self.dtype)),
+            Some(v) => self.upload(v, shape.to_vec()),
+        })
+    }
+
+    /// A PyTorch `[out, in]` matrix as burn's `[in, out]`.
+    fn matrix_transposed(
+        &mut self,
+        name: &str,
+        out: usize,
+        inp: usize,
+    ) -> Result<Tensor<2>, SdError> {
+        let values = self.values(name, &[out, inp])?;
+        Ok(match values {
+            None => Tensor::empty([0, 0], (&self.device, self.dtype)),
+            Some(v) => {
+                let mut t = vec![0.0f32; v.len()];
+                for o in 0..out {
+                    for i in 0..inp {
+                        t[i * out + o] = v[o * inp + i];
+                    }
+                }
+                self.upload(t, vec![inp, out])
+            }
+        })
+    }
+
+    /// Check a tensor; in load mode, its values as f32 (one tensor at a time).
+    fn values(&mut self, name: &str, shape: &[usize]) -> Result<Option<Vec<f32>>, SdError> {
+        let full = format!("{}{name}", self.prefix);
+        let path = self.file.path();
+        let info = self.file.info(&full).ok_or_else(|| {
+            SdError::weights(
+                path,
+                format!(
+                    "tensor '{full}' is missing (the config {} implies it, with shape {shape:?})",
+                    self.config.display()
+                ),
+            )
+        })?;
+        if !matches!(info.dtype, Dtype::F32 | Dtype::F16 | Dtype::BF16) {
+            return Err(SdError::weights(
+                path,
+                format!(
+                    "tensor '{full}' has dtype {:?}; only F32, F16 and BF16 weights are read",
+                    info.dtype
+                ),
+            ));
+        }
+        if info.shape != shape {
+            return Err(SdError::weights(
+                path,
+                format!(
+                    "tensor '{full}' has shape {:?} but the config {} implies {shape:?}",
+                    info.shape,
+                    self.config.display()
+                ),
+            ));
+        }
+        self.used.insert(full);
+        if self.mode == Mode::Check {
+            return Ok(None);
+        }
+        let bytes = self.file.bytes(info);
+        let values = match info.dtype {
+            Dtype::F32 => bytes
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect(),
+            Dtype::F16 => bytes
+                .chunks_exact(2)
+                .map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32())
+                .collect(),
+            _ => bytes
+                .chunks_exact(2)
+                .map(|b| half::bf16::from_le_bytes([b[0], b[1]]).to_f32())
+                .collect(),
+        };
+        Ok(Some(values))
+    }
+
+    fn upload<const D: usize>(&self, values: Vec<f32>, shape: Vec<usize>) -> Tensor<D> {
+        let data = match self.dtype {
+            DType::F16 => TensorData::new(
+                values
+                    .into_iter()
+                    .map(half::f16::from_f32)
+                    .collect::<Vec<_>>(),
+                shape,
+            ),
+            DType::BF16 => TensorData::new(
+                values
+                    .into_iter()
+                    .map(half::bf16::from_f32)
+                    .collect::<Vec<_>>(),
+                shape,
+            ),
+            _ => TensorData::new(values, shape),
+        };
+        Tensor::from_data(data, (&self.device, self.dtype))
+    }
+
+    /// `prefix.weight` `[out, in]` and, with `bias`, `prefix.bias` `[out]`.
+    pub fn linear(
+        &mut self,
+        prefix: &str,
+        d_in: usize,
+        d_out: usize,
+        bias: bool,
+    ) -> Result<Linear, SdError> {
+        let weight = self.matrix_transposed(&format!("{prefix}.weight"), d_out, d_in)?;
+        let bias = if bias {
+            Some(Param::from_tensor(
+                self.tensor(&format!("{prefix}.bias"), [d_out])?,
+            ))
+        } else {
+            None
+        };
+        Ok(Linear {
+            weight: Param::from_tensor(weight),
+            bias,
+        })
+    }
+
+    /// A `k×k` convolution with bias, symmetric padding `(k − 1) / 2` unless given.
+    pub fn conv2d(
+        &mut self,
+        prefix: &str,
+        c_in: usize,
+        c_out: usize,
+        kernel: usize,
+        stride: usize,
+        padding: Option<PaddingConfig2d>,
+    ) -> Result<Conv2d, SdError> {
+        let weight = self.tensor(&format!("{prefix}.weight"), [c_out, c_in, kernel, kernel])?;
+        let bias = self.tensor(&format!("{prefix}.bias"), [c_out])?;
+        let p = (kernel - 1) / 2;
+        Ok(Conv2d {
+            weight: Param::from_tensor(weight),
+            bias: Some(Param::from_tensor(bias)),
+            stride: [stride, stride],
+            kernel_size: [kernel, kernel],
+            dilation: [1, 1],
+            groups: 1,
+            padding: padding.unwrap_or(PaddingConfig2d::Explicit(p, p, p, p)),
+        })
+    }
+
+    /// An affine group norm; `groups` must divide `channels`.
+    pub fn group_norm(
+        &mut self,
+        prefix: &str,
+        groups: usize,
+        channels: usize,
+        eps: f64,
+    ) -> Result<GroupNorm, SdError> {
+        if channels % groups != 0 {
+            return Err(self.config_err(format!(
+                "'norm_num_groups' = {groups} does not divide the {channels} channels of \
+                 {}{prefix}",
+                self.prefix
+            )));
+        }
+        let gamma = self.tensor(&format!("{prefix}.weight"), [channels])?;
+        let beta = self.tensor(&format!("{prefix}.bias"), [channels])?;
+        Ok(GroupNorm {
+            gamma: Some(Param::from_tensor(gamma)),
+            beta: Some(Param::from_tensor(beta)),
+            num_groups: groups,
+            num_channels: channels,
+            epsilon: eps,
+            affine: true,
+        })
+    }
+
+    /// An affine layer norm over `dim`.
+    pub fn layer_norm(&mut self, prefix: &str, dim: usize, eps: f64) -> Result<LayerNorm, SdError> {
+        let gamma = self.tensor(&format!("{prefix}.weight"), [dim])?;
+        let beta = self.tensor(&format!("{prefix}.bias"), [dim])?;
+        // `epsilon` is private: build the module from its config, then set the parameters
+        let mut norm = LayerNormConfig::new(dim)
+            .with_epsilon(eps)
+            .init(&self.device);
+        norm.gamma = Param::from_tensor(gamma);
+        norm.beta = Some(Param::from_tensor(beta));
+        Ok(norm)
+    }
+
+    /// Every tensor of the file must have been taken, except those named in `ignored`
+    /// (buffers such as CLIP's `position_ids`).
+    pub fn finish(self, ignored: &[&str]) -> Result<(), SdError> {
+        let unexpected: Vec<String> = self
+            .file
+            .names()
+            .into_iter()
+            .filter(|n| !self.used.contains(n))
+            .filter(|n| {
+                !ignored
+                    .iter()
+                    .any(|i| n.strip_prefix(&self.prefix) == Some(*i))
+            })
+            .collect();
+        if unexpected.is_empty() {
+            return Ok(());
+        }
+        let shown: Vec<&str> = unexpected.iter().take(5).map(String::as_str).collect();
+        Err(SdError::weights(
+            self.file.path(),
+            format!(
+                "{} unexpected tensor(s) that the config {} does not describe: {}{}",
+                unexpected.len(),
+                self.config.display(),
+                shown.join(", "),
+                if unexpected.len() > shown.len() {
+                    ", …"
+                } else {
+                    ""
+                }
+            ),
+        ))
+    }
+}
