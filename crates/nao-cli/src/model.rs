@@ -15,11 +15,12 @@ use crate::output::spinner;
 /// Where the model is, where it runs, and how.
 #[derive(Debug, Args)]
 pub struct ModelArgs {
-    /// Model folder: a Stable Diffusion ONNX export in optimum's layout (text_encoder/, unet/,
-    /// vae_encoder/, vae_decoder/, tokenizer/, scheduler/), weights of the embedded model's
-    /// kind (`cargo xtask train`: model.json + *.safetensors) or its ONNX export (`nao
-    /// export-onnx`) [default: the embedded Fashion-MNIST model, 28×28 grey images, prompts
-    /// are class names such as "sneaker" or "bag"].
+    /// Model folder: a Stable Diffusion 1.x/2.x diffusers folder or hub snapshot
+    /// (model_index.json; runs on burn devices), a Stable Diffusion ONNX export in optimum's
+    /// layout (text_encoder/, unet/, vae_encoder/, vae_decoder/, tokenizer/, scheduler/; runs
+    /// on ONNX Runtime), weights of the embedded model's kind (`cargo xtask train`: model.json
+    /// + *.safetensors) or its ONNX export (`nao export-onnx`) [default: the embedded
+    /// Fashion-MNIST model, 28×28 grey images, prompts are class names such as "sneaker"].
     #[arg(long, value_name = "DIR")]
     model: Option<PathBuf>,
     /// Where the model runs: cpu (burn, pure Rust), wgpu, tch-cpu, tch-cuda[:N], cuda[:N]
@@ -27,10 +28,11 @@ pub struct ModelArgs {
     /// this build say which Cargo feature adds them [default: cpu; onnx-cpu for ONNX folders].
     #[arg(long, value_name = "DEVICE")]
     device: Option<Device>,
-    /// The precision the model computes in, where the model and device support it.
+    /// The precision the model computes in (diffusers folders; the other kinds compute in f32).
     #[arg(long, value_enum, default_value_t = Precision::F32)]
     dtype: Precision,
-    /// The weight-file variant to load (e.g. fp16 for *.fp16.safetensors).
+    /// The weight-file variant of a diffusers folder to load (fp16 for *.fp16.safetensors;
+    /// found on its own when it is a component's only file).
     #[arg(long, value_name = "NAME")]
     variant: Option<String>,
     /// Intra-op threads of each ONNX Runtime session [default: ONNX Runtime's choice, one per

@@ -147,8 +147,11 @@ impl ClipTokenizer {
         let dir = dir.as_ref();
         let config = load_config(dir)?;
         let vocab = dir.join("vocab.json");
+        let merges = dir.join("merges.txt");
         let tokenizer_json = dir.join("tokenizer.json");
-        if !vocab.exists() && tokenizer_json.is_file() {
+        // tokenizer.json serves when it is all there is; a folder with half of the
+        // vocab.json + merges.txt pair is incomplete, and the error names the missing half.
+        if !vocab.exists() && !merges.exists() && tokenizer_json.is_file() {
             return Self::from_tokenizer_json_file(&tokenizer_json, config);
         }
         let (config, config_path) = config;
@@ -158,7 +161,6 @@ impl ClipTokenizer {
                 source,
             })
         };
-        let merges = dir.join("merges.txt");
         Self::build(
             (&read(&vocab)?, &vocab),
             (&read(&merges)?, &merges),

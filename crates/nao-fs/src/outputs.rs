@@ -315,7 +315,9 @@ fn check_target(path: &Path, kind: Kind) -> Result<Option<(u64, u64)>, String> {
         Kind::File if ft.is_file() => Ok(identity(&meta)),
         Kind::File if ft.is_dir() => Err("is a folder; give a file name".into()),
         Kind::Folder if ft.is_dir() => Ok(None),
-        Kind::Folder if ft.is_file() => Err("is a file, and this option writes a folder".into()),
+        Kind::Folder if ft.is_file() => {
+            Err("is a file, not a folder (this option writes a folder)".into())
+        }
         _ => Err(format!(
             "is {}, not a regular file; nao only replaces regular files",
             special_kind(&ft)

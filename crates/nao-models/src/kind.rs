@@ -17,6 +17,8 @@ pub enum ModelKind {
     EmbeddedOnnx,
     /// A Stable Diffusion ONNX export in optimum's layout (`optimum-cli export onnx`).
     OnnxExport,
+    /// A Stable Diffusion 1.x/2.x diffusers folder (or a Hugging Face hub cache entry of one).
+    Diffusers,
 }
 
 impl ModelKind {
@@ -50,11 +52,23 @@ impl ModelKind {
         if nao_onnx::is_export_folder(dir) {
             return Ok(ModelKind::OnnxExport);
         }
+        if nao_sd::is_diffusers_folder(dir) {
+            return Ok(ModelKind::Diffusers);
+        }
+        if dir.join("model_index.json").is_file() {
+            return Err(not_a_model(
+                "has a model_index.json, but not of a Stable Diffusion 1.x/2.x pipeline \
+                 (StableDiffusionPipeline); nao runs that family only (see \
+                 docs/stable-diffusion.md)"
+                    .into(),
+            ));
+        }
         Err(not_a_model(format!(
-            "holds no model nao knows; expected one of: a Stable Diffusion ONNX export in \
-             optimum's layout (unet/model.onnx, scheduler/, vae_decoder/, …), weights of the \
-             embedded model's kind ({card} + {dn}), or its ONNX export ({card} + {onnx}); a \
-             diffusers folder (model_index.json) is not supported by this build",
+            "holds no model nao knows; expected one of: a Stable Diffusion diffusers folder \
+             (model_index.json, unet/, vae/, text_encoder/, tokenizer/, scheduler/), a Stable \
+             Diffusion ONNX export in optimum's layout (unet/model.onnx, scheduler/, \
+             vae_decoder/, …), weights of the embedded model's kind ({card} + {dn}), or its \
+             ONNX export ({card} + {onnx})",
             card = nao_burn::CARD_FILE,
             dn = nao_burn::DENOISER_FILE,
             onnx = nao_burn::ONNX_DENOISER_FILE,
@@ -68,6 +82,7 @@ impl ModelKind {
             ModelKind::EmbeddedWeights => "weights of the embedded model's kind",
             ModelKind::EmbeddedOnnx => "an ONNX export of the embedded model's kind",
             ModelKind::OnnxExport => "a Stable Diffusion ONNX export",
+            ModelKind::Diffusers => "a Stable Diffusion diffusers folder",
         }
     }
 
@@ -81,6 +96,9 @@ impl ModelKind {
                 " (it holds no ONNX files; write them with `nao export-onnx --model DIR --out DIR`)"
             }
             ModelKind::OnnxExport => " (ONNX files run on ONNX Runtime)",
+            ModelKind::Diffusers => {
+                " (its safetensors run on burn; for ONNX Runtime export it with optimum-cli)"
+            }
             ModelKind::Embedded => "",
         }
     }
@@ -89,7 +107,7 @@ impl ModelKind {
     pub fn engines(self) -> &'static [Engine] {
         match self {
             ModelKind::Embedded => &[Engine::Burn, Engine::OnnxRuntime],
-            ModelKind::EmbeddedWeights => &[Engine::Burn],
+            ModelKind::EmbeddedWeights | ModelKind::Diffusers => &[Engine::Burn],
             ModelKind::EmbeddedOnnx | ModelKind::OnnxExport => &[Engine::OnnxRuntime],
         }
     }

@@ -8,7 +8,7 @@
 //!   [`Device::feature`]); [`open_burn_device`] starts a burn device and checks that it works.
 //! - [`ModelKind::detect`] tells what a folder holds, asking each model kind's own detector:
 //!   weights of the embedded model's kind, its ONNX export, a Stable Diffusion ONNX export in
-//!   optimum's layout.
+//!   optimum's layout, a Stable Diffusion diffusers folder (`nao-sd`).
 //! - [`open_model`] loads a [`ModelSource`] on a device as a `Box<dyn Backend>`, checks the
 //!   components the caller needs, and says in its errors which device, feature or file to use.
 //!

@@ -182,14 +182,14 @@ pub fn open_model(
         });
     }
     check_compiled(device)?;
-    if options.precision != Precision::F32 {
+    if options.precision != Precision::F32 && kind != ModelKind::Diffusers {
         return Err(ModelsError::Invalid(format!(
             "--dtype {}: {} computes in f32 only",
             options.precision,
             kind.describe()
         )));
     }
-    if options.variant.is_some() {
+    if options.variant.is_some() && kind != ModelKind::Diffusers {
         return Err(ModelsError::Invalid(format!(
             "--variant: {} has no weight variants",
             kind.describe()
@@ -208,6 +208,14 @@ pub fn open_model(
         (ModelSource::Folder(dir), ModelKind::EmbeddedWeights) => {
             let d = open_burn_device(device)?;
             Box::new(nao_burn::BurnModel::load(dir, &d).map_err(|e| load(e.to_string()))?)
+        }
+        (ModelSource::Folder(dir), ModelKind::Diffusers) => {
+            let d = open_burn_device(device)?;
+            let mut sd = nao_sd::SdOptions::default().with_precision(options.precision);
+            if let Some(v) = &options.variant {
+                sd = sd.with_variant(v);
+            }
+            Box::new(nao_sd::StableDiffusion::load(dir, &d, &sd).map_err(|e| load(e.to_string()))?)
         }
         (ModelSource::Folder(dir), ModelKind::EmbeddedOnnx) => {
             embedded_onnx_folder(dir, options.onnx(device)).map_err(load)?

@@ -133,3 +133,38 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+#[test]
+fn a_diffusers_folder_runs_on_burn_devices_with_its_dtype_and_variant() {
+    let dir = shared("fixtures/tiny-sd1/diffusers");
+    assert_eq!(ModelKind::detect(&dir).unwrap(), ModelKind::Diffusers);
+    let source = ModelSource::Folder(dir);
+    let opened = open_model(&source, None, &OpenOptions::default()).unwrap();
+    assert_eq!(
+        (opened.kind, opened.device),
+        (ModelKind::Diffusers, Device::Cpu)
+    );
+    let e = open_model(&source, Some(Device::OnnxCpu), &OpenOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("diffusers") && e.contains("wgpu"), "{e}");
+    let f16 = OpenOptions::default().with_precision(nao_models::Precision::F16);
+    assert!(open_model(&source, None, &f16).is_ok());
+    // the fixture has no fp16 files: asking for the variant names what is there
+    let e = open_model(&source, None, &OpenOptions::default().with_variant("fp16"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("fp16"), "{e}");
+}
+
+#[test]
+fn a_model_index_of_another_pipeline_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("model_index.json"),
+        r#"{"_class_name": "StableDiffusionXLPipeline"}"#,
+    )
+    .unwrap();
+    let e = ModelKind::detect(dir.path()).unwrap_err().to_string();
+    assert!(e.contains("StableDiffusionPipeline"), "{e}");
+}

@@ -73,10 +73,12 @@ pub use options::{ExecutionProvider, OnnxOptions};
 pub use runtime::loaded_library;
 pub use session::Port;
 
-/// Whether `dir` looks like an export in optimum's layout: it has `unet/model.onnx`, the one
-/// component every export holds ([`OnnxBackend::load`] checks the rest).
+/// Whether `dir` looks like an export in optimum's layout: one of its component folders holds
+/// a `model.onnx` ([`OnnxBackend::load`] then checks the rest, and names what is missing).
 pub fn is_export_folder(dir: &Path) -> bool {
-    dir.join("unet").join("model.onnx").is_file()
+    ["unet", "vae_decoder", "vae_encoder", "text_encoder"]
+        .iter()
+        .any(|c| dir.join(c).join("model.onnx").is_file())
 }
 
 /// The oldest ONNX Runtime this crate runs with (`ort`'s `api-31`).

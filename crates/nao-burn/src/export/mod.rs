@@ -60,20 +60,19 @@ pub struct OnnxExport {
 }
 
 impl OnnxExport {
-    /// Stage the three files and `model.json` in `dir` as outputs of `out` (claimed under
-    /// `option`); they appear together when the caller commits `out`.
+    /// Stage the three files and `model.json` in the folder `dir`, claimed in `out` for
+    /// `option`; they appear together when the caller commits `out`.
     pub fn stage(&self, dir: &Path, option: &str, out: &mut Outputs) -> Result<(), BurnModelError> {
         let card = serde_json::to_string_pretty(&self.card)
             .map_err(|e| BurnModelError::Invalid(format!("cannot write the model card: {e}")))?;
+        out.claim_folder(dir, option)?;
         for (name, bytes) in [
             (ONNX_ENCODER_FILE, self.vae_encoder.as_slice()),
             (ONNX_DECODER_FILE, &self.vae_decoder),
             (ONNX_DENOISER_FILE, &self.denoiser),
             (CARD_FILE, card.as_bytes()),
         ] {
-            let path = dir.join(name);
-            out.claim_file(&path, option)?;
-            out.write(&path, bytes)?;
+            out.write(&dir.join(name), bytes)?;
         }
         Ok(())
     }
