@@ -107,8 +107,8 @@ impl Autoencoder {
 mod onnx {
     use super::Autoencoder;
     use crate::error::BurnModelError;
-    use crate::export::graph::{Dim, ElemType, Graph};
-    use crate::export::layers::{conv2d, narrow1, upsample2};
+    use crate::onnx_graph::graph::{Dim, ElemType, Graph};
+    use crate::onnx_graph::layers::{conv2d, narrow1, upsample2};
 
     impl Autoencoder {
         /// `images [batch, 1, 28, 28]` → `mean [batch, l, 7, 7]` (the posterior mean).

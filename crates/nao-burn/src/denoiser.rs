@@ -133,8 +133,8 @@ impl Denoiser {
 mod onnx {
     use super::Denoiser;
     use crate::error::BurnModelError;
-    use crate::export::graph::{Dim, ElemType, Graph};
-    use crate::export::layers::{embedding, layer_norm, linear};
+    use crate::onnx_graph::graph::{Dim, ElemType, Graph};
+    use crate::onnx_graph::layers::{embedding, layer_norm, linear};
 
     impl Denoiser {
         /// `latents [batch, d]`, `time [batch, time_features]`, `classes [batch]` (int64) →

@@ -30,6 +30,7 @@ mod export;
 mod format;
 mod host;
 mod model;
+mod onnx_graph;
 #[cfg(feature = "onnx")]
 mod onnx_model;
 mod weights;

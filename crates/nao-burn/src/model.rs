@@ -11,6 +11,7 @@ use crate::classes::NUM_CLASSES;
 use crate::classifier::Classifier;
 use crate::denoiser::Denoiser;
 use crate::error::BurnModelError;
+use crate::export::OnnxExport;
 use crate::format::{IMAGE_PIXELS, IMAGE_SIDE};
 use crate::host::{self, check_shape, LATENT_SIDE};
 use crate::weights::{
@@ -269,5 +270,21 @@ impl Backend for BurnModel {
             &self.device,
         );
         Ok(host::unit_images(b, to_vec(self.autoencoder.decode(z))?))
+    }
+}
+
+impl BurnModel {
+    /// Export the autoencoder and the noise predictor as ONNX graphs carrying this model's
+    /// weights (the classifier stays in burn).
+    pub fn to_onnx(&self) -> Result<OnnxExport, BurnModelError> {
+        let card = self.card().clone();
+        Ok(OnnxExport {
+            vae_encoder: self.autoencoder().onnx_encoder(IMAGE_SIDE)?,
+            vae_decoder: self.autoencoder().onnx_decoder(IMAGE_SIDE)?,
+            denoiser: self
+                .denoiser()
+                .onnx_graph(card.denoiser.latent_dim, card.denoiser.time_features)?,
+            card,
+        })
     }
 }

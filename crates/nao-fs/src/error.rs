@@ -65,9 +65,6 @@ pub enum FsError {
 
 impl FsError {
     pub(crate) fn io(path: &Path, action: &'static str, source: std::io::Error) -> Self {
-        if crate::signals::interrupted() {
-            return FsError::Interrupted;
-        }
         FsError::Io {
             path: path.to_path_buf(),
             action,

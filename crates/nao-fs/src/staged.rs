@@ -73,12 +73,19 @@ impl Staged {
             });
         }
         signals::check().map_err(StageError::Fs)?;
+        // A write that failed because a signal arrived is an interruption, not an I/O error.
+        let write_error = |e: std::io::Error| {
+            StageError::Fs(if signals::interrupted() {
+                FsError::Interrupted
+            } else {
+                FsError::io(target, "write", e)
+            })
+        };
         let file = w
             .inner
             .into_inner()
-            .map_err(|e| StageError::Fs(FsError::io(target, "write", e.into_error())))?;
-        file.sync_all()
-            .map_err(|e| StageError::Fs(FsError::io(target, "write", e)))?;
+            .map_err(|e| write_error(e.into_error()))?;
+        file.sync_all().map_err(write_error)?;
         Ok(staged)
     }
 

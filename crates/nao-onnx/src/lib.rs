@@ -66,9 +66,10 @@ mod vae;
 
 use std::path::{Path, PathBuf};
 
+use nao_backend::ModelInfo;
+
 pub use error::OnnxError;
 pub use graph::{GraphInput, OnnxGraph};
-pub use model::OnnxBackend;
 pub use options::{ExecutionProvider, OnnxOptions};
 pub use runtime::loaded_library;
 pub use session::Port;
@@ -79,6 +80,21 @@ pub fn is_export_folder(dir: &Path) -> bool {
     ["unet", "vae_decoder", "vae_encoder", "text_encoder"]
         .iter()
         .any(|c| dir.join(c).join("model.onnx").is_file())
+}
+
+// The struct lives at the crate root: each component module adds its methods to it.
+/// A Stable Diffusion ONNX export, run with ONNX Runtime; see the [crate docs](crate).
+#[derive(Debug)]
+pub struct OnnxBackend {
+    pub(crate) dir: PathBuf,
+    pub(crate) info: ModelInfo,
+    pub(crate) shift_factor: f64,
+    /// Latent sizes must be multiples of the UNet's own downsampling.
+    pub(crate) unet_downsample: usize,
+    pub(crate) text: Option<text::TextEncoder>,
+    pub(crate) unet: unet::Unet,
+    pub(crate) vae_encoder: Option<vae::Vae>,
+    pub(crate) vae_decoder: Option<vae::Vae>,
 }
 
 /// The oldest ONNX Runtime this crate runs with (`ort`'s `api-31`).

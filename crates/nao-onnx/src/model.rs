@@ -1,4 +1,4 @@
-//! [`OnnxBackend`]: loading an export folder and what it holds.
+//! Loading an export folder into an [`OnnxBackend`], and what it holds.
 
 use std::path::{Path, PathBuf};
 
@@ -6,25 +6,8 @@ use nao_backend::{BackendError, ModelInfo, SchedulerConfig};
 use nao_clip::ClipTokenizer;
 
 use crate::session::Component;
-use crate::text::TextEncoder;
-use crate::unet::Unet;
-use crate::vae::Vae;
 use crate::{config, runtime};
-use crate::{ComponentInfo, OnnxError, OnnxOptions};
-
-/// A Stable Diffusion ONNX export, run with ONNX Runtime; see the [crate docs](crate).
-#[derive(Debug)]
-pub struct OnnxBackend {
-    pub(crate) dir: PathBuf,
-    pub(crate) info: ModelInfo,
-    pub(crate) shift_factor: f64,
-    /// Latent sizes must be multiples of the UNet's own downsampling.
-    pub(crate) unet_downsample: usize,
-    pub(crate) text: Option<TextEncoder>,
-    pub(crate) unet: Unet,
-    pub(crate) vae_encoder: Option<Vae>,
-    pub(crate) vae_decoder: Option<Vae>,
-}
+use crate::{ComponentInfo, OnnxBackend, OnnxError, OnnxOptions};
 
 /// A component folder: absent → `None`; present without its `model.onnx` → an error.
 fn optional_model(dir: &Path, name: &str) -> Result<Option<PathBuf>, OnnxError> {

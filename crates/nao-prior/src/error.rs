@@ -11,6 +11,11 @@ pub enum PriorError {
     #[error("probability {0} is outside [0, 1]")]
     InvalidProbability(f64),
     /// An unknown RNG name was requested.
-    #[error("unknown RNG '{0}' (known: {known})", known = crate::RngName::KNOWN.join(", "))]
-    UnknownRng(String),
+    #[error("unknown RNG '{name}' (known: {known})")]
+    UnknownRng {
+        /// the name given
+        name: String,
+        /// the known names, comma separated
+        known: String,
+    },
 }

@@ -29,7 +29,10 @@ impl RngName {
         match name.to_ascii_lowercase().as_str() {
             "chacha20" => Ok(Self::ChaCha20),
             "chacha8" => Ok(Self::ChaCha8),
-            _ => Err(PriorError::UnknownRng(name.to_string())),
+            _ => Err(PriorError::UnknownRng {
+                name: name.to_string(),
+                known: Self::KNOWN.join(", "),
+            }),
         }
     }
 

@@ -20,7 +20,13 @@ pub const TRAINING: Forbidden = Forbidden {
 
 /// The crates that only run models. The trainer is moving out of `nao-burn` into a crate of
 /// its own; when it has, the crates that open models (`nao-conformance`, `nao-cli`, …) join.
-pub const INFERENCE_CRATES: &[&str] = &["nao-burn", "nao-models", "nao-cli", "nao-conformance"];
+pub const INFERENCE_CRATES: &[&str] = &[
+    "nao-burn",
+    "nao-sd",
+    "nao-models",
+    "nao-cli",
+    "nao-conformance",
+];
 
 /// The `cargo tree` arguments for one crate: its normal dependencies (what its users build),
 /// their features, one node per line with its depth.

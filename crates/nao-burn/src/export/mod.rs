@@ -2,25 +2,20 @@
 //! predictor as ONNX files (opset 17) written from a loaded [`BurnModel`], so ONNX Runtime
 //! (and any other ONNX tool) runs the very same weights.
 //!
-//! The graphs are written by hand-rolled protobuf ([`proto`]) and a small builder ([`graph`]);
-//! each network's export sits next to its `forward` and mirrors it. The timestep features, the
+//! The graphs are written by hand-rolled protobuf and a small builder (the `onnx_graph`
+//! module); each network's export sits next to its `forward` and mirrors it, and
+//! [`BurnModel::to_onnx`](crate::BurnModel::to_onnx) puts them together. The timestep features, the
 //! prompt → class table and the latent scaling stay on the host, as they do for burn.
-
-pub(crate) mod graph;
-pub(crate) mod layers;
-pub(crate) mod proto;
 
 use std::path::Path;
 
 use crate::error::BurnModelError;
-use crate::format::IMAGE_SIDE;
-use crate::model::BurnModel;
 use nao_fs::Outputs;
 
 use crate::weights::{ModelCard, CARD_FILE};
 
 /// The ONNX opset of the export.
-pub const ONNX_OPSET: i64 = graph::OPSET;
+pub const ONNX_OPSET: i64 = crate::onnx_graph::graph::OPSET;
 
 /// File of the exported VAE encoder: `images [batch, 1, 28, 28]` in `[−1, 1]` → `mean
 /// [batch, 4, 7, 7]` (unscaled posterior mean).
@@ -96,22 +91,6 @@ impl OnnxExport {
             vae_encoder: read(ONNX_ENCODER_FILE)?,
             vae_decoder: read(ONNX_DECODER_FILE)?,
             denoiser: read(ONNX_DENOISER_FILE)?,
-        })
-    }
-}
-
-impl BurnModel {
-    /// Export the autoencoder and the noise predictor as ONNX graphs carrying this model's
-    /// weights (the classifier stays in burn).
-    pub fn to_onnx(&self) -> Result<OnnxExport, BurnModelError> {
-        let card = self.card().clone();
-        Ok(OnnxExport {
-            vae_encoder: self.autoencoder().onnx_encoder(IMAGE_SIDE)?,
-            vae_decoder: self.autoencoder().onnx_decoder(IMAGE_SIDE)?,
-            denoiser: self
-                .denoiser()
-                .onnx_graph(card.denoiser.latent_dim, card.denoiser.time_features)?,
-            card,
         })
     }
 }
