@@ -89,6 +89,59 @@ pub struct Conditioning {
     pub uncond: Option<Tensor>,
 }
 
+impl Conditioning {
+    /// Encode `prompt` and, when `with_uncond`, `negative_prompt` with one call of `encode`
+    /// (which returns one row per prompt, in order), as diffusers batches them.
+    ///
+    /// ```
+    /// use nao_backend::{BackendError, Conditioning, Tensor};
+    /// let encode = |prompts: &[&str]| -> Result<Tensor, BackendError> {
+    ///     let data = prompts.iter().map(|p| p.len() as f32).collect();
+    ///     Tensor::new(vec![prompts.len(), 1], data)
+    /// };
+    /// let c = Conditioning::encode_batched("a cat", "", true, encode)?;
+    /// assert_eq!((c.cond.data[0], c.uncond.unwrap().data[0]), (5.0, 0.0));
+    /// assert!(Conditioning::encode_batched("a cat", "", false, encode)?.uncond.is_none());
+    /// # Ok::<(), BackendError>(())
+    /// ```
+    pub fn encode_batched<E>(
+        prompt: &str,
+        negative_prompt: &str,
+        with_uncond: bool,
+        encode: impl FnOnce(&[&str]) -> Result<Tensor, E>,
+    ) -> Result<Self, BackendError>
+    where
+        BackendError: From<E>,
+    {
+        if with_uncond {
+            let both = encode(&[prompt, negative_prompt])?;
+            Ok(Self {
+                cond: both.item(0)?,
+                uncond: Some(both.item(1)?),
+            })
+        } else {
+            Ok(Self {
+                cond: encode(&[prompt])?,
+                uncond: None,
+            })
+        }
+    }
+}
+
+/// Map decoded images from the VAE's `[−1, 1]` to `[0, 1]`, clamped, as diffusers' image
+/// processor does before turning them into pixels.
+///
+/// ```
+/// let mut x = nao_backend::Tensor::new(vec![3], vec![-2.0, 0.0, 1.0]).unwrap();
+/// nao_backend::to_unit_range(&mut x);
+/// assert_eq!(x.data, vec![0.0, 0.5, 1.0]);
+/// ```
+pub fn to_unit_range(images: &mut Tensor) {
+    for v in &mut images.data {
+        *v = ((*v + 1.0) * 0.5).clamp(0.0, 1.0);
+    }
+}
+
 /// A diffusion model: text encoder, noise predictor and VAE, on host tensors.
 ///
 /// Batches are along the first axis. Implementations must be deterministic for the same inputs.

@@ -167,11 +167,10 @@ pub(crate) fn unscaled_latents(
 
 /// Decoder output about `[−1, 1]` → images `[b, 1, 28, 28]` in `[0, 1]`.
 pub(crate) fn unit_images(b: usize, decoded: Vec<f32>) -> Tensor {
-    Tensor {
+    let mut images = Tensor {
         shape: vec![b, 1, IMAGE_SIDE, IMAGE_SIDE],
-        data: decoded
-            .into_iter()
-            .map(|v| ((v + 1.0) * 0.5).clamp(0.0, 1.0))
-            .collect(),
-    }
+        data: decoded,
+    };
+    nao_backend::to_unit_range(&mut images);
+    images
 }

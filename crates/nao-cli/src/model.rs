@@ -19,7 +19,7 @@ pub struct ModelArgs {
     /// (model_index.json; runs on burn devices), a Stable Diffusion ONNX export in optimum's
     /// layout (text_encoder/, unet/, vae_encoder/, vae_decoder/, tokenizer/, scheduler/; runs
     /// on ONNX Runtime), weights of the embedded model's kind (`cargo xtask train`: model.json
-    /// + *.safetensors) or its ONNX export (`nao export-onnx`) [default: the embedded
+    /// and *.safetensors) or its ONNX export (`nao export-onnx`) [default: the embedded
     /// Fashion-MNIST model, 28×28 grey images, prompts are class names such as "sneaker"].
     #[arg(long, value_name = "DIR")]
     model: Option<PathBuf>,

@@ -11,7 +11,9 @@ use crate::ConformanceError;
 pub const DEVICES_VAR: &str = "NAO_CONFORMANCE_DEVICES";
 
 /// The devices to test: those named by [`DEVICES_VAR`], each of which must be compiled in, or
-/// else every compiled-in device that needs no GPU.
+/// else every compiled-in device, but for GPU devices whose feature also compiles a CPU device
+/// (`tch-cuda` beside `tch-cpu`: building with `tch` does not mean a GPU is there; building with
+/// `cuda` or `onnx-cuda` does).
 ///
 /// ```
 /// let devices = nao_conformance::devices_under_test().unwrap();
@@ -25,9 +27,14 @@ pub fn devices_under_test() -> Result<Vec<Device>, ConformanceError> {
 /// [`devices_under_test`] for the value of [`DEVICES_VAR`].
 pub fn parse_devices(named: &str) -> Result<Vec<Device>, ConformanceError> {
     if named.trim().is_empty() {
+        let shares_a_cpu_feature = |d: &Device| {
+            Device::ALL
+                .iter()
+                .any(|o| !o.needs_gpu() && o.feature() == d.feature())
+        };
         return Ok(nao_models::compiled_devices()
             .into_iter()
-            .filter(|d| !d.needs_gpu())
+            .filter(|d| !(d.needs_gpu() && shares_a_cpu_feature(d)))
             .collect());
     }
     let mut devices = Vec::new();
@@ -105,7 +112,10 @@ mod tests {
         assert_eq!(parse_devices("cpu, cpu").unwrap(), [Device::Cpu]);
         let default = parse_devices("").unwrap();
         assert!(default.contains(&Device::Cpu));
-        assert!(default.iter().all(|d| !d.needs_gpu()));
+        assert!(!default.contains(&Device::TchCuda(0)));
+        for d in default {
+            assert!(is_compiled_in(d));
+        }
         let e = parse_devices("cpu,gpu").unwrap_err().to_string();
         assert!(e.contains(DEVICES_VAR) && e.contains("known"), "{e}");
         for d in Device::ALL {

@@ -1,7 +1,7 @@
 //! # nao-conformance — the same checks on every backend of the embedded model
 //!
 //! Each device under test ([`devices_under_test`]: those named by `NAO_CONFORMANCE_DEVICES`,
-//! else every compiled-in device without a GPU; the features `flex`, `wgpu`, `tch`, `cuda`,
+//! else every compiled-in device but `tch-cuda`; the features `flex`, `wgpu`, `tch`, `cuda`,
 //! `onnx`, `onnx-cuda` compile them in, named as `nao_backend::Device::feature` names them)
 //! runs four [`Check`]s on the embedded Fashion-MNIST model and is compared with the reference
 //! committed in `reference/` (made on the `cpu` device by

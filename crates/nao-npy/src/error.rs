@@ -32,7 +32,7 @@ pub enum NpyError {
         path: PathBuf,
         /// What went wrong.
         #[source]
-        source: nao_fs::FsError,
+        source: Box<nao_fs::FsError>,
     },
     /// The file does not start with the `\x93NUMPY` magic string.
     #[error("{}: not a .npy file (bad magic: expected \\x93NUMPY, found {found})", path.display())]

@@ -162,7 +162,7 @@ fn write_slice<T: Element>(path: &Path, shape: &[usize], data: &[T]) -> Result<(
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), NpyError> {
     nao_fs::write_file(path, "output", bytes).map_err(|source| NpyError::Output {
         path: path.to_path_buf(),
-        source,
+        source: Box::new(source),
     })
 }
 

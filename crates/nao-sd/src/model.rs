@@ -443,18 +443,9 @@ impl Backend for StableDiffusion {
         negative_prompt: &str,
         with_uncond: bool,
     ) -> Result<Conditioning, BackendError> {
-        if with_uncond {
-            let both = self.encode_prompts(&[prompt, negative_prompt])?;
-            Ok(Conditioning {
-                cond: both.item(0)?,
-                uncond: Some(both.item(1)?),
-            })
-        } else {
-            Ok(Conditioning {
-                cond: self.encode_prompts(&[prompt])?,
-                uncond: None,
-            })
-        }
+        Conditioning::encode_batched(prompt, negative_prompt, with_uncond, |p| {
+            self.encode_prompts(p)
+        })
     }
 
     fn predict_noise(
@@ -472,9 +463,7 @@ impl Backend for StableDiffusion {
 
     fn decode_latents(&self, latents: &HostTensor) -> Result<HostTensor, BackendError> {
         let mut x = self.decode_latents_raw(latents)?;
-        for v in &mut x.data {
-            *v = ((*v + 1.0) / 2.0).clamp(0.0, 1.0);
-        }
+        nao_backend::to_unit_range(&mut x);
         Ok(x)
     }
 }
