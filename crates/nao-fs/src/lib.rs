@@ -21,13 +21,13 @@
 //!
 //! let dir = tempfile::tempdir()?;
 //! let seed = dir.path().join("seed.npy");
-//! let report = dir.path().join("out/report.json");
+//! let report = dir.path().join("report.json");
 //!
 //! let mut out = Outputs::new();
 //! out.claim_file(&seed, "-o")?;
 //! out.claim_file(&report, "--report")?;
 //! // the same file under another spelling is refused
-//! let again = dir.path().join("out/../seed.npy");
+//! let again = dir.path().join("./sub/../seed.npy");
 //! assert!(out.claim_file(&again, "--paths-out").is_err());
 //!
 //! out.write(&seed, b"seed bytes")?;

@@ -19,8 +19,8 @@
 //! outputs: the VAE scaling factor, latent channels, downsampling
 //! (`2^(len(block_out_channels) − 1)`), the sample size, the element types (`float16` exports
 //! are converted at the boundary; timesteps may be integers or floats). A folder without
-//! `vae_encoder/` (or `text_encoder/` and `tokenizer/`) still loads; [`Capabilities`] says
-//! what is missing. [`Backend::encode_image`] takes the posterior mean of `latent_parameters`;
+//! `vae_encoder/` (or `text_encoder/` and `tokenizer/`) still loads; [`Capabilities`](nao_backend::Capabilities) says
+//! what is missing. [`Backend::encode_image`](nao_backend::Backend::encode_image) takes the posterior mean of `latent_parameters`;
 //! exports whose encoder outputs `latent_sample` (older conversion scripts, which sampled the
 //! posterior inside the graph) give that output as it is.
 //!

@@ -50,7 +50,7 @@ impl OnnxBackend {
     /// Needs `unet/model.onnx`, `unet/config.json`, a VAE config (`vae_decoder/`,
     /// `vae_encoder/` or `vae/config.json`) and `scheduler/scheduler_config.json`. The text
     /// encoder (with `tokenizer/`), VAE encoder and VAE decoder are optional: a missing folder
-    /// shows in [`Backend::capabilities`]; a folder without its `model.onnx` is an error.
+    /// shows in [`Backend::capabilities`](nao_backend::Backend::capabilities); a folder without its `model.onnx` is an error.
     ///
     /// Loads ONNX Runtime on first use (see [`OnnxOptions::library_path`]).
     pub fn load(dir: impl AsRef<Path>, options: &OnnxOptions) -> Result<Self, OnnxError> {
