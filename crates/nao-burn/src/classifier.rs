@@ -57,10 +57,20 @@ impl Classifier {
 
     /// Class logits `[b, 10]` for images `[b, 1, 28, 28]` in `[−1, 1]`.
     pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
+        self.logits(self.features(images))
+    }
+
+    /// Class logits `[b, 10]` from penultimate features `[b, hidden]`.
+    pub fn logits(&self, features: Tensor<2>) -> Tensor<2> {
+        self.fc2.forward(features)
+    }
+
+    /// The penultimate layer `[b, hidden]` (after its ReLU): the feature space in which `nao
+    /// eval` measures distances between image sets.
+    pub fn features(&self, images: Tensor<4>) -> Tensor<2> {
         let x = self.pool.forward(relu(self.conv1.forward(images)));
         let x = self.pool.forward(relu(self.conv2.forward(x)));
         let [b, c, h, w] = x.dims();
-        let x = relu(self.fc1.forward(x.reshape([b, c * h * w])));
-        self.fc2.forward(x)
+        relu(self.fc1.forward(x.reshape([b, c * h * w])))
     }
 }

@@ -170,8 +170,29 @@ impl BurnModel {
         &self,
         images: &nao_backend::Tensor,
     ) -> Result<Vec<Prediction>, BurnModelError> {
+        Ok(self.classify_with_features(images)?.0)
+    }
+
+    /// Classify images `[b, 1, 28, 28]` in `[0, 1]` and return, from the same pass, the
+    /// classifier's penultimate-layer features `[b, hidden]` (the space `nao eval` measures
+    /// image sets in).
+    ///
+    /// ```
+    /// let model = nao_burn::BurnModel::embedded(&nao_burn::Device::flex())?;
+    /// let bags = nao_burn::bundled_images(8)?;
+    /// let (verdicts, features) = model.classify_with_features(&bags)?;
+    /// assert_eq!(features.shape, vec![bags.shape[0], 128]);
+    /// assert!(verdicts.iter().filter(|p| p.class == 8).count() >= 15);
+    /// # Ok::<(), nao_burn::BurnModelError>(())
+    /// ```
+    pub fn classify_with_features(
+        &self,
+        images: &nao_backend::Tensor,
+    ) -> Result<(Vec<Prediction>, nao_backend::Tensor), BurnModelError> {
         let b = check_shape("images", images, &[1, IMAGE_SIDE, IMAGE_SIDE])?;
+        let hidden = self.card.classifier.hidden;
         let mut out = Vec::with_capacity(b);
+        let mut features = Vec::with_capacity(b * hidden);
         for chunk in images.data.chunks(256 * IMAGE_PIXELS) {
             let n = chunk.len() / IMAGE_PIXELS;
             let signed: Vec<f32> = chunk.iter().map(|&v| v * 2.0 - 1.0).collect();
@@ -179,7 +200,9 @@ impl BurnModel {
                 TensorData::new(signed, [n, 1, IMAGE_SIDE, IMAGE_SIDE]),
                 &self.device,
             );
-            let p = softmax(self.classifier.forward(x), 1);
+            let f = self.classifier.features(x);
+            let p = softmax(self.classifier.logits(f.clone()), 1);
+            features.extend(to_vec(f)?);
             let probs = to_vec(p)?;
             for row in probs.chunks(NUM_CLASSES) {
                 let (class, &confidence) = row
@@ -196,7 +219,13 @@ impl BurnModel {
                 });
             }
         }
-        Ok(out)
+        Ok((
+            out,
+            nao_backend::Tensor {
+                shape: vec![b, hidden],
+                data: features,
+            },
+        ))
     }
 }
 

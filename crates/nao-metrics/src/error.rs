@@ -1,0 +1,23 @@
+use thiserror::Error;
+
+/// Why a measure cannot be computed.
+#[derive(Debug, Error, PartialEq)]
+#[non_exhaustive]
+pub enum MetricsError {
+    /// The data do not form `n` rows of `dim` values.
+    #[error("feature shape: {0}")]
+    Shape(String),
+    /// Too few samples for the measure (a covariance needs 2, k-NN balls need k + 1).
+    #[error("too few samples: {0}")]
+    TooFew(String),
+    /// A feature value is NaN or infinite.
+    #[error("feature row {row}, column {column} is not finite ({value})")]
+    NonFinite {
+        /// the row
+        row: usize,
+        /// the column
+        column: usize,
+        /// the value
+        value: f64,
+    },
+}
