@@ -74,3 +74,60 @@ impl Classifier {
         relu(self.fc1.forward(x.reshape([b, c * h * w])))
     }
 }
+
+/// The classifier as an ONNX graph (see [`crate::OnnxExport`]), mirroring
+/// [`Classifier::features`] and [`Classifier::logits`] line by line, with both as outputs: any
+/// ONNX tool can score images and read the feature space `nao eval` measures in.
+mod onnx {
+    use super::Classifier;
+    use crate::error::BurnModelError;
+    use crate::onnx_graph::graph::{Dim, ElemType, Graph};
+    use crate::onnx_graph::layers::{conv2d, linear, max_pool2};
+
+    impl Classifier {
+        /// `images [batch, 1, side, side]` in `[−1, 1]` → `features [batch, hidden]` and
+        /// `logits [batch, 10]`.
+        pub(crate) fn onnx_graph(&self, side: usize) -> Result<Vec<u8>, BurnModelError> {
+            let mut g = Graph::new();
+            let x = g.input(
+                "images",
+                ElemType::Float,
+                &[
+                    Dim::Batch,
+                    Dim::Fixed(1),
+                    Dim::Fixed(side),
+                    Dim::Fixed(side),
+                ],
+            );
+            let x = conv2d(&mut g, &self.conv1, &x)?;
+            let x = g.node("Relu", &[&x], &[]);
+            let x = max_pool2(&mut g, &x);
+            let x = conv2d(&mut g, &self.conv2, &x)?;
+            let x = g.node("Relu", &[&x], &[]);
+            let x = max_pool2(&mut g, &x);
+            let x = g.node(
+                "Flatten",
+                &[&x],
+                &[crate::onnx_graph::graph::Attr::Int("axis", 1)],
+            );
+            let x = linear(&mut g, &self.fc1, &x)?;
+            let features = g.node("Relu", &[&x], &[]);
+            let logits = linear(&mut g, &self.fc2, &features)?;
+            let hidden = self.fc1.weight.dims()[1];
+            let classes = self.fc2.weight.dims()[1];
+            g.output(
+                &features,
+                "features",
+                ElemType::Float,
+                &[Dim::Batch, Dim::Fixed(hidden)],
+            );
+            g.output(
+                &logits,
+                "logits",
+                ElemType::Float,
+                &[Dim::Batch, Dim::Fixed(classes)],
+            );
+            Ok(g.finish("nao-burn classifier"))
+        }
+    }
+}

@@ -44,8 +44,8 @@ pub use classifier::{Classifier, ClassifierConfig};
 pub use denoiser::{timestep_features, Denoiser, DenoiserConfig};
 pub use error::BurnModelError;
 pub use export::{
-    is_onnx_export_folder, OnnxExport, ONNX_DECODER_FILE, ONNX_DENOISER_FILE, ONNX_ENCODER_FILE,
-    ONNX_OPSET,
+    is_onnx_export_folder, OnnxExport, ONNX_CLASSIFIER_FILE, ONNX_DECODER_FILE, ONNX_DENOISER_FILE,
+    ONNX_ENCODER_FILE, ONNX_OPSET,
 };
 pub use format::{IMAGE_PIXELS, IMAGE_SIDE};
 pub use model::{BurnModel, Prediction};

@@ -303,8 +303,8 @@ impl Backend for BurnModel {
 }
 
 impl BurnModel {
-    /// Export the autoencoder and the noise predictor as ONNX graphs carrying this model's
-    /// weights (the classifier stays in burn).
+    /// Export the autoencoder, the noise predictor and the classifier as ONNX graphs carrying
+    /// this model's weights.
     pub fn to_onnx(&self) -> Result<OnnxExport, BurnModelError> {
         let card = self.card().clone();
         Ok(OnnxExport {
@@ -313,6 +313,7 @@ impl BurnModel {
             denoiser: self
                 .denoiser()
                 .onnx_graph(card.denoiser.latent_dim, card.denoiser.time_features)?,
+            classifier: self.classifier.onnx_graph(IMAGE_SIDE)?,
             card,
         })
     }

@@ -25,6 +25,7 @@ fn export_is_deterministic_and_round_trips_through_files() {
         nao_burn::ONNX_ENCODER_FILE,
         nao_burn::ONNX_DECODER_FILE,
         nao_burn::ONNX_DENOISER_FILE,
+        nao_burn::ONNX_CLASSIFIER_FILE,
         nao_burn::CARD_FILE,
     ] {
         assert!(dir.path().join(f).is_file(), "{f}");
@@ -57,11 +58,43 @@ mod onnx_runtime {
     use nao_onnx::OnnxOptions;
 
     fn ort_ready() {
-        let p = std::env::var_os("ORT_DYLIB_PATH").unwrap_or_default();
-        assert!(
-            std::path::Path::new(&p).is_file(),
-            "ORT_DYLIB_PATH must name libonnxruntime (cargo xtask setup-ort)"
-        );
+        nao_test_support::ort_library();
+    }
+
+    #[test]
+    fn the_exported_classifier_gives_burns_features_and_verdicts() {
+        ort_ready();
+        let burn = BurnModel::embedded(&Device::flex()).unwrap();
+        let graph = nao_onnx::OnnxGraph::from_memory(
+            "classifier",
+            "classifier.onnx",
+            &export().classifier,
+            &OnnxOptions::default(),
+        )
+        .unwrap();
+        let images = nao_burn::bundled_images(8).unwrap(); // bags, [20, 1, 28, 28] in [0, 1]
+        let (verdicts, features) = burn.classify_with_features(&images).unwrap();
+        let signed: Vec<f32> = images.data.iter().map(|v| v * 2.0 - 1.0).collect();
+        let input = [(
+            "images",
+            images.shape.as_slice(),
+            nao_onnx::GraphInput::Float(&signed),
+        )];
+        let (shape, onnx_features) = graph.run(&input, "features").unwrap();
+        assert_eq!(shape, features.shape);
+        let diff = features
+            .data
+            .iter()
+            .zip(&onnx_features)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        assert!(diff < 1e-4, "features differ by {diff}");
+        let (shape, logits) = graph.run(&input, "logits").unwrap();
+        assert_eq!(shape, vec![20, 10]);
+        for (row, v) in logits.chunks(10).zip(&verdicts) {
+            let best = (0..10).max_by(|&a, &b| row[a].total_cmp(&row[b])).unwrap();
+            assert_eq!(best, v.class);
+        }
     }
 
     #[test]

@@ -57,6 +57,7 @@ pub fn run(args: &ExportOnnxArgs, json: bool) -> Result<(), CliError> {
         (nao_burn::ONNX_ENCODER_FILE, export.vae_encoder.as_slice()),
         (nao_burn::ONNX_DECODER_FILE, export.vae_decoder.as_slice()),
         (nao_burn::ONNX_DENOISER_FILE, export.denoiser.as_slice()),
+        (nao_burn::ONNX_CLASSIFIER_FILE, export.classifier.as_slice()),
         (nao_burn::CARD_FILE, card.as_bytes()),
     ];
     for (name, bytes) in files {

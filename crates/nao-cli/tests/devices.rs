@@ -120,6 +120,7 @@ fn export_onnx_writes_a_folder_that_runs_on_onnx_cpu() {
             "vae_encoder.onnx",
             "vae_decoder.onnx",
             "denoiser.onnx",
+            "classifier.onnx",
             "model.json"
         ]
     );

@@ -28,6 +28,7 @@
 #![warn(missing_docs)]
 
 mod axes;
+mod bar;
 mod density;
 mod draw;
 mod error;
@@ -37,6 +38,7 @@ mod save;
 mod text;
 
 pub use axes::palette;
+pub use bar::{BarChart, BarSeries};
 pub use density::{DensityPlot, MarkerGroup};
 pub use error::VizError;
 pub use grid::{labelled_grid, tiles_to_frames, GridOptions, GridRow, Tile};

@@ -289,3 +289,32 @@ fn line_plot_draws_series_and_survives_bad_points_on_log_axis() {
         Err(VizError::Empty(_))
     ));
 }
+
+#[test]
+fn bar_heights_follow_the_values_and_bad_series_are_errors() {
+    use nao_viz::{BarChart, BarSeries};
+    let colour = [200, 30, 30];
+    let mut chart = BarChart::new("bars");
+    chart.groups = vec!["a".into(), "b".into(), "c".into()];
+    chart.series.push(BarSeries {
+        name: "m".into(),
+        values: vec![Some(1.0), Some(0.5), None],
+        color: colour,
+    });
+    let img = chart.render().unwrap();
+    // painted pixels per third of the picture: the first bar twice the second, none for "c"
+    let w = img.width();
+    let count = |from: u32, to: u32| {
+        img.enumerate_pixels()
+            .filter(|(x, _, p)| (from..to).contains(x) && p.0 == colour)
+            .count()
+    };
+    let (a, b) = (count(0, w / 3), count(w / 3, 2 * w / 3));
+    assert!(a > 0 && b > 0, "{a} {b}");
+    let ratio = a as f64 / b as f64;
+    assert!((1.8..2.2).contains(&ratio), "{ratio}");
+    chart.series[0].values.pop();
+    assert!(matches!(chart.render(), Err(nao_viz::VizError::Shape(_))));
+    chart.series[0].values = vec![None, None, None];
+    assert!(matches!(chart.render(), Err(nao_viz::VizError::Empty(_))));
+}

@@ -1,5 +1,5 @@
-//! The embedded model as ONNX: [`OnnxExport`] holds the VAE encoder, VAE decoder and noise
-//! predictor as ONNX files (opset 17) written from a loaded [`BurnModel`], so ONNX Runtime
+//! The embedded model as ONNX: [`OnnxExport`] holds the VAE encoder, VAE decoder, noise
+//! predictor and classifier as ONNX files (opset 17) written from a loaded [`BurnModel`], so ONNX Runtime
 //! (and any other ONNX tool) runs the very same weights.
 //!
 //! The graphs are written by hand-rolled protobuf and a small builder (the `onnx_graph`
@@ -27,6 +27,9 @@ pub const ONNX_DECODER_FILE: &str = "vae_decoder.onnx";
 /// (sinusoidal features, [`timestep_features`](crate::timestep_features)), `classes [batch]`
 /// (int64) → `noise [batch, 196]`.
 pub const ONNX_DENOISER_FILE: &str = "denoiser.onnx";
+/// File of the exported classifier: `images [batch, 1, 28, 28]` in `[−1, 1]` → `features
+/// [batch, 128]` (penultimate layer, after its ReLU) and `logits [batch, 10]`.
+pub const ONNX_CLASSIFIER_FILE: &str = "classifier.onnx";
 
 /// Whether `dir` holds the embedded model's ONNX export (`nao export-onnx`): [`CARD_FILE`]
 /// and [`ONNX_DENOISER_FILE`].
@@ -52,6 +55,8 @@ pub struct OnnxExport {
     pub vae_decoder: Vec<u8>,
     /// [`ONNX_DENOISER_FILE`]'s bytes.
     pub denoiser: Vec<u8>,
+    /// [`ONNX_CLASSIFIER_FILE`]'s bytes.
+    pub classifier: Vec<u8>,
 }
 
 impl OnnxExport {
@@ -65,6 +70,7 @@ impl OnnxExport {
             (ONNX_ENCODER_FILE, self.vae_encoder.as_slice()),
             (ONNX_DECODER_FILE, &self.vae_decoder),
             (ONNX_DENOISER_FILE, &self.denoiser),
+            (ONNX_CLASSIFIER_FILE, &self.classifier),
             (CARD_FILE, card.as_bytes()),
         ] {
             out.write(&dir.join(name), bytes)?;
@@ -91,6 +97,7 @@ impl OnnxExport {
             vae_encoder: read(ONNX_ENCODER_FILE)?,
             vae_decoder: read(ONNX_DECODER_FILE)?,
             denoiser: read(ONNX_DENOISER_FILE)?,
+            classifier: read(ONNX_CLASSIFIER_FILE)?,
         })
     }
 }

@@ -124,3 +124,15 @@ pub(crate) fn narrow1(g: &mut Graph, x: &str, start: usize, len: usize) -> Strin
     let axes = g.constant_i64("axes", &[1], &[1]);
     g.node("Slice", &[x, &starts, &ends, &axes], &[])
 }
+
+/// 2×2 max pooling with stride 2 of `[b, c, h, w]` (burn's `MaxPool2d` as the classifier uses it).
+pub(crate) fn max_pool2(g: &mut Graph, x: &str) -> String {
+    g.node(
+        "MaxPool",
+        &[x],
+        &[
+            Attr::Ints("kernel_shape", &[2, 2]),
+            Attr::Ints("strides", &[2, 2]),
+        ],
+    )
+}
