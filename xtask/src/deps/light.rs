@@ -13,6 +13,7 @@ pub const LIGHT_CRATES: &[&str] = &[
     "nao-sampling",
     "nao-inversion",
     "nao-viz",
+    "nao-video",
 ];
 
 /// Whether a crate name is an ML backend the light crates must not depend on.
