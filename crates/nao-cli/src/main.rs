@@ -23,6 +23,9 @@
 //!   with classifier-free guidance: one PNG per seed and a contact sheet.
 //! - `nao reconstruct IMAGE --model DIR --prompt P -o OUT_DIR`: invert, sample back, and report
 //!   the latent and image errors of the round trip.
+//! - `nao walk IMAGE_OR_SEED… -o walk.gif|walk.png|walk.mp4`: an animation through images
+//!   (inverted) and seeds along NAO paths, paced evenly (in seed space or in the images),
+//!   optionally looping, with frames cached so that a killed walk resumes (docs/walk.md).
 //!
 //! - `nao devices [--probe]`: the `--device` choices this build has, and whether they run.
 //! - `nao export-onnx --out DIR`: the embedded model as ONNX files.
@@ -59,6 +62,7 @@ mod reconstruct;
 mod sample;
 mod seed;
 mod seeds;
+mod walk;
 
 /// Norm-aware optimisation (NAO) of diffusion-model seeds: χ-prior statistics, seed norms,
 /// Gaussian seeds, paths, centroids and distances on .npy seeds; images to seeds and back with
@@ -96,6 +100,9 @@ enum Command {
     Sample(sample::SampleArgs),
     /// Invert an image, sample it back, and report the round trip's errors.
     Reconstruct(reconstruct::ReconstructArgs),
+    /// An animation (GIF, APNG, MP4) through images and seeds along NAO paths: evenly
+    /// paced, optionally looping, resumable.
+    Walk(walk::WalkArgs),
     /// The devices (--device) this build has, and with --probe whether they run here.
     Devices(devices::DevicesArgs),
     /// Write the embedded model (or trained weights of its kind) as ONNX files.
@@ -120,6 +127,7 @@ fn main() -> ExitCode {
         Command::Invert(args) => invert::run(args, cli.json),
         Command::Sample(args) => sample::run(args, cli.json),
         Command::Reconstruct(args) => reconstruct::run(args, cli.json),
+        Command::Walk(args) => walk::run(args, cli.json),
         Command::Devices(args) => devices::run(args, cli.json),
         Command::ExportOnnx(args) => export_onnx::run(args, cli.json),
     };

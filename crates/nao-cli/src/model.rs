@@ -51,6 +51,25 @@ impl ModelArgs {
         self.source().name()
     }
 
+    /// Everything about the model that changes what it computes, as one line: the model (a
+    /// folder by its canonical path), the device, the precision and the weight variant. Caches
+    /// key on it; they trust a model folder's files not to change under the same path.
+    pub fn identity(&self) -> String {
+        let model = match &self.model {
+            Some(dir) => std::fs::canonicalize(dir)
+                .unwrap_or_else(|_| dir.clone())
+                .display()
+                .to_string(),
+            None => "embedded".into(),
+        };
+        format!(
+            "model={model} device={} dtype={} variant={}",
+            self.device.map_or("default".into(), |d| d.to_string()),
+            self.dtype,
+            self.variant.as_deref().unwrap_or("")
+        )
+    }
+
     fn source(&self) -> ModelSource {
         ModelSource::from_option(self.model.as_deref())
     }
@@ -86,6 +105,16 @@ impl ModelArgs {
         pb.finish_and_clear();
         Ok(opened.map_err(|e| CliError::input(e.to_string()))?.model)
     }
+}
+
+/// Fail unless `path` is a file: "not a file", or `missing` ("no such image file") when
+/// nothing is there.
+pub fn require_file(path: &Path, missing: &str) -> Result<(), CliError> {
+    if path.is_file() {
+        return Ok(());
+    }
+    let why = if path.exists() { "not a file" } else { missing };
+    Err(CliError::input(format!("{}: {why}", path.display())))
 }
 
 /// An image-loading error that names the file.

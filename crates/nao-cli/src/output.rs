@@ -34,10 +34,29 @@ fn show_progress(json: bool) -> bool {
 
 /// A progress bar over `len` steps on stderr (hidden under `--json` or without a terminal).
 pub fn bar(len: u64, json: bool, message: &str) -> ProgressBar {
+    styled_bar(
+        len,
+        json,
+        message,
+        "{msg} [{bar:30}] {pos}/{len} ({elapsed})",
+    )
+}
+
+/// [`bar`] with the estimated time left, for long runs.
+pub fn bar_eta(len: u64, json: bool, message: &str) -> ProgressBar {
+    styled_bar(
+        len,
+        json,
+        message,
+        "{msg} [{bar:30}] {pos}/{len} ({elapsed}, about {eta} left)",
+    )
+}
+
+fn styled_bar(len: u64, json: bool, message: &str, template: &str) -> ProgressBar {
     if !show_progress(json) || len < 2 {
         return ProgressBar::hidden();
     }
-    let style = ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({elapsed})")
+    let style = ProgressStyle::with_template(template)
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> ");
     ProgressBar::new(len)

@@ -1,6 +1,7 @@
 //! The baseline interpolations: LERP, SLERP, NLERP and the Gaussian-preserving combination.
 //!
-//! Each returns `n` frames from `a` to `b` (both included) at weights `t = i/(n−1)`.
+//! Each returns `n` frames from `a` to `b` (both included) at weights `t = i/(n−1)`;
+//! [`crate::interpolate_at`] evaluates them at any weights in `[0, 1]`.
 
 use nao_prior::norm;
 
@@ -12,8 +13,8 @@ use crate::validate::{check_frames, check_pair};
 /// Below this angle (radians) SLERP falls back to NLERP: `sin θ` is too small to divide by.
 pub const SLERP_MIN_ANGLE: f64 = 1e-6;
 
-fn weights(n: usize) -> impl Iterator<Item = f64> {
-    (0..n).map(move |i| i as f64 / (n - 1) as f64)
+fn weights(n: usize) -> Vec<f64> {
+    (0..n).map(move |i| i as f64 / (n - 1) as f64).collect()
 }
 
 fn combine(out: &mut Frames, a: &[f64], b: &[f64], wa: f64, wb: f64) {
@@ -30,11 +31,16 @@ fn combine(out: &mut Frames, a: &[f64], b: &[f64], wa: f64, wb: f64) {
 pub fn lerp(a: &[f64], b: &[f64], n: usize) -> Result<Frames, GeodesicError> {
     check_pair(a, b, false)?;
     check_frames(n)?;
+    Ok(lerp_at(a, b, &weights(n)))
+}
+
+/// [`lerp`] at weights `ts` (checked by the caller).
+pub(crate) fn lerp_at(a: &[f64], b: &[f64], ts: &[f64]) -> Frames {
     let mut out = Frames::new(a.len());
-    for t in weights(n) {
+    for &t in ts {
         combine(&mut out, a, b, 1.0 - t, t);
     }
-    Ok(out)
+    out
 }
 
 /// Spherical linear interpolation of direction *and* radius: `sin((1−t)θ)/sin θ·a + sin(tθ)/sin θ·b`.
@@ -53,21 +59,26 @@ pub fn lerp(a: &[f64], b: &[f64], n: usize) -> Result<Frames, GeodesicError> {
 pub fn slerp(a: &[f64], b: &[f64], n: usize) -> Result<Frames, GeodesicError> {
     check_pair(a, b, true)?;
     check_frames(n)?;
+    Ok(slerp_at(a, b, &weights(n)))
+}
+
+/// [`slerp`] at weights `ts` (checked by the caller); weights 0 and 1 give `a` and `b` exactly.
+pub(crate) fn slerp_at(a: &[f64], b: &[f64], ts: &[f64]) -> Frames {
     let plane = Plane::new(a, b);
     if plane.theta < SLERP_MIN_ANGLE {
-        return nlerp(a, b, n);
+        return nlerp_at(a, b, ts);
     }
     let near_pi = std::f64::consts::PI - plane.theta < SLERP_MIN_ANGLE;
     // In the plane: SLERP of (ra, 0) and (rb cos θ, rb sin θ), i.e. the radius also follows the
     // SLERP weights (it is not kept constant unless ra = rb).
     let (st, th) = (plane.theta.sin(), plane.theta);
     let mut out = Frames::new(a.len());
-    for (i, t) in weights(n).enumerate() {
-        if i == 0 {
+    for &t in ts {
+        if t == 0.0 {
             out.push(a);
             continue;
         }
-        if i == n - 1 {
+        if t == 1.0 {
             out.push(b);
             continue;
         }
@@ -87,7 +98,7 @@ pub fn slerp(a: &[f64], b: &[f64], n: usize) -> Result<Frames, GeodesicError> {
         };
         plane.emit(&mut out, x, y);
     }
-    Ok(out)
+    out
 }
 
 /// LERP direction with the norm interpolated linearly: `((1−t)‖a‖ + t‖b‖)·lerp/‖lerp‖`.
@@ -100,10 +111,15 @@ pub fn slerp(a: &[f64], b: &[f64], n: usize) -> Result<Frames, GeodesicError> {
 pub fn nlerp(a: &[f64], b: &[f64], n: usize) -> Result<Frames, GeodesicError> {
     check_pair(a, b, true)?;
     check_frames(n)?;
+    Ok(nlerp_at(a, b, &weights(n)))
+}
+
+/// [`nlerp`] at weights `ts` (checked by the caller).
+pub(crate) fn nlerp_at(a: &[f64], b: &[f64], ts: &[f64]) -> Frames {
     let (na, nb) = (norm(a), norm(b));
     let mut out = Frames::new(a.len());
     let mut buf = vec![0.0; a.len()];
-    for t in weights(n) {
+    for &t in ts {
         for ((o, x), y) in buf.iter_mut().zip(a).zip(b) {
             *o = (1.0 - t) * x + t * y;
         }
@@ -116,7 +132,7 @@ pub fn nlerp(a: &[f64], b: &[f64], n: usize) -> Result<Frames, GeodesicError> {
         // nl = 0 only for t = ½ of exactly opposite seeds: that frame stays at the origin.
         out.push(&buf);
     }
-    Ok(out)
+    out
 }
 
 /// Gaussian-preserving combination `((1−t)a + tb)/√((1−t)² + t²)` (Bodin et al., arXiv
@@ -130,12 +146,17 @@ pub fn nlerp(a: &[f64], b: &[f64], n: usize) -> Result<Frames, GeodesicError> {
 pub fn gaussian(a: &[f64], b: &[f64], n: usize) -> Result<Frames, GeodesicError> {
     check_pair(a, b, false)?;
     check_frames(n)?;
+    Ok(gaussian_at(a, b, &weights(n)))
+}
+
+/// [`gaussian`] at weights `ts` (checked by the caller).
+pub(crate) fn gaussian_at(a: &[f64], b: &[f64], ts: &[f64]) -> Frames {
     let mut out = Frames::new(a.len());
-    for t in weights(n) {
+    for &t in ts {
         let s = ((1.0 - t).powi(2) + t * t).sqrt();
         combine(&mut out, a, b, (1.0 - t) / s, t / s);
     }
-    Ok(out)
+    out
 }
 
 #[cfg(test)]

@@ -15,7 +15,8 @@
 //!   measured with the same yardstick, and [`resampled_reference_loss`], the official discrete
 //!   loss of any polyline resampled to 50 points;
 //! - [`resample_by_arc_length`]: resampling a polyline uniformly in arc length;
-//! - [`interpolate`] with a [`Method`] chosen by name.
+//! - [`interpolate`] with a [`Method`] chosen by name, and [`interpolate_at`] at any positions
+//!   along the path (for easing and pacing).
 //!
 //! ```
 //! use nao_geodesic::{interpolate, polyline_cost, Method, Nao, Spacing};
@@ -57,7 +58,7 @@ pub use circle::CircleLeg;
 pub use cost::polyline_cost;
 pub use error::GeodesicError;
 pub use frames::{Frames, Spacing};
-pub use method::{interpolate, Method};
+pub use method::{interpolate, interpolate_at, Method};
 pub use nao::{Geodesic, Nao};
 pub use planar::{PathKind, PlanarGeodesic};
 pub use plane::{angle, angle_with_norms};

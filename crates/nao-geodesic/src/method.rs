@@ -6,6 +6,7 @@ use std::str::FromStr;
 use crate::error::GeodesicError;
 use crate::frames::{Frames, Spacing};
 use crate::nao::Nao;
+use crate::validate::check_positions;
 use crate::{baseline, reference, validate};
 
 /// An interpolation method.
@@ -110,5 +111,54 @@ pub fn interpolate(
             validate::check_frames(frames)?;
             Ok(reference::official_path(a, b, frames)?.to_frames())
         }
+    }
+}
+
+/// Seeds at `positions` in `[0, 1]` along the path of `method` from `a` to `b`: 0 is `a`, 1 is
+/// `b` (exactly, for every method but LERP and the Gaussian combination, whose end weights
+/// give them to rounding).
+///
+/// For [`Method::Nao`] a position is the fraction of the path's Euclidean arc length or NAO
+/// cost (per `spacing`, see [`crate::Geodesic::frames_at`]); for the baselines it is their
+/// weight `t`, and `spacing` does not apply. [`Method::NaoReference`] is a discrete optimiser
+/// with no position in between its points and is refused. `interpolate(m, a, b, n, s)` is the
+/// special case of the positions `i/(n−1)`.
+///
+/// ```
+/// use nao_geodesic::{interpolate, interpolate_at, Method, Spacing};
+/// let a = vec![1.0; 16];
+/// let b: Vec<f64> = (0..16).map(|i| if i % 2 == 0 { 1.0 } else { -1.0 }).collect();
+/// for m in [Method::Lerp, Method::Slerp, Method::Nlerp, Method::Gaussian, Method::Nao] {
+///     let even = interpolate(m, &a, &b, 5, Spacing::Euclidean)?;
+///     let at = interpolate_at(m, &a, &b, &[0.0, 0.25, 0.5, 0.75, 1.0], Spacing::Euclidean)?;
+///     let worst = even.data.iter().zip(&at.data).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
+///     assert!(worst < 1e-12, "{m}: {worst}");
+/// }
+/// assert!(interpolate_at(Method::Nao, &a, &b, &[1.5], Spacing::Euclidean).is_err());
+/// # Ok::<(), nao_geodesic::GeodesicError>(())
+/// ```
+pub fn interpolate_at(
+    method: Method,
+    a: &[f64],
+    b: &[f64],
+    positions: &[f64],
+    spacing: Spacing,
+) -> Result<Frames, GeodesicError> {
+    let nonzero = !matches!(method, Method::Lerp | Method::Gaussian);
+    validate::check_pair(a, b, nonzero)?;
+    check_positions(positions)?;
+    match method {
+        Method::Lerp => Ok(baseline::lerp_at(a, b, positions)),
+        Method::Slerp => Ok(baseline::slerp_at(a, b, positions)),
+        Method::Nlerp => Ok(baseline::nlerp_at(a, b, positions)),
+        Method::Gaussian => Ok(baseline::gaussian_at(a, b, positions)),
+        Method::Nao => Nao::new(a.len())?
+            .geodesic(a, b)?
+            .frames_at(positions, spacing),
+        Method::NaoReference => Err(GeodesicError::InvalidConfig(
+            "nao-reference is a discrete optimiser: it has no points between its own, so it \
+             cannot be evaluated at arbitrary positions (use nao)"
+                .into(),
+        )),
     }
 }

@@ -7,7 +7,7 @@ use crate::error::GeodesicError;
 use crate::frames::{Frames, Spacing};
 use crate::planar::{PathKind, PlanarGeodesic};
 use crate::plane::{angle_with_norms, Plane};
-use crate::validate::{check_frames, check_pair};
+use crate::validate::{check_frames, check_pair, check_positions};
 use crate::weight::Weight;
 
 /// The NAO geodesic solver for seeds of one dimension `d`.
@@ -182,15 +182,46 @@ impl Geodesic {
         let pts = self
             .planar
             .points(n, matches!(spacing, Spacing::NaoDistance));
+        self.frames_through(&pts, |i| i == 0, |i| i == n - 1)
+    }
+
+    /// Frames at `positions` along the path, each in `[0, 1]`: the fraction of the Euclidean arc
+    /// length or of the NAO cost (per `spacing`) travelled from `a`. Position 0 is `a` and 1 is
+    /// `b`, exactly; [`Self::frames`] is the special case of `n` evenly spaced positions.
+    ///
+    /// ```
+    /// use nao_geodesic::{Nao, Spacing};
+    /// let (a, b) = (vec![3.0, 0.0, 0.0], vec![0.0, 3.5, 0.5]);
+    /// let g = Nao::new(3)?.geodesic(&a, &b)?;
+    /// let f = g.frames_at(&[0.0, 0.25, 1.0], Spacing::NaoDistance)?;
+    /// assert_eq!((f.frame(0), f.frame(2)), (&a[..], &b[..]));
+    /// # Ok::<(), nao_geodesic::GeodesicError>(())
+    /// ```
+    pub fn frames_at(&self, positions: &[f64], spacing: Spacing) -> Result<Frames, GeodesicError> {
+        check_positions(positions)?;
+        let pts = self
+            .planar
+            .points_at(positions, matches!(spacing, Spacing::NaoDistance));
+        Ok(self.frames_through(&pts, |i| positions[i] == 0.0, |i| positions[i] == 1.0))
+    }
+
+    /// The seeds at planar points, except that those where `at_a` (`at_b`) holds are `a`
+    /// (`b`) exactly rather than rebuilt from the plane.
+    fn frames_through(
+        &self,
+        pts: &[[f64; 2]],
+        at_a: impl Fn(usize) -> bool,
+        at_b: impl Fn(usize) -> bool,
+    ) -> Frames {
         let d = self.plane.u1.len();
         let mut out = Frames {
             dim: d,
-            data: Vec::with_capacity(n * d),
+            data: Vec::with_capacity(pts.len() * d),
         };
         for (i, p) in pts.iter().enumerate() {
-            if i == 0 {
+            if at_a(i) {
                 out.push(&self.plane.a);
-            } else if i == n - 1 {
+            } else if at_b(i) {
                 out.push(&self.plane.b);
             } else {
                 self.plane.emit(&mut out, p[0], p[1]);

@@ -366,37 +366,60 @@ impl PlanarGeodesic {
     /// `n ≥ 2` planar points `(x, y)` from `a` to `b` (endpoints included), spaced uniformly in
     /// Euclidean arc length (`by_cost = false`) or in NAO cost (`by_cost = true`).
     pub fn points(&self, n: usize, by_cost: bool) -> Vec<[f64; 2]> {
-        let m = if by_cost {
-            Measure::Cost
-        } else {
-            Measure::Length
-        };
-        let total = self.totals.get(m);
-        let mut out = Vec::with_capacity(n);
-        let last = [self.rb * self.theta.cos(), self.rb * self.theta.sin()];
-        for i in 0..n {
-            if i == 0 {
-                out.push([self.ra, 0.0]);
-                continue;
-            }
-            if i == n - 1 {
-                out.push(last);
-                continue;
-            }
-            let mut target = total * i as f64 / (n - 1) as f64;
-            let mut pt = last;
-            for p in &self.pieces {
-                let pt_tot = p.totals().get(m);
-                if target <= pt_tot {
-                    pt = p.point(&self.weight, m, target);
-                    break;
-                }
-                target -= pt_tot;
-            }
-            out.push(pt);
-        }
-        out
+        let total = self.totals.get(Measure::by_cost(by_cost));
+        self.locate_all(
+            by_cost,
+            (0..n).map(|i| match i {
+                0 => Along::Start,
+                i if i == n - 1 => Along::End,
+                i => Along::At(total * i as f64 / (n - 1) as f64),
+            }),
+        )
     }
+
+    /// Planar points at `positions` in `[0, 1]`: fractions of the Euclidean arc length
+    /// (`by_cost = false`) or of the NAO cost (`by_cost = true`) from `a`; 0 gives `a` and 1
+    /// gives `b` exactly, and positions outside `[0, 1]` are clamped (the caller validates).
+    pub fn points_at(&self, positions: &[f64], by_cost: bool) -> Vec<[f64; 2]> {
+        let total = self.totals.get(Measure::by_cost(by_cost));
+        self.locate_all(
+            by_cost,
+            positions.iter().map(|&u| match u {
+                u if u <= 0.0 => Along::Start,
+                u if u >= 1.0 => Along::End,
+                u => Along::At(total * u),
+            }),
+        )
+    }
+
+    fn locate_all(&self, by_cost: bool, along: impl Iterator<Item = Along>) -> Vec<[f64; 2]> {
+        let m = Measure::by_cost(by_cost);
+        let last = [self.rb * self.theta.cos(), self.rb * self.theta.sin()];
+        along
+            .map(|a| match a {
+                Along::Start => [self.ra, 0.0],
+                Along::End => last,
+                Along::At(mut target) => {
+                    for p in &self.pieces {
+                        let pt_tot = p.totals().get(m);
+                        if target <= pt_tot {
+                            return p.point(&self.weight, m, target);
+                        }
+                        target -= pt_tot;
+                    }
+                    last
+                }
+            })
+            .collect()
+    }
+}
+
+/// Where a point lies along a path: at an endpoint (exactly), or at a distance in the measure.
+#[derive(Debug, Clone, Copy)]
+enum Along {
+    Start,
+    End,
+    At(f64),
 }
 
 /// Decide which family of candidate geodesics connects the two radii.

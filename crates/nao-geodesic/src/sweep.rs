@@ -25,6 +25,17 @@ pub(crate) enum Measure {
     Cost,
 }
 
+impl Measure {
+    /// NAO cost when `by_cost`, Euclidean arc length otherwise.
+    pub(crate) fn by_cost(by_cost: bool) -> Self {
+        if by_cost {
+            Measure::Cost
+        } else {
+            Measure::Length
+        }
+    }
+}
+
 impl Sweep {
     /// From the components of a vector integrand, in the order `[angle, length, cost]` that
     /// the leg and line integrands return (the quadrature integrates plain arrays).

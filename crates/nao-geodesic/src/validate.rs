@@ -39,3 +39,14 @@ pub(crate) fn check_frames(n: usize) -> Result<(), GeodesicError> {
     }
     Ok(())
 }
+
+/// Check positions along a path: each finite and in `[0, 1]`.
+pub(crate) fn check_positions(positions: &[f64]) -> Result<(), GeodesicError> {
+    match positions.iter().position(|u| !(0.0..=1.0).contains(u)) {
+        Some(i) => Err(GeodesicError::InvalidConfig(format!(
+            "position {i} along the path is {}, not a number in [0, 1]",
+            positions[i]
+        ))),
+        None => Ok(()),
+    }
+}

@@ -14,6 +14,7 @@ pub const LIGHT_CRATES: &[&str] = &[
     "nao-inversion",
     "nao-viz",
     "nao-metrics",
+    "nao-video",
 ];
 
 /// Whether a crate name is an ML backend the light crates must not depend on.
