@@ -1,11 +1,13 @@
 //! The baseline interpolations: LERP, SLERP, NLERP and the Gaussian-preserving combination.
 //!
-//! Each returns `n` frames from `a` to `b` (both included) at weights `t = i/(n−1)`.
+//! Each returns `n` frames from `a` to `b` (both included) at weights `t = i/(n−1)`; the
+//! `*_plan` forms make the same frames one at a time ([`FramePlan`]).
 
 use nao_prior::norm;
 
 use crate::error::GeodesicError;
 use crate::frames::Frames;
+use crate::plan::{FramePlan, Step};
 use crate::plane::Plane;
 use crate::validate::{check_frames, check_pair};
 
@@ -16,9 +18,13 @@ fn weights(n: usize) -> impl Iterator<Item = f64> {
     (0..n).map(move |i| i as f64 / (n - 1) as f64)
 }
 
-fn combine(out: &mut Frames, a: &[f64], b: &[f64], wa: f64, wb: f64) {
-    out.data
-        .extend(a.iter().zip(b).map(|(x, y)| wa * x + wb * y));
+fn mix_plan(a: &[f64], b: &[f64], steps: Vec<Step>) -> FramePlan {
+    FramePlan {
+        a: a.to_vec(),
+        b: b.to_vec(),
+        basis: None,
+        steps,
+    }
 }
 
 /// Linear interpolation `(1−t)a + tb`. Its midpoint norm falls far inside the χ shell.
@@ -28,13 +34,14 @@ fn combine(out: &mut Frames, a: &[f64], b: &[f64], wa: f64, wb: f64) {
 /// assert_eq!(f.frame(1), &[1.0, 1.0]);
 /// ```
 pub fn lerp(a: &[f64], b: &[f64], n: usize) -> Result<Frames, GeodesicError> {
+    Ok(lerp_plan(a, b, n)?.to_frames())
+}
+
+pub(crate) fn lerp_plan(a: &[f64], b: &[f64], n: usize) -> Result<FramePlan, GeodesicError> {
     check_pair(a, b, false)?;
     check_frames(n)?;
-    let mut out = Frames::new(a.len());
-    for t in weights(n) {
-        combine(&mut out, a, b, 1.0 - t, t);
-    }
-    Ok(out)
+    let steps = weights(n).map(|t| Step::Mix { wa: 1.0 - t, wb: t }).collect();
+    Ok(mix_plan(a, b, steps))
 }
 
 /// Spherical linear interpolation of direction *and* radius: `sin((1−t)θ)/sin θ·a + sin(tθ)/sin θ·b`.
@@ -51,24 +58,28 @@ pub fn lerp(a: &[f64], b: &[f64], n: usize) -> Result<Frames, GeodesicError> {
 /// assert!((f.frame(1)[0] - s).abs() < 1e-12 && (f.frame(1)[1] - s).abs() < 1e-12);
 /// ```
 pub fn slerp(a: &[f64], b: &[f64], n: usize) -> Result<Frames, GeodesicError> {
+    Ok(slerp_plan(a, b, n)?.to_frames())
+}
+
+pub(crate) fn slerp_plan(a: &[f64], b: &[f64], n: usize) -> Result<FramePlan, GeodesicError> {
     check_pair(a, b, true)?;
     check_frames(n)?;
     let plane = Plane::new(a, b);
     if plane.theta < SLERP_MIN_ANGLE {
-        return nlerp(a, b, n);
+        return nlerp_plan(a, b, n);
     }
     let near_pi = std::f64::consts::PI - plane.theta < SLERP_MIN_ANGLE;
     // In the plane: SLERP of (ra, 0) and (rb cos θ, rb sin θ), i.e. the radius also follows the
     // SLERP weights (it is not kept constant unless ra = rb).
     let (st, th) = (plane.theta.sin(), plane.theta);
-    let mut out = Frames::new(a.len());
+    let mut steps = Vec::with_capacity(n);
     for (i, t) in weights(n).enumerate() {
         if i == 0 {
-            out.push(a);
+            steps.push(Step::A);
             continue;
         }
         if i == n - 1 {
-            out.push(b);
+            steps.push(Step::B);
             continue;
         }
         let (x, y) = if near_pi {
@@ -85,9 +96,9 @@ pub fn slerp(a: &[f64], b: &[f64], n: usize) -> Result<Frames, GeodesicError> {
                 wb * plane.rb * th.sin(),
             )
         };
-        plane.emit(&mut out, x, y);
+        steps.push(Step::Plane { x, y });
     }
-    Ok(out)
+    Ok(plane.into_plan(steps))
 }
 
 /// LERP direction with the norm interpolated linearly: `((1−t)‖a‖ + t‖b‖)·lerp/‖lerp‖`.
@@ -98,25 +109,30 @@ pub fn slerp(a: &[f64], b: &[f64], n: usize) -> Result<Frames, GeodesicError> {
 /// assert!((n - 3.0).abs() < 1e-12);
 /// ```
 pub fn nlerp(a: &[f64], b: &[f64], n: usize) -> Result<Frames, GeodesicError> {
+    Ok(nlerp_plan(a, b, n)?.to_frames())
+}
+
+pub(crate) fn nlerp_plan(a: &[f64], b: &[f64], n: usize) -> Result<FramePlan, GeodesicError> {
     check_pair(a, b, true)?;
     check_frames(n)?;
     let (na, nb) = (norm(a), norm(b));
-    let mut out = Frames::new(a.len());
     let mut buf = vec![0.0; a.len()];
+    let mut steps = Vec::with_capacity(n);
     for t in weights(n) {
         for ((o, x), y) in buf.iter_mut().zip(a).zip(b) {
             *o = (1.0 - t) * x + t * y;
         }
         let nl = norm(&buf);
         let target = (1.0 - t) * na + t * nb;
-        if nl > 0.0 {
-            let s = target / nl;
-            buf.iter_mut().for_each(|v| *v *= s);
-        }
         // nl = 0 only for t = ½ of exactly opposite seeds: that frame stays at the origin.
-        out.push(&buf);
+        let s = if nl > 0.0 { target / nl } else { 1.0 };
+        steps.push(Step::ScaledMix {
+            wa: 1.0 - t,
+            wb: t,
+            s,
+        });
     }
-    Ok(out)
+    Ok(mix_plan(a, b, steps))
 }
 
 /// Gaussian-preserving combination `((1−t)a + tb)/√((1−t)² + t²)` (Bodin et al., arXiv
@@ -128,14 +144,22 @@ pub fn nlerp(a: &[f64], b: &[f64], n: usize) -> Result<Frames, GeodesicError> {
 /// assert!((f.frame(1)[0] - s).abs() < 1e-12);
 /// ```
 pub fn gaussian(a: &[f64], b: &[f64], n: usize) -> Result<Frames, GeodesicError> {
+    Ok(gaussian_plan(a, b, n)?.to_frames())
+}
+
+pub(crate) fn gaussian_plan(a: &[f64], b: &[f64], n: usize) -> Result<FramePlan, GeodesicError> {
     check_pair(a, b, false)?;
     check_frames(n)?;
-    let mut out = Frames::new(a.len());
-    for t in weights(n) {
-        let s = ((1.0 - t).powi(2) + t * t).sqrt();
-        combine(&mut out, a, b, (1.0 - t) / s, t / s);
-    }
-    Ok(out)
+    let steps = weights(n)
+        .map(|t| {
+            let s = ((1.0 - t).powi(2) + t * t).sqrt();
+            Step::Mix {
+                wa: (1.0 - t) / s,
+                wb: t / s,
+            }
+        })
+        .collect();
+    Ok(mix_plan(a, b, steps))
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ use crate::circle::CircleLeg;
 use crate::error::GeodesicError;
 use crate::frames::{Frames, Spacing};
 use crate::planar::{PathKind, PlanarGeodesic};
+use crate::plan::{FramePlan, Step};
 use crate::plane::{angle_with_norms, Plane};
 use crate::validate::{check_frames, check_pair};
 use crate::weight::Weight;
@@ -178,25 +179,32 @@ impl Geodesic {
     /// # Panics
     /// If `n < 2` (use [`Nao::path`] for a checked call).
     pub fn frames(&self, n: usize, spacing: Spacing) -> Frames {
+        self.clone().into_plan(n, spacing).to_frames()
+    }
+
+    /// The frames of [`frames`](Self::frames), made one at a time ([`FramePlan`]).
+    ///
+    /// # Panics
+    /// If `n < 2`.
+    pub fn into_plan(self, n: usize, spacing: Spacing) -> FramePlan {
         assert!(n >= 2, "a path needs at least 2 frames");
         let pts = self
             .planar
             .points(n, matches!(spacing, Spacing::NaoDistance));
-        let d = self.plane.u1.len();
-        let mut out = Frames {
-            dim: d,
-            data: Vec::with_capacity(n * d),
-        };
-        for (i, p) in pts.iter().enumerate() {
-            if i == 0 {
-                out.push(&self.plane.a);
-            } else if i == n - 1 {
-                out.push(&self.plane.b);
-            } else {
-                self.plane.emit(&mut out, p[0], p[1]);
-            }
-        }
-        out
+        let steps = pts
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                if i == 0 {
+                    Step::A
+                } else if i == n - 1 {
+                    Step::B
+                } else {
+                    Step::Plane { x: p[0], y: p[1] }
+                }
+            })
+            .collect();
+        self.plane.into_plan(steps)
     }
 
     /// Unit tangent of the path at `a`, pointing along the path.
