@@ -11,6 +11,7 @@ use crate::{baseline, reference, validate};
 
 /// An interpolation method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Method {
     /// Linear interpolation.
     Lerp,

@@ -97,15 +97,56 @@ impl Problem for PathProblem {
     }
 }
 
+/// The most memory a reference run may plan to hold (8 GiB). The reference solvers keep every
+/// point of every path with its optimiser state; past this bound they refuse to start (with the
+/// estimate in the error) instead of running the machine out of memory for hours.
+pub const MAX_SOLVER_BYTES: u64 = 8 << 30;
+
+/// Bytes a reference run over `paths` paths of `n_points` points of `dim` values holds: the
+/// points and Adam's two moments in `f32`, their gradient in `f32`, and the `f64` copy a caller
+/// makes of the result — 20 bytes per value.
+///
+/// ```
+/// use nao_geodesic::reference::{check_solver_size, solver_bytes};
+/// assert_eq!(solver_bytes(1, 50, 1000), 1_000_000);
+/// assert!(check_solver_size(1, 50, 16_384).is_ok());
+/// let e = check_solver_size(2, 50, 10_000_000).unwrap_err().to_string();
+/// assert!(e.contains("18.6 GiB"), "{e}");
+/// ```
+pub fn solver_bytes(paths: usize, n_points: usize, dim: usize) -> u64 {
+    (paths as u64)
+        .saturating_mul(n_points as u64)
+        .saturating_mul(dim as u64)
+        .saturating_mul(20)
+}
+
+/// Refuse a reference run whose [`solver_bytes`] exceed [`MAX_SOLVER_BYTES`], with both figures.
+pub fn check_solver_size(paths: usize, n_points: usize, dim: usize) -> Result<(), GeodesicError> {
+    let bytes = solver_bytes(paths, n_points, dim);
+    if bytes > MAX_SOLVER_BYTES {
+        let gib = |b: u64| b as f64 / f64::from(1u32 << 30);
+        return Err(GeodesicError::InvalidConfig(format!(
+            "the reference solver would hold about {:.1} GiB ({paths} path(s) of {n_points} \
+             points of d = {dim}); its limit is {:.0} GiB: use the exact method (nao) or fewer \
+             points",
+            gib(bytes),
+            gib(MAX_SOLVER_BYTES)
+        )));
+    }
+    Ok(())
+}
+
 impl ReferenceSolver {
     /// A solver for seeds of `dim` elements.
     ///
     /// # Errors
     /// [`GeodesicError::InvalidConfig`] or [`GeodesicError::Optim`] from
     /// [`ReferenceConfig::check`];
-    /// [`GeodesicError::Prior`] for `dim = 0`.
+    /// [`GeodesicError::Prior`] for `dim = 0`; [`GeodesicError::InvalidConfig`] when the run
+    /// would hold more than [`MAX_SOLVER_BYTES`].
     pub fn new(dim: usize, config: ReferenceConfig) -> Result<Self, GeodesicError> {
         config.check()?;
+        check_solver_size(1, config.path.n_points, dim)?;
         let prior = ChiPrior::new(dim)?;
         Ok(Self { dim, config, prior })
     }
