@@ -78,17 +78,8 @@ pub fn run(args: &InvertArgs, json: bool) -> Result<(), CliError> {
     let mut out = Outputs::new();
     out.claim_file(&args.output, "-o/--output")?;
     for path in &args.images {
-        if !path.is_file() {
-            return Err(CliError::input(format!(
-                "{}: {}",
-                path.display(),
-                if path.exists() {
-                    "not a file"
-                } else {
-                    "no such image file"
-                }
-            )));
-        }
+        // stat first: a missing file, a folder, a device or a FIFO fails before the model loads
+        crate::images::check_image_path(path)?;
     }
 
     let load_start = Instant::now();

@@ -201,7 +201,14 @@ pub fn run(args: &PathArgs, json: bool) -> Result<(), CliError> {
     let dtype = output_dtype(&seeds);
     let seed_shape = a.shape.clone();
     drop(seeds); // the plan holds its own copy of the endpoints
-    let written = write_frames(&mut out, &args.output, frames.as_ref(), &shape, dtype, method);
+    let written = write_frames(
+        &mut out,
+        &args.output,
+        frames.as_ref(),
+        &shape,
+        dtype,
+        method,
+    );
     pb.finish_and_clear();
     let written = written?;
     out.commit()?;

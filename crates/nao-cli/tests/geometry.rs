@@ -9,7 +9,6 @@ use nao_geodesic::Method;
 use nao_npy::DType;
 use nao_prior::ChiPrior;
 
-
 #[test]
 fn path_every_method_writes_frames_with_the_input_shape_and_dtype() {
     let w = Work::new();

@@ -155,12 +155,7 @@ impl ClipTokenizer {
             return Self::from_tokenizer_json_file(&tokenizer_json, config);
         }
         let (config, config_path) = config;
-        let read = |path: &Path| {
-            std::fs::read_to_string(path).map_err(|source| ClipError::Io {
-                path: path.to_path_buf(),
-                source,
-            })
-        };
+        let read = |path: &Path| crate::read_text(path);
         Self::build(
             (&read(&vocab)?, &vocab),
             (&read(&merges)?, &merges),
@@ -191,10 +186,7 @@ impl ClipTokenizer {
         path: &Path,
         (config, config_path): (TokenizerConfig, PathBuf),
     ) -> Result<Self, ClipError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ClipError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = crate::read_text(path)?;
         Self::build_tokenizer_json(&text, path, config, &config_path)
     }
 
@@ -271,12 +263,7 @@ impl ClipTokenizer {
         merges: &Path,
         config: Option<&Path>,
     ) -> Result<Self, ClipError> {
-        let read = |path: &Path| {
-            std::fs::read_to_string(path).map_err(|source| ClipError::Io {
-                path: path.to_path_buf(),
-                source,
-            })
-        };
+        let read = |path: &Path| crate::read_text(path);
         let (config, config_path) = match config {
             Some(p) => (TokenizerConfig::from_file(p)?, p.to_path_buf()),
             None => (
@@ -703,6 +690,17 @@ fn load_config(dir: &Path) -> Result<(TokenizerConfig, PathBuf), ClipError> {
         path = map;
     }
     Ok((c, path))
+}
+
+/// Read a tokenizer file: a regular file (stat first: a FIFO or a device is refused) of at most
+/// `nao_fs::input::CONFIG_LIMIT` bytes of UTF-8.
+pub(crate) fn read_text(path: &Path) -> Result<String, ClipError> {
+    nao_fs::input::read_text_limited(path, nao_fs::input::CONFIG_LIMIT).map_err(|e| {
+        ClipError::Format {
+            path: path.to_path_buf(),
+            message: e.detail(),
+        }
+    })
 }
 
 #[cfg(test)]

@@ -40,7 +40,9 @@ pub fn lerp(a: &[f64], b: &[f64], n: usize) -> Result<Frames, GeodesicError> {
 pub(crate) fn lerp_plan(a: &[f64], b: &[f64], n: usize) -> Result<FramePlan, GeodesicError> {
     check_pair(a, b, false)?;
     check_frames(n)?;
-    let steps = weights(n).map(|t| Step::Mix { wa: 1.0 - t, wb: t }).collect();
+    let steps = weights(n)
+        .map(|t| Step::Mix { wa: 1.0 - t, wb: t })
+        .collect();
     Ok(mix_plan(a, b, steps))
 }
 

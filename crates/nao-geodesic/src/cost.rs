@@ -2,9 +2,9 @@
 
 use nao_prior::ChiPrior;
 
+use crate::plan::PathFrames;
 use crate::quad::integral;
 use crate::weight::Weight;
-use crate::plan::PathFrames;
 
 /// `∫ −log χ(‖γ‖) ‖γ′‖` along the polyline through `frames` (held [`Frames`](crate::Frames) or a
 /// [`FramePlan`](crate::FramePlan)), segment by segment.

@@ -5,8 +5,8 @@ use std::str::FromStr;
 
 use crate::error::GeodesicError;
 use crate::frames::{Frames, Spacing};
-use crate::plan::FramePlan;
 use crate::nao::Nao;
+use crate::plan::FramePlan;
 use crate::{baseline, reference, validate};
 
 /// An interpolation method.
@@ -135,7 +135,9 @@ pub fn plan(
         Method::Nao => {
             validate::check_pair(a, b, true)?;
             validate::check_frames(frames)?;
-            Ok(Nao::new(a.len())?.geodesic(a, b)?.into_plan(frames, spacing))
+            Ok(Nao::new(a.len())?
+                .geodesic(a, b)?
+                .into_plan(frames, spacing))
         }
         Method::NaoReference => Err(GeodesicError::InvalidConfig(
             "nao-reference is an optimiser over all its points: it has no frame-by-frame plan"

@@ -82,9 +82,7 @@ impl<'a> Parser<'a> {
         self.skip_ws();
         if matches!(self.peek(), Some('{' | '(' | '[')) {
             if self.depth >= MAX_DEPTH {
-                return self.error(&format!(
-                    "brackets nested deeper than {MAX_DEPTH} levels"
-                ));
+                return self.error(&format!("brackets nested deeper than {MAX_DEPTH} levels"));
             }
             self.depth += 1;
             let lit = match self.peek() {

@@ -63,10 +63,7 @@ pub fn read_npy(path: impl AsRef<Path>) -> Result<NpyArray, NpyError> {
 /// assert!(e.to_string().contains("100 elements"), "{e}");
 /// assert_eq!(nao_npy::read_npy_at_most(&p, 100).unwrap().len(), 100);
 /// ```
-pub fn read_npy_at_most(
-    path: impl AsRef<Path>,
-    max_elements: usize,
-) -> Result<NpyArray, NpyError> {
+pub fn read_npy_at_most(path: impl AsRef<Path>, max_elements: usize) -> Result<NpyArray, NpyError> {
     let path = path.as_ref();
     let (file, len) = nao_fs::input::open_regular(path).map_err(|source| NpyError::Input {
         path: path.to_path_buf(),

@@ -66,7 +66,10 @@ fn header_lengths_and_shapes_are_checked_against_the_file() {
     assert!(e.to_string().contains(&MAX_HEADER_BYTES.to_string()), "{e}");
     // A header length within the bound but past the end of the file.
     let e = read_npy_bytes(&prefix(2, 1000, b"{}")).unwrap_err();
-    assert!(matches!(e, NpyError::Truncated { what: "header", .. }), "{e}");
+    assert!(
+        matches!(e, NpyError::Truncated { what: "header", .. }),
+        "{e}"
+    );
     // 10¹² elements announced, 8 bytes present: truncated, not an allocation.
     let e = read_npy_bytes(&with_header(
         "{'descr': '<f8', 'fortran_order': False, 'shape': (1000000, 1000000)}",

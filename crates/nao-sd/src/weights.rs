@@ -3,7 +3,6 @@
 //! full copies of the weights: each tensor is converted from the mapped file on its own).
 
 use std::collections::HashSet;
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use burn::module::Param;
@@ -132,7 +131,9 @@ impl WeightFile {
     /// Map the file and parse its header (the safetensors crate checks that every tensor's
     /// byte range lies in the file and matches its dtype and shape).
     pub fn open(path: &Path) -> Result<Self, SdError> {
-        let file = File::open(path).map_err(|e| SdError::io(path, e))?;
+        // stat first: a FIFO or a device is refused before it is opened or mapped
+        let (file, _) =
+            nao_fs::input::open_regular(path).map_err(|e| SdError::io(path, e.detail()))?;
         // SAFETY: the map is read-only and private to this process. Like every safetensors
         // reader that maps files, it assumes no other process truncates or rewrites the file
         // while the model is being loaded.

@@ -80,5 +80,6 @@ pub use resampled::{
 pub use scalars::{official_log_chi_f32, official_norm_f32, ScalarPrecision};
 pub use solution::ReferenceSolution;
 pub use solver::{
-    check_solver_size, official_path, solver_bytes, ReferenceSolver, MAX_SOLVER_BYTES,
+    check_solver_size, official_path, solver_budget, solver_bytes, ReferenceSolver,
+    MAX_SOLVER_BYTES,
 };
