@@ -21,6 +21,7 @@
 //!
 //! let dir = tempfile::tempdir()?;
 //! let seed = dir.path().join("seed.npy");
+//! std::fs::create_dir(dir.path().join("out"))?;
 //! let report = dir.path().join("out/report.json");
 //!
 //! let mut out = Outputs::new();

@@ -456,3 +456,57 @@ impl<'a> Loader<'a> {
         ))
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    //! The safetensors header path: a length prefix and a JSON header of tensors with arbitrary
+    //! dtypes, shapes and offsets, over a file of arbitrary length, never panics; an accepted
+    //! file has every tensor inside it.
+
+    use super::*;
+    use nao_test_support::fuzz::extreme_number;
+    use proptest::prelude::*;
+
+    fn tensor_entry() -> impl Strategy<Value = serde_json::Value> {
+        (
+            prop_oneof![Just("F32"), Just("F16"), Just("BF16"), Just("I64"), Just("X")],
+            proptest::collection::vec(extreme_number(), 0..4),
+            (extreme_number(), extreme_number()),
+        )
+            .prop_map(|(dtype, shape, (a, b))| {
+                serde_json::json!({ "dtype": dtype, "shape": shape, "data_offsets": [a, b] })
+            })
+    }
+
+    fn file() -> impl Strategy<Value = Vec<u8>> {
+        (
+            proptest::collection::btree_map("[a-z.]{1,6}", tensor_entry(), 0..4),
+            any::<Option<u64>>(),
+            0usize..256,
+        )
+            .prop_map(|(tensors, length, data)| {
+                let header = serde_json::to_vec(&tensors).unwrap();
+                let len = length.unwrap_or(header.len() as u64);
+                let mut b = len.to_le_bytes().to_vec();
+                b.extend_from_slice(&header);
+                b.resize(b.len() + data, 0);
+                b
+            })
+    }
+
+    proptest! {
+        #![proptest_config(nao_test_support::fuzz::config(64))]
+        #[test]
+        fn headers_never_panic(bytes in file()) {
+            let dir = tempfile::tempdir().unwrap();
+            let p = dir.path().join("w.safetensors");
+            std::fs::write(&p, &bytes).unwrap();
+            if let Ok(w) = WeightFile::open(&p) {
+                for name in w.names() {
+                    let info = w.info(&name).unwrap();
+                    prop_assert!(w.data_start + info.data_offsets.1 <= bytes.len());
+                }
+            }
+        }
+    }
+}
