@@ -64,10 +64,24 @@ pub fn read_float_array(path: &Path) -> Result<FloatArray, CliError> {
         )));
     }
     let (shape, data) = array.into_parts();
-    // Converted without holding two copies of f64 data.
+    // Converted without holding two copies of f64 data; an allocation the machine cannot
+    // give is an error naming the file, not an abort.
     let values = match data {
         NpyData::F64(v) => v,
-        other => other.to_f64_vec(),
+        NpyData::F32(v) => {
+            let mut out = Vec::new();
+            out.try_reserve_exact(v.len()).map_err(|_| {
+                CliError::input(format!(
+                    "{}: not enough memory for {} values in float64 ({} bytes)",
+                    path.display(),
+                    v.len(),
+                    8 * v.len() as u64
+                ))
+            })?;
+            out.extend(v.iter().map(|&x| f64::from(x)));
+            out
+        }
+        other => other.to_f64_vec(), // not reached: the dtype is float
     };
     Ok(FloatArray {
         path: path.to_path_buf(),

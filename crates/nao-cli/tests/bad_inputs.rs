@@ -206,6 +206,26 @@ fn deep_json(_: String) -> String {
 
 fn none(_: &Path) {}
 
+/// `sample` with the model folder `m` (a changed copy of the tiny Stable Diffusion fixture).
+const SAMPLE_ONNX_M: &[&str] = &[
+    "sample",
+    "{onnx-seed}",
+    "--model",
+    "m",
+    "--prompt",
+    "a",
+    "-o",
+    "out",
+];
+
+/// `sample` with the model folder `m` (a changed copy of the embedded model's weights).
+const SAMPLE_WEIGHTS_M: &[&str] = &[
+    "sample", "lat.npy", "--model", "m", "--prompt", "trouser", "-o", "out",
+];
+
+/// The output folder `out` of `sample`, absent before and after.
+const OUT_ABSENT: Option<(&str, Target)> = Some(("out", Target::Absent));
+
 fn cases() -> Vec<Case> {
     use Target::*;
     vec![
@@ -401,18 +421,9 @@ fn cases() -> Vec<Case> {
                     set_json(&t, "num_train_timesteps", "18446744073709551615")
                 })
             },
-            args: &[
-                "sample",
-                "{onnx-seed}",
-                "--model",
-                "m",
-                "--prompt",
-                "a",
-                "-o",
-                "out",
-            ],
+            args: SAMPLE_ONNX_M,
             expect: &["num_train_timesteps", "18446744073709551615"],
-            target: Some(("out", Absent)),
+            target: OUT_ABSENT,
         },
         Case {
             name: "scheduler trained_betas \"x\"",
@@ -422,18 +433,9 @@ fn cases() -> Vec<Case> {
                     set_json(&t, "trained_betas", "\"x\"")
                 })
             },
-            args: &[
-                "sample",
-                "{onnx-seed}",
-                "--model",
-                "m",
-                "--prompt",
-                "a",
-                "-o",
-                "out",
-            ],
+            args: SAMPLE_ONNX_M,
             expect: &["trained_betas"],
-            target: Some(("out", Absent)),
+            target: OUT_ABSENT,
         },
         Case {
             name: "scheduler beta_start negative",
@@ -443,35 +445,17 @@ fn cases() -> Vec<Case> {
                     set_json(&t, "beta_start", "-0.5")
                 })
             },
-            args: &[
-                "sample",
-                "{onnx-seed}",
-                "--model",
-                "m",
-                "--prompt",
-                "a",
-                "-o",
-                "out",
-            ],
+            args: SAMPLE_ONNX_M,
             expect: &["beta_start"],
-            target: Some(("out", Absent)),
+            target: OUT_ABSENT,
         },
         Case {
             name: "scheduler config 100 000 nested arrays",
             class: "3",
             setup: |d| onnx_with(d, "scheduler/scheduler_config.json", deep_json),
-            args: &[
-                "sample",
-                "{onnx-seed}",
-                "--model",
-                "m",
-                "--prompt",
-                "a",
-                "-o",
-                "out",
-            ],
+            args: SAMPLE_ONNX_M,
             expect: &["scheduler_config.json", "recursion limit"],
-            target: Some(("out", Absent)),
+            target: OUT_ABSENT,
         },
         Case {
             name: "model.json blocks u64::MAX",
@@ -482,11 +466,9 @@ fn cases() -> Vec<Case> {
                     set_json(&t, "blocks", "18446744073709551615")
                 })
             },
-            args: &[
-                "sample", "lat.npy", "--model", "m", "--prompt", "trouser", "-o", "out",
-            ],
+            args: SAMPLE_WEIGHTS_M,
             expect: &["model.json", "denoiser.blocks is 18446744073709551615"],
-            target: Some(("out", Absent)),
+            target: OUT_ABSENT,
         },
         Case {
             name: "model.json hidden 10⁹",
@@ -495,11 +477,9 @@ fn cases() -> Vec<Case> {
                 latent(d);
                 weights_with(d, "model.json", |t| set_json(&t, "hidden", "1000000000"))
             },
-            args: &[
-                "sample", "lat.npy", "--model", "m", "--prompt", "trouser", "-o", "out",
-            ],
+            args: SAMPLE_WEIGHTS_M,
             expect: &["denoiser.hidden is 1000000000"],
-            target: Some(("out", Absent)),
+            target: OUT_ABSENT,
         },
         Case {
             name: "model.json blocks 4 for 3-block weights",
@@ -508,11 +488,9 @@ fn cases() -> Vec<Case> {
                 latent(d);
                 weights_with(d, "model.json", |t| set_json(&t, "blocks", "4"))
             },
-            args: &[
-                "sample", "lat.npy", "--model", "m", "--prompt", "trouser", "-o", "out",
-            ],
+            args: SAMPLE_WEIGHTS_M,
             expect: &["denoiser.safetensors", "blocks.3."],
-            target: Some(("out", Absent)),
+            target: OUT_ABSENT,
         },
         Case {
             name: "model.json latent_dim disagrees",
@@ -521,11 +499,9 @@ fn cases() -> Vec<Case> {
                 latent(d);
                 weights_with(d, "model.json", |t| set_json(&t, "latent_dim", "200"))
             },
-            args: &[
-                "sample", "lat.npy", "--model", "m", "--prompt", "trouser", "-o", "out",
-            ],
+            args: SAMPLE_WEIGHTS_M,
             expect: &["denoiser.latent_dim is 200"],
-            target: Some(("out", Absent)),
+            target: OUT_ABSENT,
         },
         Case {
             name: "model.json three class names",
@@ -536,11 +512,9 @@ fn cases() -> Vec<Case> {
                     set_json(&t, "class_names", "[\"a\", \"b\", \"c\"]")
                 })
             },
-            args: &[
-                "sample", "lat.npy", "--model", "m", "--prompt", "trouser", "-o", "out",
-            ],
+            args: SAMPLE_WEIGHTS_M,
             expect: &["class_names has 3 names"],
-            target: Some(("out", Absent)),
+            target: OUT_ABSENT,
         },
         Case {
             name: "model.json 100 000 nested arrays",
@@ -549,11 +523,9 @@ fn cases() -> Vec<Case> {
                 latent(d);
                 weights_with(d, "model.json", deep_json)
             },
-            args: &[
-                "sample", "lat.npy", "--model", "m", "--prompt", "trouser", "-o", "out",
-            ],
+            args: SAMPLE_WEIGHTS_M,
             expect: &["model.json", "bad model card"],
-            target: Some(("out", Absent)),
+            target: OUT_ABSENT,
         },
         Case {
             name: "denoiser.safetensors truncated",
@@ -566,11 +538,9 @@ fn cases() -> Vec<Case> {
                 std::fs::remove_file(&p).unwrap();
                 std::fs::write(&p, &bytes[..bytes.len() / 2]).unwrap();
             },
-            args: &[
-                "sample", "lat.npy", "--model", "m", "--prompt", "trouser", "-o", "out",
-            ],
+            args: SAMPLE_WEIGHTS_M,
             expect: &["denoiser.safetensors"],
-            target: Some(("out", Absent)),
+            target: OUT_ABSENT,
         },
         Case {
             name: "diffusers unet block_out_channels huge",
@@ -580,18 +550,9 @@ fn cases() -> Vec<Case> {
                     set_json(&t, "block_out_channels", "[1000000000, 1000000000]")
                 })
             },
-            args: &[
-                "sample",
-                "{onnx-seed}",
-                "--model",
-                "m",
-                "--prompt",
-                "a",
-                "-o",
-                "out",
-            ],
+            args: SAMPLE_ONNX_M,
             expect: &["unet/config.json", "block_out_channels"],
-            target: Some(("out", Absent)),
+            target: OUT_ABSENT,
         },
         Case {
             name: "diffusers text_encoder hidden_size huge",
@@ -601,52 +562,25 @@ fn cases() -> Vec<Case> {
                     set_json(&t, "hidden_size", "4000000000")
                 })
             },
-            args: &[
-                "sample",
-                "{onnx-seed}",
-                "--model",
-                "m",
-                "--prompt",
-                "a",
-                "-o",
-                "out",
-            ],
+            args: SAMPLE_ONNX_M,
             expect: &["text_encoder/config.json", "hidden_size"],
-            target: Some(("out", Absent)),
+            target: OUT_ABSENT,
         },
         Case {
             name: "tokenizer.json 100 000 nested arrays",
             class: "3",
             setup: |d| diffusers_with(d, "tokenizer/tokenizer.json", deep_json),
-            args: &[
-                "sample",
-                "{onnx-seed}",
-                "--model",
-                "m",
-                "--prompt",
-                "a",
-                "-o",
-                "out",
-            ],
+            args: SAMPLE_ONNX_M,
             expect: &["tokenizer.json", "recursion limit"],
-            target: Some(("out", Absent)),
+            target: OUT_ABSENT,
         },
         Case {
             name: "vocab.json not JSON",
             class: "x",
             setup: |d| onnx_with(d, "tokenizer/vocab.json", |_| "{\"a\": ".into()),
-            args: &[
-                "sample",
-                "{onnx-seed}",
-                "--model",
-                "m",
-                "--prompt",
-                "a",
-                "-o",
-                "out",
-            ],
+            args: SAMPLE_ONNX_M,
             expect: &["vocab.json"],
-            target: Some(("out", Absent)),
+            target: OUT_ABSENT,
         },
         Case {
             name: "merges.txt is a FIFO",
@@ -657,18 +591,9 @@ fn cases() -> Vec<Case> {
                 std::fs::remove_file(&p).unwrap();
                 mkfifo(&p);
             },
-            args: &[
-                "sample",
-                "{onnx-seed}",
-                "--model",
-                "m",
-                "--prompt",
-                "a",
-                "-o",
-                "out",
-            ],
+            args: SAMPLE_ONNX_M,
             expect: &["merges.txt", "not a regular file"],
-            target: Some(("out", Absent)),
+            target: OUT_ABSENT,
         },
         Case {
             name: "unet config.json is /dev/zero",
@@ -679,18 +604,22 @@ fn cases() -> Vec<Case> {
                 std::fs::remove_file(&p).unwrap();
                 symlink("/dev/zero", &p).unwrap();
             },
-            args: &[
-                "sample",
-                "{onnx-seed}",
-                "--model",
-                "m",
-                "--prompt",
-                "a",
-                "-o",
-                "out",
-            ],
+            args: SAMPLE_ONNX_M,
             expect: &["unet/config.json", "not a regular file"],
-            target: Some(("out", Absent)),
+            target: OUT_ABSENT,
+        },
+        Case {
+            name: "unet model.onnx is a FIFO",
+            class: "4",
+            setup: |d| {
+                onnx_with(d, "unet/config.json", |t| t);
+                let p = d.join("m/unet/model.onnx");
+                std::fs::remove_file(&p).unwrap();
+                mkfifo(&p);
+            },
+            args: SAMPLE_ONNX_M,
+            expect: &["unet/model.onnx", "not a regular file"],
+            target: OUT_ABSENT,
         },
         // 3. No recursion on attacker-controlled input.
         Case {
@@ -823,6 +752,23 @@ fn cases() -> Vec<Case> {
             target: None,
         },
         Case {
+            name: "npy 2³⁰ float32 values, more than the address space holds",
+            class: "5",
+            setup: |d| {
+                let p = d.join("big4.npy");
+                npy(
+                    &p,
+                    "{'descr':'<f4','fortran_order':False,'shape':(1073741824,)}",
+                    b"",
+                );
+                let len = std::fs::metadata(&p).unwrap().len();
+                sparse(&p, len + (4 << 30));
+            },
+            args: &["norms", "big4.npy"],
+            expect: &["big4.npy", "4294967296 bytes"],
+            target: None,
+        },
+        Case {
             name: "npy shape overflows",
             class: "5",
             setup: |d| {
@@ -885,7 +831,7 @@ fn cases() -> Vec<Case> {
             setup: |d| mkfifo(&d.join("lat.npy")),
             args: &["sample", "lat.npy", "--prompt", "trouser", "-o", "out"],
             expect: &["lat.npy", "not a regular file"],
-            target: Some(("out", Absent)),
+            target: OUT_ABSENT,
         },
         // 5. Sizes that would exhaust memory are refused up front.
         Case {
@@ -1134,7 +1080,7 @@ fn cases() -> Vec<Case> {
                 "sample", "lat.npy", "--prompt", "trouser", "--steps", "1000", "-o", "out",
             ],
             expect: &["--steps 1000"],
-            target: Some(("out", Absent)),
+            target: OUT_ABSENT,
         },
         Case {
             name: "demo --groups 0",

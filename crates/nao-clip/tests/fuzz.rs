@@ -15,8 +15,12 @@ fn fixture(name: &str) -> String {
 fn tokenizer() -> &'static ClipTokenizer {
     static T: std::sync::OnceLock<ClipTokenizer> = std::sync::OnceLock::new();
     T.get_or_init(|| {
-        ClipTokenizer::from_parts(&fixture("vocab.json"), &fixture("merges.txt"), TokenizerConfig::default())
-            .expect("the fixture's tokenizer")
+        ClipTokenizer::from_parts(
+            &fixture("vocab.json"),
+            &fixture("merges.txt"),
+            TokenizerConfig::default(),
+        )
+        .expect("the fixture's tokenizer")
     })
 }
 
