@@ -126,6 +126,12 @@ pub fn command(root: &Path, args: &CiArgs) -> Result<()> {
         // load it whatever the devices
         backends::prepare(root, &devices, true)
     })?;
+    // The property-based fuzz tests run a bounded number of cases per property (proptest's
+    // default is 256); a longer fuzzing run sets PROPTEST_CASES itself.
+    let env = match std::env::var_os("PROPTEST_CASES") {
+        Some(_) => env,
+        None => env.with("PROPTEST_CASES", "128"),
+    };
     steps.run(|| run_cargo(root, &env, &["fmt", "--all", "--check"]))?;
     steps.run(|| deps::command(root, &DepsArgs::default()))?;
     steps.run(|| {

@@ -146,7 +146,8 @@ impl SchedulerConfig {
         if let Some(t) = num("num_train_timesteps")? {
             if !(1.0..=MAX_TRAIN_TIMESTEPS as f64).contains(&t) || t.fract() != 0.0 {
                 return Err(format!(
-                    "num_train_timesteps = {t} must be an integer from 1 to {MAX_TRAIN_TIMESTEPS}"
+                    "num_train_timesteps = {} must be an integer from 1 to {MAX_TRAIN_TIMESTEPS}",
+                    obj["num_train_timesteps"]
                 ));
             }
             c.num_train_timesteps = t as usize;
@@ -208,7 +209,8 @@ impl SchedulerConfig {
         if let Some(x) = num("steps_offset")? {
             if x < 0.0 || x.fract() != 0.0 || x >= c.num_train_timesteps as f64 {
                 return Err(format!(
-                    "steps_offset = {x} must be an integer from 0 to num_train_timesteps − 1 ({})",
+                    "steps_offset = {} must be an integer from 0 to num_train_timesteps − 1 ({})",
+                    obj["steps_offset"],
                     c.num_train_timesteps - 1
                 ));
             }

@@ -40,13 +40,6 @@ pub enum BurnModelError {
 }
 
 impl BurnModelError {
-    pub(crate) fn io(path: impl AsRef<std::path::Path>, e: impl std::fmt::Display) -> Self {
-        Self::Io {
-            path: path.as_ref().display().to_string(),
-            message: e.to_string(),
-        }
-    }
-
     pub(crate) fn format(path: impl AsRef<std::path::Path>, message: impl Into<String>) -> Self {
         Self::Format {
             path: path.as_ref().display().to_string(),

@@ -22,6 +22,7 @@
 
 mod autoencoder;
 mod bundled;
+mod card_check;
 mod classes;
 mod classifier;
 mod denoiser;
@@ -37,6 +38,7 @@ mod weights;
 
 pub use autoencoder::{Autoencoder, AutoencoderConfig};
 pub use bundled::{bundled_images, bundled_strip_png, BUNDLED_PER_CLASS};
+pub use card_check::CARD_BOUNDS;
 pub use classes::{
     class_from_prompt, CLASS_NAMES, CLASS_SLUGS, NULL_CLASS, NUM_CLASSES, RARE_CLASSES,
 };

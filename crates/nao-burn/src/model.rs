@@ -20,7 +20,7 @@ use crate::weights::{
 
 /// The largest weight file of the embedded model's kind that is read (the committed ones are
 /// a few MB; a model card's sizes are bounded far below this).
-const WEIGHTS_LIMIT: u64 = 1 << 30;
+pub(crate) const WEIGHTS_LIMIT: u64 = 1 << 30;
 
 /// A classifier verdict for one image.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -116,6 +116,15 @@ impl BurnModel {
         device: &Device,
         origin: &str,
     ) -> Result<Self, BurnModelError> {
+        // The weights' headers must fit the card before any network is built.
+        let files = [AUTOENCODER_FILE, DENOISER_FILE, CLASSIFIER_FILE];
+        for ((bytes, shapes), file) in [&ae, &dn, &cls]
+            .into_iter()
+            .zip(crate::card_check::expected_tensors(&card))
+            .zip(files)
+        {
+            crate::card_check::check_weights(bytes, &shapes, &format!("{origin}/{file}"))?;
+        }
         let autoencoder = load_module(
             Autoencoder::new(&card.autoencoder, device),
             ae,

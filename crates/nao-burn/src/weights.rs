@@ -65,6 +65,7 @@ impl ModelCard {
                 format!("scaling_factor {} must be positive", card.scaling_factor),
             ));
         }
+        crate::card_check::check_sizes(&card, origin)?;
         Ok(card)
     }
 }

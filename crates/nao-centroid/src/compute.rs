@@ -1,6 +1,6 @@
 //! Computing a centroid by any method, with the official objective at the result.
 
-use nao_geodesic::{lerp, nlerp, slerp, Frames, Nao, Spacing};
+use nao_geodesic::{plan, FramePlan, Frames, Method, Nao, Spacing};
 use nao_optim::Termination;
 use nao_prior::norm;
 
@@ -76,6 +76,35 @@ pub fn geodesics_to_seeds(
         .collect()
 }
 
+/// The path from the centroid `c` to `seed` in the geometry of `method`, as a [`FramePlan`] of
+/// `n` frames made one at a time (NAO geodesics for the NAO methods, straight lines for the
+/// Euclidean and Gaussian means, NLERP for the normalised mean, SLERP for the spherical mean);
+/// `None` for [`CentroidMethod::NaoReference`], whose paths are its optimiser's own.
+///
+/// ```
+/// use nao_centroid::{path_plan, CentroidMethod};
+/// let p = path_plan(CentroidMethod::Euclidean, &[1.0, 1.0], &[3.0, 1.0], 3).unwrap().unwrap();
+/// let mut mid = [0.0; 2];
+/// p.frame_into(1, &mut mid);
+/// assert_eq!(mid, [2.0, 1.0]);
+/// assert!(path_plan(CentroidMethod::NaoReference, &[1.0], &[2.0], 3).unwrap().is_none());
+/// ```
+pub fn path_plan(
+    method: CentroidMethod,
+    c: &[f64],
+    seed: &[f64],
+    n: usize,
+) -> Result<Option<FramePlan>, CentroidError> {
+    let geometry = match method {
+        CentroidMethod::Nao | CentroidMethod::NaoFrechet => Method::Nao,
+        CentroidMethod::Euclidean | CentroidMethod::Gaussian => Method::Lerp,
+        CentroidMethod::Normalized => Method::Nlerp,
+        CentroidMethod::Spherical => Method::Slerp,
+        CentroidMethod::NaoReference => return Ok(None),
+    };
+    Ok(Some(plan(geometry, c, seed, n, Spacing::Euclidean)?))
+}
+
 /// The centroid of `seeds` by `method`, with `path_frames` frames of the path from the centroid
 /// to each seed when asked for.
 pub fn centroid(
@@ -143,19 +172,14 @@ pub fn centroid(
         Some(n) => {
             let mut out = Vec::with_capacity(seeds.len());
             for (i, s) in seeds.iter().enumerate() {
-                let p = match method {
-                    CentroidMethod::Nao | CentroidMethod::NaoFrechet => {
-                        solver.path(&c, s, n, Spacing::Euclidean)?
-                    }
-                    CentroidMethod::NaoReference => {
+                let p = match path_plan(method, &c, s, n)? {
+                    Some(plan) => plan.to_frames(),
+                    None => {
                         // The solver's own path seed → c, as it left it, reversed.
                         let own = reference.as_ref().map_or(&[][..], |r| &r.paths[i][..]);
                         let data = own.iter().map(|&v| v as f64).collect();
                         Frames { dim: d, data }.reversed()
                     }
-                    CentroidMethod::Euclidean | CentroidMethod::Gaussian => lerp(&c, s, n)?,
-                    CentroidMethod::Normalized => nlerp(&c, s, n)?,
-                    CentroidMethod::Spherical => slerp(&c, s, n)?,
                 };
                 out.push(p);
             }

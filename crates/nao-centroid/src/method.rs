@@ -9,11 +9,13 @@ use crate::reference::ReferenceCentroidConfig;
 
 /// A centroid method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum CentroidMethod {
     /// NAO centroid, official objective `Σ d_NAO(c, xᵢ) − log χ(‖c‖)` (default).
     #[default]
     Nao,
     /// NAO Fréchet mean, `Σ d_NAO(c, xᵢ)²`.
+    #[cfg_attr(feature = "clap", value(alias = "nao-fréchet"))]
     NaoFrechet,
     /// Port of the official joint optimisation (centroid + one 50-point path per seed, Adam).
     NaoReference,
@@ -81,11 +83,13 @@ impl FromStr for CentroidMethod {
 
 /// The norm given to normalised and spherical centroids.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum NormTarget {
     /// The χ mode `√(d−1)`.
     Mode,
     /// The mean norm of the input seeds (default: inverted seeds keep their typical norm).
     #[default]
+    #[cfg_attr(feature = "clap", value(name = "mean-norm"))]
     MeanInputNorm,
 }
 

@@ -272,6 +272,7 @@ impl ReferenceCentroidSolver {
         self.check_seeds(seeds)?;
         check_seed(init_c, self.dim, "init_c")?;
         let cfg = &self.config.path;
+        nao_geodesic::reference::check_solver_size(seeds.len(), cfg.n_points, self.dim)?;
         let (n, dim) = (cfg.n_points, self.dim);
         let c: Vec<f32> = init_c.iter().map(|&v| to32(v)).collect();
         let mut rng = GaussianSeeds::new(cfg.rng, cfg.seed);

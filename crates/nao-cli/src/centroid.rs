@@ -3,36 +3,17 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use clap::builder::PossibleValuesParser;
-use clap::{Args, ValueEnum};
-use nao_centroid::{centroid, CentroidMethod, CentroidOptions, NormTarget};
+use clap::Args;
+use nao_centroid::{centroid, path_plan, CentroidMethod, CentroidOptions, NormTarget};
+use nao_fs::Outputs;
+use nao_geodesic::{FramePlan, Frames};
+use nao_npy::{DType, NpyStream};
 use serde::Serialize;
 
 use crate::error::CliError;
 use crate::output::{emit, num, spinner};
 use crate::prior::prior_for;
-use crate::seeds::{check_output_path, load_seeds, output_dtype, shape_text, write_values};
-
-/// The `--method` names `nao centroid` accepts.
-const METHODS: &[&str] = &[
-    "nao",
-    "nao-frechet",
-    "nao-fréchet",
-    "nao-reference",
-    "euclidean",
-    "normalized",
-    "spherical",
-    "gaussian",
-];
-
-/// The norm a centroid is scaled to, for methods that rescale.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum NormalizeArg {
-    /// The χ mode √(d−1).
-    Mode,
-    /// The mean norm of the input seeds.
-    MeanNorm,
-}
+use crate::seeds::{load_seeds, output_dtype, shape_text, FloatArray};
 
 /// Arguments of `nao centroid`.
 #[derive(Debug, Args)]
@@ -41,11 +22,11 @@ pub struct CentroidArgs {
     #[arg(required = true, num_args = 2..)]
     seeds: Vec<PathBuf>,
     /// Centroid method.
-    #[arg(long, default_value = "nao", value_parser = PossibleValuesParser::new(METHODS))]
-    method: String,
+    #[arg(long, value_enum, default_value = "nao")]
+    method: CentroidMethod,
     /// Norm the centroid is scaled to, for methods that rescale (default: the method's own).
     #[arg(long, value_enum)]
-    normalize_to: Option<NormalizeArg>,
+    normalize_to: Option<NormTarget>,
     /// Output .npy for the centroid (the seeds' shape and dtype).
     #[arg(short, long)]
     output: PathBuf,
@@ -87,12 +68,83 @@ struct CentroidReport {
     paths_shape: Option<Vec<usize>>,
 }
 
+/// The path from seed `i` to the centroid, made frame by frame, or held (nao-reference).
+enum SeedPath<'a> {
+    Plan(FramePlan),
+    Held(&'a Frames),
+}
+
+/// Stream the paths (seed first, centroid last) into a staged `.npy` of `shape`, one frame in
+/// memory at a time for the planned methods.
+fn write_paths(
+    out: &mut Outputs,
+    file: &std::path::Path,
+    paths: &[SeedPath<'_>],
+    shape: &[usize],
+    dtype: DType,
+    dim: usize,
+) -> Result<(), CliError> {
+    let n = shape[1];
+    out.write_with(file, |w| {
+        let mut stream = NpyStream::new(w, dtype, shape, file)?;
+        let mut buf = vec![0.0; dim];
+        for (i, path) in paths.iter().enumerate() {
+            // The library's paths run from the centroid to the seed; write seed → centroid.
+            for j in (0..n).rev() {
+                let frame: &[f64] = match path {
+                    SeedPath::Plan(p) => {
+                        p.frame_into(j, &mut buf);
+                        &buf
+                    }
+                    SeedPath::Held(f) => f.frame(j),
+                };
+                if let Some(e) = frame.iter().position(|v| !v.is_finite()) {
+                    return Err(CliError::compute(
+                        "centroid",
+                        format!(
+                            "path {i} has a non-finite value (frame {j}, element {e}); nothing \
+                             written"
+                        ),
+                    ));
+                }
+                stream.push_f64(frame)?;
+            }
+            nao_fs::signals::check()?;
+        }
+        stream.finish()?;
+        Ok(())
+    })
+}
+
+/// Check the centroid a method returned: `d` finite values, not the zero vector.
+fn check_centroid(method: CentroidMethod, c: &[f64], dim: usize) -> Result<(), CliError> {
+    if c.len() != dim || c.iter().any(|v| !v.is_finite()) {
+        return Err(CliError::compute(
+            "centroid",
+            format!(
+                "method {method} returned an invalid centroid ({} values, finite: {}); nothing \
+                 written",
+                c.len(),
+                c.iter().all(|v| v.is_finite())
+            ),
+        ));
+    }
+    if c.iter().all(|&v| v == 0.0) {
+        return Err(CliError::compute(
+            "centroid",
+            format!(
+                "the {method} centroid of these seeds is the zero vector (they cancel out, e.g. \
+                 antipodal seeds): it has no direction and lies outside the χ prior's support; \
+                 nothing written (the nao and spherical methods do not collapse this way)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Run `nao centroid`.
 pub fn run(args: &CentroidArgs, json: bool) -> Result<(), CliError> {
-    let method: CentroidMethod = args
-        .method
-        .parse()
-        .map_err(|e| CliError::input(format!("--method {}: {e}", args.method)))?;
+    let method = args.method;
     let path_frames = match (&args.paths_out, args.frames) {
         (Some(_), frames) => {
             let n = frames.unwrap_or(50);
@@ -111,6 +163,13 @@ pub fn run(args: &CentroidArgs, json: bool) -> Result<(), CliError> {
         }
         (None, _) => None,
     };
+    // Every output is claimed before any work: a bad target or two options naming one file
+    // (after normalising the paths) fail at once, and nothing is written unless all are.
+    let mut out = Outputs::new();
+    out.claim_file(&args.output, "-o/--output")?;
+    if let Some(p) = &args.paths_out {
+        out.claim_file(p, "--paths-out")?;
+    }
     let seeds = load_seeds(&args.seeds)?;
     let first = &seeds[0];
     let dim = first.dim();
@@ -119,97 +178,51 @@ pub fn run(args: &CentroidArgs, json: bool) -> Result<(), CliError> {
         let total = k.checked_mul(n).and_then(|kn| kn.checked_mul(dim));
         if total.is_none_or(|t| t > crate::seeds::MAX_ELEMENTS) {
             return Err(CliError::input(format!(
-                "--frames {n} × k {k} × d {dim} is too many elements for --paths-out"
+                "--frames {n} × k {k} × d {dim} is more than {} elements for --paths-out",
+                crate::seeds::MAX_ELEMENTS
             )));
         }
     }
     let prior = prior_for(dim, &first.path.display().to_string())?;
-    check_output_path(&args.output, "-o/--output")?;
-    if let Some(p) = &args.paths_out {
-        check_output_path(p, "--paths-out")?;
-        if p == &args.output {
-            return Err(CliError::input(format!(
-                "{}: --paths-out and -o/--output name the same file",
-                p.display()
-            )));
-        }
-    }
     let mut options = CentroidOptions::default();
-    match args.normalize_to {
-        Some(NormalizeArg::Mode) => options.norm_target = NormTarget::Mode,
-        Some(NormalizeArg::MeanNorm) => options.norm_target = NormTarget::MeanInputNorm,
-        None => {}
+    if let Some(target) = args.normalize_to {
+        options.norm_target = target;
     }
 
     let views: Vec<&[f64]> = seeds.iter().map(|s| s.values.as_slice()).collect();
-    let pb = spinner(json, &format!("{} centroid of {k} seeds", method.as_str()));
+    let pb = spinner(json, &format!("{method} centroid of {k} seeds"));
     let start = Instant::now();
-    let result = centroid(method, &views, &options, path_frames);
+    // The library holds paths only for nao-reference (its optimiser's own); the others are
+    // planned below and streamed to disk.
+    let held_paths = path_frames.filter(|_| method == CentroidMethod::NaoReference);
+    let result = centroid(method, &views, &options, held_paths);
     let seconds = start.elapsed().as_secs_f64();
     pb.finish_and_clear();
     let result = result.map_err(|e| CliError::compute("centroid", e))?;
-
     let c = &result.centroid;
-    if c.len() != dim || c.iter().any(|v| !v.is_finite()) {
-        return Err(CliError::compute(
-            "centroid",
-            format!(
-                "method {} returned an invalid centroid ({} values, finite: {}); nothing written",
-                method.as_str(),
-                c.len(),
-                c.iter().all(|v| v.is_finite())
-            ),
-        ));
-    }
+    check_centroid(method, c, dim)?;
     let dtype = output_dtype(&seeds);
-    // Gather the paths before writing anything, so a failure leaves no output at all.
-    let paths = match (&args.paths_out, path_frames) {
+
+    out.write_with(&args.output, |w| {
+        let mut stream = NpyStream::new(w, dtype, &first.shape, &args.output)?;
+        stream.push_f64(c)?;
+        stream.finish()?;
+        Ok::<(), CliError>(())
+    })?;
+    let paths_shape = match (&args.paths_out, path_frames) {
         (Some(p), Some(n)) => {
-            let Some(paths) = &result.paths else {
-                return Err(CliError::compute(
-                    "centroid",
-                    format!(
-                        "method {} returned no paths for {}; nothing written",
-                        method.as_str(),
-                        p.display()
-                    ),
-                ));
-            };
-            let mut data = Vec::with_capacity(k * n * dim);
-            for (i, path) in paths.iter().enumerate() {
-                if path.dim != dim || path.len() != n || path.data.len() != n * dim {
-                    return Err(CliError::compute(
-                        "centroid",
-                        format!("path {i} has {} frames, expected {n}", path.len()),
-                    ));
-                }
-                // The library's paths run from the centroid to the seed; write seed → centroid.
-                for j in (0..n).rev() {
-                    data.extend_from_slice(path.frame(j));
-                }
-            }
-            if paths.len() != k || data.iter().any(|v| !v.is_finite()) {
-                return Err(CliError::compute(
-                    "centroid",
-                    format!(
-                        "method {} returned {} paths for {k} seeds or non-finite values",
-                        method.as_str(),
-                        paths.len()
-                    ),
-                ));
-            }
+            let paths = seed_paths(method, c, &seeds, n, result.paths.as_deref())?;
             let mut shape = vec![k, n];
             shape.extend_from_slice(&first.shape);
-            Some((p, shape, data))
+            write_paths(&mut out, p, &paths, &shape, dtype, dim)?;
+            Some(shape)
         }
         _ => None,
     };
-    write_values(&args.output, &first.shape, dtype, c)?;
-    if let Some((p, shape, data)) = &paths {
-        write_values(p, shape, dtype, data)?;
-    }
+    out.commit()?;
 
     let norm = nao_prior::norm(c);
+    let log_chi = prior.log_pdf(norm);
     let report = CentroidReport {
         method: method.as_str(),
         dim,
@@ -221,13 +234,13 @@ pub fn run(args: &CentroidArgs, json: bool) -> Result<(), CliError> {
         termination: result.termination.map(|t| t.reason.as_str()),
         official_loss: result.reference_loss,
         norm,
-        log_chi: prior.log_pdf(norm),
+        log_chi,
         percentile: 100.0 * prior.cdf(norm),
         output: args.output.display().to_string(),
         shape: first.shape.clone(),
         dtype: dtype.name(),
-        paths_out: paths.as_ref().map(|(p, _, _)| p.display().to_string()),
-        paths_shape: paths.as_ref().map(|(_, s, _)| s.clone()),
+        paths_out: args.paths_out.as_ref().map(|p| p.display().to_string()),
+        paths_shape,
     };
     emit(json, &report, || {
         let mut s = format!(
@@ -256,4 +269,37 @@ pub fn run(args: &CentroidArgs, json: bool) -> Result<(), CliError> {
         }
         s
     })
+}
+
+/// The path of every seed: planned (the library's geometry for the method), or the optimiser's
+/// own (nao-reference), checked against the expected frame count.
+fn seed_paths<'a>(
+    method: CentroidMethod,
+    c: &[f64],
+    seeds: &[FloatArray],
+    n: usize,
+    held: Option<&'a [Frames]>,
+) -> Result<Vec<SeedPath<'a>>, CliError> {
+    let dim = c.len();
+    seeds
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            match path_plan(method, c, &s.values, n)
+                .map_err(|e| CliError::compute("centroid", e))?
+            {
+                Some(plan) => Ok(SeedPath::Plan(plan)),
+                None => match held.and_then(|h| h.get(i)) {
+                    Some(f) if f.dim == dim && f.len() == n => Ok(SeedPath::Held(f)),
+                    _ => Err(CliError::compute(
+                        "centroid",
+                        format!(
+                            "method {method} returned no path of {n} frames for seed {i}; \
+                             nothing written"
+                        ),
+                    )),
+                },
+            }
+        })
+        .collect()
 }

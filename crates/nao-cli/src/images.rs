@@ -106,6 +106,19 @@ impl ContactSheet {
     }
 }
 
+/// Fail unless `path` is an image file that can be read: a missing file is named as such, and
+/// a folder, device or FIFO is refused by `stat` before anything opens it.
+pub fn check_image_path(path: &Path) -> Result<(), CliError> {
+    if !path.exists() && std::fs::symlink_metadata(path).is_err() {
+        return Err(CliError::input(format!(
+            "{}: no such image file",
+            path.display()
+        )));
+    }
+    nao_fs::input::open_regular(path)?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,7 +12,7 @@ use nao_npy::{DType, NpyStream};
 use serde::Serialize;
 
 use crate::error::CliError;
-use crate::model::{check_guidance, check_steps, image_error, require_file, ModelArgs};
+use crate::model::{check_guidance, check_steps, image_error, ModelArgs};
 use crate::output::interruption;
 use crate::output::{bar, emit, num};
 use crate::prior::{prior_for, NormStats};
@@ -78,7 +78,8 @@ pub fn run(args: &InvertArgs, json: bool) -> Result<(), CliError> {
     let mut out = Outputs::new();
     out.claim_file(&args.output, "-o/--output")?;
     for path in &args.images {
-        require_file(path, "no such image file")?;
+        // stat first: a missing file, a folder, a device or a FIFO fails before the model loads
+        crate::images::check_image_path(path)?;
     }
 
     let load_start = Instant::now();

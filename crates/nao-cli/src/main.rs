@@ -134,14 +134,20 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("nao: error: {err}");
+            let by_signal = matches!(err, error::CliError::Output(nao_fs::FsError::Interrupted));
+            let interrupted = by_signal || nao_fs::signals::interrupted();
+            let message = if interrupted && !by_signal {
+                // A loop that stopped at the flag says so in its own words; say why.
+                format!("{}: {err}", nao_fs::FsError::Interrupted)
+            } else {
+                err.to_string()
+            };
+            eprintln!("nao: error: {message}");
             if cli.json {
                 // Scripts parse stdout: an error is one JSON object too.
-                println!("{}", serde_json::json!({ "error": err.to_string() }));
+                println!("{}", serde_json::json!({ "error": message }));
             }
-            if matches!(err, error::CliError::Output(nao_fs::FsError::Interrupted))
-                || nao_fs::signals::interrupted()
-            {
+            if interrupted {
                 // the shell's convention for a command ended by SIGINT
                 return ExitCode::from(130);
             }

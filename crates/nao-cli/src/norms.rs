@@ -95,6 +95,15 @@ pub fn run(args: &NormsArgs, json: bool) -> Result<(), CliError> {
             check_nonzero(&array, range.clone(), &label)?;
             let norm = nao_prior::norm(&array.values[range]);
             let stats = NormStats::new(&prior, norm);
+            if !stats.log_pdf.is_finite() {
+                return Err(CliError::input(format!(
+                    "{}:{label} norm {} lies so far out in the χ tail (d = {dim}) that log χ is \
+                     {} in f64: not a seed this prior can score",
+                    path.display(),
+                    num(norm),
+                    stats.log_pdf
+                )));
+            }
             seeds.push(SeedReport {
                 file: path.display().to_string(),
                 index: row,

@@ -3,28 +3,17 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use clap::builder::PossibleValuesParser;
-use clap::{Args, ValueEnum};
+use clap::Args;
+use nao_fs::Outputs;
 use nao_geodesic::reference::official_path;
-use nao_geodesic::{interpolate, polyline_cost, resampled_reference_loss, Frames, Method, Spacing};
+use nao_geodesic::{plan, polyline_cost, resampled_reference_loss, Method, PathFrames, Spacing};
+use nao_npy::NpyStream;
 use serde::Serialize;
 
 use crate::error::CliError;
 use crate::output::{emit, num, spinner};
 use crate::prior::prior_for;
-use crate::seeds::{check_output_path, load_seeds, output_dtype, shape_text, write_values};
-
-/// The `--method` names `nao path` accepts.
-const METHODS: &[&str] = &["nao", "nao-reference", "slerp", "lerp", "nlerp", "gaussian"];
-
-/// How frames are spaced along the path.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SpacingArg {
-    /// Equal Euclidean steps between consecutive frames.
-    Euclidean,
-    /// Equal NAO (prior-weighted) length between consecutive frames.
-    Nao,
-}
+use crate::seeds::{load_seeds, output_dtype, shape_text};
 
 /// Arguments of `nao path`.
 #[derive(Debug, Args)]
@@ -34,15 +23,15 @@ pub struct PathArgs {
     /// End seed (.npy, same shape as the start).
     b: PathBuf,
     /// Interpolation method.
-    #[arg(long, default_value = "nao", value_parser = PossibleValuesParser::new(METHODS))]
-    method: String,
+    #[arg(long, value_enum, default_value = "nao")]
+    method: Method,
     /// Number of frames, endpoints included (at least 2; at least 3 for nao-reference, whose
     /// optimiser then runs with that many points, the official 50 by default).
     #[arg(long, default_value_t = 50)]
     frames: usize,
     /// Spacing of the frames along the path.
     #[arg(long, value_enum, default_value = "euclidean")]
-    spacing: SpacingArg,
+    spacing: Spacing,
     /// Output .npy: the frames stacked along a new first axis, in the inputs' dtype.
     #[arg(short, long)]
     output: PathBuf,
@@ -83,16 +72,17 @@ struct SolverRun {
     termination: &'static str,
 }
 
-/// The frames of `method`, with the optimiser's own report for the iterative nao-reference.
+/// The frames of `method`: a plan that makes them one at a time (every method but
+/// nao-reference), or the reference optimiser's own points with its report.
 fn compute(
     method: Method,
     a: &[f64],
     b: &[f64],
     frames: usize,
     spacing: Spacing,
-) -> Result<(Frames, Option<SolverRun>), nao_geodesic::GeodesicError> {
+) -> Result<(Box<dyn PathFrames>, Option<SolverRun>), nao_geodesic::GeodesicError> {
     if method != Method::NaoReference {
-        return Ok((interpolate(method, a, b, frames, spacing)?, None));
+        return Ok((Box::new(plan(method, a, b, frames, spacing)?), None));
     }
     // The solver's own points, written as they are (resampling them would leave its optimum).
     let sol = official_path(a, b, frames)?;
@@ -102,15 +92,70 @@ fn compute(
         iterations: sol.termination.iterations,
         termination: sol.termination.reason.as_str(),
     };
-    Ok((sol.to_frames(), Some(run)))
+    Ok((Box::new(sol.to_frames()), Some(run)))
+}
+
+/// What the frames written measure, gathered as they stream to disk.
+struct Written {
+    min_norm: f64,
+    max_norm: f64,
+    euclidean_length: f64,
+}
+
+/// Stream the frames of `path` into a staged `.npy` of `shape`, checking each, one frame in
+/// memory at a time.
+fn write_frames(
+    out: &mut Outputs,
+    file: &std::path::Path,
+    path: &dyn PathFrames,
+    shape: &[usize],
+    dtype: nao_npy::DType,
+    method: Method,
+) -> Result<Written, CliError> {
+    let dim = path.width();
+    let mut written = Written {
+        min_norm: f64::INFINITY,
+        max_norm: f64::NEG_INFINITY,
+        euclidean_length: 0.0,
+    };
+    out.write_with(file, |w| {
+        let mut stream = NpyStream::new(w, dtype, shape, file)?;
+        let (mut buf, mut prev) = (vec![0.0; dim], vec![0.0; dim]);
+        for i in 0..path.count() {
+            let frame = path.frame_in(i, &mut buf);
+            if let Some(j) = frame.iter().position(|v| !v.is_finite()) {
+                return Err(CliError::compute(
+                    "path",
+                    format!(
+                        "method {method} produced a non-finite value (frame {i}, element {j}); \
+                         nothing written"
+                    ),
+                ));
+            }
+            let r = nao_prior::norm(frame);
+            written.min_norm = written.min_norm.min(r);
+            written.max_norm = written.max_norm.max(r);
+            if i > 0 {
+                written.euclidean_length += prev
+                    .iter()
+                    .zip(frame.iter())
+                    .map(|(x, y)| (x - y) * (x - y))
+                    .sum::<f64>()
+                    .sqrt();
+            }
+            stream.push_f64(frame)?;
+            prev.copy_from_slice(frame);
+            nao_fs::signals::check()?;
+        }
+        stream.finish()?;
+        Ok(())
+    })?;
+    Ok(written)
 }
 
 /// Run `nao path`.
 pub fn run(args: &PathArgs, json: bool) -> Result<(), CliError> {
-    let method: Method = args
-        .method
-        .parse()
-        .map_err(|e| CliError::input(format!("--method {}: {e}", args.method)))?;
+    let method = args.method;
     if args.frames < 2 {
         return Err(CliError::input(format!(
             "--frames {}: a path needs at least 2 frames (its endpoints)",
@@ -124,6 +169,9 @@ pub fn run(args: &PathArgs, json: bool) -> Result<(), CliError> {
             args.frames
         )));
     }
+    // The output is claimed before any work: a bad target fails at once.
+    let mut out = Outputs::new();
+    out.claim_file(&args.output, "-o/--output")?;
     let seeds = load_seeds(&[args.a.clone(), args.b.clone()])?;
     let (a, b) = (&seeds[0], &seeds[1]);
     let dim = a.dim();
@@ -132,64 +180,46 @@ pub fn run(args: &PathArgs, json: bool) -> Result<(), CliError> {
         .is_none_or(|n| n > crate::seeds::MAX_ELEMENTS)
     {
         return Err(CliError::input(format!(
-            "--frames {} × d {dim} is too many elements",
-            args.frames
+            "--frames {} × d {dim} is more than {} elements",
+            args.frames,
+            crate::seeds::MAX_ELEMENTS
         )));
     }
     let prior = prior_for(dim, &args.a.display().to_string())?;
-    check_output_path(&args.output, "-o/--output")?;
-    let spacing = match args.spacing {
-        SpacingArg::Euclidean => Spacing::Euclidean,
-        SpacingArg::Nao => Spacing::NaoDistance,
-    };
 
-    let pb = spinner(
-        json,
-        &format!("{} path, {} frames", method.as_str(), args.frames),
-    );
+    let pb = spinner(json, &format!("{method} path, {} frames", args.frames));
     let start = Instant::now();
-    let result = compute(method, &a.values, &b.values, args.frames, spacing);
-    let seconds = start.elapsed().as_secs_f64();
-    pb.finish_and_clear();
+    let result = compute(method, &a.values, &b.values, args.frames, args.spacing);
     let (frames, solver) = result.map_err(|e| CliError::compute("path", e))?;
-    if let Some(i) = frames.data.iter().position(|v| !v.is_finite()) {
-        return Err(CliError::compute(
-            "path",
-            format!(
-                "method {} produced a non-finite value (frame {}, element {}); nothing written",
-                method.as_str(),
-                i / dim,
-                i % dim
-            ),
-        ));
-    }
-    let nao_cost = polyline_cost(&prior, &frames);
-    let resampled_reference_loss = resampled_reference_loss(&prior, &frames);
+    let nao_cost = polyline_cost(&prior, frames.as_ref());
+    let resampled_reference_loss = resampled_reference_loss(&prior, frames.as_ref());
+    let seconds = start.elapsed().as_secs_f64();
 
-    let n = frames.len();
+    let n = frames.count();
     let mut shape = vec![n];
     shape.extend_from_slice(&a.shape);
     let dtype = output_dtype(&seeds);
-    write_values(&args.output, &shape, dtype, &frames.data)?;
+    let seed_shape = a.shape.clone();
+    drop(seeds); // the plan holds its own copy of the endpoints
+    let written = write_frames(
+        &mut out,
+        &args.output,
+        frames.as_ref(),
+        &shape,
+        dtype,
+        method,
+    );
+    pb.finish_and_clear();
+    let written = written?;
+    out.commit()?;
 
-    let norms: Vec<f64> = (0..n).map(|i| nao_prior::norm(frames.frame(i))).collect();
-    let euclidean_length = (1..n)
-        .map(|i| {
-            let (p, q) = (frames.frame(i - 1), frames.frame(i));
-            p.iter()
-                .zip(q)
-                .map(|(x, y)| (x - y) * (x - y))
-                .sum::<f64>()
-                .sqrt()
-        })
-        .sum();
     let report = PathReport {
         method: method.as_str(),
         dim,
         frames: n,
         spacing: match args.spacing {
-            SpacingArg::Euclidean => "euclidean",
-            SpacingArg::Nao => "nao",
+            Spacing::Euclidean => "euclidean",
+            Spacing::NaoDistance => "nao",
         },
         seconds,
         nao_cost,
@@ -198,9 +228,9 @@ pub fn run(args: &PathArgs, json: bool) -> Result<(), CliError> {
         output: args.output.display().to_string(),
         shape,
         dtype: dtype.name(),
-        min_norm: norms.iter().copied().fold(f64::INFINITY, f64::min),
-        max_norm: norms.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-        euclidean_length,
+        min_norm: written.min_norm,
+        max_norm: written.max_norm,
+        euclidean_length: written.euclidean_length,
     };
     emit(json, &report, || {
         let mut s = format!(
@@ -208,7 +238,7 @@ pub fn run(args: &PathArgs, json: bool) -> Result<(), CliError> {
             report.output,
             report.method,
             report.frames,
-            shape_text(&a.shape),
+            shape_text(&seed_shape),
             report.dtype,
             report.spacing,
             num(report.nao_cost),

@@ -88,17 +88,7 @@ pub fn run(args: &ReconstructArgs, json: bool) -> Result<(), CliError> {
     check_guidance("--guidance-sample", args.guidance_sample)?;
     let mut out = Outputs::new();
     out.claim_folder(&args.output, "-o/--output")?;
-    if !args.image.is_file() {
-        return Err(CliError::input(format!(
-            "{}: {}",
-            args.image.display(),
-            if args.image.exists() {
-                "not a file"
-            } else {
-                "no such image file"
-            }
-        )));
-    }
+    crate::images::check_image_path(&args.image)?;
 
     let load_start = Instant::now();
     let backend = args.model.load(

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use nao_npy::{DType, NpyArray, NpyData};
+use nao_npy::{DType, NpyData};
 
 use crate::error::CliError;
 
@@ -46,7 +46,8 @@ pub fn shape_text(shape: &[usize]) -> String {
 
 /// Read a `.npy` file of `float32` or `float64` values with at least one element.
 pub fn read_float_array(path: &Path) -> Result<FloatArray, CliError> {
-    let array = nao_npy::read_npy(path)?;
+    // The budget is checked against the header, before the data are read.
+    let array = nao_npy::read_npy_at_most(path, MAX_ELEMENTS)?;
     let dtype = array.dtype();
     if !dtype.is_float() {
         return Err(CliError::input(format!(
@@ -62,8 +63,26 @@ pub fn read_float_array(path: &Path) -> Result<FloatArray, CliError> {
             shape_text(array.shape())
         )));
     }
-    let values = array.to_f64_vec();
-    let (shape, _) = array.into_parts();
+    let (shape, data) = array.into_parts();
+    // Converted without holding two copies of f64 data; an allocation the machine cannot
+    // give is an error naming the file, not an abort.
+    let values = match data {
+        NpyData::F64(v) => v,
+        NpyData::F32(v) => {
+            let mut out = Vec::new();
+            out.try_reserve_exact(v.len()).map_err(|_| {
+                CliError::input(format!(
+                    "{}: not enough memory for {} values in float64 ({} bytes)",
+                    path.display(),
+                    v.len(),
+                    8 * v.len() as u64
+                ))
+            })?;
+            out.extend(v.iter().map(|&x| f64::from(x)));
+            out
+        }
+        other => other.to_f64_vec(), // not reached: the dtype is float
+    };
     Ok(FloatArray {
         path: path.to_path_buf(),
         shape,
@@ -171,53 +190,6 @@ pub fn output_dtype(inputs: &[FloatArray]) -> DType {
     } else {
         DType::F32
     }
-}
-
-/// Fail early (before any long computation) if `path` cannot be an output file.
-pub fn check_output_path(path: &Path, option: &str) -> Result<(), CliError> {
-    if path.is_dir() {
-        return Err(CliError::input(format!(
-            "{}: {option} names a directory, not a file",
-            path.display()
-        )));
-    }
-    if path.file_name().is_none() {
-        return Err(CliError::input(format!(
-            "{}: {option} does not name a file",
-            path.display()
-        )));
-    }
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    if !parent.is_dir() {
-        return Err(CliError::input(format!(
-            "{}: {option}: directory {} does not exist",
-            path.display(),
-            parent.display()
-        )));
-    }
-    Ok(())
-}
-
-/// Write `values` (C order) of `shape` to `path` as `dtype` (`float32` or `float64`),
-/// atomically.
-pub fn write_values(
-    path: &Path,
-    shape: &[usize],
-    dtype: DType,
-    values: &[f64],
-) -> Result<(), CliError> {
-    let data = match dtype {
-        DType::F32 => NpyData::F32(values.iter().map(|&v| v as f32).collect()),
-        _ => NpyData::F64(values.to_vec()),
-    };
-    let array = NpyArray::new(shape.to_vec(), data).map_err(|e| {
-        CliError::compute("internal shape error", format!("{}: {e}", path.display()))
-    })?;
-    nao_npy::write_npy(path, &array)?;
-    Ok(())
 }
 
 #[cfg(test)]

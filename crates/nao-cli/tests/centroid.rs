@@ -3,24 +3,21 @@
 mod common;
 
 use common::{num, read, three_seeds, Work};
+use nao_centroid::CentroidMethod;
 use nao_npy::DType;
 
-const CENTROID_METHODS: [&str; 8] = [
-    "nao",
-    "nao-frechet",
-    "nao-fréchet",
-    "nao-reference",
-    "euclidean",
-    "normalized",
-    "spherical",
-    "gaussian",
-];
+/// Every method's command-line name, from the library, and the accented alias of nao-frechet.
+fn centroid_methods() -> Vec<&'static str> {
+    let mut names: Vec<_> = CentroidMethod::ALL.iter().map(|m| m.as_str()).collect();
+    names.push("nao-fréchet");
+    names
+}
 
 #[test]
 fn centroid_every_method_and_paths_out() {
     let w = Work::new();
     three_seeds(&w);
-    for method in CENTROID_METHODS {
+    for method in centroid_methods() {
         let v = w.json(&[
             "centroid",
             "a.npy",

@@ -5,10 +5,9 @@ mod common;
 
 use common::{num, read, three_seeds, wavy, Work};
 use nao_geodesic::reference::{official_norm_f32, reference_loss, ScalarPrecision};
+use nao_geodesic::Method;
 use nao_npy::DType;
 use nao_prior::ChiPrior;
-
-const PATH_METHODS: [&str; 6] = ["nao", "nao-reference", "slerp", "lerp", "nlerp", "gaussian"];
 
 #[test]
 fn path_every_method_writes_frames_with_the_input_shape_and_dtype() {
@@ -17,7 +16,7 @@ fn path_every_method_writes_frames_with_the_input_shape_and_dtype() {
     let a = read(&w.path("a.npy")).to_f64_vec();
     let b = read(&w.path("b.npy")).to_f64_vec();
     let mut costs = std::collections::HashMap::new();
-    for method in PATH_METHODS {
+    for method in Method::ALL.map(|m| m.as_str()) {
         let out = format!("path_{method}.npy");
         let v = w.json(&[
             "path", "a.npy", "b.npy", "--method", method, "--frames", "9", "-o", &out, "--json",

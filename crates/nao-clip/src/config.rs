@@ -45,10 +45,7 @@ impl TokenizerConfig {
     ///
     /// Missing keys keep the [`Default`] values; a `null` `pad_token` means padding with EOS.
     pub fn from_file(path: &Path) -> Result<Self, ClipError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ClipError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = crate::read_text(path)?;
         Self::from_json_at(&text, path)
     }
 
@@ -108,10 +105,7 @@ impl TokenizerConfig {
     /// These settings with the special tokens of a `special_tokens_map.json` over them (older
     /// exports keep `pad_token` there).
     pub fn with_special_tokens_map(mut self, path: &Path) -> Result<Self, ClipError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ClipError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = crate::read_text(path)?;
         let err = |message: String| ClipError::Format {
             path: PathBuf::from(path),
             message,

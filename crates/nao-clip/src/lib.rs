@@ -155,12 +155,7 @@ impl ClipTokenizer {
             return Self::from_tokenizer_json_file(&tokenizer_json, config);
         }
         let (config, config_path) = config;
-        let read = |path: &Path| {
-            std::fs::read_to_string(path).map_err(|source| ClipError::Io {
-                path: path.to_path_buf(),
-                source,
-            })
-        };
+        let read = |path: &Path| crate::read_text(path);
         Self::build(
             (&read(&vocab)?, &vocab),
             (&read(&merges)?, &merges),
@@ -191,10 +186,7 @@ impl ClipTokenizer {
         path: &Path,
         (config, config_path): (TokenizerConfig, PathBuf),
     ) -> Result<Self, ClipError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ClipError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = crate::read_text(path)?;
         Self::build_tokenizer_json(&text, path, config, &config_path)
     }
 
@@ -271,12 +263,7 @@ impl ClipTokenizer {
         merges: &Path,
         config: Option<&Path>,
     ) -> Result<Self, ClipError> {
-        let read = |path: &Path| {
-            std::fs::read_to_string(path).map_err(|source| ClipError::Io {
-                path: path.to_path_buf(),
-                source,
-            })
-        };
+        let read = |path: &Path| crate::read_text(path);
         let (config, config_path) = match config {
             Some(p) => (TokenizerConfig::from_file(p)?, p.to_path_buf()),
             None => (
@@ -417,8 +404,8 @@ impl ClipTokenizer {
     ///
     /// ```
     /// # use nao_clip::{ClipTokenizer, TokenizerConfig};
-    /// # let vocab = r#"{"c": 0, "a": 1, "t</w>": 3, "ca": 4, "cat</w>": 5,
-    /// #                 "<|startoftext|>": 7, "<|endoftext|>": 8, "!": 9}"#;
+    /// # let vocab = r#"{"c": 0, "a": 1, "!": 2, "t</w>": 3, "ca": 4, "cat</w>": 5,
+    /// #                 "x": 6, "<|startoftext|>": 7, "<|endoftext|>": 8, "y": 9}"#;
     /// # let merges = "#version: 0.2\nc a\nca t</w>\n";
     /// // a context of 5 with SD 2.x-style padding
     /// let config = TokenizerConfig {
@@ -427,9 +414,9 @@ impl ClipTokenizer {
     ///     ..TokenizerConfig::default()
     /// };
     /// let tok = ClipTokenizer::from_parts(vocab, merges, config)?;
-    /// assert_eq!(tok.encode("cat").ids, [7, 5, 8, 9, 9]);
+    /// assert_eq!(tok.encode("cat").ids, [7, 5, 8, 2, 2]);
     /// // the padding token is special in the text too, as in the Hugging Face tokenizers
-    /// assert_eq!(tok.encode("cat!").ids, [7, 5, 9, 8, 9]);
+    /// assert_eq!(tok.encode("cat!").ids, [7, 5, 2, 8, 2]);
     /// // too long: cut to max_length − 2 tokens, EOS kept
     /// let long = tok.encode("cat cat cat cat");
     /// assert_eq!((long.ids, long.truncated), (vec![7, 5, 5, 5, 8], 1));
@@ -615,27 +602,37 @@ fn parse_vocab(text: &str, path: &Path) -> Result<HashMap<String, u32>, ClipErro
         message,
     };
     // the fast path; on failure the slow one below says which entry is wrong
-    if let Ok(vocab) = serde_json::from_str::<HashMap<String, u32>>(text) {
-        if vocab.is_empty() {
-            return Err(err("the vocabulary is empty".into()));
+    let vocab = match serde_json::from_str::<HashMap<String, u32>>(text) {
+        Ok(vocab) => vocab,
+        Err(_) => {
+            let v: Value =
+                serde_json::from_str(text).map_err(|e| err(format!("invalid JSON: {e}")))?;
+            let obj = v
+                .as_object()
+                .ok_or_else(|| err("expected a JSON object of token → id".into()))?;
+            obj.iter()
+                .map(|(token, id)| {
+                    id.as_u64()
+                        .and_then(|i| u32::try_from(i).ok())
+                        .map(|i| (token.clone(), i))
+                        .ok_or_else(|| err(format!("the id of '{token}' is {id}, not an id")))
+                })
+                .collect::<Result<_, _>>()?
         }
-        return Ok(vocab);
-    }
-    let v: Value = serde_json::from_str(text).map_err(|e| err(format!("invalid JSON: {e}")))?;
-    let obj = v
-        .as_object()
-        .ok_or_else(|| err("expected a JSON object of token → id".into()))?;
-    if obj.is_empty() {
+    };
+    if vocab.is_empty() {
         return Err(err("the vocabulary is empty".into()));
     }
-    obj.iter()
-        .map(|(token, id)| {
-            id.as_u64()
-                .and_then(|i| u32::try_from(i).ok())
-                .map(|i| (token.clone(), i))
-                .ok_or_else(|| err(format!("the id of '{token}' is {id}, not an id")))
-        })
-        .collect()
+    // Ids index the id → token table: they must be dense, or one id of 4 000 000 000 would
+    // size that table at 100 GB (found by the fuzz tests).
+    if let Some((token, id)) = vocab.iter().find(|(_, &id)| id as usize >= vocab.len()) {
+        return Err(err(format!(
+            "the id of '{token}' is {id}, but the vocabulary has {} tokens (ids are 0..{})",
+            vocab.len(),
+            vocab.len()
+        )));
+    }
+    Ok(vocab)
 }
 
 /// `merges.txt`: an optional `#version` line, then one `left right` pair per line, by rank.
@@ -705,9 +702,29 @@ fn load_config(dir: &Path) -> Result<(TokenizerConfig, PathBuf), ClipError> {
     Ok((c, path))
 }
 
+/// Read a tokenizer file: a regular file (stat first: a FIFO or a device is refused) of at most
+/// `nao_fs::input::CONFIG_LIMIT` bytes of UTF-8.
+pub(crate) fn read_text(path: &Path) -> Result<String, ClipError> {
+    nao_fs::input::read_text_limited(path, nao_fs::input::CONFIG_LIMIT).map_err(|e| {
+        ClipError::Format {
+            path: path.to_path_buf(),
+            message: e.detail(),
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sparse_vocabulary_ids_are_refused_before_the_id_table_is_sized() {
+        let e = parse_vocab(r#"{"a": 0, "b": 4000000000}"#, Path::new("vocab.json"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("vocab.json") && e.contains("4000000000"), "{e}");
+        assert!(parse_vocab(r#"{"a": 1, "b": 0}"#, Path::new("v")).is_ok());
+    }
 
     #[test]
     fn the_byte_table_is_gpt2s() {

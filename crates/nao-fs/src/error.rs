@@ -64,6 +64,20 @@ pub enum FsError {
 }
 
 impl FsError {
+    /// The message without the path, for callers whose own error names the file.
+    ///
+    /// ```
+    /// let e = nao_fs::input::open_regular(std::path::Path::new("/dev/null")).unwrap_err();
+    /// assert!(!e.detail().contains("/dev/null") && e.to_string().contains("/dev/null"));
+    /// ```
+    pub fn detail(&self) -> String {
+        match self {
+            FsError::Io { action, source, .. } => format!("cannot {action}: {source}"),
+            FsError::Input { reason, .. } => reason.clone(),
+            other => other.to_string(),
+        }
+    }
+
     pub(crate) fn io(path: &Path, action: &'static str, source: std::io::Error) -> Self {
         FsError::Io {
             path: path.to_path_buf(),

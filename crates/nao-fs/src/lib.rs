@@ -21,7 +21,8 @@
 //!
 //! let dir = tempfile::tempdir()?;
 //! let seed = dir.path().join("seed.npy");
-//! let report = dir.path().join("report.json");
+//! std::fs::create_dir(dir.path().join("out"))?;
+//! let report = dir.path().join("out/report.json");
 //!
 //! let mut out = Outputs::new();
 //! out.claim_file(&seed, "-o")?;

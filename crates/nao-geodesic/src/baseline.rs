@@ -1,12 +1,14 @@
 //! The baseline interpolations: LERP, SLERP, NLERP and the Gaussian-preserving combination.
 //!
-//! Each returns `n` frames from `a` to `b` (both included) at weights `t = i/(n−1)`;
-//! [`crate::interpolate_at`] evaluates them at any weights in `[0, 1]`.
+//! Each returns `n` frames from `a` to `b` (both included) at weights `t = i/(n−1)`; the
+//! `*_plan` forms make the same frames one at a time ([`FramePlan`]), and the `*_at` forms at
+//! any weights in `[0, 1]` ([`crate::interpolate_at`]).
 
 use nao_prior::norm;
 
 use crate::error::GeodesicError;
 use crate::frames::Frames;
+use crate::plan::{FramePlan, Step};
 use crate::plane::Plane;
 use crate::validate::{check_frames, check_pair};
 
@@ -14,12 +16,16 @@ use crate::validate::{check_frames, check_pair};
 pub const SLERP_MIN_ANGLE: f64 = 1e-6;
 
 fn weights(n: usize) -> Vec<f64> {
-    (0..n).map(move |i| i as f64 / (n - 1) as f64).collect()
+    (0..n).map(|i| i as f64 / (n - 1) as f64).collect()
 }
 
-fn combine(out: &mut Frames, a: &[f64], b: &[f64], wa: f64, wb: f64) {
-    out.data
-        .extend(a.iter().zip(b).map(|(x, y)| wa * x + wb * y));
+fn mix_plan(a: &[f64], b: &[f64], steps: Vec<Step>) -> FramePlan {
+    FramePlan {
+        a: a.to_vec(),
+        b: b.to_vec(),
+        basis: None,
+        steps,
+    }
 }
 
 /// Linear interpolation `(1−t)a + tb`. Its midpoint norm falls far inside the χ shell.
@@ -29,18 +35,19 @@ fn combine(out: &mut Frames, a: &[f64], b: &[f64], wa: f64, wb: f64) {
 /// assert_eq!(f.frame(1), &[1.0, 1.0]);
 /// ```
 pub fn lerp(a: &[f64], b: &[f64], n: usize) -> Result<Frames, GeodesicError> {
+    Ok(lerp_plan(a, b, n)?.to_frames())
+}
+
+pub(crate) fn lerp_plan(a: &[f64], b: &[f64], n: usize) -> Result<FramePlan, GeodesicError> {
     check_pair(a, b, false)?;
     check_frames(n)?;
     Ok(lerp_at(a, b, &weights(n)))
 }
 
 /// [`lerp`] at weights `ts` (checked by the caller).
-pub(crate) fn lerp_at(a: &[f64], b: &[f64], ts: &[f64]) -> Frames {
-    let mut out = Frames::new(a.len());
-    for &t in ts {
-        combine(&mut out, a, b, 1.0 - t, t);
-    }
-    out
+pub(crate) fn lerp_at(a: &[f64], b: &[f64], ts: &[f64]) -> FramePlan {
+    let steps = ts.iter().map(|&t| Step::Mix { wa: 1.0 - t, wb: t }).collect();
+    mix_plan(a, b, steps)
 }
 
 /// Spherical linear interpolation of direction *and* radius: `sin((1−t)θ)/sin θ·a + sin(tθ)/sin θ·b`.
@@ -57,13 +64,17 @@ pub(crate) fn lerp_at(a: &[f64], b: &[f64], ts: &[f64]) -> Frames {
 /// assert!((f.frame(1)[0] - s).abs() < 1e-12 && (f.frame(1)[1] - s).abs() < 1e-12);
 /// ```
 pub fn slerp(a: &[f64], b: &[f64], n: usize) -> Result<Frames, GeodesicError> {
+    Ok(slerp_plan(a, b, n)?.to_frames())
+}
+
+pub(crate) fn slerp_plan(a: &[f64], b: &[f64], n: usize) -> Result<FramePlan, GeodesicError> {
     check_pair(a, b, true)?;
     check_frames(n)?;
     Ok(slerp_at(a, b, &weights(n)))
 }
 
 /// [`slerp`] at weights `ts` (checked by the caller); weights 0 and 1 give `a` and `b` exactly.
-pub(crate) fn slerp_at(a: &[f64], b: &[f64], ts: &[f64]) -> Frames {
+pub(crate) fn slerp_at(a: &[f64], b: &[f64], ts: &[f64]) -> FramePlan {
     let plane = Plane::new(a, b);
     if plane.theta < SLERP_MIN_ANGLE {
         return nlerp_at(a, b, ts);
@@ -72,14 +83,14 @@ pub(crate) fn slerp_at(a: &[f64], b: &[f64], ts: &[f64]) -> Frames {
     // In the plane: SLERP of (ra, 0) and (rb cos θ, rb sin θ), i.e. the radius also follows the
     // SLERP weights (it is not kept constant unless ra = rb).
     let (st, th) = (plane.theta.sin(), plane.theta);
-    let mut out = Frames::new(a.len());
+    let mut steps = Vec::with_capacity(ts.len());
     for &t in ts {
         if t == 0.0 {
-            out.push(a);
+            steps.push(Step::A);
             continue;
         }
         if t == 1.0 {
-            out.push(b);
+            steps.push(Step::B);
             continue;
         }
         let (x, y) = if near_pi {
@@ -96,9 +107,9 @@ pub(crate) fn slerp_at(a: &[f64], b: &[f64], ts: &[f64]) -> Frames {
                 wb * plane.rb * th.sin(),
             )
         };
-        plane.emit(&mut out, x, y);
+        steps.push(Step::Plane { x, y });
     }
-    out
+    plane.into_plan(steps)
 }
 
 /// LERP direction with the norm interpolated linearly: `((1−t)‖a‖ + t‖b‖)·lerp/‖lerp‖`.
@@ -109,30 +120,35 @@ pub(crate) fn slerp_at(a: &[f64], b: &[f64], ts: &[f64]) -> Frames {
 /// assert!((n - 3.0).abs() < 1e-12);
 /// ```
 pub fn nlerp(a: &[f64], b: &[f64], n: usize) -> Result<Frames, GeodesicError> {
+    Ok(nlerp_plan(a, b, n)?.to_frames())
+}
+
+pub(crate) fn nlerp_plan(a: &[f64], b: &[f64], n: usize) -> Result<FramePlan, GeodesicError> {
     check_pair(a, b, true)?;
     check_frames(n)?;
     Ok(nlerp_at(a, b, &weights(n)))
 }
 
 /// [`nlerp`] at weights `ts` (checked by the caller).
-pub(crate) fn nlerp_at(a: &[f64], b: &[f64], ts: &[f64]) -> Frames {
+pub(crate) fn nlerp_at(a: &[f64], b: &[f64], ts: &[f64]) -> FramePlan {
     let (na, nb) = (norm(a), norm(b));
-    let mut out = Frames::new(a.len());
     let mut buf = vec![0.0; a.len()];
+    let mut steps = Vec::with_capacity(ts.len());
     for &t in ts {
         for ((o, x), y) in buf.iter_mut().zip(a).zip(b) {
             *o = (1.0 - t) * x + t * y;
         }
         let nl = norm(&buf);
         let target = (1.0 - t) * na + t * nb;
-        if nl > 0.0 {
-            let s = target / nl;
-            buf.iter_mut().for_each(|v| *v *= s);
-        }
         // nl = 0 only for t = ½ of exactly opposite seeds: that frame stays at the origin.
-        out.push(&buf);
+        let s = if nl > 0.0 { target / nl } else { 1.0 };
+        steps.push(Step::ScaledMix {
+            wa: 1.0 - t,
+            wb: t,
+            s,
+        });
     }
-    out
+    mix_plan(a, b, steps)
 }
 
 /// Gaussian-preserving combination `((1−t)a + tb)/√((1−t)² + t²)` (Bodin et al., arXiv
@@ -144,19 +160,28 @@ pub(crate) fn nlerp_at(a: &[f64], b: &[f64], ts: &[f64]) -> Frames {
 /// assert!((f.frame(1)[0] - s).abs() < 1e-12);
 /// ```
 pub fn gaussian(a: &[f64], b: &[f64], n: usize) -> Result<Frames, GeodesicError> {
+    Ok(gaussian_plan(a, b, n)?.to_frames())
+}
+
+pub(crate) fn gaussian_plan(a: &[f64], b: &[f64], n: usize) -> Result<FramePlan, GeodesicError> {
     check_pair(a, b, false)?;
     check_frames(n)?;
     Ok(gaussian_at(a, b, &weights(n)))
 }
 
 /// [`gaussian`] at weights `ts` (checked by the caller).
-pub(crate) fn gaussian_at(a: &[f64], b: &[f64], ts: &[f64]) -> Frames {
-    let mut out = Frames::new(a.len());
-    for &t in ts {
-        let s = ((1.0 - t).powi(2) + t * t).sqrt();
-        combine(&mut out, a, b, (1.0 - t) / s, t / s);
-    }
-    out
+pub(crate) fn gaussian_at(a: &[f64], b: &[f64], ts: &[f64]) -> FramePlan {
+    let steps = ts
+        .iter()
+        .map(|&t| {
+            let s = ((1.0 - t).powi(2) + t * t).sqrt();
+            Step::Mix {
+                wa: (1.0 - t) / s,
+                wb: t / s,
+            }
+        })
+        .collect();
+    mix_plan(a, b, steps)
 }
 
 #[cfg(test)]

@@ -2,11 +2,12 @@
 
 use nao_prior::ChiPrior;
 
+use crate::plan::PathFrames;
 use crate::quad::integral;
 use crate::weight::Weight;
-use crate::Frames;
 
-/// `∫ −log χ(‖γ‖) ‖γ′‖` along the polyline through `frames`, segment by segment.
+/// `∫ −log χ(‖γ‖) ‖γ′‖` along the polyline through `frames` (held [`Frames`](crate::Frames) or a
+/// [`FramePlan`](crate::FramePlan)), segment by segment.
 ///
 /// On a segment `p + tΔ` the squared norm is the quadratic `‖p‖² + 2t p·Δ + t²‖Δ‖²` (three f64
 /// sums, with `Δ` formed explicitly: `‖p‖² − 2p·q + ‖q‖²` would cancel catastrophically for short
@@ -29,12 +30,14 @@ use crate::Frames;
 /// assert!((polyline_cost(&prior, &path) - exact).abs() < 1e-4 * exact);
 /// assert!(polyline_cost(&prior, &lerp(&a, &b, 2).unwrap()) >= exact);
 /// ```
-pub fn polyline_cost(prior: &ChiPrior, frames: &Frames) -> f64 {
+pub fn polyline_cost<P: PathFrames + ?Sized>(prior: &ChiPrior, frames: &P) -> f64 {
     let w = Weight::new(prior);
     let mut total = 0.0;
-    for i in 1..frames.len() {
-        let p = frames.frame(i - 1);
-        let q = frames.frame(i);
+    // Two frame buffers: a plan's frames are made here, held frames are borrowed.
+    let (mut bp, mut bq) = (vec![0.0; frames.width()], vec![0.0; frames.width()]);
+    for i in 1..frames.count() {
+        let p = frames.frame_in(i - 1, &mut bp);
+        let q = frames.frame_in(i, &mut bq);
         let (mut pp, mut pd, mut dd) = (0.0, 0.0, 0.0);
         for (x, y) in p.iter().zip(q) {
             let delta = y - x;

@@ -85,12 +85,14 @@ impl Frames {
 
 /// How frames are spaced along a NAO path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Spacing {
     /// Uniform in Euclidean arc length (the default: frames cover the whole path evenly).
     #[default]
     Euclidean,
     /// Uniform in NAO distance. For seeds far off the χ mode almost all of the cost sits on the
     /// short radial legs, so these frames crowd there and leave the long arc almost unsampled.
+    #[cfg_attr(feature = "clap", value(name = "nao"))]
     NaoDistance,
 }
 

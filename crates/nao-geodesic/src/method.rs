@@ -6,11 +6,13 @@ use std::str::FromStr;
 use crate::error::GeodesicError;
 use crate::frames::{Frames, Spacing};
 use crate::nao::Nao;
+use crate::plan::FramePlan;
 use crate::validate::check_positions;
 use crate::{baseline, reference, validate};
 
 /// An interpolation method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Method {
     /// Linear interpolation.
     Lerp,
@@ -98,19 +100,50 @@ pub fn interpolate(
     spacing: Spacing,
 ) -> Result<Frames, GeodesicError> {
     match method {
-        Method::Lerp => baseline::lerp(a, b, frames),
-        Method::Slerp => baseline::slerp(a, b, frames),
-        Method::Nlerp => baseline::nlerp(a, b, frames),
-        Method::Gaussian => baseline::gaussian(a, b, frames),
-        Method::Nao => {
-            validate::check_pair(a, b, true)?;
-            Nao::new(a.len())?.path(a, b, frames, spacing)
-        }
         Method::NaoReference => {
             validate::check_pair(a, b, true)?;
             validate::check_frames(frames)?;
             Ok(reference::official_path(a, b, frames)?.to_frames())
         }
+        _ => Ok(plan(method, a, b, frames, spacing)?.to_frames()),
+    }
+}
+
+/// The frames of [`interpolate`], made one at a time: `O(d)` memory for any number of frames
+/// (see [`FramePlan`]). Every method but [`Method::NaoReference`] (an optimiser that holds all
+/// its points) has a plan; asking for that one is an error.
+///
+/// ```
+/// use nao_geodesic::{plan, Method, Spacing};
+/// let p = plan(Method::Slerp, &[1.0, 0.0], &[0.0, 1.0], 1000, Spacing::Euclidean).unwrap();
+/// let mut frame = [0.0; 2];
+/// p.frame_into(999, &mut frame);
+/// assert_eq!(frame, [0.0, 1.0]);
+/// assert!(plan(Method::NaoReference, &[1.0], &[2.0], 5, Spacing::Euclidean).is_err());
+/// ```
+pub fn plan(
+    method: Method,
+    a: &[f64],
+    b: &[f64],
+    frames: usize,
+    spacing: Spacing,
+) -> Result<FramePlan, GeodesicError> {
+    match method {
+        Method::Lerp => baseline::lerp_plan(a, b, frames),
+        Method::Slerp => baseline::slerp_plan(a, b, frames),
+        Method::Nlerp => baseline::nlerp_plan(a, b, frames),
+        Method::Gaussian => baseline::gaussian_plan(a, b, frames),
+        Method::Nao => {
+            validate::check_pair(a, b, true)?;
+            validate::check_frames(frames)?;
+            Ok(Nao::new(a.len())?
+                .geodesic(a, b)?
+                .into_plan(frames, spacing))
+        }
+        Method::NaoReference => Err(GeodesicError::InvalidConfig(
+            "nao-reference is an optimiser over all its points: it has no frame-by-frame plan"
+                .into(),
+        )),
     }
 }
 
@@ -148,10 +181,10 @@ pub fn interpolate_at(
     validate::check_pair(a, b, nonzero)?;
     check_positions(positions)?;
     match method {
-        Method::Lerp => Ok(baseline::lerp_at(a, b, positions)),
-        Method::Slerp => Ok(baseline::slerp_at(a, b, positions)),
-        Method::Nlerp => Ok(baseline::nlerp_at(a, b, positions)),
-        Method::Gaussian => Ok(baseline::gaussian_at(a, b, positions)),
+        Method::Lerp => Ok(baseline::lerp_at(a, b, positions).to_frames()),
+        Method::Slerp => Ok(baseline::slerp_at(a, b, positions).to_frames()),
+        Method::Nlerp => Ok(baseline::nlerp_at(a, b, positions).to_frames()),
+        Method::Gaussian => Ok(baseline::gaussian_at(a, b, positions).to_frames()),
         Method::Nao => Nao::new(a.len())?
             .geodesic(a, b)?
             .frames_at(positions, spacing),

@@ -5,6 +5,7 @@ use nao_prior::{norm, ChiPrior};
 use crate::circle::CircleLeg;
 use crate::error::GeodesicError;
 use crate::frames::{Frames, Spacing};
+use crate::plan::{FramePlan, Step};
 use crate::planar::{PathKind, PlanarGeodesic};
 use crate::plane::{angle_with_norms, Plane};
 use crate::validate::{check_frames, check_pair, check_positions};
@@ -178,11 +179,19 @@ impl Geodesic {
     /// # Panics
     /// If `n < 2` (use [`Nao::path`] for a checked call).
     pub fn frames(&self, n: usize, spacing: Spacing) -> Frames {
+        self.clone().into_plan(n, spacing).to_frames()
+    }
+
+    /// The frames of [`frames`](Self::frames), made one at a time ([`FramePlan`]).
+    ///
+    /// # Panics
+    /// If `n < 2`.
+    pub fn into_plan(self, n: usize, spacing: Spacing) -> FramePlan {
         assert!(n >= 2, "a path needs at least 2 frames");
         let pts = self
             .planar
             .points(n, matches!(spacing, Spacing::NaoDistance));
-        self.frames_through(&pts, |i| i == 0, |i| i == n - 1)
+        self.plan_through(&pts, |i| i == 0, |i| i == n - 1)
     }
 
     /// Frames at `positions` along the path, each in `[0, 1]`: the fraction of the Euclidean arc
@@ -202,32 +211,34 @@ impl Geodesic {
         let pts = self
             .planar
             .points_at(positions, matches!(spacing, Spacing::NaoDistance));
-        Ok(self.frames_through(&pts, |i| positions[i] == 0.0, |i| positions[i] == 1.0))
+        Ok(self
+            .clone()
+            .plan_through(&pts, |i| positions[i] == 0.0, |i| positions[i] == 1.0)
+            .to_frames())
     }
 
-    /// The seeds at planar points, except that those where `at_a` (`at_b`) holds are `a`
+    /// The plan through planar points, except that those where `at_a` (`at_b`) holds are `a`
     /// (`b`) exactly rather than rebuilt from the plane.
-    fn frames_through(
-        &self,
+    fn plan_through(
+        self,
         pts: &[[f64; 2]],
         at_a: impl Fn(usize) -> bool,
         at_b: impl Fn(usize) -> bool,
-    ) -> Frames {
-        let d = self.plane.u1.len();
-        let mut out = Frames {
-            dim: d,
-            data: Vec::with_capacity(pts.len() * d),
-        };
-        for (i, p) in pts.iter().enumerate() {
-            if at_a(i) {
-                out.push(&self.plane.a);
-            } else if at_b(i) {
-                out.push(&self.plane.b);
-            } else {
-                self.plane.emit(&mut out, p[0], p[1]);
-            }
-        }
-        out
+    ) -> FramePlan {
+        let steps = pts
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                if at_a(i) {
+                    Step::A
+                } else if at_b(i) {
+                    Step::B
+                } else {
+                    Step::Plane { x: p[0], y: p[1] }
+                }
+            })
+            .collect();
+        self.plane.into_plan(steps)
     }
 
     /// Unit tangent of the path at `a`, pointing along the path.

@@ -3,7 +3,7 @@
 
 use nao_prior::{dot, norm};
 
-use crate::frames::Frames;
+use crate::plan::{FramePlan, Step};
 
 /// Angle between two non-zero seeds in `[0, π]`, computed with `atan2` (accurate at 0 and π).
 pub fn angle(a: &[f64], b: &[f64]) -> f64 {
@@ -81,11 +81,14 @@ impl Plane {
         }
     }
 
-    /// Append the seed at plane coordinates `(x, y)`.
-    #[inline]
-    pub fn emit(&self, out: &mut Frames, x: f64, y: f64) {
-        out.data
-            .extend(self.u1.iter().zip(&self.u2).map(|(p, q)| x * p + y * q));
+    /// A plan of `steps` over this plane's seeds and basis.
+    pub fn into_plan(self, steps: Vec<Step>) -> FramePlan {
+        FramePlan {
+            a: self.a,
+            b: self.b,
+            basis: Some((self.u1, self.u2)),
+            steps,
+        }
     }
 
     /// The d-dimensional vector `x·u1 + y·u2`.

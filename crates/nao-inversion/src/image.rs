@@ -83,8 +83,9 @@ pub fn load_image(
         path: path.display().to_string(),
         message,
     };
-    let img = image::ImageReader::open(path)
-        .map_err(|e| err(e.to_string()))?
+    // stat first: a FIFO or a device is refused before it is opened
+    let (file, _) = nao_fs::input::open_regular(path).map_err(|e| err(e.detail()))?;
+    let img = image::ImageReader::new(std::io::BufReader::new(file))
         .with_guessed_format()
         .map_err(|e| err(e.to_string()))?
         .decode()

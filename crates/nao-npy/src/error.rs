@@ -34,6 +34,39 @@ pub enum NpyError {
         #[source]
         source: Box<nao_fs::FsError>,
     },
+    /// The input is not a regular file (a folder, a device, a FIFO), cannot be looked at, or
+    /// the read was interrupted by a signal.
+    #[error("{source}")]
+    Input {
+        /// The file concerned.
+        path: PathBuf,
+        /// What went wrong.
+        #[source]
+        source: nao_fs::FsError,
+    },
+    /// The data the header announces fit in the file but not in memory.
+    #[error("{}: cannot allocate {bytes} bytes for the data", path.display())]
+    OutOfMemory {
+        /// The file concerned.
+        path: PathBuf,
+        /// Bytes that could not be allocated.
+        bytes: u64,
+    },
+    /// The array has more elements than the caller accepts.
+    #[error(
+        "{}: shape {shape:?} holds {elements} elements; at most {limit} are accepted",
+        path.display()
+    )]
+    TooLarge {
+        /// The file concerned.
+        path: PathBuf,
+        /// The shape in its header.
+        shape: Vec<usize>,
+        /// The product of the shape.
+        elements: usize,
+        /// The caller's limit.
+        limit: usize,
+    },
     /// The file does not start with the `\x93NUMPY` magic string.
     #[error("{}: not a .npy file (bad magic: expected \\x93NUMPY, found {found})", path.display())]
     BadMagic {
@@ -124,6 +157,9 @@ impl NpyError {
         match self {
             Self::Io { path, .. }
             | Self::Output { path, .. }
+            | Self::Input { path, .. }
+            | Self::OutOfMemory { path, .. }
+            | Self::TooLarge { path, .. }
             | Self::BadMagic { path, .. }
             | Self::UnsupportedVersion { path, .. }
             | Self::Truncated { path, .. }

@@ -7,6 +7,14 @@
 
 use crate::DType;
 
+/// The most axes an array may have (NumPy 2's own limit, `NPY_MAXDIMS`).
+pub const MAX_AXES: usize = 64;
+
+/// The deepest nesting of brackets the parser follows. A NumPy header nests three deep (a
+/// dictionary, a shape tuple, a structured dtype's list of tuples); a hostile header of
+/// thousands of parentheses is refused instead of exhausting the stack.
+const MAX_DEPTH: usize = 16;
+
 /// A parsed Python literal.
 #[derive(Debug, Clone, PartialEq)]
 enum Lit {
@@ -34,6 +42,8 @@ impl Lit {
 struct Parser<'a> {
     text: &'a str,
     pos: usize,
+    /// Brackets open at the current position.
+    depth: usize,
 }
 
 impl<'a> Parser<'a> {
@@ -70,10 +80,20 @@ impl<'a> Parser<'a> {
 
     fn value(&mut self) -> Result<Lit, String> {
         self.skip_ws();
+        if matches!(self.peek(), Some('{' | '(' | '[')) {
+            if self.depth >= MAX_DEPTH {
+                return self.error(&format!("brackets nested deeper than {MAX_DEPTH} levels"));
+            }
+            self.depth += 1;
+            let lit = match self.peek() {
+                Some('{') => self.dict(),
+                Some('(') => self.seq('(', ')'),
+                _ => self.seq('[', ']'),
+            };
+            self.depth -= 1;
+            return lit;
+        }
         match self.peek() {
-            Some('{') => self.dict(),
-            Some('(') => self.seq('(', ')'),
-            Some('[') => self.seq('[', ']'),
             Some(q @ ('\'' | '"')) => self.string(q),
             Some(c) if c.is_ascii_digit() => self.int(),
             Some('-') => self.error("negative number"),
@@ -192,7 +212,11 @@ pub(crate) struct Header {
 
 /// Parse the header text. Errors are plain messages; the caller adds the file name.
 pub(crate) fn parse_header(text: &str) -> Result<Header, String> {
-    let mut p = Parser { text, pos: 0 };
+    let mut p = Parser {
+        text,
+        pos: 0,
+        depth: 0,
+    };
     let lit = p.value()?;
     p.skip_ws();
     if p.pos != text.len() {
@@ -233,6 +257,12 @@ pub(crate) fn parse_header(text: &str) -> Result<Header, String> {
         None => return Err("missing key 'fortran_order'".to_string()),
     };
     let shape = match shape {
+        Some(Lit::Seq(items)) if items.len() > MAX_AXES => {
+            return Err(format!(
+                "the shape has {} axes; at most {MAX_AXES} are supported",
+                items.len()
+            ))
+        }
         Some(Lit::Seq(items)) => items
             .into_iter()
             .map(|d| match d {
@@ -317,6 +347,34 @@ mod tests {
         ] {
             assert!(parse_header(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn deep_nesting_and_many_axes_are_errors_not_crashes() {
+        // 50 000 nested parentheses: refused at the depth limit, no stack overflow.
+        let deep = format!("{}{}", "(".repeat(50_000), ")".repeat(50_000));
+        let e = parse_header(&deep).unwrap_err();
+        assert!(e.contains("nested deeper than 16"), "{e}");
+        let deep_in_dict = format!(
+            "{{'descr': '<f4', 'fortran_order': False, 'shape': {}}}",
+            "[".repeat(100)
+        );
+        assert!(parse_header(&deep_in_dict).unwrap_err().contains("nested"));
+        let shape = vec!["1"; MAX_AXES + 1].join(", ");
+        let many = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({shape})}}");
+        let e = parse_header(&many).unwrap_err();
+        assert!(e.contains("65 axes") && e.contains("at most 64"), "{e}");
+        let shape = vec!["1"; MAX_AXES].join(", ");
+        let ok = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({shape})}}");
+        assert_eq!(parse_header(&ok).unwrap().shape.len(), MAX_AXES);
+    }
+
+    #[test]
+    fn structured_descr_within_the_depth_limit_parses() {
+        // A structured dtype with a sub-array: four levels deep, parsed, then reported as an
+        // unsupported dtype by the reader.
+        let h = "{'descr': [('a', '<f4', (2, 3))], 'fortran_order': False, 'shape': (2,)}";
+        assert_eq!(parse_header(h).unwrap().dtype, None);
     }
 
     #[test]

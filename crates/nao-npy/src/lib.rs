@@ -36,5 +36,6 @@ mod write;
 
 pub use array::{DType, NpyArray, NpyData};
 pub use error::NpyError;
-pub use read::{read_npy, read_npy_bytes};
+pub use header::MAX_AXES;
+pub use read::{read_npy, read_npy_at_most, read_npy_bytes, MAX_HEADER_BYTES};
 pub use write::{write_npy, write_npy_f32, write_npy_f64, NpyStream};

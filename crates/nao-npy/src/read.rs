@@ -1,5 +1,12 @@
 //! Reading `.npy` files.
+//!
+//! The reader never trusts the file: it looks at the file (`stat`) before opening it, reads the
+//! magic string, the version and the header length first, bounds the header
+//! ([`MAX_HEADER_BYTES`]), parses it with a depth limit, computes the data size with checked
+//! arithmetic and compares it with the real file size, and only then allocates — with
+//! `try_reserve`, so an allocation the machine cannot give is an error, not an abort.
 
+use std::io::Read;
 use std::path::Path;
 
 use crate::array::{element_count, with_vec, IN_MEMORY};
@@ -9,11 +16,21 @@ use crate::{DType, NpyArray, NpyData, NpyError};
 /// The magic string that starts every `.npy` file.
 pub(crate) const MAGIC: &[u8; 6] = b"\x93NUMPY";
 
+/// The longest header dictionary the reader accepts, in bytes (64 KiB). NumPy's own reader
+/// refuses headers over 10 000 bytes by default; a header nao or NumPy writes for an array of at
+/// most [`MAX_AXES`](crate::MAX_AXES) axes is well under 2 KiB.
+pub const MAX_HEADER_BYTES: usize = 64 * 1024;
+
+/// Bytes read from the file at a time while decoding the data.
+const READ_CHUNK: usize = 1 << 20;
+
 /// Read a `.npy` file.
 ///
 /// Supports format versions 1.0, 2.0 and 3.0, every dtype of [`DType`] in either byte order,
-/// any shape (including 0-d and empty arrays), C or Fortran order (Fortran-order data are
-/// transposed to C order). Errors name the file and say what is wrong.
+/// any shape (including 0-d and empty arrays) of at most [`MAX_AXES`](crate::MAX_AXES) axes,
+/// C or Fortran order (Fortran-order data are transposed to C order). Errors name the file and
+/// say what is wrong. Only regular files are read: a folder, a device (`/dev/zero`) or a FIFO is
+/// refused before it is opened, so the reader neither hangs nor reads without end.
 ///
 /// ```
 /// # fn main() -> Result<(), nao_npy::NpyError> {
@@ -26,17 +43,33 @@ pub(crate) const MAGIC: &[u8; 6] = b"\x93NUMPY";
 /// # std::fs::remove_file(&path).ok();
 /// let missing = nao_npy::read_npy("no/such/file.npy").unwrap_err();
 /// assert!(missing.to_string().contains("no/such/file.npy"));
+/// let device = nao_npy::read_npy("/dev/zero").unwrap_err();
+/// assert!(device.to_string().contains("not a regular file"), "{device}");
 /// # Ok(())
 /// # }
 /// ```
 pub fn read_npy(path: impl AsRef<Path>) -> Result<NpyArray, NpyError> {
+    read_npy_at_most(path, usize::MAX)
+}
+
+/// [`read_npy`] for callers with a budget: an array of more than `max_elements` elements is
+/// refused ([`NpyError::TooLarge`]) once its header has been read, before its data are.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let p = dir.path().join("big.npy");
+/// nao_npy::write_npy_f32(&p, &[10, 10], &[0.0; 100]).unwrap();
+/// let e = nao_npy::read_npy_at_most(&p, 99).unwrap_err();
+/// assert!(e.to_string().contains("100 elements"), "{e}");
+/// assert_eq!(nao_npy::read_npy_at_most(&p, 100).unwrap().len(), 100);
+/// ```
+pub fn read_npy_at_most(path: impl AsRef<Path>, max_elements: usize) -> Result<NpyArray, NpyError> {
     let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|source| NpyError::Io {
+    let (file, len) = nao_fs::input::open_regular(path).map_err(|source| NpyError::Input {
         path: path.to_path_buf(),
-        action: "read",
         source,
     })?;
-    parse_npy(&bytes, path)
+    read_from(std::io::BufReader::new(file), len, path, max_elements)
 }
 
 /// Parse the bytes of a `.npy` file held in memory (errors name the file `<in-memory>`).
@@ -48,37 +81,52 @@ pub fn read_npy(path: impl AsRef<Path>) -> Result<NpyArray, NpyError> {
 /// assert!(nao_npy::read_npy_bytes(b"PK\x03\x04 not numpy").is_err());
 /// ```
 pub fn read_npy_bytes(bytes: &[u8]) -> Result<NpyArray, NpyError> {
-    parse_npy(bytes, Path::new(IN_MEMORY))
+    read_from(bytes, bytes.len() as u64, Path::new(IN_MEMORY), usize::MAX)
 }
 
-/// Parse `bytes`, naming `path` in errors.
-pub(crate) fn parse_npy(bytes: &[u8], path: &Path) -> Result<NpyArray, NpyError> {
-    let actual = bytes.len() as u64;
-    let truncated = |what: &'static str, expected: usize| NpyError::Truncated {
+/// Read a `.npy` file of `file_len` bytes from `r`, naming `path` in errors. Every length in
+/// the file is checked against `file_len` before anything of that length is allocated or read.
+fn read_from<R: Read>(
+    mut r: R,
+    file_len: u64,
+    path: &Path,
+    max_elements: usize,
+) -> Result<NpyArray, NpyError> {
+    let truncated = |what: &'static str, expected: u64| NpyError::Truncated {
         path: path.to_path_buf(),
         what,
-        expected: expected as u64,
-        actual,
+        expected,
+        actual: file_len,
     };
     let header_error = |message: String| NpyError::Header {
         path: path.to_path_buf(),
         message,
     };
+    let mut read_exact = |buf: &mut [u8]| {
+        r.read_exact(buf).map_err(|source| NpyError::Io {
+            path: path.to_path_buf(),
+            action: "read",
+            source,
+        })
+    };
 
-    let head = &bytes[..bytes.len().min(MAGIC.len())];
-    if head != &MAGIC[..head.len()] {
+    let mut prefix = [0u8; 12];
+    let head = MAGIC.len().min(file_len as usize);
+    read_exact(&mut prefix[..head])?;
+    if prefix[..head] != MAGIC[..head] {
         return Err(NpyError::BadMagic {
             path: path.to_path_buf(),
-            found: head.escape_ascii().to_string(),
+            found: prefix[..head].escape_ascii().to_string(),
         });
     }
-    if bytes.len() < MAGIC.len() {
-        return Err(truncated("magic string", MAGIC.len()));
+    if file_len < MAGIC.len() as u64 {
+        return Err(truncated("magic string", MAGIC.len() as u64));
     }
-    if bytes.len() < 8 {
+    if file_len < 8 {
         return Err(truncated("format version", 8));
     }
-    let (major, minor) = (bytes[6], bytes[7]);
+    read_exact(&mut prefix[6..8])?;
+    let (major, minor) = (prefix[6], prefix[7]);
     let len_bytes = match (major, minor) {
         (1, 0) => 2,
         (2, 0) | (3, 0) => 4,
@@ -90,25 +138,32 @@ pub(crate) fn parse_npy(bytes: &[u8], path: &Path) -> Result<NpyArray, NpyError>
             })
         }
     };
-    let prefix = 8 + len_bytes;
-    if bytes.len() < prefix {
-        return Err(truncated("header length", prefix));
+    let prefix_len = 8 + len_bytes;
+    if file_len < prefix_len as u64 {
+        return Err(truncated("header length", prefix_len as u64));
     }
+    read_exact(&mut prefix[8..prefix_len])?;
     let header_len = if len_bytes == 2 {
-        usize::from(u16::from_le_bytes([bytes[8], bytes[9]]))
+        u64::from(u16::from_le_bytes([prefix[8], prefix[9]]))
     } else {
-        // A u32 always fits in usize on the 32- and 64-bit targets Rust std supports.
-        u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize
+        u64::from(u32::from_le_bytes([
+            prefix[8], prefix[9], prefix[10], prefix[11],
+        ]))
     };
-    let header_end = prefix.saturating_add(header_len);
-    if bytes.len() < header_end {
+    if header_len > MAX_HEADER_BYTES as u64 {
+        return Err(header_error(format!(
+            "the header is {header_len} bytes long; at most {MAX_HEADER_BYTES} are accepted"
+        )));
+    }
+    let header_end = prefix_len as u64 + header_len;
+    if file_len < header_end {
         return Err(truncated("header", header_end));
     }
-    let raw_header = &bytes[prefix..header_end];
+    let mut raw_header = vec![0u8; header_len as usize];
+    read_exact(&mut raw_header)?;
     let text = if major == 3 {
-        std::str::from_utf8(raw_header)
+        String::from_utf8(raw_header)
             .map_err(|e| header_error(format!("header is not valid UTF-8 ({e})")))?
-            .to_string()
     } else {
         // Versions 1 and 2 store the header in latin-1: each byte is one code point.
         raw_header.iter().map(|&b| char::from(b)).collect()
@@ -120,52 +175,97 @@ pub(crate) fn parse_npy(bytes: &[u8], path: &Path) -> Result<NpyArray, NpyError>
     })?;
     let too_large = || header_error(format!("shape {:?} is too large", header.shape));
     let count = element_count(&header.shape).ok_or_else(too_large)?;
-    let data_len = count.checked_mul(dtype.size()).ok_or_else(too_large)?;
-    let data_end = header_end.checked_add(data_len).ok_or_else(too_large)?;
-    if bytes.len() < data_end {
-        return Err(truncated("data", data_end));
-    }
-    if bytes.len() > data_end {
-        return Err(NpyError::TrailingBytes {
+    if count > max_elements {
+        return Err(NpyError::TooLarge {
             path: path.to_path_buf(),
-            expected: data_end as u64,
-            actual,
-            extra: actual - data_end as u64,
+            shape: header.shape,
+            elements: count,
+            limit: max_elements,
         });
     }
-    let mut data = decode(&bytes[header_end..data_end], dtype, big_endian);
+    let data_len = (count as u64)
+        .checked_mul(dtype.size() as u64)
+        .ok_or_else(too_large)?;
+    let data_end = header_end.checked_add(data_len).ok_or_else(too_large)?;
+    if file_len < data_end {
+        return Err(truncated("data", data_end));
+    }
+    if file_len > data_end {
+        return Err(NpyError::TrailingBytes {
+            path: path.to_path_buf(),
+            expected: data_end,
+            actual: file_len,
+            extra: file_len - data_end,
+        });
+    }
+    let mut data = decode(&mut read_exact, count, dtype, big_endian, path)?;
     if header.fortran_order && header.shape.len() > 1 {
-        data = with_vec!(data, v => fortran_to_c(&v, &header.shape).into());
+        data = with_vec!(data, v => fortran_to_c(&v, &header.shape)
+            .ok_or_else(|| out_of_memory(path, data_len))?
+            .into());
     }
     Ok(NpyArray::from_parts_unchecked(header.shape, data))
 }
 
-/// Split `raw` into `N`-byte elements and convert each.
-fn chunks<const N: usize, T>(raw: &[u8], convert: impl Fn([u8; N]) -> T) -> Vec<T> {
-    raw.chunks_exact(N)
-        .map(|c| {
+fn out_of_memory(path: &Path, bytes: u64) -> NpyError {
+    NpyError::OutOfMemory {
+        path: path.to_path_buf(),
+        bytes,
+    }
+}
+
+/// Read `count` elements of `N` bytes in chunks, converting each, into a vector reserved once
+/// with `try_reserve_exact`.
+fn elements<const N: usize, T>(
+    read_exact: &mut dyn FnMut(&mut [u8]) -> Result<(), NpyError>,
+    count: usize,
+    path: &Path,
+    convert: impl Fn([u8; N]) -> T,
+) -> Result<Vec<T>, NpyError> {
+    let mut out: Vec<T> = Vec::new();
+    out.try_reserve_exact(count)
+        .map_err(|_| out_of_memory(path, (count as u64).saturating_mul(N as u64)))?;
+    let mut buf = vec![0u8; READ_CHUNK.min(count * N)];
+    let mut left = count * N;
+    while left > 0 {
+        let part = &mut buf[..left.min(READ_CHUNK)];
+        read_exact(part)?;
+        out.extend(part.chunks_exact(N).map(|c| {
             let mut a = [0u8; N];
             a.copy_from_slice(c);
             convert(a)
-        })
-        .collect()
+        }));
+        left -= part.len();
+        // A long read stops at a signal like every long loop of nao.
+        nao_fs::signals::check().map_err(|source| NpyError::Input {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    }
+    Ok(out)
 }
 
-/// Decode raw element bytes; `raw.len()` is a multiple of the element size.
-fn decode(raw: &[u8], dtype: DType, big_endian: bool) -> NpyData {
+/// Decode `count` elements of `dtype` from the reader.
+fn decode(
+    read_exact: &mut dyn FnMut(&mut [u8]) -> Result<(), NpyError>,
+    count: usize,
+    dtype: DType,
+    big_endian: bool,
+    path: &Path,
+) -> Result<NpyData, NpyError> {
     macro_rules! num {
         ($variant:ident, $t:ty) => {
             NpyData::$variant(if big_endian {
-                chunks(raw, <$t>::from_be_bytes)
+                elements(read_exact, count, path, <$t>::from_be_bytes)?
             } else {
-                chunks(raw, <$t>::from_le_bytes)
+                elements(read_exact, count, path, <$t>::from_le_bytes)?
             })
         };
     }
-    match dtype {
-        DType::Bool => NpyData::Bool(raw.iter().map(|&b| b != 0).collect()),
-        DType::U8 => NpyData::U8(raw.to_vec()),
-        DType::I8 => NpyData::I8(raw.iter().map(|&b| i8::from_le_bytes([b])).collect()),
+    Ok(match dtype {
+        DType::Bool => NpyData::Bool(elements(read_exact, count, path, |[b]: [u8; 1]| b != 0)?),
+        DType::U8 => NpyData::U8(elements(read_exact, count, path, |[b]: [u8; 1]| b)?),
+        DType::I8 => NpyData::I8(elements(read_exact, count, path, i8::from_le_bytes)?),
         DType::U16 => num!(U16, u16),
         DType::U32 => num!(U32, u32),
         DType::U64 => num!(U64, u64),
@@ -174,11 +274,12 @@ fn decode(raw: &[u8], dtype: DType, big_endian: bool) -> NpyData {
         DType::I64 => num!(I64, i64),
         DType::F32 => num!(F32, f32),
         DType::F64 => num!(F64, f64),
-    }
+    })
 }
 
-/// Reorder Fortran-order (first axis fastest) data into C order (last axis fastest).
-fn fortran_to_c<T: Copy>(data: &[T], shape: &[usize]) -> Vec<T> {
+/// Reorder Fortran-order (first axis fastest) data into C order (last axis fastest); `None`
+/// when the copy cannot be allocated.
+fn fortran_to_c<T: Copy>(data: &[T], shape: &[usize]) -> Option<Vec<T>> {
     let nd = shape.len();
     let mut strides = vec![0usize; nd];
     let mut s = 1usize;
@@ -188,7 +289,8 @@ fn fortran_to_c<T: Copy>(data: &[T], shape: &[usize]) -> Vec<T> {
     }
     let mut index = vec![0usize; nd];
     let mut offset = 0usize;
-    let mut out = Vec::with_capacity(data.len());
+    let mut out = Vec::new();
+    out.try_reserve_exact(data.len()).ok()?;
     for _ in 0..data.len() {
         out.push(data[offset]);
         // Advance the C-order multi-index, last axis fastest.
@@ -202,7 +304,7 @@ fn fortran_to_c<T: Copy>(data: &[T], shape: &[usize]) -> Vec<T> {
             index[k] = 0;
         }
     }
-    out
+    Some(out)
 }
 
 #[cfg(test)]
@@ -221,7 +323,7 @@ mod tests {
                 }
             }
         }
-        let c = fortran_to_c(&fortran, &shape);
+        let c = fortran_to_c(&fortran, &shape).unwrap();
         let mut expected = Vec::new();
         for i in 0..2 {
             for j in 0..3 {

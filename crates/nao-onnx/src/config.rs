@@ -29,10 +29,14 @@ pub(crate) struct UnetConfig {
 }
 
 fn read_object(path: &Path) -> Result<Map<String, Value>, OnnxError> {
-    let text = std::fs::read_to_string(path).map_err(|e| OnnxError::Io {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })?;
+    // stat first, bounded: a FIFO or a device is refused, not read without end
+    let text =
+        nao_fs::input::read_text_limited(path, nao_fs::input::CONFIG_LIMIT).map_err(|e| {
+            OnnxError::Io {
+                path: path.to_path_buf(),
+                message: e.detail(),
+            }
+        })?;
     let value: Value = serde_json::from_str(&text).map_err(|e| OnnxError::Config {
         path: path.to_path_buf(),
         message: format!("invalid JSON: {e}"),

@@ -174,6 +174,13 @@ impl Component {
                 ))
             }
         };
+        if bytes.is_none() {
+            // stat first: ONNX Runtime would block on a FIFO or read a device without end
+            nao_fs::input::open_regular(&path).map_err(|e| OnnxError::Io {
+                path: path.clone(),
+                message: e.detail(),
+            })?;
+        }
         let session = match bytes {
             Some(b) => builder.commit_from_memory(b),
             None => builder.commit_from_file(&path),

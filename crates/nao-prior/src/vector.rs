@@ -26,8 +26,42 @@ pub fn norm_sq<T: Float>(x: &[T]) -> f64 {
 }
 
 /// Euclidean norm, accumulated in `f64`.
+///
+/// Robust at the ends of the `f64` range: when the sum of squares overflows (values beyond
+/// ~1e154) or underflows (values below ~1e-154), the norm is recomputed scaled by the largest
+/// magnitude, so a finite vector always has a finite norm, and a non-zero one a non-zero norm.
+///
+/// ```
+/// let close = |x: f64, y: f64| (x - y).abs() <= 1e-15 * y;
+/// assert!(close(nao_prior::norm(&[3e200, 4e200]), 5e200));
+/// assert!(close(nao_prior::norm(&[3e-200, 4e-200]), 5e-200));
+/// assert_eq!(nao_prior::norm(&[3.0f32, 4.0]), 5.0);
+/// ```
 pub fn norm<T: Float>(x: &[T]) -> f64 {
-    norm_sq(x).sqrt()
+    let s = norm_sq(x);
+    if s.is_nan() || (s.is_finite() && s >= f64::MIN_POSITIVE) || s == 0.0 && all_zero(x) {
+        return s.sqrt();
+    }
+    // Overflow or underflow: scale by the largest magnitude (a second pass, only here).
+    let big = x
+        .iter()
+        .map(|v| v.to_f64().unwrap_or(f64::NAN).abs())
+        .fold(0.0f64, f64::max);
+    if big == 0.0 || !big.is_finite() {
+        return big;
+    }
+    let scaled: f64 = x
+        .iter()
+        .map(|v| {
+            let u = v.to_f64().unwrap_or(f64::NAN) / big;
+            u * u
+        })
+        .sum();
+    big * scaled.sqrt()
+}
+
+fn all_zero<T: Float>(x: &[T]) -> bool {
+    x.iter().all(|v| v.is_zero())
 }
 
 /// Dot product, accumulated in `f64`.

@@ -12,7 +12,7 @@ const PIPELINES: &[&str] = &["StableDiffusionPipeline", "StableDiffusionImg2ImgP
 pub(crate) fn model_dir(dir: &Path) -> PathBuf {
     let refs = dir.join("refs").join("main");
     if !dir.join("model_index.json").exists() && dir.join("snapshots").is_dir() {
-        if let Ok(hash) = std::fs::read_to_string(&refs) {
+        if let Ok(hash) = nao_fs::input::read_text_limited(&refs, 4096) {
             let hash = hash.trim();
             let snapshot = dir.join("snapshots").join(hash);
             if !hash.is_empty() && !hash.contains(['/', '\\']) && snapshot.is_dir() {
@@ -64,7 +64,11 @@ pub(crate) fn model_name(dir: &Path) -> String {
 /// ```
 pub fn is_diffusers_folder(dir: impl AsRef<Path>) -> bool {
     let dir = model_dir(dir.as_ref());
-    let Ok(text) = std::fs::read_to_string(dir.join("model_index.json")) else {
+    // stat first and bounded: a FIFO named model_index.json must not hang detection
+    let Ok(text) = nao_fs::input::read_text_limited(
+        &dir.join("model_index.json"),
+        nao_fs::input::CONFIG_LIMIT,
+    ) else {
         return false;
     };
     serde_json::from_str::<Value>(&text)

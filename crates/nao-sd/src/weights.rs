@@ -3,7 +3,6 @@
 //! full copies of the weights: each tensor is converted from the mapped file on its own).
 
 use std::collections::HashSet;
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use burn::module::Param;
@@ -132,7 +131,9 @@ impl WeightFile {
     /// Map the file and parse its header (the safetensors crate checks that every tensor's
     /// byte range lies in the file and matches its dtype and shape).
     pub fn open(path: &Path) -> Result<Self, SdError> {
-        let file = File::open(path).map_err(|e| SdError::io(path, e))?;
+        // stat first: a FIFO or a device is refused before it is opened or mapped
+        let (file, _) =
+            nao_fs::input::open_regular(path).map_err(|e| SdError::io(path, e.detail()))?;
         // SAFETY: the map is read-only and private to this process. Like every safetensors
         // reader that maps files, it assumes no other process truncates or rewrites the file
         // while the model is being loaded.
@@ -453,5 +454,59 @@ impl<'a> Loader<'a> {
                 }
             ),
         ))
+    }
+}
+
+#[cfg(test)]
+mod fuzz {
+    //! The safetensors header path: a length prefix and a JSON header of tensors with arbitrary
+    //! dtypes, shapes and offsets, over a file of arbitrary length, never panics; an accepted
+    //! file has every tensor inside it.
+
+    use super::*;
+    use nao_test_support::fuzz::extreme_number;
+    use proptest::prelude::*;
+
+    fn tensor_entry() -> impl Strategy<Value = serde_json::Value> {
+        (
+            prop_oneof![Just("F32"), Just("F16"), Just("BF16"), Just("I64"), Just("X")],
+            proptest::collection::vec(extreme_number(), 0..4),
+            (extreme_number(), extreme_number()),
+        )
+            .prop_map(|(dtype, shape, (a, b))| {
+                serde_json::json!({ "dtype": dtype, "shape": shape, "data_offsets": [a, b] })
+            })
+    }
+
+    fn file() -> impl Strategy<Value = Vec<u8>> {
+        (
+            proptest::collection::btree_map("[a-z.]{1,6}", tensor_entry(), 0..4),
+            any::<Option<u64>>(),
+            0usize..256,
+        )
+            .prop_map(|(tensors, length, data)| {
+                let header = serde_json::to_vec(&tensors).unwrap();
+                let len = length.unwrap_or(header.len() as u64);
+                let mut b = len.to_le_bytes().to_vec();
+                b.extend_from_slice(&header);
+                b.resize(b.len() + data, 0);
+                b
+            })
+    }
+
+    proptest! {
+        #![proptest_config(nao_test_support::fuzz::config(64))]
+        #[test]
+        fn headers_never_panic(bytes in file()) {
+            let dir = tempfile::tempdir().unwrap();
+            let p = dir.path().join("w.safetensors");
+            std::fs::write(&p, &bytes).unwrap();
+            if let Ok(w) = WeightFile::open(&p) {
+                for name in w.names() {
+                    let info = w.info(&name).unwrap();
+                    prop_assert!(w.data_start + info.data_offsets.1 <= bytes.len());
+                }
+            }
+        }
     }
 }

@@ -5,12 +5,14 @@
 //! - [`ort_library`]: the ONNX Runtime library the ONNX tests load (`$ORT_DYLIB_PATH`, which
 //!   `cargo xtask ci` sets);
 //! - [`read_tensor`]: a reference `.npy` array as a host tensor;
-//! - [`AnalyticBackend`]: the one mock diffusion model, with a closed-form noise predictor.
+//! - [`AnalyticBackend`]: the one mock diffusion model, with a closed-form noise predictor;
+//! - [`fuzz`]: strategies for the property-based fuzz tests of the file readers.
 //!
 //! Missing data is a failure with the paths tried, never a silent skip.
 #![warn(missing_docs)]
 
 mod analytic;
+pub mod fuzz;
 
 use std::path::{Path, PathBuf};
 

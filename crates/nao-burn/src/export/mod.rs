@@ -90,7 +90,8 @@ impl OnnxExport {
     pub fn load(dir: &Path) -> Result<Self, BurnModelError> {
         let read = |name: &str| {
             let p = dir.join(name);
-            std::fs::read(&p).map_err(|e| BurnModelError::io(&p, e))
+            nao_fs::input::read_limited(&p, crate::model::WEIGHTS_LIMIT)
+                .map_err(|e| BurnModelError::format(&p, e.detail()))
         };
         Ok(Self {
             card: ModelCard::read(&dir.join(CARD_FILE))?,

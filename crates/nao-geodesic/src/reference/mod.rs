@@ -79,4 +79,7 @@ pub use resampled::{
 };
 pub use scalars::{official_log_chi_f32, official_norm_f32, ScalarPrecision};
 pub use solution::ReferenceSolution;
-pub use solver::{official_path, ReferenceSolver};
+pub use solver::{
+    check_solver_size, official_path, solver_budget, solver_bytes, ReferenceSolver,
+    MAX_SOLVER_BYTES,
+};

@@ -2,10 +2,9 @@
 
 use nao_prior::ChiPrior;
 
-use super::loss::{segments_of, total};
-use super::scalars::{pair_sums, ScalarPrecision};
-use crate::frames::Frames;
-use crate::resample::resample_by_arc_length;
+use super::loss::{total, Segment};
+use super::scalars::{pair_sums, seg_sums, Eval, ScalarPrecision};
+use crate::plan::{PathFrames, Rows};
 
 /// Number of points of the official discretisation (endpoints included).
 pub const REFERENCE_POINTS: usize = 50;
@@ -28,13 +27,13 @@ pub const REFERENCE_POINTS: usize = 50;
 /// );
 /// assert!(opt < 0.5 * line);
 /// ```
-pub fn resampled_reference_loss(prior: &ChiPrior, frames: &Frames) -> f64 {
-    resampled_reference_loss_of_points(prior, &frames.data, frames.dim)
+pub fn resampled_reference_loss<P: PathFrames + ?Sized>(prior: &ChiPrior, frames: &P) -> f64 {
+    streamed(prior, frames)
 }
 
 /// The resampled reference loss of an arbitrary polyline (`points`: `m × dim`, row-major): the
 /// path is resampled to [`REFERENCE_POINTS`] points uniformly in Euclidean arc length
-/// ([`resample_by_arc_length`], endpoints kept), `ε = 2‖first − last‖/50`, and
+/// ([`resample_by_arc_length`](crate::resample_by_arc_length), endpoints kept), `ε = 2‖first − last‖/50`, and
 /// [`reference_loss`](super::reference_loss) is evaluated with exact `f64` scalars ([`ScalarPrecision::F64`]).
 ///
 /// A measure of the polyline as a curve: it does not depend on how densely the polyline's
@@ -69,25 +68,85 @@ pub fn resampled_reference_loss(prior: &ChiPrior, frames: &Frames) -> f64 {
 ///     < resampled_reference_loss_of_points(&prior, &chord, d));
 /// ```
 pub fn resampled_reference_loss_of_points(prior: &ChiPrior, points: &[f64], dim: usize) -> f64 {
-    if prior.dim() != dim || dim == 0 || points.is_empty() || points.len() % dim != 0 {
+    if dim == 0 || points.is_empty() || points.len() % dim != 0 {
         return f64::NAN;
     }
-    if points.iter().any(|v| !v.is_finite()) {
+    streamed(prior, &Rows { data: points, dim })
+}
+
+/// The resampled loss reading frames one or two at a time: `O(d)` memory whatever the number of
+/// frames (the resampling of [`resample_by_arc_length`](crate::resample_by_arc_length), point by
+/// point, and the segments of the official loss as the points come).
+fn streamed<P: PathFrames + ?Sized>(prior: &ChiPrior, frames: &P) -> f64 {
+    let (m, dim) = (frames.count(), frames.width());
+    if prior.dim() != dim || dim == 0 || m == 0 {
         return f64::NAN;
     }
-    let m = points.len() / dim;
+    let (mut bp, mut bq) = (vec![0.0; dim], vec![0.0; dim]);
+    for i in 0..m {
+        if frames.frame_in(i, &mut bp).iter().any(|v| !v.is_finite()) {
+            return f64::NAN;
+        }
+    }
     if m == 1 {
         return 0.0;
     }
-    let (d2, _) = pair_sums(&points[..dim], &points[(m - 1) * dim..]);
+    let (d2, _) = pair_sums(frames.frame_in(0, &mut bp), frames.frame_in(m - 1, &mut bq));
     let eps = 2.0 * d2.sqrt() / REFERENCE_POINTS as f64;
-    let resampled = resample_by_arc_length(points, dim, REFERENCE_POINTS);
-    total(&segments_of(
-        prior,
-        &resampled,
-        dim,
-        eps,
-        ScalarPrecision::F64,
-    ))
+    // Cumulative chord lengths.
+    let mut cum = Vec::with_capacity(m);
+    cum.push(0.0f64);
+    for i in 1..m {
+        let (p, q) = (frames.frame_in(i - 1, &mut bp), frames.frame_in(i, &mut bq));
+        let step = p
+            .iter()
+            .zip(q)
+            .map(|(a, b)| (b - a) * (b - a))
+            .sum::<f64>()
+            .sqrt();
+        cum.push(cum[i - 1] + step);
+    }
+    let total_len = cum[m - 1];
+    let n = REFERENCE_POINTS;
+    let ev = Eval::new(prior, ScalarPrecision::F64);
+    let (mut line, mut penalty) = (0.0, 0.0);
+    let mut prev = frames.frame_in(0, &mut bp).to_vec();
+    let mut point = vec![0.0; dim];
+    let mut seg = 0usize;
+    for k in 1..n {
+        if k == n - 1 {
+            point.copy_from_slice(frames.frame_in(m - 1, &mut bq));
+        } else {
+            let t = total_len * k as f64 / (n - 1) as f64;
+            // Advance to the segment [cum[seg], cum[seg+1]] holding t (zero-length ones skipped).
+            while seg + 2 < m && cum[seg + 1] <= t {
+                seg += 1;
+            }
+            if total_len == 0.0 {
+                point.copy_from_slice(frames.frame_in(0, &mut bq));
+            } else {
+                let (c0, c1) = (cum[seg], cum[seg + 1]);
+                let w = if c1 > c0 {
+                    ((t - c0) / (c1 - c0)).clamp(0.0, 1.0)
+                } else {
+                    0.0
+                };
+                let x = frames.frame_in(seg, &mut bp);
+                let y = frames.frame_in(seg + 1, &mut bq);
+                for ((o, &p), &q) in point.iter_mut().zip(x).zip(y) {
+                    *o = p + w * (q - p);
+                }
+            }
+        }
+        let s = Segment::new(&ev, seg_sums(&prev, &point, ScalarPrecision::F64), eps);
+        line += s.line;
+        penalty += s.penalty;
+        std::mem::swap(&mut prev, &mut point);
+    }
+    total(&[Segment {
+        line,
+        penalty,
+        ..Segment::ZERO
+    }])
     .loss
 }

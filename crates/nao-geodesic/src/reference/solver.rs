@@ -97,15 +97,87 @@ impl Problem for PathProblem {
     }
 }
 
+/// The most memory a reference run may plan to hold (8 GiB). The reference solvers keep every
+/// point of every path with its optimiser state; past this bound (or what the machine has, see
+/// [`solver_budget`]) they refuse to start, with the estimate in the error, instead of running
+/// the machine out of memory or aborting on an allocation.
+pub const MAX_SOLVER_BYTES: u64 = 8 << 30;
+
+/// Bytes a reference run over `paths` paths of `n_points` points of `dim` values holds, rounded
+/// up: the points and Adam's two moments in `f32` (12 bytes per value), the loss gradient in
+/// `f64` (8), and the `f64` copy a caller makes of the result (8) — 32 bytes per value.
+///
+/// ```
+/// use nao_geodesic::reference::{check_solver_size, solver_bytes};
+/// assert_eq!(solver_bytes(1, 50, 1000), 1_600_000);
+/// assert!(check_solver_size(1, 50, 16_384).is_ok());
+/// let e = check_solver_size(2, 50, 10_000_000).unwrap_err().to_string();
+/// assert!(e.contains("29.8 GiB"), "{e}");
+/// ```
+pub fn solver_bytes(paths: usize, n_points: usize, dim: usize) -> u64 {
+    (paths as u64)
+        .saturating_mul(n_points as u64)
+        .saturating_mul(dim as u64)
+        .saturating_mul(32)
+}
+
+/// Refuse a reference run whose [`solver_bytes`] exceed [`solver_budget`], with both figures.
+pub fn check_solver_size(paths: usize, n_points: usize, dim: usize) -> Result<(), GeodesicError> {
+    let bytes = solver_bytes(paths, n_points, dim);
+    let budget = solver_budget();
+    if bytes > budget {
+        let gib = |b: u64| b as f64 / f64::from(1u32 << 30);
+        return Err(GeodesicError::InvalidConfig(format!(
+            "the reference solver would hold about {:.1} GiB ({paths} path(s) of {n_points} \
+             points of d = {dim}); {:.1} GiB are available to it here (its limit is {:.0} GiB, \
+             less when the machine's free memory or the address-space limit is lower): use \
+             the exact method (nao) or fewer points",
+            gib(bytes),
+            gib(budget),
+            gib(MAX_SOLVER_BYTES)
+        )));
+    }
+    Ok(())
+}
+
+/// The memory a reference run may plan to hold here: [`MAX_SOLVER_BYTES`], or less when the
+/// machine has less available (`MemAvailable` of `/proc/meminfo`) or the process's address
+/// space is limited (`ulimit -v`, less what the process already maps). Where `/proc` cannot be
+/// read, [`MAX_SOLVER_BYTES`].
+pub fn solver_budget() -> u64 {
+    let kib = |text: &str, key: &str| -> Option<u64> {
+        let line = text.lines().find(|l| l.starts_with(key))?;
+        line[key.len()..]
+            .split_whitespace()
+            .next()?
+            .parse::<u64>()
+            .ok()
+    };
+    let read = |p: &str| std::fs::read_to_string(p).ok();
+    let mut budget = MAX_SOLVER_BYTES;
+    if let Some(avail) = read("/proc/meminfo").and_then(|t| kib(&t, "MemAvailable:")) {
+        budget = budget.min(avail.saturating_mul(1024));
+    }
+    let limit = read("/proc/self/limits").and_then(|t| kib(&t, "Max address space"));
+    let mapped = read("/proc/self/status").and_then(|t| kib(&t, "VmSize:"));
+    if let (Some(limit), Some(mapped)) = (limit, mapped) {
+        // `limits` gives bytes, `status` KiB.
+        budget = budget.min(limit.saturating_sub(mapped.saturating_mul(1024)));
+    }
+    budget
+}
+
 impl ReferenceSolver {
     /// A solver for seeds of `dim` elements.
     ///
     /// # Errors
     /// [`GeodesicError::InvalidConfig`] or [`GeodesicError::Optim`] from
     /// [`ReferenceConfig::check`];
-    /// [`GeodesicError::Prior`] for `dim = 0`.
+    /// [`GeodesicError::Prior`] for `dim = 0`; [`GeodesicError::InvalidConfig`] when the run
+    /// would hold more than [`solver_budget`].
     pub fn new(dim: usize, config: ReferenceConfig) -> Result<Self, GeodesicError> {
         config.check()?;
+        check_solver_size(1, config.path.n_points, dim)?;
         let prior = ChiPrior::new(dim)?;
         Ok(Self { dim, config, prior })
     }

@@ -17,7 +17,8 @@ pub(crate) struct ConfigFile {
 impl ConfigFile {
     /// Read and parse a JSON object.
     pub fn read(path: &Path) -> Result<Self, SdError> {
-        let text = std::fs::read_to_string(path).map_err(|e| SdError::io(path, e))?;
+        let text = nao_fs::input::read_text_limited(path, nao_fs::input::CONFIG_LIMIT)
+            .map_err(|e| SdError::io(path, e.detail()))?;
         Self::parse(&text, path)
     }
 
