@@ -674,3 +674,61 @@ fn the_job_examples_run_as_written() {
     assert_same_dataset(&w.path("single"), &out);
     assert_same_dataset(&w.path("single"), &w.path("slurm"));
 }
+
+#[test]
+fn stable_diffusion_folders_make_datasets_too() {
+    // The tiny Stable Diffusion fixture as an ONNX export (ONNX Runtime) and as a diffusers
+    // folder (burn): the same command, RGB images of the model's size. ONNX Runtime comes from
+    // ORT_DYLIB_PATH (a missing library fails here, it does not skip).
+    nao_test_support::ort_library();
+    let fixture = nao_test_support::shared("fixtures/tiny-sd1");
+    let w = Work::new();
+    let real = real_dir(&w);
+    let real = real.to_str().unwrap();
+    for (kind, device) in [("onnx", "onnx-cpu"), ("diffusers", "cpu")] {
+        let model = fixture.join(kind).display().to_string();
+        let r = w.json(&augment_args(
+            real,
+            kind,
+            "2",
+            &[
+                "--model",
+                &model,
+                "--prompt-template",
+                "a photo of a {class}",
+                "--guidance",
+                "2",
+                "--json",
+            ],
+        ));
+        assert_eq!(r["generated"], 4, "{r}");
+        assert_eq!(r["device"], device);
+        let lines = manifest(&w.path(kind));
+        assert_eq!(lines.len(), 4);
+        let d = 4 * 8 * 8;
+        let chi = nao_prior::ChiPrior::new(d).unwrap();
+        for line in &lines {
+            assert_eq!(line["model"], model.as_str());
+            assert_eq!(line["device"], device);
+            assert!(line["prompt"].as_str().unwrap().starts_with("a photo of a "));
+            let norm = line["seed_norm"].as_f64().unwrap();
+            assert!((line["log_chi"].as_f64().unwrap() - chi.log_pdf(norm)).abs() < 1e-12);
+            let bytes = std::fs::read(w.path(kind).join(line["file"].as_str().unwrap())).unwrap();
+            assert_eq!(line["sha256"], sha256_hex(&bytes));
+            let img = image::load_from_memory(&bytes).unwrap();
+            assert_eq!((img.width(), img.height()), (64, 64));
+            assert_eq!(img.color(), image::ColorType::Rgb8);
+        }
+        let seeds = nao_npy::read_npy(w.path(kind).join("seeds/bag.npy")).unwrap();
+        // the centroid and 4 paths × 2 positions, of latents [4, 8, 8]
+        assert_eq!(seeds.shape(), &[9, 4, 8, 8]);
+    }
+    let identity = |kind: &str| -> Value {
+        let run: Value = serde_json::from_str(
+            &std::fs::read_to_string(w.path(kind).join("run.json")).unwrap(),
+        )
+        .unwrap();
+        run["config"]["model_identity"].clone()
+    };
+    assert_ne!(identity("onnx"), identity("diffusers"));
+}
