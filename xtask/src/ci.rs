@@ -9,12 +9,14 @@
 //!    cycles), which read sources and `cargo tree` and build nothing;
 //! 4. clippy with `-D warnings`;
 //! 5. the tests with the conformance suites (cargo-nextest when installed, else `cargo test`);
-//! 6. the conformance table;
-//! 7. the doc tests;
-//! 8. rustdoc with warnings as errors.
+//! 6. `nao augment` as a SLURM job array (`slurm-check` with the `nao` the tests built: about
+//!    20 s, plus installing slurm-wlm and munge the first time);
+//! 7. the conformance table;
+//! 8. the doc tests;
+//! 9. rustdoc with warnings as errors.
 //!
-//! Build reuse: one feature set for the test-profile steps (5–7), so burn is built once for
-//! them; and rustdoc (8) resolves features as clippy (4) does, so it reuses clippy's checked
+//! Build reuse: one feature set for the test-profile steps (5–8), so burn is built once for
+//! them; and rustdoc (9) resolves features as clippy (4) does, so it reuses clippy's checked
 //! dependencies instead of checking burn's stack again (see [`doc_args`]).
 
 use std::path::Path;
@@ -27,6 +29,7 @@ use crate::deps::{self, DepsArgs};
 use crate::env::ChildEnv;
 use crate::error::{Result, XtaskError};
 use crate::process::{fmt_duration, have_nextest, run_cargo};
+use crate::slurm_check::{self, SlurmCheckArgs};
 use crate::system::{ensure, HostProbe};
 use crate::workspace::Workspace;
 use crate::{backends, devices, setup_libtorch};
@@ -40,12 +43,13 @@ pub struct CiArgs {
 }
 
 /// The steps' names, in order.
-const STEPS: [&str; 8] = [
+const STEPS: [&str; 9] = [
     "provisioning (system packages, ONNX Runtime; LibTorch with --all-backends)",
     "format",
     "dependency checks (device-free crates, training features, module cycles)",
     "clippy",
     "tests (with the conformance suites)",
+    "nao augment on a SLURM job array (slurm-check)",
     "conformance table",
     "doc tests",
     "api docs (rustdoc warnings are errors)",
@@ -162,6 +166,11 @@ pub fn command(root: &Path, args: &CiArgs) -> Result<()> {
         tests.extend(EXTRA_FEATURES.map(String::from));
         run_cargo(root, &env, &tests)
     })?;
+    steps.run(|| {
+        // the nao binary the tests just built: no second build with other features
+        let nao = Workspace::load(root)?.target_dir.join("debug").join("nao");
+        slurm_check::command(root, &SlurmCheckArgs::with_binary(nao))
+    })?;
     steps.run(|| conformance::report(root, &env, Report::Table))?;
     steps.run(|| {
         let mut doctests: Vec<String> = vec!["test".into(), "--workspace".into(), "--doc".into()];
@@ -254,7 +263,7 @@ mod tests {
             .run(|| -> Result<()> { Err(XtaskError::Check("bad".into())) })
             .unwrap_err()
             .to_string();
-        assert!(e.starts_with("step 2/8 'format' failed after"), "{e}");
+        assert!(e.starts_with("step 2/9 'format' failed after"), "{e}");
         assert!(e.ends_with(": bad"), "{e}");
         assert_eq!(steps.timings.len(), 1);
     }

@@ -28,6 +28,9 @@
 //! - `onnx-overhead [-- CRITERION-ARGS]`: nao-onnx against Python's onnxruntime on one UNet
 //!   call.
 //! - `train [ARGS]`: retrain the embedded Fashion-MNIST model (`nao-train`).
+//! - `slurm-check [--release]`: `nao augment` as a SLURM job array on a one-node cluster it
+//!   installs (Debian's slurm-wlm, munge), starts and stops, checked byte for byte against a
+//!   single-process run (module [`slurm_check`]).
 //!
 //! Devices (`--device`, alias `--backend`) are `nao_backend::Device` names. xtask never changes
 //! its own environment: the variables the children need (`ORT_DYLIB_PATH`, `LIBTORCH`,
@@ -50,6 +53,7 @@ mod python;
 mod setup;
 mod setup_libtorch;
 mod setup_ort;
+mod slurm_check;
 mod system;
 mod train;
 mod workspace;
@@ -94,6 +98,9 @@ enum Command {
     OnnxOverhead(onnx_overhead::OnnxOverheadArgs),
     /// Retrain the embedded Fashion-MNIST model and rewrite its weights and test images.
     Train(train::TrainArgs),
+    /// `nao augment` as a SLURM job array on a one-node cluster (installed, started and stopped
+    /// here), compared byte for byte with a single-process run.
+    SlurmCheck(slurm_check::SlurmCheckArgs),
 }
 
 fn main() -> ExitCode {
@@ -110,6 +117,7 @@ fn main() -> ExitCode {
         Command::SetupLibtorch => setup_libtorch::command(&root),
         Command::OnnxOverhead(args) => onnx_overhead::command(&root, args),
         Command::Train(args) => train::command(&root, args),
+        Command::SlurmCheck(args) => slurm_check::command(&root, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -175,5 +183,23 @@ mod tests {
         assert!(Cli::try_parse_from(["xtask", "ci", "--all-backends"]).is_ok());
         assert!(Cli::try_parse_from(["xtask", "ci", "--everything"]).is_err());
         assert!(Cli::try_parse_from(["xtask", "setup", "--dry-run"]).is_ok());
+
+        let cli = Cli::try_parse_from(["xtask", "slurm-check"]).unwrap();
+        let Command::SlurmCheck(args) = cli.command else {
+            panic!("{cli:?}");
+        };
+        // ci runs the check as the command line's defaults do, with the tests' binary
+        let ci = slurm_check::SlurmCheckArgs::with_binary("target/debug/nao".into());
+        assert_eq!(
+            (
+                args.tasks,
+                args.per_class,
+                args.steps,
+                args.timeout,
+                args.release
+            ),
+            (ci.tasks, ci.per_class, ci.steps, ci.timeout, ci.release)
+        );
+        assert!(Cli::try_parse_from(["xtask", "slurm-check", "--release", "--nao", "x"]).is_err());
     }
 }

@@ -58,6 +58,25 @@ const EMBEDDED: [&[u8]; 3] = [
 const EMBEDDED_CARD: &str = include_str!("../weights/model.json");
 
 impl BurnModel {
+    /// The files compiled into the crate (feature `embedded`), as (file name, bytes): the model
+    /// card and the three weight files. Programs that record which model made their outputs
+    /// hash them (the embedded model has no files on disk to point at).
+    ///
+    /// ```
+    /// let files = nao_burn::BurnModel::embedded_files();
+    /// assert_eq!(files[0].0, nao_burn::CARD_FILE);
+    /// assert!(files.iter().all(|(_, bytes)| !bytes.is_empty()));
+    /// ```
+    #[cfg(feature = "embedded")]
+    pub fn embedded_files() -> [(&'static str, &'static [u8]); 4] {
+        [
+            (crate::CARD_FILE, EMBEDDED_CARD.as_bytes()),
+            (crate::AUTOENCODER_FILE, EMBEDDED[0]),
+            (crate::DENOISER_FILE, EMBEDDED[1]),
+            (crate::CLASSIFIER_FILE, EMBEDDED[2]),
+        ]
+    }
+
     /// The weights compiled into the crate (feature `embedded`, on by default).
     ///
     /// ```

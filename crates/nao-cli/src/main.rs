@@ -27,6 +27,11 @@
 //!   (inverted) and seeds along NAO paths, paced evenly (in seed space or in the images),
 //!   optionally looping, with frames cached so that a killed walk resumes (docs/walk.md).
 //!
+//! - `nao augment REAL_DIR -o OUT_DIR [--per-class N] [--method nao] [--shard I/N]`: a dataset
+//!   of new images per class from a few real images per class (inverted, their centroid and
+//!   paths sampled), deterministic, resumable and sharded for job arrays; `nao augment merge
+//!   OUT_DIR` checks and merges the shards' manifests (docs/augment.md).
+//!
 //! - `nao devices [--probe]`: the `--device` choices this build has, and whether they run.
 //! - `nao export-onnx --out DIR`: the embedded model as ONNX files.
 //!
@@ -45,7 +50,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod augment;
 mod centroid;
+mod class_points;
 mod demo;
 mod devices;
 mod distance;
@@ -103,6 +110,9 @@ enum Command {
     /// An animation (GIF, APNG, MP4) through images and seeds along NAO paths: evenly
     /// paced, optionally looping, resumable.
     Walk(walk::WalkArgs),
+    /// A dataset from a few real images per class: invert, centroid and paths, sample N images
+    /// per class; deterministic, resumable, sharded (--shard) for job arrays.
+    Augment(Box<augment::AugmentArgs>),
     /// The devices (--device) this build has, and with --probe whether they run here.
     Devices(devices::DevicesArgs),
     /// Write the embedded model (or trained weights of its kind) as ONNX files.
@@ -128,6 +138,7 @@ fn main() -> ExitCode {
         Command::Sample(args) => sample::run(args, cli.json),
         Command::Reconstruct(args) => reconstruct::run(args, cli.json),
         Command::Walk(args) => walk::run(args, cli.json),
+        Command::Augment(args) => augment::run(args, cli.json),
         Command::Devices(args) => devices::run(args, cli.json),
         Command::ExportOnnx(args) => export_onnx::run(args, cli.json),
     };

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use nao_backend::{Backend, Device, Precision};
 use nao_inversion::InversionError;
-use nao_models::{open_model, ModelSource, Needs, OpenOptions};
+use nao_models::{open_model, ModelSource, Needs, OpenOptions, OpenedModel};
 
 use crate::error::CliError;
 use crate::output::spinner;
@@ -99,11 +99,27 @@ impl ModelArgs {
 
     /// Load the model on the chosen device, refusing one without a component in `needs`.
     pub fn load(&self, json: bool, needs: Needs) -> Result<Box<dyn Backend>, CliError> {
+        Ok(self.open(json, needs)?.model)
+    }
+
+    /// Load the model as [`ModelArgs::load`] does, with what it is and the device it runs on.
+    pub fn open(&self, json: bool, needs: Needs) -> Result<OpenedModel, CliError> {
         let source = self.source();
         let pb = spinner(json, &format!("loading {}", source.name()));
         let opened = open_model(&source, self.device, &self.options(needs));
         pb.finish_and_clear();
-        Ok(opened.map_err(|e| CliError::input(e.to_string()))?.model)
+        opened.map_err(|e| CliError::input(e.to_string()))
+    }
+
+    /// The model folder (`None`: the embedded model).
+    pub fn folder(&self) -> Option<&Path> {
+        self.model.as_deref()
+    }
+
+    /// The precision (`--dtype`) and weight variant (`--variant`): with the model's files, what
+    /// decides its outputs.
+    pub fn precision_and_variant(&self) -> (Precision, Option<&str>) {
+        (self.dtype, self.variant.as_deref())
     }
 }
 

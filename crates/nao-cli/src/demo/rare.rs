@@ -5,33 +5,17 @@
 
 use std::collections::BTreeMap;
 
-use nao_centroid::{centroid, CentroidMethod, CentroidOptions};
 use nao_prior::{GaussianSeeds, RngName};
 use nao_viz::{GridRow, Tile};
 use serde::Serialize;
 
 use super::engine::{Engine, Sampled};
+use crate::class_points::{centroid_points, SeedMethod};
 use crate::error::CliError;
 
 /// The report's method keys, in table order.
-pub const METHODS: [&str; 6] = [
-    "prompt_only",
-    "euclidean",
-    "normalized",
-    "spherical",
-    "gaussian",
-    "nao",
-];
-
-fn centroid_method(key: &str) -> Option<CentroidMethod> {
-    Some(match key {
-        "euclidean" => CentroidMethod::Euclidean,
-        "normalized" => CentroidMethod::Normalized,
-        "spherical" => CentroidMethod::Spherical,
-        "gaussian" => CentroidMethod::Gaussian,
-        "nao" => CentroidMethod::Nao,
-        _ => return None,
-    })
+pub fn method_keys() -> [&'static str; 6] {
+    SeedMethod::ALL.map(SeedMethod::report_key)
 }
 
 /// One method's numbers for one class.
@@ -125,38 +109,30 @@ pub fn run(engine: &Engine<'_>, class: usize, s: &RareSettings) -> Result<ClassO
         }
     }
     let per_method = s.groups * (1 + s.per_group * s.interior);
-    for key in METHODS {
+    for method in SeedMethod::ALL {
+        let key = method.report_key();
         // Seeds of this method: per group the centroid first, then the interior path points.
         let mut seeds: Vec<Vec<f64>> = Vec::with_capacity(per_method);
         let mut centroid_index = Vec::new();
-        if let Some(method) = centroid_method(key) {
+        if let Some(centroid_method) = method.centroid_method() {
             for g in 0..s.groups {
                 let group: Vec<&[f64]> = inverted[g * s.per_group..(g + 1) * s.per_group]
                     .iter()
                     .map(|z| z.as_slice())
                     .collect();
-                let r = centroid(
-                    method,
-                    &group,
-                    &CentroidOptions::default(),
-                    Some(s.interior + 2),
-                )
-                .map_err(|e| CliError::compute("centroid", e))?;
+                let points = centroid_points(centroid_method, &group, s.interior)?;
                 centroid_index.push(seeds.len());
                 seeds_out
                     .centroids
                     .entry(key.to_string())
                     .or_default()
-                    .push(engine.norm(&r.centroid));
-                seeds.push(r.centroid.clone());
-                for path in r.paths.unwrap_or_default() {
-                    for i in 1..path.len() - 1 {
-                        let p = path.frame(i).to_vec();
-                        if key == "nao" {
-                            seeds_out.nao_path.push(engine.norm(&p));
-                        }
-                        seeds.push(p);
+                    .push(engine.norm(&points.centroid));
+                seeds.push(points.centroid);
+                for p in points.paths.into_iter().flatten() {
+                    if method == SeedMethod::Nao {
+                        seeds_out.nao_path.push(engine.norm(&p));
                     }
+                    seeds.push(p);
                 }
             }
         } else {

@@ -8,7 +8,7 @@ use nao_prior::ChiPrior;
 use serde::Serialize;
 
 use super::interpolation::InterpolationReport;
-use super::rare::{MethodScore, METHODS};
+use super::rare::{method_keys, MethodScore};
 use crate::error::CliError;
 use nao_fs::Outputs;
 
@@ -100,11 +100,11 @@ impl Report {
     /// The verdict for one class: the methods with the highest accuracy, and among them the
     /// one whose images the classifier is surest of. Ties are named as ties.
     fn verdict(scores: &BTreeMap<String, MethodScore>) -> String {
-        let best_acc = METHODS
+        let best_acc = method_keys()
             .iter()
             .filter_map(|m| scores.get(*m).map(|v| v.accuracy))
             .fold(f64::NEG_INFINITY, f64::max);
-        let tied: Vec<&str> = METHODS
+        let tied: Vec<&str> = method_keys()
             .iter()
             .copied()
             .filter(|m| {
@@ -166,7 +166,7 @@ impl Report {
                 "| method | classifier accuracy | confidence | contrast | centroid images | mean log χ | mean ‖z‖ | n |"
             );
             let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|");
-            for m in METHODS {
+            for m in method_keys() {
                 if let Some(v) = scores.get(m) {
                     let _ = writeln!(
                         s,

@@ -1,0 +1,330 @@
+//! The points each class's seeds are drawn from, computed once per class and kept in
+//! `OUT_DIR/seeds/`: invert the class's real images under its prompt, take their centroid by
+//! `--method`, and the points at the `--path-positions` on the paths from the centroid to each
+//! inverted seed.
+//!
+//! `seeds/<class>.npy` holds the points, float64, shape `[P, c, h, w]`, in the order of the
+//! seed-source rule (the centroid; then the first position on the path to every image, then
+//! the second, …); `seeds/<class>.json` says where each came from, with the real images used
+//! (and those skipped) and the norms. Every process that samples reads these files, so every
+//! shard starts from the same bits whichever process inverted the images.
+
+use std::path::{Path, PathBuf};
+
+use nao_backend::{Backend, Tensor};
+use nao_fs::Outputs;
+use nao_inversion::{decode_image, ImageSpec, InversionOptions, ResizePolicy};
+use nao_npy::NpyArray;
+use nao_prior::ChiPrior;
+use serde::{Deserialize, Serialize};
+
+use super::inputs::{RealClass, RealImage};
+use super::manifest::SeedSource;
+use crate::class_points::{centroid_points, path_positions, SeedMethod};
+use crate::error::CliError;
+use crate::model::image_error;
+use crate::output::interruption;
+
+/// The folder of the class seeds in OUT_DIR.
+pub const SEEDS_DIR: &str = "seeds";
+
+/// What `seeds/<class>.json` holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeedsRecord {
+    /// The class.
+    pub class: String,
+    /// The prompt the images were inverted under (and are sampled with).
+    pub prompt: String,
+    /// `--method`.
+    pub method: String,
+    /// The shape of one seed, `[c, h, w]`.
+    pub latent_shape: Vec<usize>,
+    /// The real images inverted, in order (path `i` leads to image `i`).
+    pub images: Vec<ImageRecord>,
+    /// Real images that could not be read (`--skip-bad-images`).
+    pub skipped: Vec<SkippedImage>,
+    /// The points, in the order of `seeds/<class>.npy` (empty for prompt-only).
+    pub points: Vec<PointRecord>,
+}
+
+/// An inverted real image.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImageRecord {
+    /// Its file name in the class folder.
+    pub file: String,
+    /// The SHA-256 of the file.
+    pub sha256: String,
+    /// The norm of its inverted seed (absent for prompt-only, which inverts nothing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub norm: Option<f64>,
+    /// log χ_d of that norm.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_chi: Option<f64>,
+}
+
+/// A real image left out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SkippedImage {
+    /// Its file name in the class folder.
+    pub file: String,
+    /// Why.
+    pub error: String,
+}
+
+/// One point of the class.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PointRecord {
+    /// Where it lies.
+    pub source: SeedSource,
+    /// Its norm.
+    pub norm: f64,
+    /// log χ_d of its norm.
+    pub log_chi: f64,
+}
+
+/// A class's points, read back.
+#[derive(Debug, Clone)]
+pub struct ClassPoints {
+    /// The record.
+    pub record: SeedsRecord,
+    /// The points, in record order.
+    pub values: Vec<Vec<f64>>,
+}
+
+/// A class's real images, decoded.
+pub struct Decoded<'c> {
+    /// The readable images, as model inputs.
+    pub images: Vec<(&'c RealImage, Tensor)>,
+    /// Those left out (`--skip-bad-images`).
+    pub skipped: Vec<SkippedImage>,
+}
+
+/// How the real images become points.
+pub struct Preparer<'a> {
+    /// The model.
+    pub model: &'a dyn Backend,
+    /// `--method`.
+    pub method: SeedMethod,
+    /// `--path-positions`.
+    pub positions: usize,
+    /// `--steps`.
+    pub steps: usize,
+    /// `--resize`.
+    pub resize: ResizePolicy,
+    /// `--skip-bad-images`.
+    pub skip_bad_images: bool,
+}
+
+fn json_path(out_dir: &Path, class: &str) -> PathBuf {
+    out_dir.join(SEEDS_DIR).join(format!("{class}.json"))
+}
+
+fn npy_path(out_dir: &Path, class: &str) -> PathBuf {
+    out_dir.join(SEEDS_DIR).join(format!("{class}.npy"))
+}
+
+/// Whether the class's seeds are in OUT_DIR (the record is written last-or-together with the
+/// points, so its presence is enough).
+pub fn is_prepared(out_dir: &Path, class: &str) -> bool {
+    json_path(out_dir, class).is_file()
+}
+
+impl Preparer<'_> {
+    /// Decode the class's real images: each as a tensor, or skipped with its error under
+    /// `--skip-bad-images` (otherwise the first bad image is the error). At least one must be
+    /// readable.
+    pub fn decode<'c>(&self, class: &'c RealClass) -> Result<Decoded<'c>, CliError> {
+        let spec = ImageSpec::for_model(self.model.info());
+        let mut good = Vec::new();
+        let mut skipped = Vec::new();
+        for image in &class.images {
+            let decoded = image.read().and_then(|bytes| {
+                decode_image(&bytes, &spec, self.resize).map_err(|e| image_error(&image.path, e))
+            });
+            match decoded {
+                Ok(t) => good.push((image, t)),
+                Err(e) if self.skip_bad_images => {
+                    eprintln!("nao: skipping a bad real image (--skip-bad-images): {e}");
+                    skipped.push(SkippedImage {
+                        file: image.name.clone(),
+                        error: e.to_string(),
+                    });
+                }
+                Err(e) => {
+                    return Err(CliError::input(format!(
+                        "{e} (give --skip-bad-images to leave such images out)"
+                    )))
+                }
+            }
+        }
+        if good.is_empty() {
+            return Err(CliError::input(format!(
+                "class '{}': none of its {} real image(s) could be read",
+                class.name,
+                class.images.len()
+            )));
+        }
+        Ok(Decoded {
+            images: good,
+            skipped,
+        })
+    }
+
+    /// Invert the class's images, compute its points and stage them into `out`.
+    pub fn prepare(
+        &self,
+        out_dir: &Path,
+        class: &RealClass,
+        prompt: &str,
+        out: &mut Outputs,
+    ) -> Result<(), CliError> {
+        let Decoded { images, skipped } = self.decode(class)?;
+        let info = self.model.info();
+        let (h, w) = info.default_image_size;
+        let latent_shape = info
+            .latent_shape(h, w)
+            .map_err(|e| CliError::compute("latent shape", e))?
+            .to_vec();
+        let d: usize = latent_shape.iter().product();
+        let chi = ChiPrior::new(d).map_err(|e| CliError::compute("χ prior", e))?;
+        let stats = |z: &[f64]| {
+            let norm = nao_prior::norm(z);
+            (norm, chi.log_pdf(norm))
+        };
+        let mut record = SeedsRecord {
+            class: class.name.clone(),
+            prompt: prompt.to_string(),
+            method: self.method.name().to_string(),
+            latent_shape: latent_shape.clone(),
+            images: Vec::new(),
+            skipped,
+            points: Vec::new(),
+        };
+        let mut values: Vec<Vec<f64>> = Vec::new();
+        if let Some(method) = self.method.centroid_method() {
+            let inverted = self.invert(&images, prompt)?;
+            for ((image, _), z) in images.iter().zip(&inverted) {
+                let (norm, log_chi) = stats(z);
+                record.images.push(ImageRecord {
+                    file: image.name.clone(),
+                    sha256: image.sha256.clone(),
+                    norm: Some(norm),
+                    log_chi: Some(log_chi),
+                });
+            }
+            let views: Vec<&[f64]> = inverted.iter().map(Vec::as_slice).collect();
+            let points = centroid_points(method, &views, self.positions)?;
+            let mut push = |source: SeedSource, z: Vec<f64>| {
+                let (norm, log_chi) = stats(&z);
+                record.points.push(PointRecord {
+                    source,
+                    norm,
+                    log_chi,
+                });
+                values.push(z);
+            };
+            push(SeedSource::Centroid, points.centroid);
+            // position-major: every path at the first position, then the next, so that a
+            // small --per-class still reaches every real image
+            let ts = path_positions(self.positions);
+            let mut paths: Vec<std::vec::IntoIter<Vec<f64>>> =
+                points.paths.into_iter().map(Vec::into_iter).collect();
+            for &t in &ts {
+                for (i, path) in paths.iter_mut().enumerate() {
+                    let z = path.next().ok_or_else(|| {
+                        CliError::compute("centroid", "a path has fewer points than positions")
+                    })?;
+                    push(
+                        SeedSource::Path {
+                            path: i,
+                            image: images[i].0.name.clone(),
+                            t,
+                        },
+                        z,
+                    );
+                }
+            }
+        } else {
+            for (image, _) in &images {
+                record.images.push(ImageRecord {
+                    file: image.name.clone(),
+                    sha256: image.sha256.clone(),
+                    norm: None,
+                    log_chi: None,
+                });
+            }
+        }
+        if let Some(bad) = values.iter().flatten().position(|v| !v.is_finite()) {
+            return Err(CliError::compute(
+                "class seeds",
+                format!(
+                    "class '{}': a point has a non-finite value (flat index {bad}); nothing \
+                     written",
+                    class.name
+                ),
+            ));
+        }
+        if !values.is_empty() {
+            let mut shape = vec![values.len()];
+            shape.extend(&latent_shape);
+            let array = NpyArray::from_f64(&shape, values.concat())?;
+            out.write(&npy_path(out_dir, &class.name), &array.to_bytes())?;
+        }
+        let text = serde_json::to_string_pretty(&record)
+            .map_err(|e| CliError::compute("JSON encoding", e))?;
+        out.write(&json_path(out_dir, &class.name), text.as_bytes())?;
+        Ok(())
+    }
+
+    /// DDIM-invert each image (one at a time, without guidance, as the NAO paper does).
+    fn invert(
+        &self,
+        images: &[(&RealImage, Tensor)],
+        prompt: &str,
+    ) -> Result<Vec<Vec<f64>>, CliError> {
+        let options = InversionOptions::default().with_steps(self.steps);
+        let cond = nao_inversion::encode_prompt(self.model, prompt, &options)
+            .map_err(|e| CliError::input(format!("prompt \"{prompt}\": {e}")))?;
+        let mut seeds = Vec::with_capacity(images.len());
+        for (image, tensor) in images {
+            let z = nao_inversion::invert(self.model, tensor, &cond, &options, |_| interruption())
+                .map_err(|e| CliError::input(format!("inverting {}: {e}", image.path.display())))?;
+            seeds.push(z.data.iter().map(|&v| f64::from(v)).collect());
+        }
+        Ok(seeds)
+    }
+}
+
+/// Read a class's points back.
+pub fn read(out_dir: &Path, class: &str) -> Result<ClassPoints, CliError> {
+    let path = json_path(out_dir, class);
+    let text = nao_fs::input::read_text_limited(&path, 256 << 20)?;
+    let record: SeedsRecord = serde_json::from_str(&text)
+        .map_err(|e| CliError::input(format!("{}: not a class seeds file: {e}", path.display())))?;
+    let d: usize = record.latent_shape.iter().product();
+    let values = if record.points.is_empty() {
+        Vec::new()
+    } else {
+        let npy = npy_path(out_dir, class);
+        let array = nao_npy::read_npy(&npy)?;
+        let mut expected = vec![record.points.len()];
+        expected.extend(&record.latent_shape);
+        if array.shape() != expected.as_slice() {
+            return Err(CliError::input(format!(
+                "{}: shape {:?}, but {} lists {} points of shape {:?}; the seeds folder is \
+                 damaged",
+                npy.display(),
+                array.shape(),
+                path.display(),
+                record.points.len(),
+                record.latent_shape
+            )));
+        }
+        array
+            .to_f64_vec()
+            .chunks(d.max(1))
+            .map(<[f64]>::to_vec)
+            .collect()
+    };
+    Ok(ClassPoints { record, values })
+}

@@ -1,0 +1,251 @@
+//! `OUT_DIR/run.json`: the configuration of a dataset (every option that changes its images),
+//! the model's identity and the tool version. Every process that writes into OUT_DIR compares
+//! its own configuration with this file first, and refuses to mix datasets, naming the fields
+//! that differ.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::CliError;
+
+/// The `format` of run.json files this version writes and reads.
+pub const FORMAT: &str = "nao-augment/1";
+
+/// The configuration: what decides the dataset's images. Options that only decide how or
+/// where the work runs (`--device`, `--threads`, `--shard`, `--ort-lib`) are not part of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Config {
+    /// The classes (REAL_DIR's class folders), in output order.
+    pub classes: Vec<String>,
+    /// A fingerprint of the real images (names and contents).
+    pub real_images: String,
+    /// `--prompt-template`.
+    pub prompt_template: String,
+    /// `--negative-prompt`.
+    pub negative_prompt: String,
+    /// `--method`.
+    pub method: String,
+    /// `--per-class`.
+    pub per_class: usize,
+    /// `--path-positions`.
+    pub path_positions: usize,
+    /// `--steps` (inversion and sampling).
+    pub steps: usize,
+    /// `--guidance` (sampling; inversion runs without guidance).
+    pub guidance: f64,
+    /// `--jitter`.
+    pub jitter: f64,
+    /// `--seed`.
+    pub seed: u64,
+    /// `--resize`.
+    pub resize: String,
+    /// `--skip-bad-images`.
+    pub skip_bad_images: bool,
+    /// The model's identity (see `identity.rs`).
+    pub model_identity: String,
+    /// `--dtype`.
+    pub dtype: String,
+    /// `--variant`.
+    pub variant: Option<String>,
+    /// The `nao` version that made the images.
+    pub tool_version: String,
+}
+
+/// The option of each configuration field, for error messages.
+fn option_of(field: &str) -> &'static str {
+    match field {
+        "classes" => "REAL_DIR's class folders",
+        "real_images" => "REAL_DIR's images",
+        "prompt_template" => "--prompt-template",
+        "negative_prompt" => "--negative-prompt",
+        "method" => "--method",
+        "per_class" => "--per-class",
+        "path_positions" => "--path-positions",
+        "steps" => "--steps",
+        "guidance" => "--guidance",
+        "jitter" => "--jitter",
+        "seed" => "--seed",
+        "resize" => "--resize",
+        "skip_bad_images" => "--skip-bad-images",
+        "model_identity" => "--model (its files)",
+        "dtype" => "--dtype",
+        "variant" => "--variant",
+        "tool_version" => "the nao version",
+        _ => "",
+    }
+}
+
+/// What run.json holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunFile {
+    /// [`FORMAT`].
+    pub format: String,
+    /// What decides the images.
+    pub config: Config,
+    /// The model as given (`embedded` or its folder) and what kind of model it is; for people.
+    pub model: ModelRecord,
+    /// REAL_DIR as given by the process that wrote the file; for people.
+    pub real_dir: String,
+}
+
+/// The model, for people (its identity is in the configuration).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelRecord {
+    /// `embedded` or the folder.
+    pub name: String,
+    /// What the folder holds.
+    pub kind: String,
+}
+
+/// The file name in OUT_DIR.
+pub const RUN_FILE: &str = "run.json";
+
+/// Read `OUT_DIR/run.json` if it exists.
+pub fn read_run_file(out_dir: &Path) -> Result<Option<RunFile>, CliError> {
+    let path = out_dir.join(RUN_FILE);
+    if std::fs::symlink_metadata(&path).is_err() {
+        return Ok(None);
+    }
+    let text = nao_fs::input::read_text_limited(&path, 64 << 20)?;
+    let value: Value = serde_json::from_str(&text)
+        .map_err(|e| CliError::input(format!("{}: not a JSON file: {e}", path.display())))?;
+    let format = value.get("format").and_then(Value::as_str).unwrap_or("");
+    if format != FORMAT {
+        return Err(CliError::input(format!(
+            "{}: format '{format}', this nao reads '{FORMAT}'; write into another OUT_DIR",
+            path.display()
+        )));
+    }
+    let run = serde_json::from_value(value).map_err(|e| {
+        CliError::input(format!(
+            "{}: not a nao augment run file: {e}",
+            path.display()
+        ))
+    })?;
+    Ok(Some(run))
+}
+
+/// The fields in which `now` differs from `recorded`, one line each with both values.
+pub fn differences(recorded: &Config, now: &Config) -> Vec<String> {
+    let (Ok(Value::Object(old)), Ok(Value::Object(new))) =
+        (serde_json::to_value(recorded), serde_json::to_value(now))
+    else {
+        return vec!["the configuration cannot be compared".into()];
+    };
+    let mut out = Vec::new();
+    for (field, new_value) in &new {
+        let old_value = old.get(field).unwrap_or(&Value::Null);
+        if old_value != new_value {
+            out.push(format!(
+                "{field} ({}): {} in run.json, {} now",
+                option_of(field),
+                short(old_value),
+                short(new_value)
+            ));
+        }
+    }
+    out
+}
+
+/// A value for an error message: long lists are cut.
+fn short(v: &Value) -> String {
+    let text = v.to_string();
+    if text.chars().count() > 120 {
+        let cut: String = text.chars().take(117).collect();
+        format!("{cut}…")
+    } else {
+        text
+    }
+}
+
+/// Refuse `now` when run.json recorded another configuration.
+pub fn check_same(out_dir: &Path, recorded: &Config, now: &Config) -> Result<(), CliError> {
+    let diff = differences(recorded, now);
+    if diff.is_empty() {
+        return Ok(());
+    }
+    Err(CliError::input(format!(
+        "{} holds a dataset made with another configuration; nothing was written. It differs \
+         in {} field(s):\n  {}\nRun the same command as before to resume it, or give another \
+         -o/--output for a new dataset.",
+        out_dir.display(),
+        diff.len(),
+        diff.join("\n  ")
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn config() -> Config {
+        Config {
+            classes: vec!["bag".into(), "sneaker".into()],
+            real_images: "sha256:00".into(),
+            prompt_template: "{class}".into(),
+            negative_prompt: String::new(),
+            method: "nao".into(),
+            per_class: 10,
+            path_positions: 3,
+            steps: 50,
+            guidance: 1.0,
+            jitter: 0.1,
+            seed: 0,
+            resize: "center-crop".into(),
+            skip_bad_images: false,
+            model_identity: "sha256:11".into(),
+            dtype: "f32".into(),
+            variant: None,
+            tool_version: "0.1.0".into(),
+        }
+    }
+
+    #[test]
+    fn differences_name_the_fields_and_options() {
+        let a = config();
+        assert!(differences(&a, &a).is_empty());
+        let mut b = a.clone();
+        b.per_class = 20;
+        b.method = "euclidean".into();
+        b.variant = Some("fp16".into());
+        let d = differences(&a, &b);
+        assert_eq!(d.len(), 3, "{d:?}");
+        assert!(d
+            .iter()
+            .any(|l| l == "per_class (--per-class): 10 in run.json, 20 now"));
+        assert!(d
+            .iter()
+            .any(|l| l == "method (--method): \"nao\" in run.json, \"euclidean\" now"));
+        assert!(d.iter().any(|l| l.starts_with("variant (--variant): null")));
+        let e = check_same(Path::new("out"), &a, &b)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("3 field(s)") && e.contains("--per-class"), "{e}");
+    }
+
+    #[test]
+    fn run_files_round_trip_and_other_formats_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(read_run_file(dir.path()).unwrap().is_none());
+        let run = RunFile {
+            format: FORMAT.into(),
+            config: config(),
+            model: ModelRecord {
+                name: "embedded".into(),
+                kind: "the embedded model".into(),
+            },
+            real_dir: "real".into(),
+        };
+        std::fs::write(
+            dir.path().join(RUN_FILE),
+            serde_json::to_string_pretty(&run).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(read_run_file(dir.path()).unwrap(), Some(run));
+        std::fs::write(dir.path().join(RUN_FILE), r#"{"format": "other/9"}"#).unwrap();
+        let e = read_run_file(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("other/9"), "{e}");
+    }
+}
