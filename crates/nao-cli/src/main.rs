@@ -24,7 +24,8 @@
 //! - `nao reconstruct IMAGE --model DIR --prompt P -o OUT_DIR`: invert, sample back, and report
 //!   the latent and image errors of the round trip.
 //!
-//! - `nao devices [--probe]`: the `--device` choices this build has, and whether they run.
+//! - `nao devices [--probe [--model DIR]]`: the `--device` choices this build has, and whether
+//!   they run (the embedded model, or the model folder given).
 //! - `nao export-onnx --out DIR`: the embedded model as ONNX files.
 //!
 //! Without `--model`, the model commands run the embedded model (prompts are class names) on
