@@ -27,6 +27,8 @@
 //!   prints `LIBTORCH` and `LD_LIBRARY_PATH`.
 //! - `onnx-overhead [-- CRITERION-ARGS]`: nao-onnx against Python's onnxruntime on one UNet
 //!   call.
+//! - `bench-sd [--device D] [--python PY] [-- SCRIPT-ARGS]`: one full-size Stable Diffusion
+//!   UNet call (SD 1.5's architecture, random weights) on nao beside PyTorch diffusers.
 //! - `train [ARGS]`: retrain the embedded Fashion-MNIST model (`nao-train`).
 //! - `slurm-check [--release]`: `nao augment` as a SLURM job array on a one-node cluster it
 //!   installs (Debian's slurm-wlm, munge), starts and stops, checked byte for byte against a
@@ -41,6 +43,7 @@
 mod backends;
 mod bench;
 mod bench_backends;
+mod bench_sd;
 mod ci;
 mod conformance;
 mod deps;
@@ -96,6 +99,8 @@ enum Command {
     SetupLibtorch,
     /// nao-onnx against Python's onnxruntime on one UNet call.
     OnnxOverhead(onnx_overhead::OnnxOverheadArgs),
+    /// One full-size Stable Diffusion UNet call on nao beside PyTorch diffusers.
+    BenchSd(bench_sd::BenchSdArgs),
     /// Retrain the embedded Fashion-MNIST model and rewrite its weights and test images.
     Train(train::TrainArgs),
     /// `nao augment` as a SLURM job array on a one-node cluster (installed, started and stopped
@@ -116,6 +121,7 @@ fn main() -> ExitCode {
         Command::SetupOrt => setup_ort::command(&root),
         Command::SetupLibtorch => setup_libtorch::command(&root),
         Command::OnnxOverhead(args) => onnx_overhead::command(&root, args),
+        Command::BenchSd(args) => bench_sd::command(&root, args),
         Command::Train(args) => train::command(&root, args),
         Command::SlurmCheck(args) => slurm_check::command(&root, args),
     };

@@ -12,7 +12,7 @@ use clap::Args;
 use crate::env::ChildEnv;
 use crate::error::Result;
 use crate::process::{cargo_program, fmt_duration, run_cargo, succeeds};
-use crate::python::{python, run_python};
+use crate::python::{python, run_python, venv_python};
 use crate::setup_ort::{cache_dir, library_for_children, ort_version, DYLIB_VAR};
 use crate::workspace::Workspace;
 
@@ -22,15 +22,6 @@ pub struct OnnxOverheadArgs {
     /// Arguments for the criterion bench (after `--`).
     #[arg(last = true, value_name = "CRITERION-ARGS")]
     criterion_args: Vec<String>,
-}
-
-/// The Python of the benchmark's virtual environment.
-fn venv_python(venv: &Path) -> PathBuf {
-    if cfg!(windows) {
-        venv.join("Scripts").join("python.exe")
-    } else {
-        venv.join("bin").join("python")
-    }
 }
 
 /// A virtual environment under `.cache/venv-onnx` with onnxruntime (the provisioned version)

@@ -1,6 +1,7 @@
 //! The Python interpreter the provisioning commands use (pip downloads ONNX Runtime and
 //! LibTorch; the ONNX overhead comparison runs Python's onnxruntime).
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::error::Result;
@@ -18,4 +19,13 @@ pub fn run_python(cmd: &mut Command, what: &str) -> Result<()> {
         what,
         &format!("; {what} needs Python 3 with pip (set $PYTHON to use another interpreter)"),
     )
+}
+
+/// The interpreter of a virtual environment.
+pub fn venv_python(venv: &Path) -> PathBuf {
+    if cfg!(windows) {
+        venv.join("Scripts").join("python.exe")
+    } else {
+        venv.join("bin").join("python")
+    }
 }

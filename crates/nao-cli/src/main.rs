@@ -32,7 +32,8 @@
 //!   paths sampled), deterministic, resumable and sharded for job arrays; `nao augment merge
 //!   OUT_DIR` checks and merges the shards' manifests (docs/augment.md).
 //!
-//! - `nao devices [--probe]`: the `--device` choices this build has, and whether they run.
+//! - `nao devices [--probe [--model DIR]]`: the `--device` choices this build has, and whether
+//!   they run (the embedded model, or the model folder given).
 //! - `nao export-onnx --out DIR`: the embedded model as ONNX files.
 //!
 //! Without `--model`, the model commands run the embedded model (prompts are class names) on

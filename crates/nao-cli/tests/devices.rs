@@ -271,3 +271,40 @@ fn a_stable_diffusion_export_needs_an_onnx_device() {
         "{err}"
     );
 }
+
+#[test]
+fn devices_probe_a_given_model_on_the_devices_its_kind_runs_on() {
+    let w = Work::new();
+    let sd = nao_test_support::shared("fixtures/tiny-sd1/diffusers");
+    let sd = sd.to_str().unwrap();
+    let v = w.json(&["devices", "--probe", "--model", sd, "--json"]);
+    assert_eq!(v["model"], sd);
+    for r in v["devices"].as_array().unwrap() {
+        let name = r["device"].as_str().unwrap();
+        let message = r["message"].as_str().unwrap_or("");
+        if r["compiled"] == false {
+            assert_eq!(r["works"], serde_json::Value::Null, "{name}");
+        } else if name.starts_with("onnx") {
+            // a diffusers folder runs on burn's devices only: ONNX Runtime is not probed
+            assert_eq!(r["works"], serde_json::Value::Null, "{name}");
+            assert!(
+                message.contains("not probed") && message.contains("cpu"),
+                "{name}: {message}"
+            );
+        } else if !name.contains("cuda") {
+            // cpu, and wgpu where it is compiled in (CI: Mesa's software Vulkan driver)
+            assert_eq!(r["works"], true, "{name}: {message}");
+            assert!(message.contains("noise prediction in"), "{message}");
+        }
+    }
+    let text = w.run(&["devices", "--probe", "--model", sd, "--dtype", "f32"]);
+    assert!(text.status.success());
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.starts_with(&format!("probed model: {sd}\n")), "{text}");
+
+    // --model belongs to --probe; a folder without a model is named
+    let err = w.fails(&["devices", "--model", sd]);
+    assert!(err.contains("--probe"), "{err}");
+    let err = w.fails(&["devices", "--probe", "--model", "no_such_model"]);
+    assert!(err.contains("no_such_model"), "{err}");
+}

@@ -1,9 +1,10 @@
-//! `nao invert`, `nao sample`, `nao reconstruct`: run the built binary on the tiny-sd1 ONNX
-//! fixture and compare with what diffusers computed on it (`shared/fixtures/tiny-sd1/reference`).
+//! `nao invert`, `nao sample`, `nao reconstruct`: run the built binary on the tiny-sd1 fixture
+//! — its ONNX export on ONNX Runtime, and its diffusers folder on burn's cpu device — and compare
+//! with what diffusers computed on it (`shared/fixtures/tiny-sd1/reference`).
 //!
-//! Needs ONNX Runtime: `ORT_DYLIB_PATH` (`cargo xtask setup-ort`; `cargo xtask ci` sets it) and
-//! `shared/` beside the repository. Without them these tests fail with a message; they never
-//! skip.
+//! The ONNX route needs ONNX Runtime: `ORT_DYLIB_PATH` (`cargo xtask setup-ort`; `cargo xtask
+//! ci` sets it); both need `shared/` beside the repository. Without them these tests fail with
+//! a message; they never skip.
 
 mod common;
 
@@ -24,6 +25,48 @@ fn fixture() -> PathBuf {
 /// The fixture's ONNX model folder, as an argument.
 fn model() -> String {
     fixture().join("onnx").display().to_string()
+}
+
+/// One of the fixture's two folders of the same model, and where `nao` runs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Route {
+    /// `onnx/` on ONNX Runtime (its default device, onnx-cpu).
+    Onnx,
+    /// `diffusers/` on burn's cpu device (nao-sd).
+    Diffusers,
+}
+
+impl Route {
+    /// A workspace for a test of this route (the ONNX route checks ONNX Runtime first).
+    fn work(self) -> Work {
+        match self {
+            Route::Onnx => work(),
+            Route::Diffusers => Work::new(),
+        }
+    }
+
+    /// `--model DIR` and, for the diffusers folder, `--device cpu`.
+    fn model_args(self) -> Vec<String> {
+        match self {
+            Route::Onnx => vec!["--model".into(), model()],
+            Route::Diffusers => vec![
+                "--model".into(),
+                fixture().join("diffusers").display().to_string(),
+                "--device".into(),
+                "cpu".into(),
+            ],
+        }
+    }
+}
+
+/// `nao COMMAND FIRST --model … [--device …] REST… --json` on `route`, which must succeed.
+fn run_json(w: &Work, route: Route, command: &str, first: &str, rest: &[&str]) -> Value {
+    let model = route.model_args();
+    let mut args = vec![command, first];
+    args.extend(model.iter().map(String::as_str));
+    args.extend_from_slice(rest);
+    args.push("--json");
+    w.json(&args)
 }
 
 /// A reference file of the fixture, as an argument.
@@ -74,23 +117,17 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-#[test]
-fn invert_matches_diffusers() {
-    let w = work();
+/// `nao invert` of the reference image, 10 steps, into `seeds.npy`: the seeds diffusers
+/// inverted, with their norms under the χ prior.
+fn invert_matches_the_reference(w: &Work, route: Route) -> NpyArray {
     let png = reference("inversion_input.png");
-    let v = w.json(&[
+    let v = run_json(
+        w,
+        route,
         "invert",
         &png,
-        "--model",
-        &model(),
-        "--prompt",
-        PROMPT,
-        "--steps",
-        "10",
-        "-o",
-        "seeds.npy",
-        "--json",
-    ]);
+        &["--prompt", PROMPT, "--steps", "10", "-o", "seeds.npy"],
+    );
     let seeds = read(&w.path("seeds.npy"));
     assert_eq!(
         (seeds.shape(), seeds.dtype()),
@@ -98,7 +135,7 @@ fn invert_matches_diffusers() {
     );
     let expected = read(Path::new(&reference("inversion_10steps_latents.npy")));
     let err = max_abs_diff(&seeds, &expected);
-    eprintln!("nao invert vs diffusers (10 steps): max |Δ| = {err:e}");
+    eprintln!("nao invert ({route:?}) vs diffusers (10 steps): max |Δ| = {err:e}");
     assert!(
         err <= 1e-4,
         "inverted seeds differ from diffusers' by {err:e}"
@@ -120,6 +157,20 @@ fn invert_matches_diffusers() {
         (num(s, "percentile") - 100.0 * prior.cdf(norm)).abs() < 1e-9,
         "{s}"
     );
+    seeds
+}
+
+#[test]
+fn invert_with_the_diffusers_folder_matches_diffusers() {
+    let w = Route::Diffusers.work();
+    invert_matches_the_reference(&w, Route::Diffusers);
+}
+
+#[test]
+fn invert_matches_diffusers() {
+    let w = work();
+    let png = reference("inversion_input.png");
+    let seeds = invert_matches_the_reference(&w, Route::Onnx);
 
     // Several images, one of them a JPEG and one of another size (centre-cropped): stacked
     // along the first axis, each inverted on its own.
@@ -187,26 +238,28 @@ fn invert_matches_diffusers() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("stretch.npy"));
 }
 
-#[test]
-fn sample_matches_diffusers() {
-    let w = work();
-    let v = w.json(&[
+/// `nao sample` of the reference latents, 10 steps at guidance 7.5: diffusers' final latents
+/// and, in the PNG, its decoded image.
+fn sample_matches_the_reference(route: Route) {
+    let w = route.work();
+    let v = run_json(
+        &w,
+        route,
         "sample",
         &reference("initial_latents.npy"),
-        "--model",
-        &model(),
-        "--prompt",
-        PROMPT,
-        "--steps",
-        "10",
-        "--guidance",
-        "7.5",
-        "--save-latents",
-        "final.npy",
-        "-o",
-        "out",
-        "--json",
-    ]);
+        &[
+            "--prompt",
+            PROMPT,
+            "--steps",
+            "10",
+            "--guidance",
+            "7.5",
+            "--save-latents",
+            "final.npy",
+            "-o",
+            "out",
+        ],
+    );
     let latents = read(&w.path("final.npy"));
     assert_eq!(
         (latents.shape(), latents.dtype()),
@@ -214,7 +267,7 @@ fn sample_matches_diffusers() {
     );
     let expected = read(Path::new(&reference("sample_10steps_gs7.5_latents.npy")));
     let err = max_abs_diff(&latents, &expected);
-    eprintln!("nao sample vs diffusers (10 steps, guidance 7.5): max |Δ| = {err:e}");
+    eprintln!("nao sample ({route:?}) vs diffusers (10 steps, guidance 7.5): max |Δ| = {err:e}");
     assert!(
         err <= 1e-4,
         "final latents differ from diffusers' by {err:e}"
@@ -243,7 +296,7 @@ fn sample_matches_diffusers() {
             (f32::from(got) - want).abs()
         })
         .fold(0.0, f32::max);
-    eprintln!("000.png vs diffusers' decoded image: max |Δ| = {worst} levels of 255");
+    eprintln!("000.png ({route:?}) vs diffusers' decoded image: max |Δ| = {worst} levels of 255");
     assert!(
         worst <= 0.51,
         "the PNG differs from diffusers' image by {worst} levels"
@@ -251,6 +304,16 @@ fn sample_matches_diffusers() {
     let sheet = image::open(w.path("out/sheet.png")).unwrap().to_rgb8();
     assert_eq!(sheet, img, "the sheet of one image is that image");
     assert_eq!(w.files(), vec!["final.npy", "out"]);
+}
+
+#[test]
+fn sample_matches_diffusers() {
+    sample_matches_the_reference(Route::Onnx);
+}
+
+#[test]
+fn sample_with_the_diffusers_folder_matches_diffusers() {
+    sample_matches_the_reference(Route::Diffusers);
 }
 
 #[test]
@@ -373,22 +436,16 @@ fn sample_takes_paths_and_eta() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("sheet.png"));
 }
 
-#[test]
-fn reconstruct_reports_finite_errors() {
-    let w = work();
-    let v = w.json(&[
+/// `nao reconstruct` of the reference image, 10 steps: finite errors, diffusers' inverted
+/// seed, the input and the reconstruction as 64×64 PNGs.
+fn reconstruct_matches_the_reference(w: &Work, route: Route) {
+    let v = run_json(
+        w,
+        route,
         "reconstruct",
         &reference("inversion_input.png"),
-        "--model",
-        &model(),
-        "--prompt",
-        PROMPT,
-        "--steps",
-        "10",
-        "-o",
-        "rec",
-        "--json",
-    ]);
+        &["--prompt", PROMPT, "--steps", "10", "-o", "rec"],
+    );
     for f in [
         "latent_mse",
         "latent_max_abs_error",
@@ -400,7 +457,7 @@ fn reconstruct_reports_finite_errors() {
         assert!(x.is_finite() && x >= 0.0, "{f} = {x} in {v}");
     }
     eprintln!(
-        "nao reconstruct (10 steps): latent MSE {}, max {}, image MSE {}, PSNR {} dB",
+        "nao reconstruct ({route:?}, 10 steps): latent MSE {}, max {}, image MSE {}, PSNR {} dB",
         v["latent_mse"], v["latent_max_abs_error"], v["image_mse"], v["psnr_db"]
     );
     assert!(num(&v, "latent_max_abs_error") >= num(&v, "latent_mse").sqrt());
@@ -422,6 +479,18 @@ fn reconstruct_reports_finite_errors() {
         .to_rgb8();
     assert_eq!(input, original);
 
+}
+
+#[test]
+fn reconstruct_with_the_diffusers_folder_matches_diffusers() {
+    let w = Route::Diffusers.work();
+    reconstruct_matches_the_reference(&w, Route::Diffusers);
+}
+
+#[test]
+fn reconstruct_reports_finite_errors() {
+    let w = work();
+    reconstruct_matches_the_reference(&w, Route::Onnx);
     // Guidance on both sides runs and differs.
     let g = w.json(&[
         "reconstruct",

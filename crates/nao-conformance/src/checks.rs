@@ -7,7 +7,8 @@ use nao_inversion::InversionOptions;
 use nao_prior::{GaussianSeeds, RngName};
 use nao_sampling::{no_progress, DdimScheduler, GuidedPredictor, SampleOptions};
 
-use crate::ConformanceError;
+use crate::models::Model;
+use crate::{sd_checks, ConformanceError};
 
 /// Batch size of every check.
 pub const BATCH: usize = 4;
@@ -17,32 +18,65 @@ pub const STEPS: usize = 10;
 /// One conformance check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Check {
-    /// Noise predictor, VAE encoder and VAE decoder once each.
+    /// Embedded model: noise predictor, VAE encoder and VAE decoder once each.
     Forward,
-    /// One guided DDIM step (the first of a 10-step schedule).
+    /// Embedded model: one guided DDIM step (the first of a 10-step schedule).
     DdimStep,
-    /// 10 guided DDIM steps from fixed seeds, then decoding.
+    /// Embedded model: 10 guided DDIM steps from fixed seeds, then decoding.
     Sampling,
-    /// 10-step DDIM inversion of four bundled images.
+    /// Embedded model: 10-step DDIM inversion of four bundled images.
     Inversion,
+    /// tiny-sd1: the text encoder on the fixture's three prompts.
+    SdText,
+    /// tiny-sd1: the UNet at t = 500.
+    SdUnet,
+    /// tiny-sd1: VAE encoding of the inversion image, decoding of the sampled latents.
+    SdVae,
+    /// tiny-sd1: 10-step DDIM sampling at guidance 1 and 7.5.
+    SdSampling,
+    /// tiny-sd1: 10-step DDIM inversion.
+    SdInversion,
 }
 
 impl Check {
-    /// Every check.
-    pub const ALL: [Check; 4] = [
+    /// The embedded model's checks.
+    pub const EMBEDDED: [Check; 4] = [
         Check::Forward,
         Check::DdimStep,
         Check::Sampling,
         Check::Inversion,
     ];
 
-    /// Its name (used for the reference files).
+    /// The checks of the tiny Stable Diffusion fixture.
+    pub const TINY_SD1: [Check; 5] = [
+        Check::SdText,
+        Check::SdUnet,
+        Check::SdVae,
+        Check::SdSampling,
+        Check::SdInversion,
+    ];
+
+    /// Its name (the first part of its outputs' names, and of the reference files').
     pub fn name(self) -> &'static str {
         match self {
             Check::Forward => "forward",
             Check::DdimStep => "ddim_step",
             Check::Sampling => "sampling",
             Check::Inversion => "inversion",
+            Check::SdText => "sd_text",
+            Check::SdUnet => "sd_unet",
+            Check::SdVae => "sd_vae",
+            Check::SdSampling => "sd_sampling",
+            Check::SdInversion => "sd_inversion",
+        }
+    }
+
+    /// The model it runs on.
+    pub fn model(self) -> Model {
+        if Check::TINY_SD1.contains(&self) {
+            Model::TinySd1
+        } else {
+            Model::Embedded
         }
     }
 }
@@ -100,13 +134,18 @@ fn classes(ids: [usize; BATCH]) -> Tensor {
     }
 }
 
-/// Run one check on a backend of the embedded model.
+/// Run one check on a backend of its model ([`Check::model`]).
 pub fn run_check(backend: &dyn Backend, check: Check) -> Result<Vec<Output>, ConformanceError> {
     let out = match check {
         Check::Forward => forward(backend),
         Check::DdimStep => ddim_step(backend),
         Check::Sampling => sampling(backend),
         Check::Inversion => inversion(backend),
+        Check::SdText => sd_checks::text(backend),
+        Check::SdUnet => sd_checks::unet(backend),
+        Check::SdVae => sd_checks::vae(backend),
+        Check::SdSampling => sd_checks::sampling(backend),
+        Check::SdInversion => sd_checks::inversion(backend),
     }
     .map_err(|message| ConformanceError::Run {
         check: check.name(),
@@ -122,7 +161,8 @@ pub fn run_check(backend: &dyn Backend, check: Check) -> Result<Vec<Output>, Con
         .collect())
 }
 
-type Named = Vec<(&'static str, Tensor)>;
+/// A check's outputs, each named by what it is.
+pub(crate) type Named = Vec<(&'static str, Tensor)>;
 
 fn forward(backend: &dyn Backend) -> Result<Named, String> {
     let e = |e: nao_backend::BackendError| e.to_string();

@@ -32,10 +32,13 @@
 
 mod checks;
 mod devices;
+mod models;
 mod reference;
+mod sd_checks;
 
 pub use checks::{run_check, Check, Output};
 pub use devices::{devices_under_test, open, parse_devices, tolerance, DEVICES_VAR};
+pub use models::Model;
 pub use reference::{compare, Diff, Reference};
 
 use thiserror::Error;

@@ -45,6 +45,22 @@ impl Reference {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("reference")
     }
 
+    /// What diffusers computed on the tiny Stable Diffusion fixture
+    /// (`shared/fixtures/tiny-sd1/reference`), under the names of its checks' outputs.
+    pub fn tiny_sd1() -> Result<Self, ConformanceError> {
+        let dir = crate::models::tiny_sd1("reference")?;
+        let tensors = crate::sd_checks::reference_outputs().map_err(|message| {
+            ConformanceError::Reference {
+                path: dir.display().to_string(),
+                message,
+            }
+        })?;
+        Ok(Self {
+            dir,
+            tensors: tensors.into_iter().collect(),
+        })
+    }
+
     /// Load every `.npy` file of `dir`.
     pub fn load(dir: &Path) -> Result<Self, ConformanceError> {
         let err = |path: &Path, message: String| ConformanceError::Reference {

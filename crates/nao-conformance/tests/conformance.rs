@@ -1,20 +1,22 @@
-//! The conformance suite: the same four checks on every device under test, each compared with
-//! the committed CPU reference within the device's tolerance.
+//! The conformance suite: the same checks on every device under test, each compared with its
+//! model's reference within the device's tolerance — the embedded model's four against the
+//! committed CPU reference, the tiny Stable Diffusion fixture's five against diffusers.
 //!
 //! `cargo xtask conformance --device NAME` runs it for one device (CI: cpu, wgpu on the
 //! software Vulkan driver, onnx-cpu).
 
 use nao_backend::Device;
-use nao_conformance::{compare, devices_under_test, open, run_check, tolerance, Check, Reference};
+use nao_conformance::{compare, devices_under_test, open, run_check, tolerance, Check, Model, Reference};
 
 fn check(check: Check) {
     // a device that cannot start (no wgpu adapter, no CUDA device, no ONNX Runtime) fails here,
     // loudly, with the reason
     let devices = devices_under_test().unwrap_or_else(|e| panic!("{e}"));
     assert!(!devices.is_empty(), "no device under test");
-    let reference = Reference::load(&Reference::default_dir()).unwrap();
+    let model = check.model();
+    let reference = model.reference().unwrap_or_else(|e| panic!("{e}"));
     for device in devices {
-        let backend = open(device).unwrap_or_else(|e| panic!("{e}"));
+        let backend = model.open(device).unwrap_or_else(|e| panic!("{e}"));
         let outputs = run_check(&*backend, check).unwrap_or_else(|e| panic!("{device}: {e}"));
         let diffs = compare(&outputs, &reference).unwrap_or_else(|e| panic!("{device}: {e}"));
         assert!(!diffs.is_empty());
@@ -59,6 +61,31 @@ fn inversion_10_steps() {
     check(Check::Inversion);
 }
 
+#[test]
+fn sd_text_encoder() {
+    check(Check::SdText);
+}
+
+#[test]
+fn sd_unet() {
+    check(Check::SdUnet);
+}
+
+#[test]
+fn sd_vae() {
+    check(Check::SdVae);
+}
+
+#[test]
+fn sd_sampling_10_steps() {
+    check(Check::SdSampling);
+}
+
+#[test]
+fn sd_inversion_10_steps() {
+    check(Check::SdInversion);
+}
+
 /// The reference covers every output of every check, and nothing else.
 #[test]
 fn reference_is_complete() {
@@ -77,6 +104,31 @@ fn reference_is_complete() {
         assert!(names.contains(&expected), "{expected} missing: {names:?}");
     }
     assert_eq!(names.len(), 8, "{names:?}");
+}
+
+/// The tiny-sd1 reference covers every output of its checks, and nothing else.
+#[test]
+fn tiny_sd1_reference_is_complete() {
+    let reference = Model::TinySd1.reference().unwrap_or_else(|e| panic!("{e}"));
+    let names: Vec<&str> = reference.names().collect();
+    assert_eq!(
+        names,
+        [
+            "sd_inversion.seeds",
+            "sd_sampling.gs1.0",
+            "sd_sampling.gs7.5",
+            "sd_text.embeddings",
+            "sd_unet.t500",
+            "sd_vae.decoded",
+            "sd_vae.encoded"
+        ]
+    );
+    let decoded = reference.get("sd_vae.decoded").unwrap();
+    assert_eq!(decoded.shape, [2, 3, 64, 64]);
+    assert!(decoded.data.iter().all(|v| (0.0..=1.0).contains(v)));
+    for check in Check::TINY_SD1 {
+        assert_eq!(check.model(), Model::TinySd1);
+    }
 }
 
 /// A backend that is not compiled in is an error naming the feature to enable.

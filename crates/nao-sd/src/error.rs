@@ -47,6 +47,9 @@ pub enum SdError {
     /// burn failed while computing.
     #[error("runtime error: {0}")]
     Runtime(String),
+    /// Writing a model folder ([`RandomModel::write`](crate::RandomModel::write)) failed.
+    #[error(transparent)]
+    Output(#[from] nao_fs::FsError),
 }
 
 impl SdError {
@@ -98,6 +101,8 @@ impl From<SdError> for BackendError {
                 message: text,
             },
             SdError::Runtime(m) => BackendError::Runtime(m),
+            SdError::Output(nao_fs::FsError::Interrupted) => BackendError::Cancelled,
+            SdError::Output(_) => BackendError::Runtime(text),
         }
     }
 }

@@ -15,7 +15,7 @@ use crate::config::{ClipConfig, UnetConfig, VaeConfig};
 use crate::detect::{model_dir, model_name};
 use crate::unet::Unet;
 use crate::vae::{VaeDecoder, VaeEncoder};
-use crate::weights::{select_file, Loader, Mode, WeightFile};
+use crate::weights::{select_file, Loader, Mode, Planned, WeightFile};
 use crate::{SdError, SdOptions};
 
 /// A Stable Diffusion 1.x / 2.x model from a diffusers folder; see the [crate docs](crate).
@@ -38,48 +38,60 @@ pub struct StableDiffusion {
     weight_files: Vec<PathBuf>,
 }
 
-/// The configs of the folder's components.
-struct Configs {
-    clip: ClipConfig,
-    unet: UnetConfig,
-    vae: VaeConfig,
-    scheduler: SchedulerConfig,
+/// The configs of a folder's components.
+pub(crate) struct Configs {
+    pub clip: ClipConfig,
+    pub unet: UnetConfig,
+    pub vae: VaeConfig,
+    pub scheduler: SchedulerConfig,
 }
 
-fn read_configs(dir: &Path) -> Result<Configs, SdError> {
-    let clip = ClipConfig::from_file(&dir.join("text_encoder").join("config.json"))?;
-    let unet = UnetConfig::from_file(&dir.join("unet").join("config.json"))?;
-    let vae = VaeConfig::from_file(&dir.join("vae").join("config.json"))?;
-    let path = dir.join("scheduler").join("scheduler_config.json");
-    let scheduler = SchedulerConfig::from_file(&path).map_err(|e| match e {
-        BackendError::Io { message, .. } => SdError::io(&path, message),
-        other => SdError::config(&path, other.to_string()),
-    })?;
-    // the components must fit together
-    let unet_err = |m: String| SdError::config(&unet.path, m);
-    if unet.in_channels != vae.latent_channels || unet.out_channels != vae.latent_channels {
-        return Err(unet_err(format!(
-            "in_channels = {} and out_channels = {}, but the VAE has {} latent channels \
-             (inpainting and other conditioned UNets are not supported)",
-            unet.in_channels, unet.out_channels, vae.latent_channels
-        )));
+impl Configs {
+    /// Read the four configs of a diffusers folder.
+    pub fn read(dir: &Path) -> Result<Self, SdError> {
+        let clip = ClipConfig::from_file(&dir.join("text_encoder").join("config.json"))?;
+        let unet = UnetConfig::from_file(&dir.join("unet").join("config.json"))?;
+        let vae = VaeConfig::from_file(&dir.join("vae").join("config.json"))?;
+        let path = dir.join("scheduler").join("scheduler_config.json");
+        let scheduler = SchedulerConfig::from_file(&path).map_err(|e| match e {
+            BackendError::Io { message, .. } => SdError::io(&path, message),
+            other => SdError::config(&path, other.to_string()),
+        })?;
+        Self::fit(clip, unet, vae, scheduler)
     }
-    if let Some(d) = unet
-        .cross_attention_dim
-        .iter()
-        .find(|&&d| d != clip.hidden_size)
-    {
-        return Err(unet_err(format!(
-            "'cross_attention_dim' = {d}, but the text encoder's hidden_size is {}",
-            clip.hidden_size
-        )));
+
+    /// The configs, if the components fit together.
+    pub fn fit(
+        clip: ClipConfig,
+        unet: UnetConfig,
+        vae: VaeConfig,
+        scheduler: SchedulerConfig,
+    ) -> Result<Self, SdError> {
+        let unet_err = |m: String| SdError::config(&unet.path, m);
+        if unet.in_channels != vae.latent_channels || unet.out_channels != vae.latent_channels {
+            return Err(unet_err(format!(
+                "in_channels = {} and out_channels = {}, but the VAE has {} latent channels \
+                 (inpainting and other conditioned UNets are not supported)",
+                unet.in_channels, unet.out_channels, vae.latent_channels
+            )));
+        }
+        if let Some(d) = unet
+            .cross_attention_dim
+            .iter()
+            .find(|&&d| d != clip.hidden_size)
+        {
+            return Err(unet_err(format!(
+                "'cross_attention_dim' = {d}, but the text encoder's hidden_size is {}",
+                clip.hidden_size
+            )));
+        }
+        Ok(Self {
+            clip,
+            unet,
+            vae,
+            scheduler,
+        })
     }
-    Ok(Configs {
-        clip,
-        unet,
-        vae,
-        scheduler,
-    })
 }
 
 fn compute_dtype(precision: Precision, device: &Device) -> Result<DType, SdError> {
@@ -113,6 +125,23 @@ struct Networks {
     decoder: VaeDecoder,
 }
 
+/// The tensors each weights file must hold: text encoder, UNet, VAE.
+pub(crate) type Plans = [Vec<Planned>; 3];
+
+/// One loader per weights file: text encoder, UNet, VAE.
+struct Loaders<'a>([Loader<'a>; 3]);
+
+impl<'a> Loaders<'a> {
+    fn of_files(c: &'a Configs, f: &'a Files, device: &Device, dtype: DType, mode: Mode) -> Self {
+        Self([
+            Loader::new(&f.text, &c.clip.path, device, dtype, mode)
+                .with_prefix(text_prefix(&f.text)),
+            Loader::new(&f.unet, &c.unet.path, device, dtype, mode),
+            Loader::new(&f.vae, &c.vae.path, device, dtype, mode),
+        ])
+    }
+}
+
 fn text_prefix(file: &WeightFile) -> &'static str {
     // transformers < 5 saved the weights under `text_model.`
     if file.names().iter().any(|n| n.starts_with("text_model.")) {
@@ -122,30 +151,36 @@ fn text_prefix(file: &WeightFile) -> &'static str {
     }
 }
 
-fn build(
-    c: &Configs,
-    f: &Files,
-    device: &Device,
-    dtype: DType,
-    mode: Mode,
-) -> Result<Networks, SdError> {
-    let mut w =
-        Loader::new(&f.text, &c.clip.path, device, dtype, mode).with_prefix(text_prefix(&f.text));
-    let text = ClipTextModel::new(&c.clip, &mut w)?;
-    w.finish(clip::IGNORED)?;
-    let mut w = Loader::new(&f.unet, &c.unet.path, device, dtype, mode);
-    let unet = Unet::new(&c.unet, &mut w)?;
-    w.finish(&[])?;
-    let mut w = Loader::new(&f.vae, &c.vae.path, device, dtype, mode);
-    let encoder = VaeEncoder::new(&c.vae, &mut w)?;
-    let decoder = VaeDecoder::new(&c.vae, &mut w)?;
-    w.finish(&[])?;
-    Ok(Networks {
-        text,
-        unet,
-        encoder,
-        decoder,
-    })
+fn build(c: &Configs, loaders: Loaders) -> Result<(Networks, Plans), SdError> {
+    let [mut t, mut u, mut v] = loaders.0;
+    // each file is checked in full before the next is looked at
+    let text = ClipTextModel::new(&c.clip, &mut t)?;
+    let text_plan = t.finish(clip::IGNORED)?;
+    let unet = Unet::new(&c.unet, &mut u)?;
+    let unet_plan = u.finish(&[])?;
+    let encoder = VaeEncoder::new(&c.vae, &mut v)?;
+    let decoder = VaeDecoder::new(&c.vae, &mut v)?;
+    let plans = [text_plan, unet_plan, v.finish(&[])?];
+    Ok((
+        Networks {
+            text,
+            unet,
+            encoder,
+            decoder,
+        },
+        plans,
+    ))
+}
+
+/// The name and shape of every tensor the configs imply, per weights file.
+pub(crate) fn plan(c: &Configs) -> Result<Plans, SdError> {
+    let device = Device::default();
+    let loaders = Loaders([
+        Loader::plan(&c.clip.path, &device),
+        Loader::plan(&c.unet.path, &device),
+        Loader::plan(&c.vae.path, &device),
+    ]);
+    Ok(build(c, loaders)?.1)
 }
 
 /// `[b, c, h, w]` of a host tensor whose data fits its shape.
@@ -188,7 +223,7 @@ impl StableDiffusion {
                 path: dir,
             });
         }
-        let configs = read_configs(&dir)?;
+        let configs = Configs::read(&dir)?;
         let dtype = compute_dtype(options.precision, device)?;
         let tokenizer = ClipTokenizer::from_dir(dir.join("tokenizer"))?;
         let tok_path = dir.join("tokenizer");
@@ -226,8 +261,14 @@ impl StableDiffusion {
             vae: open("vae")?,
         };
         // names, shapes and dtypes of all three files before any tensor is converted
-        build(&configs, &files, device, dtype, Mode::Check)?;
-        let nets = build(&configs, &files, device, dtype, Mode::Load)?;
+        build(
+            &configs,
+            Loaders::of_files(&configs, &files, device, dtype, Mode::Check),
+        )?;
+        let (nets, _) = build(
+            &configs,
+            Loaders::of_files(&configs, &files, device, dtype, Mode::Load),
+        )?;
         let downsample = configs.vae.downsample();
         let info = ModelInfo {
             name: model_name(&dir),

@@ -1,21 +1,26 @@
-//! Building blocks shared by the networks: attention computed in bounded chunks, nearest
-//! up-sampling to a size, the sinusoidal timestep embedding.
+//! Building blocks shared by the networks: attention (burn's fused attention operation, by
+//! bounded blocks of query rows), nearest up-sampling to a size, the sinusoidal timestep
+//! embedding.
 
-use burn::tensor::activation::softmax;
-use burn::tensor::{Bool, DType, Device, Int, Tensor, TensorData};
+use burn::tensor::module::attention as fused_attention;
+use burn::tensor::ops::AttentionModuleOptions;
+use burn::tensor::{DType, Device, Int, Tensor, TensorData};
 
-/// Most attention scores materialised at once (query rows × keys, over all heads in the
-/// chunk): 2²⁴ scores are 64 MiB in f32. At 512×512 with guidance (batch 2, 4096 tokens, 8
-/// heads) the full score tensor would be 1 GiB per layer; chunks keep the peak small.
+/// Most attention scores a block of query rows may span (rows × keys × batch × heads): 2²⁴
+/// scores are 64 MiB in f32. burn's CPU backend (flex) and its GPU backends (cubecl's flash
+/// kernels) never hold them all — they tile the keys — but a device whose kernel falls back to
+/// materialising the scores holds at most this many at once: at 512×512 with guidance (batch
+/// 2, 4096 tokens, 8 heads) the full score tensor would be 1 GiB per layer.
 pub(crate) const ATTENTION_CHUNK_SCORES: usize = 1 << 24;
 
-/// Multi-head scaled dot-product attention.
+/// Multi-head scaled dot-product attention, `softmax(q·kᵀ/√d)·v` per head.
 ///
 /// `q` is `[b, n, heads·d]`, `k` and `v` are `[b, m, heads·d]`; the result is `[b, n, heads·d]`.
-/// Scores are computed for a chunk of (head, query) rows at a time, so that at most
-/// `chunk_scores` of them exist at once. Softmax runs in f32 whatever the compute dtype;
-/// `upcast` also computes the scores in f32 (diffusers' `upcast_attention`). `causal` masks
-/// every key after its query (CLIP's text encoder).
+/// Runs burn's fused attention operation (flash attention on flex and on cubecl's devices,
+/// PyTorch's `scaled_dot_product_attention` on tch) on blocks of query rows spanning at most
+/// `chunk_scores` scores. `upcast` computes in f32 whatever the compute dtype (diffusers'
+/// `upcast_attention`; the fused kernels accumulate the softmax in f32 anyway). `causal`
+/// masks every key after its query (CLIP's text encoder; its 77 tokens are one block).
 pub(crate) fn attention(
     q: Tensor<3>,
     k: Tensor<3>,
@@ -29,101 +34,69 @@ pub(crate) fn attention(
     let m = k.dims()[1];
     let d = inner / heads;
     let dtype = q.dtype();
-    let scale = 1.0 / (d as f64).sqrt();
+    let compute = if upcast { DType::F32 } else { dtype };
     let split = |x: Tensor<3>, len: usize| {
-        x.reshape([b, len, heads, d])
-            .swap_dims(1, 2)
-            .reshape([b * heads, len, d])
+        let x = x.reshape([b, len, heads, d]).swap_dims(1, 2);
+        if compute == dtype {
+            x
+        } else {
+            x.cast(compute)
+        }
     };
-    let (q, kt, v) = (split(q, n), split(k, m).swap_dims(1, 2), split(v, m));
-    let (q, kt) = if upcast && dtype != DType::F32 {
-        (q.cast(DType::F32), kt.cast(DType::F32))
+    let (q, k, v) = (split(q, n), split(k, m), split(v, m));
+    let options = AttentionModuleOptions {
+        is_causal: causal,
+        ..Default::default()
+    };
+    // a causal mask is aligned to the whole query range: causal inputs are never split
+    let rows = if causal {
+        n
     } else {
-        (q, kt)
+        rows_per_block(b * heads, m, chunk_scores)
     };
-    let device = v.device();
-    let mask = causal.then(|| causal_mask(n, m, &device));
-    let slices = b * heads;
-    let chunks = chunk_plan(slices, n, m, chunk_scores);
-    let mut parts = Vec::with_capacity(chunks.len());
-    for (s, sl, r, rl) in chunks {
-        let qc = q.clone().narrow(0, s, sl).narrow(1, r, rl);
-        let kc = kt.clone().narrow(0, s, sl);
-        let mut scores = qc.matmul(kc).mul_scalar(scale);
-        if scores.dtype() != DType::F32 {
-            scores = scores.cast(DType::F32);
-        }
-        if let Some(mask) = &mask {
-            let rows: Tensor<2, Bool> = mask.clone().narrow(0, r, rl);
-            scores = scores.mask_fill(
-                rows.unsqueeze_dim::<3>(0).expand([sl, rl, m]),
-                f32::NEG_INFINITY,
-            );
-        }
-        let probs = softmax(scores, 2).cast(dtype);
-        parts.push((s, r, probs.matmul(v.clone().narrow(0, s, sl))));
-    }
-    let out = if parts.len() == 1 {
-        parts
-            .pop()
-            .map(|(_, _, t)| t)
-            .unwrap_or_else(|| Tensor::zeros([slices, n, d], (&device, dtype)))
-    } else if parts.iter().all(|(_, r, _)| *r == 0) {
-        Tensor::cat(parts.into_iter().map(|(_, _, t)| t).collect(), 0)
+    let unfused: Option<usize> = std::env::var("NAO_SD_ATTN").ok().and_then(|s| s.parse().ok());
+    let out = if let (Some(budget), false) = (unfused, causal) {
+        let rows = rows_per_block(b * heads, m, budget);
+        let scale = 1.0 / (d as f64).sqrt();
+        let kt = k.swap_dims(2, 3);
+        let blocks = (0..n)
+            .step_by(rows)
+            .map(|r| {
+                let q = q.clone().narrow(2, r, rows.min(n - r));
+                let s = q.matmul(kt.clone()).mul_scalar(scale);
+                burn::tensor::activation::softmax(s, 3).matmul(v.clone())
+            })
+            .collect();
+        Tensor::cat(blocks, 2)
+    } else if rows >= n {
+        fused_attention(q, k, v, None, None, options)
     } else {
-        // query chunks of one slice after another: join rows, then slices
-        let mut slices_out = Vec::with_capacity(slices);
-        let mut current = Vec::new();
-        let mut current_slice = 0;
-        for (s, _, t) in parts {
-            if s != current_slice && !current.is_empty() {
-                slices_out.push(Tensor::cat(std::mem::take(&mut current), 1));
-            }
-            current_slice = s;
-            current.push(t);
-        }
-        slices_out.push(Tensor::cat(current, 1));
-        Tensor::cat(slices_out, 0)
+        let blocks = (0..n)
+            .step_by(rows)
+            .map(|r| {
+                let q = q.clone().narrow(2, r, rows.min(n - r));
+                fused_attention(q, k.clone(), v.clone(), None, None, options)
+            })
+            .collect();
+        Tensor::cat(blocks, 2)
     };
-    out.reshape([b, heads, n, d])
-        .swap_dims(1, 2)
-        .reshape([b, n, inner])
+    let out = if compute == dtype {
+        out
+    } else {
+        out.cast(dtype)
+    };
+    out.swap_dims(1, 2).reshape([b, n, inner])
 }
 
-/// The chunks `(first slice, slices, first query row, rows)` that cover `slices` (batch × heads)
-/// of `n` query rows against `m` keys with at most `budget` scores each (one row at least):
-/// whole slices grouped while they fit, else row blocks of one slice.
-fn chunk_plan(
-    slices: usize,
-    n: usize,
-    m: usize,
-    budget: usize,
-) -> Vec<(usize, usize, usize, usize)> {
-    let rows_per_chunk = (budget / m.max(1)).max(1);
-    let mut chunks = Vec::new();
-    if n <= rows_per_chunk {
-        let per = (rows_per_chunk / n.max(1)).max(1);
-        let mut s = 0;
-        while s < slices {
-            let len = per.min(slices - s);
-            chunks.push((s, len, 0, n));
-            s += len;
-        }
-    } else {
-        for s in 0..slices {
-            let mut r = 0;
-            while r < n {
-                let len = rows_per_chunk.min(n - r);
-                chunks.push((s, 1, r, len));
-                r += len;
-            }
-        }
-    }
-    chunks
+/// Query rows per block so that a block spans at most `budget` scores over `slices` (batch ×
+/// heads) and `m` keys; one row at least.
+fn rows_per_block(slices: usize, m: usize, budget: usize) -> usize {
+    (budget / (slices * m).max(1)).max(1)
 }
 
-/// `true` where key `j` comes after query `i`.
-fn causal_mask(n: usize, m: usize, device: &Device) -> Tensor<2, Bool> {
+/// `true` where key `j` comes after query `i` (the reference the tests compare with).
+#[cfg(test)]
+fn causal_mask(n: usize, m: usize, device: &Device) -> Tensor<2, burn::tensor::Bool> {
     let rows = Tensor::<1, Int>::arange(0..n as i64, device).reshape([n, 1]);
     let cols = Tensor::<1, Int>::arange(0..m as i64, device).reshape([1, m]);
     cols.expand([n, m]).greater(rows.expand([n, m]))
@@ -191,67 +164,80 @@ pub(crate) fn timestep_embedding(
 mod tests {
     use super::*;
 
+    /// Attention computed term by term: scores, mask, softmax, weighted sum.
     fn naive(q: &Tensor<3>, k: &Tensor<3>, v: &Tensor<3>, heads: usize, causal: bool) -> Tensor<3> {
-        attention(
-            q.clone(),
-            k.clone(),
-            v.clone(),
-            heads,
-            causal,
-            false,
-            usize::MAX,
-        )
+        let [b, n, inner] = q.dims();
+        let m = k.dims()[1];
+        let d = inner / heads;
+        let split = |x: &Tensor<3>, len: usize| {
+            x.clone()
+                .reshape([b, len, heads, d])
+                .swap_dims(1, 2)
+                .reshape([b * heads, len, d])
+        };
+        let mut scores = split(q, n)
+            .matmul(split(k, m).swap_dims(1, 2))
+            .div_scalar((d as f64).sqrt());
+        if causal {
+            let mask = causal_mask(n, m, &q.device());
+            scores = scores.mask_fill(mask.unsqueeze_dim::<3>(0).expand([b * heads, n, m]), f32::NEG_INFINITY);
+        }
+        burn::tensor::activation::softmax(scores, 2)
+            .matmul(split(v, m))
+            .reshape([b, heads, n, d])
+            .swap_dims(1, 2)
+            .reshape([b, n, inner])
+    }
+
+    fn max_diff(a: Tensor<3>, b: Tensor<3>) -> f32 {
+        (a - b).abs().max().into_scalar::<f32>()
     }
 
     #[test]
-    fn chunked_attention_equals_the_whole() {
+    fn blocked_attention_equals_the_naive_one() {
         let device = Device::default();
-        let q = Tensor::<3>::random([2, 7, 12], burn::tensor::Distribution::Default, &device);
-        let k = Tensor::<3>::random([2, 7, 12], burn::tensor::Distribution::Default, &device);
-        let v = Tensor::<3>::random([2, 7, 12], burn::tensor::Distribution::Default, &device);
-        for causal in [false, true] {
-            let whole = naive(&q, &k, &v, 3, causal);
-            // 1 score: every (slice, row) alone; 7·7 = one slice per chunk; 3·7 = row chunks
-            for budget in [1, 7, 21, 49, 100] {
-                let c = attention(q.clone(), k.clone(), v.clone(), 3, causal, false, budget);
-                let diff = (c - whole.clone()).abs().max().into_scalar::<f32>();
-                assert!(diff < 1e-6, "budget {budget}, causal {causal}: {diff}");
-            }
+        let x = |n| Tensor::<3>::random([2, n, 12], burn::tensor::Distribution::Default, &device);
+        let (q, k, v) = (x(7), x(9), x(9));
+        let whole = naive(&q, &k, &v, 3, false);
+        // 1 score: one query row per block; 2·3·9 = 54 scores a row: 1, 2 and 7 rows
+        for budget in [1, 54, 108, 400, usize::MAX] {
+            let got = attention(q.clone(), k.clone(), v.clone(), 3, false, false, budget);
+            let diff = max_diff(got, whole.clone());
+            assert!(diff < 1e-6, "budget {budget}: {diff}");
+        }
+        let upcast = attention(q.clone(), k.clone(), v.clone(), 3, false, true, 54);
+        assert!(max_diff(upcast, whole) < 1e-6);
+        // causal (square), whatever the budget: never split
+        let (q, k, v) = (x(7), x(7), x(7));
+        let whole = naive(&q, &k, &v, 3, true);
+        for budget in [1, usize::MAX] {
+            let got = attention(q.clone(), k.clone(), v.clone(), 3, true, false, budget);
+            let diff = max_diff(got, whole.clone());
+            assert!(diff < 1e-6, "causal, budget {budget}: {diff}");
         }
         // the causal first row attends to key 0 only
-        let c = naive(&q, &k, &v, 1, true);
+        let c = attention(q, k, v.clone(), 1, true, false, usize::MAX);
         let first = c.narrow(1, 0, 1).reshape([2, 12]);
         let v0 = v.narrow(1, 0, 1).reshape([2, 12]);
         assert!((first - v0).abs().max().into_scalar::<f32>() < 1e-6);
     }
 
     #[test]
-    fn chunks_tile_the_scores_within_the_budget() {
+    fn blocks_stay_within_the_budget() {
         // SD at 512×512 with guidance: batch 2 × 8 heads, 4096 tokens; and cross-attention
-        for (slices, n, m) in [
-            (16, 4096, 4096),
-            (16, 4096, 77),
-            (10, 9216, 9216),
-            (3, 5, 7),
-        ] {
-            let plan = chunk_plan(slices, n, m, ATTENTION_CHUNK_SCORES);
-            let mut covered = vec![0usize; slices];
-            for &(s, sl, r, rl) in &plan {
-                assert!(sl * rl * m <= ATTENTION_CHUNK_SCORES.max(m));
-                for c in &mut covered[s..s + sl] {
-                    assert_eq!(*c, r, "rows in order");
-                    *c += rl;
-                }
-            }
-            assert!(covered.iter().all(|&c| c == n), "{slices} {n} {m}");
+        assert_eq!(rows_per_block(16, 4096, ATTENTION_CHUNK_SCORES), 256);
+        assert_eq!(rows_per_block(16, 77, ATTENTION_CHUNK_SCORES), 13_617);
+        assert_eq!(rows_per_block(10, 9216, ATTENTION_CHUNK_SCORES), 182);
+        assert_eq!(rows_per_block(3, 7, 1), 1);
+        for (slices, m) in [(16, 4096), (16, 77), (10, 9216), (1, 1 << 26)] {
+            let rows = rows_per_block(slices, m, ATTENTION_CHUNK_SCORES);
+            assert!(rows * slices * m <= ATTENTION_CHUNK_SCORES.max(slices * m));
         }
-        assert_eq!(chunk_plan(16, 4096, 4096, ATTENTION_CHUNK_SCORES).len(), 16);
-        assert_eq!(chunk_plan(16, 4096, 77, ATTENTION_CHUNK_SCORES).len(), 1);
     }
 
     /// Peak memory of one attention layer of SD at 512×512 with guidance (batch 2, 4096
     /// tokens, 8 heads of 40): the whole score tensor would be 1 GiB (and softmax's
-    /// temporaries as much again); in chunks the process grows by a fraction of that.
+    /// temporaries as much again); the process grows by a fraction of that.
     #[cfg(target_os = "linux")]
     #[test]
     fn attention_at_512px_stays_small() {
@@ -272,7 +258,7 @@ mod tests {
         assert_eq!(out.dims(), [2, 4096, 320]);
         let grown_mib = (peak_kib() - before) / 1024;
         eprintln!("attention [2, 4096, 320] × 8 heads: peak grew by {grown_mib} MiB");
-        assert!(grown_mib < 512, "peak grew by {grown_mib} MiB");
+        assert!(grown_mib < 128, "peak grew by {grown_mib} MiB");
     }
 
     #[test]

@@ -168,6 +168,29 @@ impl WeightFile {
         // read_metadata validated the offsets against the buffer length
         &self.mmap[self.data_start + a..self.data_start + b]
     }
+
+    /// Drop the mapped pages of a tensor already converted from this process's memory, so that
+    /// loading holds the converted model and one tensor, not the file's pages as well (they
+    /// stay in the page cache; a later read maps them again). Only advice: a failure changes
+    /// nothing but the memory figure.
+    fn release(&self, info: &TensorInfo) {
+        #[cfg(unix)]
+        {
+            let (a, b) = info.data_offsets;
+            // SAFETY: the mapping is private, read-only and backed by the file: after
+            // MADV_DONTNEED a read maps the file's (unchanged) bytes again, so no slice of it
+            // can observe a change. No slice of this range is alive here.
+            let _ = unsafe {
+                self.mmap.unchecked_advise_range(
+                    memmap2::UncheckedAdvice::DontNeed,
+                    self.data_start + a,
+                    b - a,
+                )
+            };
+        }
+        #[cfg(not(unix))]
+        let _ = info;
+    }
 }
 
 /// Whether a loader only checks names and shapes (building modules of empty tensors) or loads.
@@ -177,11 +200,18 @@ pub(crate) enum Mode {
     Check,
     /// Convert each tensor into a burn tensor on the device.
     Load,
+    /// No file: record the name and shape of every tensor the configs imply (what a weights
+    /// file for them must hold; the random-weights writer's list).
+    Plan,
 }
+
+/// A tensor the configs imply: its full name and shape.
+pub(crate) type Planned = (String, Vec<usize>);
 
 /// Takes the tensors of one file by name, each checked against the shape its config implies.
 pub(crate) struct Loader<'a> {
-    file: &'a WeightFile,
+    /// `None` in [`Mode::Plan`].
+    file: Option<&'a WeightFile>,
     config: &'a Path,
     device: Device,
     dtype: DType,
@@ -189,6 +219,7 @@ pub(crate) struct Loader<'a> {
     /// Prefix of every name (`text_model.` in older text encoder files).
     prefix: String,
     used: HashSet<String>,
+    planned: Vec<Planned>,
 }
 
 impl<'a> Loader<'a> {
@@ -200,13 +231,28 @@ impl<'a> Loader<'a> {
         mode: Mode,
     ) -> Self {
         Self {
-            file,
+            file: Some(file),
             config,
             device: device.clone(),
             dtype,
             mode,
             prefix: String::new(),
             used: HashSet::new(),
+            planned: Vec::new(),
+        }
+    }
+
+    /// A loader without a file that records what the configs imply ([`Mode::Plan`]).
+    pub fn plan(config: &'a Path, device: &Device) -> Self {
+        Self {
+            file: None,
+            config,
+            device: device.clone(),
+            dtype: DType::F32,
+            mode: Mode::Plan,
+            prefix: String::new(),
+            used: HashSet::new(),
+            planned: Vec::new(),
         }
     }
 
@@ -221,9 +267,11 @@ impl<'a> Loader<'a> {
         SdError::config(self.config, message)
     }
 
-    /// Whether the file holds a tensor of this name.
+    /// Whether the file holds a tensor of this name (never, in [`Mode::Plan`]: plans use the
+    /// current names).
     pub fn has(&self, name: &str) -> bool {
-        self.file.info(&format!("{}{name}", self.prefix)).is_some()
+        self.file
+            .is_some_and(|f| f.info(&format!("{}{name}", self.prefix)).is_some())
     }
 
     /// The tensor `name`, which must have `shape`.
@@ -264,8 +312,12 @@ impl<'a> Loader<'a> {
     /// Check a tensor; in load mode, its values as f32 (one tensor at a time).
     fn values(&mut self, name: &str, shape: &[usize]) -> Result<Option<Vec<f32>>, SdError> {
         let full = format!("{}{name}", self.prefix);
-        let path = self.file.path();
-        let info = self.file.info(&full).ok_or_else(|| {
+        let Some(file) = self.file else {
+            self.planned.push((full, shape.to_vec()));
+            return Ok(None);
+        };
+        let path = file.path();
+        let info = file.info(&full).ok_or_else(|| {
             SdError::weights(
                 path,
                 format!(
@@ -297,7 +349,7 @@ impl<'a> Loader<'a> {
         if self.mode == Mode::Check {
             return Ok(None);
         }
-        let bytes = self.file.bytes(info);
+        let bytes = file.bytes(info);
         let values = match info.dtype {
             Dtype::F32 => bytes
                 .chunks_exact(4)
@@ -312,6 +364,7 @@ impl<'a> Loader<'a> {
                 .map(|b| half::bf16::from_le_bytes([b[0], b[1]]).to_f32())
                 .collect(),
         };
+        file.release(info);
         Ok(Some(values))
     }
 
@@ -423,10 +476,13 @@ impl<'a> Loader<'a> {
     }
 
     /// Every tensor of the file must have been taken, except those named in `ignored`
-    /// (buffers such as CLIP's `position_ids`).
-    pub fn finish(self, ignored: &[&str]) -> Result<(), SdError> {
-        let unexpected: Vec<String> = self
-            .file
+    /// (buffers such as CLIP's `position_ids`). Returns the tensors recorded in [`Mode::Plan`]
+    /// (none in the other modes).
+    pub fn finish(self, ignored: &[&str]) -> Result<Vec<Planned>, SdError> {
+        let Some(file) = self.file else {
+            return Ok(self.planned);
+        };
+        let unexpected: Vec<String> = file
             .names()
             .into_iter()
             .filter(|n| !self.used.contains(n))
@@ -437,11 +493,11 @@ impl<'a> Loader<'a> {
             })
             .collect();
         if unexpected.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let shown: Vec<&str> = unexpected.iter().take(5).map(String::as_str).collect();
         Err(SdError::weights(
-            self.file.path(),
+            file.path(),
             format!(
                 "{} unexpected tensor(s) that the config {} does not describe: {}{}",
                 unexpected.len(),

@@ -45,13 +45,17 @@ fn shared_candidates() -> Vec<PathBuf> {
 /// The shared reference folder: `$NAO_SHARED_DIR` when set, else `../shared` beside the
 /// checkout. Panics, naming the paths tried, when neither holds `README.md`.
 pub fn shared_dir() -> PathBuf {
+    find_shared_dir().unwrap_or_else(|message| panic!("{message}"))
+}
+
+fn find_shared_dir() -> Result<PathBuf, String> {
     let candidates = shared_candidates();
     candidates
         .iter()
         .find(|p| p.join("README.md").is_file())
         .cloned()
-        .unwrap_or_else(|| {
-            panic!(
+        .ok_or_else(|| {
+            format!(
                 "the shared reference data is missing: looked in {candidates:?}; put it beside \
                  the checkout as ../shared or set {SHARED_DIR_VAR}"
             )
@@ -60,13 +64,21 @@ pub fn shared_dir() -> PathBuf {
 
 /// A path inside the shared folder, which must exist (panics naming it otherwise).
 pub fn shared(relative: impl AsRef<Path>) -> PathBuf {
-    let p = shared_dir().join(relative.as_ref());
-    assert!(
-        p.exists(),
-        "{} is missing from the shared reference data",
-        p.display()
-    );
-    p
+    try_shared(relative).unwrap_or_else(|message| panic!("{message}"))
+}
+
+/// [`shared`] for programs that report errors instead of panicking: the path, or a message
+/// naming the paths tried.
+pub fn try_shared(relative: impl AsRef<Path>) -> Result<PathBuf, String> {
+    let p = find_shared_dir()?.join(relative.as_ref());
+    if p.exists() {
+        Ok(p)
+    } else {
+        Err(format!(
+            "{} is missing from the shared reference data",
+            p.display()
+        ))
+    }
 }
 
 /// `$ORT_DYLIB_PATH`, checked to be a file: the ONNX tests fail (they do not skip) without

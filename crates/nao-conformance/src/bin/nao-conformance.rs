@@ -1,6 +1,6 @@
-//! `nao-conformance`: run the conformance checks on the compiled backends and print how far
-//! each output is from the reference (the numbers of docs/backends.md), or write the
-//! reference with the `flex` backend.
+//! `nao-conformance`: run the conformance checks of every model on the compiled backends and
+//! print how far each output is from its reference (the numbers of docs/backends.md), or
+//! write the embedded model's reference with the `flex` backend.
 //!
 //! ```text
 //! nao-conformance [--target NAME]... [--json FILE] [--write-reference]
@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use nao_backend::Device;
-use nao_conformance::{compare, devices_under_test, open, run_check, tolerance, Check, Reference};
+use nao_conformance::{compare, devices_under_test, open, run_check, tolerance, Model, Reference};
 
 fn main() -> ExitCode {
     match run() {
@@ -54,7 +54,7 @@ fn run() -> Result<bool, Box<dyn std::error::Error>> {
     if write_reference {
         let backend = open(Device::Cpu)?;
         let mut outputs = Vec::new();
-        for check in Check::ALL {
+        for &check in Model::Embedded.checks() {
             outputs.extend(run_check(&*backend, check)?);
         }
         let dir = Reference::default_dir();
@@ -69,49 +69,61 @@ fn run() -> Result<bool, Box<dyn std::error::Error>> {
     if targets.is_empty() {
         targets = devices_under_test()?;
     }
-    let reference = Reference::load(&Reference::default_dir())?;
     let mut rows = Vec::new();
     let mut all_pass = true;
     println!(
-        "{:<10} {:<24} {:>11} {:>11} {:>7} {:>11} {:>9} {:>9}  result",
-        "backend", "output", "max |diff|", "rms diff", "scale", "scaled", "tolerance", "check s"
+        "{:<8} {:<10} {:<20} {:>11} {:>11} {:>7} {:>11} {:>9} {:>9}  result",
+        "model",
+        "backend",
+        "output",
+        "max |diff|",
+        "rms diff",
+        "scale",
+        "scaled",
+        "tolerance",
+        "check s"
     );
-    for target in targets {
-        let started = Instant::now();
-        let backend = open(target)?;
-        let open_s = started.elapsed().as_secs_f64();
-        for check in Check::ALL {
+    for model in Model::ALL {
+        let reference = model.reference()?;
+        for &target in &targets {
             let started = Instant::now();
-            let outputs = run_check(&*backend, check)?;
-            let seconds = started.elapsed().as_secs_f64();
-            let tol = tolerance(target, check);
-            for d in compare(&outputs, &reference)? {
-                let pass = d.scaled() <= tol;
-                all_pass &= pass;
-                println!(
-                    "{:<10} {:<24} {:>11.3e} {:>11.3e} {:>7.2} {:>11.3e} {:>9.0e} {:>9.3}  {}",
-                    target.to_string(),
-                    d.name,
-                    d.max_abs,
-                    d.rms,
-                    d.reference_scale,
-                    d.scaled(),
-                    tol,
-                    seconds,
-                    if pass { "ok" } else { "FAIL" }
-                );
-                rows.push(serde_json::json!({
-                    "backend": target.to_string(),
-                    "output": d.name,
-                    "max_abs_diff": d.max_abs,
-                    "rms_diff": d.rms,
-                    "reference_scale": d.reference_scale,
-                    "scaled_diff": d.scaled(),
-                    "tolerance": tol,
-                    "check_seconds": seconds,
-                    "open_seconds": open_s,
-                    "pass": pass,
-                }));
+            let backend = model.open(target)?;
+            let open_s = started.elapsed().as_secs_f64();
+            for &check in model.checks() {
+                let started = Instant::now();
+                let outputs = run_check(&*backend, check)?;
+                let seconds = started.elapsed().as_secs_f64();
+                let tol = tolerance(target, check);
+                for d in compare(&outputs, &reference)? {
+                    let pass = d.scaled() <= tol;
+                    all_pass &= pass;
+                    println!(
+                        "{:<8} {:<10} {:<20} {:>11.3e} {:>11.3e} {:>7.2} {:>11.3e} {:>9.0e} {:>9.3}  {}",
+                        model.name(),
+                        target.to_string(),
+                        d.name,
+                        d.max_abs,
+                        d.rms,
+                        d.reference_scale,
+                        d.scaled(),
+                        tol,
+                        seconds,
+                        if pass { "ok" } else { "FAIL" }
+                    );
+                    rows.push(serde_json::json!({
+                        "model": model.name(),
+                        "backend": target.to_string(),
+                        "output": d.name,
+                        "max_abs_diff": d.max_abs,
+                        "rms_diff": d.rms,
+                        "reference_scale": d.reference_scale,
+                        "scaled_diff": d.scaled(),
+                        "tolerance": tol,
+                        "check_seconds": seconds,
+                        "open_seconds": open_s,
+                        "pass": pass,
+                    }));
+                }
             }
         }
     }
