@@ -1,5 +1,6 @@
-//! Checking a model card before anything is built from it: every size it gives is bounded,
-//! and the safetensors files must hold exactly the tensors (names and shapes) the card implies.
+//! Checking weights against their model card before anything is built: the safetensors files
+//! must hold exactly the tensors (names and shapes) the card implies (the card's own sizes are
+//! bounded when it is read, in [`crate::weights`]).
 //!
 //! A hostile or careless `model.json` (`"blocks": 18446744073709551615`, a width of 10⁹) is
 //! refused with the field and its value, and weights that do not fit the card are refused from
@@ -11,83 +12,7 @@ use safetensors::SafeTensors;
 
 use crate::classes::NUM_CLASSES;
 use crate::error::BurnModelError;
-use crate::weights::ModelCard;
-
-/// The bounds of the card's sizes: `(field, smallest, largest)`. The embedded model uses
-/// 16, 4, 196, 512, 3, 128, 32 and 128; the bounds leave room for larger trained models while
-/// keeping every network a card can describe within a few GB.
-pub const CARD_BOUNDS: [(&str, usize, usize); 8] = [
-    ("autoencoder.base_channels", 1, 256),
-    ("autoencoder.latent_channels", 1, 64),
-    ("denoiser.latent_dim", 1, 65_536),
-    ("denoiser.hidden", 1, 8_192),
-    ("denoiser.blocks", 1, 64),
-    ("denoiser.time_features", 2, 4_096),
-    ("classifier.channels", 1, 512),
-    ("classifier.hidden", 1, 8_192),
-];
-
-/// Side of the latent grid: 28×28 images downsampled twice.
-const LATENT_SIDE: usize = 7;
-
-/// Check every size of `card` against [`CARD_BOUNDS`] and against each other; `origin` names
-/// the card in errors.
-pub(crate) fn check_sizes(card: &ModelCard, origin: &str) -> Result<(), BurnModelError> {
-    let values = [
-        card.autoencoder.base_channels,
-        card.autoencoder.latent_channels,
-        card.denoiser.latent_dim,
-        card.denoiser.hidden,
-        card.denoiser.blocks,
-        card.denoiser.time_features,
-        card.classifier.channels,
-        card.classifier.hidden,
-    ];
-    for ((field, lo, hi), value) in CARD_BOUNDS.iter().zip(values) {
-        if !(*lo..=*hi).contains(&value) {
-            return Err(BurnModelError::format(
-                origin,
-                format!("{field} is {value}; it must lie in {lo}..={hi}"),
-            ));
-        }
-    }
-    let latent = card.autoencoder.latent_channels * LATENT_SIDE * LATENT_SIDE;
-    if card.denoiser.latent_dim != latent {
-        return Err(BurnModelError::format(
-            origin,
-            format!(
-                "denoiser.latent_dim is {} but autoencoder.latent_channels {} × {LATENT_SIDE} × \
-                 {LATENT_SIDE} = {latent}",
-                card.denoiser.latent_dim, card.autoencoder.latent_channels
-            ),
-        ));
-    }
-    if card.class_names.len() != NUM_CLASSES {
-        return Err(BurnModelError::format(
-            origin,
-            format!(
-                "class_names has {} names; the model has {NUM_CLASSES} classes",
-                card.class_names.len()
-            ),
-        ));
-    }
-    if let Some(bad) = card.rare_classes.iter().find(|&&c| c >= NUM_CLASSES) {
-        return Err(BurnModelError::format(
-            origin,
-            format!("rare_classes holds {bad}; classes are 0..{NUM_CLASSES}"),
-        ));
-    }
-    if card.rare_classes.len() > NUM_CLASSES {
-        return Err(BurnModelError::format(
-            origin,
-            format!(
-                "rare_classes has {} entries; there are {NUM_CLASSES} classes",
-                card.rare_classes.len()
-            ),
-        ));
-    }
-    Ok(())
-}
+use crate::weights::{ModelCard, LATENT_SIDE};
 
 type Shapes = BTreeMap<String, Vec<usize>>;
 

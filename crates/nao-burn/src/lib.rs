@@ -38,7 +38,6 @@ mod weights;
 
 pub use autoencoder::{Autoencoder, AutoencoderConfig};
 pub use bundled::{bundled_images, bundled_strip_png, BUNDLED_PER_CLASS};
-pub use card_check::CARD_BOUNDS;
 pub use classes::{
     class_from_prompt, CLASS_NAMES, CLASS_SLUGS, NULL_CLASS, NUM_CLASSES, RARE_CLASSES,
 };
@@ -53,6 +52,7 @@ pub use format::{IMAGE_PIXELS, IMAGE_SIDE};
 pub use model::{BurnModel, Prediction};
 #[cfg(feature = "onnx")]
 pub use onnx_model::OnnxModel;
+pub use weights::CARD_BOUNDS;
 pub use weights::{
     is_weights_folder, load_module, ModelCard, AUTOENCODER_FILE, CARD_FILE, CLASSIFIER_FILE,
     DENOISER_FILE,

@@ -18,10 +18,6 @@ use crate::weights::{
     load_module, ModelCard, AUTOENCODER_FILE, CARD_FILE, CLASSIFIER_FILE, DENOISER_FILE,
 };
 
-/// The largest weight file of the embedded model's kind that is read (the committed ones are
-/// a few MB; a model card's sizes are bounded far below this).
-pub(crate) const WEIGHTS_LIMIT: u64 = 1 << 30;
-
 /// A classifier verdict for one image.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Prediction {
@@ -103,7 +99,7 @@ impl BurnModel {
     pub fn load(dir: &Path, device: &Device) -> Result<Self, BurnModelError> {
         let read = |name: &str| {
             let p = dir.join(name);
-            nao_fs::input::read_limited(&p, WEIGHTS_LIMIT)
+            nao_fs::input::read_limited(&p, crate::weights::WEIGHTS_LIMIT)
                 .map_err(|e| BurnModelError::format(&p, e.to_string()))
         };
         let card = ModelCard::read(&dir.join(CARD_FILE))?;

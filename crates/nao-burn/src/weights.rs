@@ -9,9 +9,14 @@ use nao_fs::input::{read_text_limited, CONFIG_LIMIT};
 use serde::{Deserialize, Serialize};
 
 use crate::autoencoder::AutoencoderConfig;
+use crate::classes::NUM_CLASSES;
 use crate::classifier::ClassifierConfig;
 use crate::denoiser::DenoiserConfig;
 use crate::error::BurnModelError;
+
+/// The largest weight file of the embedded model's kind that is read (the committed ones are
+/// a few MB; a model card's sizes are bounded far below this).
+pub(crate) const WEIGHTS_LIMIT: u64 = 1 << 30;
 
 /// File name of the autoencoder weights.
 pub const AUTOENCODER_FILE: &str = "autoencoder.safetensors";
@@ -65,9 +70,85 @@ impl ModelCard {
                 format!("scaling_factor {} must be positive", card.scaling_factor),
             ));
         }
-        crate::card_check::check_sizes(&card, origin)?;
+        check_sizes(&card, origin)?;
         Ok(card)
     }
+}
+
+/// The bounds of the card's sizes: `(field, smallest, largest)`. The embedded model uses
+/// 16, 4, 196, 512, 3, 128, 32 and 128; the bounds leave room for larger trained models while
+/// keeping every network a card can describe within a few GB.
+pub const CARD_BOUNDS: [(&str, usize, usize); 8] = [
+    ("autoencoder.base_channels", 1, 256),
+    ("autoencoder.latent_channels", 1, 64),
+    ("denoiser.latent_dim", 1, 65_536),
+    ("denoiser.hidden", 1, 8_192),
+    ("denoiser.blocks", 1, 64),
+    ("denoiser.time_features", 2, 4_096),
+    ("classifier.channels", 1, 512),
+    ("classifier.hidden", 1, 8_192),
+];
+
+/// Side of the latent grid: 28×28 images downsampled twice.
+pub(crate) const LATENT_SIDE: usize = 7;
+
+/// Check every size of `card` against [`CARD_BOUNDS`] and against each other; `origin` names
+/// the card in errors.
+pub(crate) fn check_sizes(card: &ModelCard, origin: &str) -> Result<(), BurnModelError> {
+    let values = [
+        card.autoencoder.base_channels,
+        card.autoencoder.latent_channels,
+        card.denoiser.latent_dim,
+        card.denoiser.hidden,
+        card.denoiser.blocks,
+        card.denoiser.time_features,
+        card.classifier.channels,
+        card.classifier.hidden,
+    ];
+    for ((field, lo, hi), value) in CARD_BOUNDS.iter().zip(values) {
+        if !(*lo..=*hi).contains(&value) {
+            return Err(BurnModelError::format(
+                origin,
+                format!("{field} is {value}; it must lie in {lo}..={hi}"),
+            ));
+        }
+    }
+    let latent = card.autoencoder.latent_channels * LATENT_SIDE * LATENT_SIDE;
+    if card.denoiser.latent_dim != latent {
+        return Err(BurnModelError::format(
+            origin,
+            format!(
+                "denoiser.latent_dim is {} but autoencoder.latent_channels {} × {LATENT_SIDE} × \
+                 {LATENT_SIDE} = {latent}",
+                card.denoiser.latent_dim, card.autoencoder.latent_channels
+            ),
+        ));
+    }
+    if card.class_names.len() != NUM_CLASSES {
+        return Err(BurnModelError::format(
+            origin,
+            format!(
+                "class_names has {} names; the model has {NUM_CLASSES} classes",
+                card.class_names.len()
+            ),
+        ));
+    }
+    if let Some(bad) = card.rare_classes.iter().find(|&&c| c >= NUM_CLASSES) {
+        return Err(BurnModelError::format(
+            origin,
+            format!("rare_classes holds {bad}; classes are 0..{NUM_CLASSES}"),
+        ));
+    }
+    if card.rare_classes.len() > NUM_CLASSES {
+        return Err(BurnModelError::format(
+            origin,
+            format!(
+                "rare_classes has {} entries; there are {NUM_CLASSES} classes",
+                card.rare_classes.len()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Load parameters from safetensors bytes into a freshly built `module`; every tensor must be

@@ -58,6 +58,7 @@ mod demo;
 mod devices;
 mod distance;
 mod error;
+mod eval;
 mod export_onnx;
 mod images;
 mod invert;
@@ -118,6 +119,9 @@ enum Command {
     Devices(devices::DevicesArgs),
     /// Write the embedded model (or trained weights of its kind) as ONNX files.
     ExportOnnx(export_onnx::ExportOnnxArgs),
+    /// Measure generated images against real ones: classifier accuracy, Fréchet distance,
+    /// precision/recall, density/coverage, diversity, seed log χ.
+    Eval(eval::EvalArgs),
 }
 
 fn main() -> ExitCode {
@@ -142,6 +146,7 @@ fn main() -> ExitCode {
         Command::Augment(args) => augment::run(args, cli.json),
         Command::Devices(args) => devices::run(args, cli.json),
         Command::ExportOnnx(args) => export_onnx::run(args, cli.json),
+        Command::Eval(args) => eval::run(args, cli.json),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

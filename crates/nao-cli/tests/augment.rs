@@ -710,7 +710,10 @@ fn stable_diffusion_folders_make_datasets_too() {
         for line in &lines {
             assert_eq!(line["model"], model.as_str());
             assert_eq!(line["device"], device);
-            assert!(line["prompt"].as_str().unwrap().starts_with("a photo of a "));
+            assert!(line["prompt"]
+                .as_str()
+                .unwrap()
+                .starts_with("a photo of a "));
             let norm = line["seed_norm"].as_f64().unwrap();
             assert!((line["log_chi"].as_f64().unwrap() - chi.log_pdf(norm)).abs() < 1e-12);
             let bytes = std::fs::read(w.path(kind).join(line["file"].as_str().unwrap())).unwrap();
@@ -724,10 +727,9 @@ fn stable_diffusion_folders_make_datasets_too() {
         assert_eq!(seeds.shape(), &[9, 4, 8, 8]);
     }
     let identity = |kind: &str| -> Value {
-        let run: Value = serde_json::from_str(
-            &std::fs::read_to_string(w.path(kind).join("run.json")).unwrap(),
-        )
-        .unwrap();
+        let run: Value =
+            serde_json::from_str(&std::fs::read_to_string(w.path(kind).join("run.json")).unwrap())
+                .unwrap();
         run["config"]["model_identity"].clone()
     };
     assert_ne!(identity("onnx"), identity("diffusers"));

@@ -129,7 +129,7 @@ fn sparse(p: &Path, len: u64) {
 }
 
 fn fixture(kind: &str) -> PathBuf {
-    nao_test_support::shared(&format!("fixtures/tiny-sd1/{kind}"))
+    nao_test_support::shared(format!("fixtures/tiny-sd1/{kind}"))
 }
 
 fn embedded_weights() -> PathBuf {
@@ -184,10 +184,7 @@ fn set_json(text: &str, key: &str, new: &str) -> String {
         .unwrap_or_else(|| panic!("no {key}"));
     let start = at + text[at..].find(':').unwrap() + 1;
     let rest = &text[start..];
-    let end = start
-        + rest
-            .find(|c| c == ',' || c == '}' || c == '\n')
-            .unwrap_or(rest.len());
+    let end = start + rest.find([',', '}', '\n']).unwrap_or(rest.len());
     let end = if text[start..].trim_start().starts_with('[') {
         start + rest.find(']').unwrap() + 1
     } else {

@@ -478,7 +478,6 @@ fn reconstruct_matches_the_reference(w: &Work, route: Route) {
         .unwrap()
         .to_rgb8();
     assert_eq!(input, original);
-
 }
 
 #[test]

@@ -8,7 +8,7 @@ use nao_test_support::fuzz::{config_object, json_value, mutated_bytes};
 use proptest::prelude::*;
 
 fn fixture(name: &str) -> String {
-    let p = nao_test_support::shared(&format!("fixtures/tiny-sd1/onnx/tokenizer/{name}"));
+    let p = nao_test_support::shared(format!("fixtures/tiny-sd1/onnx/tokenizer/{name}"));
     std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 

@@ -7,7 +7,6 @@ use nao_inversion::InversionOptions;
 use nao_prior::{GaussianSeeds, RngName};
 use nao_sampling::{no_progress, DdimScheduler, GuidedPredictor, SampleOptions};
 
-use crate::models::Model;
 use crate::{sd_checks, ConformanceError};
 
 /// Batch size of every check.
@@ -68,15 +67,6 @@ impl Check {
             Check::SdVae => "sd_vae",
             Check::SdSampling => "sd_sampling",
             Check::SdInversion => "sd_inversion",
-        }
-    }
-
-    /// The model it runs on.
-    pub fn model(self) -> Model {
-        if Check::TINY_SD1.contains(&self) {
-            Model::TinySd1
-        } else {
-            Model::Embedded
         }
     }
 }

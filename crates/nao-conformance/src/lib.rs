@@ -32,6 +32,7 @@
 
 mod checks;
 mod devices;
+mod fixture;
 mod models;
 mod reference;
 mod sd_checks;

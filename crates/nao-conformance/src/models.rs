@@ -3,12 +3,12 @@
 //! diffusers computed on it).
 
 use std::fmt;
-use std::path::PathBuf;
 
 use nao_backend::{Backend, Device, Engine};
 use nao_models::{open_model, ModelSource, OpenOptions};
 
 use crate::checks::Check;
+use crate::fixture::tiny_sd1;
 use crate::reference::Reference;
 use crate::ConformanceError;
 
@@ -33,6 +33,15 @@ impl Model {
         match self {
             Model::Embedded => "embedded",
             Model::TinySd1 => "tiny-sd1",
+        }
+    }
+
+    /// The model a check runs on.
+    pub fn of(check: Check) -> Model {
+        if Check::TINY_SD1.contains(&check) {
+            Model::TinySd1
+        } else {
+            Model::Embedded
         }
     }
 
@@ -83,14 +92,4 @@ impl fmt::Display for Model {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
     }
-}
-
-/// A path inside `shared/fixtures/tiny-sd1`.
-pub(crate) fn tiny_sd1(relative: &str) -> Result<PathBuf, ConformanceError> {
-    nao_test_support::try_shared(format!("fixtures/tiny-sd1/{relative}")).map_err(|message| {
-        ConformanceError::Reference {
-            path: format!("fixtures/tiny-sd1/{relative}"),
-            message,
-        }
-    })
 }

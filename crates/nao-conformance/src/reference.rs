@@ -48,7 +48,7 @@ impl Reference {
     /// What diffusers computed on the tiny Stable Diffusion fixture
     /// (`shared/fixtures/tiny-sd1/reference`), under the names of its checks' outputs.
     pub fn tiny_sd1() -> Result<Self, ConformanceError> {
-        let dir = crate::models::tiny_sd1("reference")?;
+        let dir = crate::fixture::tiny_sd1("reference")?;
         let tensors = crate::sd_checks::reference_outputs().map_err(|message| {
             ConformanceError::Reference {
                 path: dir.display().to_string(),

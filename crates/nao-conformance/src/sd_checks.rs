@@ -5,8 +5,10 @@ use nao_backend::{Backend, Tensor};
 use nao_inversion::InversionOptions;
 use nao_sampling::{no_progress, SampleOptions};
 
-use crate::checks::Named;
-use crate::models::tiny_sd1;
+use crate::fixture::tiny_sd1;
+
+/// Named outputs of a check (the same shape as the embedded model's checks give).
+type Named = Vec<(&'static str, Tensor)>;
 
 /// The prompts of the fixture's `reference.json`.
 pub(crate) const PROMPTS: [&str; 3] = ["a photo of a cat", "A Tiger-Cat, sitting on a mat!", ""];
@@ -38,7 +40,9 @@ pub(crate) fn text(backend: &dyn Backend) -> Result<Named, String> {
 /// The UNet at t = 500 on the initial latents, conditioned on diffusers' embeddings of
 /// prompt 0.
 pub(crate) fn unet(backend: &dyn Backend) -> Result<Named, String> {
-    let context = fixture_tensor("text_embeddings.npy")?.item(0).map_err(err)?;
+    let context = fixture_tensor("text_embeddings.npy")?
+        .item(0)
+        .map_err(err)?;
     let latents = fixture_tensor("initial_latents.npy")?;
     let noise = backend
         .predict_noise(&latents, &[500], &context)
@@ -95,8 +99,14 @@ pub(crate) fn inversion(backend: &dyn Backend) -> Result<Named, String> {
 /// What diffusers computed, under the names of the checks' outputs.
 pub(crate) fn reference_outputs() -> Result<Vec<(String, Tensor)>, String> {
     let mut out = vec![
-        ("sd_text.embeddings".to_string(), fixture_tensor("text_embeddings.npy")?),
-        ("sd_unet.t500".into(), fixture_tensor("unet_t500_prompt0.npy")?),
+        (
+            "sd_text.embeddings".to_string(),
+            fixture_tensor("text_embeddings.npy")?,
+        ),
+        (
+            "sd_unet.t500".into(),
+            fixture_tensor("unet_t500_prompt0.npy")?,
+        ),
         ("sd_vae.encoded".into(), fixture_tensor("inversion_z0.npy")?),
         (
             "sd_inversion.seeds".into(),
@@ -109,7 +119,9 @@ pub(crate) fn reference_outputs() -> Result<Vec<(String, Tensor)>, String> {
             format!("sd_sampling.{g}"),
             fixture_tensor(&format!("sample_{STEPS}steps_{g}_latents.npy"))?,
         ));
-        decoded.push(fixture_tensor(&format!("sample_{STEPS}steps_{g}_decoded.npy"))?);
+        decoded.push(fixture_tensor(&format!(
+            "sample_{STEPS}steps_{g}_decoded.npy"
+        ))?);
     }
     // the decoder's raw output, mapped to [0, 1] as `Backend::decode_latents` maps it
     let mut decoded = Tensor::concat(&decoded).map_err(err)?;

@@ -6,14 +6,16 @@
 //! software Vulkan driver, onnx-cpu).
 
 use nao_backend::Device;
-use nao_conformance::{compare, devices_under_test, open, run_check, tolerance, Check, Model, Reference};
+use nao_conformance::{
+    compare, devices_under_test, open, run_check, tolerance, Check, Model, Reference,
+};
 
 fn check(check: Check) {
     // a device that cannot start (no wgpu adapter, no CUDA device, no ONNX Runtime) fails here,
     // loudly, with the reason
     let devices = devices_under_test().unwrap_or_else(|e| panic!("{e}"));
     assert!(!devices.is_empty(), "no device under test");
-    let model = check.model();
+    let model = Model::of(check);
     let reference = model.reference().unwrap_or_else(|e| panic!("{e}"));
     for device in devices {
         let backend = model.open(device).unwrap_or_else(|e| panic!("{e}"));
@@ -127,7 +129,7 @@ fn tiny_sd1_reference_is_complete() {
     assert_eq!(decoded.shape, [2, 3, 64, 64]);
     assert!(decoded.data.iter().all(|v| (0.0..=1.0).contains(v)));
     for check in Check::TINY_SD1 {
-        assert_eq!(check.model(), Model::TinySd1);
+        assert_eq!(Model::of(check), Model::TinySd1);
     }
 }
 

@@ -46,7 +46,10 @@ pub(crate) fn lerp_plan(a: &[f64], b: &[f64], n: usize) -> Result<FramePlan, Geo
 
 /// [`lerp`] at weights `ts` (checked by the caller).
 pub(crate) fn lerp_at(a: &[f64], b: &[f64], ts: &[f64]) -> FramePlan {
-    let steps = ts.iter().map(|&t| Step::Mix { wa: 1.0 - t, wb: t }).collect();
+    let steps = ts
+        .iter()
+        .map(|&t| Step::Mix { wa: 1.0 - t, wb: t })
+        .collect();
     mix_plan(a, b, steps)
 }
 

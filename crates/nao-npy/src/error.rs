@@ -40,9 +40,9 @@ pub enum NpyError {
     Input {
         /// The file concerned.
         path: PathBuf,
-        /// What went wrong.
+        /// What went wrong (boxed: the error stays small on the `Ok` path).
         #[source]
-        source: nao_fs::FsError,
+        source: Box<nao_fs::FsError>,
     },
     /// The data the header announces fit in the file but not in memory.
     #[error("{}: cannot allocate {bytes} bytes for the data", path.display())]

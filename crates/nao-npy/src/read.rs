@@ -67,7 +67,7 @@ pub fn read_npy_at_most(path: impl AsRef<Path>, max_elements: usize) -> Result<N
     let path = path.as_ref();
     let (file, len) = nao_fs::input::open_regular(path).map_err(|source| NpyError::Input {
         path: path.to_path_buf(),
-        source,
+        source: Box::new(source),
     })?;
     read_from(std::io::BufReader::new(file), len, path, max_elements)
 }
@@ -239,7 +239,7 @@ fn elements<const N: usize, T>(
         // A long read stops at a signal like every long loop of nao.
         nao_fs::signals::check().map_err(|source| NpyError::Input {
             path: path.to_path_buf(),
-            source,
+            source: Box::new(source),
         })?;
     }
     Ok(out)

@@ -44,6 +44,24 @@ impl OnnxGraph {
         Ok(Self { component })
     }
 
+    /// The model's declared inputs (name, element type, shape).
+    pub fn inputs(&self) -> Vec<crate::Port> {
+        self.component
+            .inputs
+            .iter()
+            .map(|p| p.port.clone())
+            .collect()
+    }
+
+    /// The model's declared outputs.
+    pub fn outputs(&self) -> Vec<crate::Port> {
+        self.component
+            .outputs
+            .iter()
+            .map(|p| p.port.clone())
+            .collect()
+    }
+
     /// Run the model on the named inputs (name, shape, data) and return the named output as
     /// `f32` with its shape. Every input is checked against the model's declared shape.
     pub fn run(

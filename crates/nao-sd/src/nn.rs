@@ -54,7 +54,9 @@ pub(crate) fn attention(
     } else {
         rows_per_block(b * heads, m, chunk_scores)
     };
-    let unfused: Option<usize> = std::env::var("NAO_SD_ATTN").ok().and_then(|s| s.parse().ok());
+    let unfused: Option<usize> = std::env::var("NAO_SD_ATTN")
+        .ok()
+        .and_then(|s| s.parse().ok());
     let out = if let (Some(budget), false) = (unfused, causal) {
         let rows = rows_per_block(b * heads, m, budget);
         let scale = 1.0 / (d as f64).sqrt();
@@ -180,7 +182,10 @@ mod tests {
             .div_scalar((d as f64).sqrt());
         if causal {
             let mask = causal_mask(n, m, &q.device());
-            scores = scores.mask_fill(mask.unsqueeze_dim::<3>(0).expand([b * heads, n, m]), f32::NEG_INFINITY);
+            scores = scores.mask_fill(
+                mask.unsqueeze_dim::<3>(0).expand([b * heads, n, m]),
+                f32::NEG_INFINITY,
+            );
         }
         burn::tensor::activation::softmax(scores, 2)
             .matmul(split(v, m))

@@ -9,7 +9,7 @@ use nao_test_support::fuzz::{json_value, mutated_bytes, with_one_field_changed};
 use proptest::prelude::*;
 
 fn config(component: &str) -> String {
-    let p = nao_test_support::shared(&format!(
+    let p = nao_test_support::shared(format!(
         "fixtures/tiny-sd1/diffusers/{component}/config.json"
     ));
     std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))

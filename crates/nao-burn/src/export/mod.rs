@@ -90,7 +90,7 @@ impl OnnxExport {
     pub fn load(dir: &Path) -> Result<Self, BurnModelError> {
         let read = |name: &str| {
             let p = dir.join(name);
-            nao_fs::input::read_limited(&p, crate::model::WEIGHTS_LIMIT)
+            nao_fs::input::read_limited(&p, crate::weights::WEIGHTS_LIMIT)
                 .map_err(|e| BurnModelError::format(&p, e.detail()))
         };
         Ok(Self {

@@ -5,6 +5,7 @@
 use nao_backend::{Backend, Tensor};
 use nao_burn::{BurnModel, Prediction, CLASS_NAMES};
 use nao_inversion::InversionOptions;
+use nao_metrics::Features;
 use nao_prior::ChiPrior;
 use nao_sampling::SampleOptions;
 
@@ -27,12 +28,14 @@ pub struct Engine<'a> {
     pub tick: Box<dyn Fn() + 'a>,
 }
 
-/// Images sampled from seeds, with the classifier's verdicts.
+/// Images sampled from seeds, with the classifier's verdicts and features.
 pub struct Sampled {
     /// `[b, 1, 28, 28]` in `[0, 1]`.
     pub images: Tensor,
     /// One verdict per image.
     pub predictions: Vec<Prediction>,
+    /// The classifier's penultimate-layer features, one row per image.
+    pub features: Features,
 }
 
 impl Sampled {
@@ -50,12 +53,6 @@ impl Sampled {
             .map(|p| p.probabilities[class] as f64)
             .sum();
         sum / self.predictions.len().max(1) as f64
-    }
-
-    /// Mean per-image standard deviation of the pixels (flat, washed-out images score low).
-    pub fn contrast(&self) -> f64 {
-        let n = self.images.batch().max(1);
-        (0..n).map(|i| pixel_std(self.image(i))).sum::<f64>() / n as f64
     }
 
     /// Fraction of images classified as `class`.
@@ -132,15 +129,25 @@ impl Engine<'_> {
             .model
             .decode_latents(&latents)
             .map_err(|e| CliError::compute("decoding latents", e))?;
-        let predictions = self
-            .classifier
-            .classify(&images)
-            .map_err(|e| CliError::compute("classifying images", e))?;
+        let (predictions, features) = self.classify(&images)?;
         (self.tick)();
         Ok(Sampled {
             images,
             predictions,
+            features,
         })
+    }
+
+    /// The classifier's verdicts and features of images `[b, 1, 28, 28]` in `[0, 1]`.
+    pub fn classify(&self, images: &Tensor) -> Result<(Vec<Prediction>, Features), CliError> {
+        let (predictions, features) = self
+            .classifier
+            .classify_with_features(images)
+            .map_err(|e| CliError::compute("classifying images", e))?;
+        let dim = features.shape[1];
+        let features = Features::from_f32(dim, &features.data)
+            .map_err(|e| CliError::compute("classifier features", e))?;
+        Ok((predictions, features))
     }
 
     /// Norm of a seed (f64).
@@ -157,16 +164,4 @@ impl Engine<'_> {
     pub fn mean_log_chi(&self, seeds: &[Vec<f64>]) -> f64 {
         seeds.iter().map(|s| self.log_chi(s)).sum::<f64>() / seeds.len().max(1) as f64
     }
-}
-
-/// Standard deviation of an image's pixels (f64 accumulation).
-pub fn pixel_std(pixels: &[f32]) -> f64 {
-    let n = pixels.len().max(1) as f64;
-    let mean = pixels.iter().map(|&v| v as f64).sum::<f64>() / n;
-    (pixels
-        .iter()
-        .map(|&v| (v as f64 - mean).powi(2))
-        .sum::<f64>()
-        / n)
-        .sqrt()
 }

@@ -13,6 +13,9 @@ use super::engine::{Engine, Sampled};
 use crate::class_points::{centroid_points, SeedMethod};
 use crate::error::CliError;
 
+/// k of the k-NN precision and recall (the value of their paper, and of `nao eval`).
+const KNN: usize = 5;
+
 /// The report's method keys, in table order.
 pub fn method_keys() -> [&'static str; 6] {
     SeedMethod::ALL.map(SeedMethod::report_key)
@@ -25,9 +28,13 @@ pub struct MethodScore {
     pub accuracy: f64,
     /// Mean classifier probability of the class.
     pub mean_confidence: f64,
-    /// Mean per-image pixel standard deviation relative to the real images of the class
-    /// (1 = as much contrast as real images; flat, washed-out images score low).
-    pub relative_contrast: f64,
+    /// Fréchet distance between the images' classifier features and those of the class's 20
+    /// bundled real images (lower is closer; `None` when too few images to estimate it).
+    pub frechet_distance: Option<f64>,
+    /// Generated images inside the real images' k-NN manifold (k = 5).
+    pub precision: Option<f64>,
+    /// Real images inside the generated images' k-NN manifold (k = 5).
+    pub recall: Option<f64>,
     /// Mean log χ_d of the seeds' norms.
     pub mean_log_chi: f64,
     /// Mean seed norm.
@@ -77,10 +84,10 @@ pub fn run(engine: &Engine<'_>, class: usize, s: &RareSettings) -> Result<ClassO
     // `bundled` refuses indices past the bundle, naming them.
     let used = engine.bundled(class, 0..needed)?;
     let inverted = engine.invert(&used, class)?;
-    let real_contrast = {
-        let px: Vec<f32> = all.data.iter().map(|v| (v + 1.0) * 0.5).collect();
-        px.chunks(784).map(super::engine::pixel_std).sum::<f64>() / all.batch() as f64
-    };
+    // every bundled image of the class (more than the inverted ones) is the real reference
+    let mut unit = all.clone();
+    nao_backend::to_unit_range(&mut unit);
+    let (_, real_features) = engine.classify(&unit)?;
     let d = inverted[0].len();
     let mut seeds_out = ClassSeeds {
         inverted: inverted.iter().map(|z| engine.norm(z)).collect(),
@@ -151,12 +158,16 @@ pub fn run(engine: &Engine<'_>, class: usize, s: &RareSettings) -> Result<ClassO
                 .count() as f64
                 / centroid_index.len() as f64
         });
+        let fd = nao_metrics::frechet_distance(&real_features, &sampled.features).ok();
+        let pr = nao_metrics::precision_recall(&real_features, &sampled.features, KNN).ok();
         scores.insert(
             key.to_string(),
             MethodScore {
                 accuracy: sampled.accuracy(class),
                 mean_confidence: sampled.confidence(class),
-                relative_contrast: sampled.contrast() / real_contrast,
+                frechet_distance: fd,
+                precision: pr.map(|p| p.precision),
+                recall: pr.map(|p| p.recall),
                 mean_log_chi: engine.mean_log_chi(&seeds),
                 mean_norm: seeds.iter().map(|z| engine.norm(z)).sum::<f64>() / seeds.len() as f64,
                 n: seeds.len(),

@@ -153,27 +153,54 @@ impl Report {
         } else {
             format!("NAO does not win here ({:.1} %)", 100.0 * nao.accuracy)
         };
-        format!("{acc_word}; {nao_word}")
+        let closest = method_keys()
+            .iter()
+            .filter_map(|m| {
+                scores
+                    .get(*m)
+                    .and_then(|v| v.frechet_distance.map(|f| (*m, f)))
+            })
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(m, f)| format!("; closest to the real images: {m} (Fréchet distance {f:.2})"))
+            .unwrap_or_default();
+        format!("{acc_word}; {nao_word}{closest}")
     }
 
     /// The rare-concept table (markdown) and a one-line verdict per class.
     pub fn table(&self) -> String {
         let mut s = String::new();
+        if self.settings.quick {
+            let n = self
+                .rare_concepts
+                .values()
+                .flat_map(|m| m.values().map(|v| v.n))
+                .max()
+                .unwrap_or(0);
+            let _ = writeln!(
+                s,
+                "\n*--quick: {n} images per method and class, too few to rank the methods (a \
+                 difference of one image is {:.0} points of accuracy); run without --quick to \
+                 compare them.*",
+                100.0 / n.max(1) as f64
+            );
+        }
         for (class, scores) in &self.rare_concepts {
             let _ = writeln!(s, "\n**{class}** (rare concept)\n");
             let _ = writeln!(
                 s,
-                "| method | classifier accuracy | confidence | contrast | centroid images | mean log χ | mean ‖z‖ | n |"
+                "| method | classifier accuracy | confidence | Fréchet distance | precision | recall | centroid images | mean log χ | mean ‖z‖ | n |"
             );
-            let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|");
+            let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             for m in method_keys() {
                 if let Some(v) = scores.get(m) {
                     let _ = writeln!(
                         s,
-                        "| {m} | {:.1} % | {:.3} | {:.2} | {} | {:.2} | {:.2} | {} |",
+                        "| {m} | {:.1} % | {:.3} | {} | {} | {} | {} | {:.2} | {:.2} | {} |",
                         100.0 * v.accuracy,
                         v.mean_confidence,
-                        v.relative_contrast,
+                        opt(v.frechet_distance, 2),
+                        opt(v.precision, 2),
+                        opt(v.recall, 2),
                         v.centroid_accuracy
                             .map(|c| format!("{:.0} %", 100.0 * c))
                             .unwrap_or_else(|| "–".into()),
@@ -242,4 +269,10 @@ impl Report {
         }
         Ok(staged.write(&dir.join("report.md"), md.as_bytes())?)
     }
+}
+
+/// A measure to `digits` decimals, or a dash when it could not be computed.
+fn opt(v: Option<f64>, digits: usize) -> String {
+    v.map(|x| format!("{x:.digits$}"))
+        .unwrap_or_else(|| "–".into())
 }

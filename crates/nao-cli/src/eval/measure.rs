@@ -1,0 +1,111 @@
+//! The measures of one generated set against the real images of the same classes.
+
+use nao_metrics::{density_coverage, diversity, frechet_distance, precision_recall, Features};
+use serde::Serialize;
+
+/// k of the k-NN measures (the value their papers use).
+pub const DEFAULT_K: usize = 5;
+
+/// What `nao eval` reports for a set of generated images (one class of one method, or a
+/// method overall). A measure that cannot be computed (too few images) is `null`, with the
+/// reason in `notes`.
+#[derive(Debug, Clone, Serialize)]
+pub struct SetMetrics {
+    /// Generated images.
+    pub images: usize,
+    /// Real images compared against.
+    pub real_images: usize,
+    /// Fraction the classifier assigns to their class.
+    pub accuracy: f64,
+    /// Mean probability the classifier gives their class.
+    pub mean_confidence: f64,
+    /// Fréchet distance to the real images in the classifier's feature space.
+    pub frechet_distance: Option<f64>,
+    /// Generated images inside the real k-NN manifold.
+    pub precision: Option<f64>,
+    /// Real images inside the generated k-NN manifold.
+    pub recall: Option<f64>,
+    /// Density (Naeem et al.): ≈ 1 for a matching distribution.
+    pub density: Option<f64>,
+    /// Coverage (Naeem et al.): real k-NN balls holding a generated image.
+    pub coverage: Option<f64>,
+    /// Mean pairwise feature distance among the generated images.
+    pub diversity: Option<f64>,
+    /// Mean pairwise feature distance among the real images (the diversity to aim for).
+    pub real_diversity: Option<f64>,
+    /// Mean log χ of the seeds (from an `nao augment` manifest).
+    pub mean_log_chi: Option<f64>,
+    /// Why a measure is missing.
+    pub notes: Vec<String>,
+}
+
+/// The scored images of a set: whether each is classified as its class, the probability of its
+/// class, and its seed's log χ when known.
+pub struct Scored<'a> {
+    /// Features of the generated images.
+    pub features: &'a Features,
+    /// Classified as their class.
+    pub hits: &'a [bool],
+    /// Probability of their class.
+    pub confidence: &'a [f64],
+    /// Seed log χ, when known.
+    pub log_chi: &'a [Option<f64>],
+}
+
+/// Measure `generated` against `real` with k-NN balls of `k`.
+pub fn measure(real: &Features, generated: &Scored<'_>, k: usize) -> SetMetrics {
+    let n = generated.hits.len();
+    let mut notes = Vec::new();
+    let mut keep = |what: &str, r: Result<f64, nao_metrics::MetricsError>| match r {
+        Ok(v) => Some(v),
+        Err(e) => {
+            notes.push(format!("{what}: {e}"));
+            None
+        }
+    };
+    let fd = keep(
+        "Fréchet distance",
+        frechet_distance(real, generated.features),
+    );
+    let pr = precision_recall(real, generated.features, k);
+    let (precision, recall) = match pr {
+        Ok(p) => (Some(p.precision), Some(p.recall)),
+        Err(e) => {
+            notes.push(format!("precision/recall: {e}"));
+            (None, None)
+        }
+    };
+    let (density, coverage) = match density_coverage(real, generated.features, k) {
+        Ok(d) => (Some(d.density), Some(d.coverage)),
+        Err(e) => {
+            notes.push(format!("density/coverage: {e}"));
+            (None, None)
+        }
+    };
+    let mut keep = |what: &str, r: Result<f64, nao_metrics::MetricsError>| match r {
+        Ok(v) => Some(v),
+        Err(e) => {
+            notes.push(format!("{what}: {e}"));
+            None
+        }
+    };
+    let div = keep("diversity", diversity(generated.features));
+    let real_div = keep("real diversity", diversity(real));
+    let chi: Vec<f64> = generated.log_chi.iter().flatten().copied().collect();
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+    SetMetrics {
+        images: n,
+        real_images: real.len(),
+        accuracy: generated.hits.iter().filter(|&&h| h).count() as f64 / n.max(1) as f64,
+        mean_confidence: mean(generated.confidence),
+        frechet_distance: fd,
+        precision,
+        recall,
+        density,
+        coverage,
+        diversity: div,
+        real_diversity: real_div,
+        mean_log_chi: (chi.len() == n && n > 0).then(|| mean(&chi)),
+        notes,
+    }
+}

@@ -1,0 +1,133 @@
+//! `nao eval`'s outputs: eval.json, eval.md and eval.png.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use image::{imageops, RgbImage};
+use nao_fs::Outputs;
+use nao_viz::{palette, BarChart, BarSeries};
+use serde::Serialize;
+
+use super::SetMetrics;
+use crate::error::CliError;
+
+/// The measures of one method.
+#[derive(Debug, Serialize)]
+pub struct MethodReport {
+    /// The method's name.
+    pub method: String,
+    /// All its classes together.
+    pub overall: SetMetrics,
+    /// Per class.
+    pub classes: BTreeMap<String, SetMetrics>,
+}
+
+/// Everything `nao eval` measured.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    /// The classifier whose features and verdicts were used.
+    pub classifier: String,
+    /// The real images.
+    pub real: String,
+    /// k of the k-NN measures.
+    pub k: usize,
+    /// Per method.
+    pub methods: Vec<MethodReport>,
+}
+
+fn opt(v: Option<f64>, digits: usize) -> String {
+    v.map(|x| format!("{x:.digits$}"))
+        .unwrap_or_else(|| "–".into())
+}
+
+fn row(name: &str, m: &SetMetrics) -> String {
+    format!(
+        "| {name} | {} | {:.1} % | {:.3} | {} | {} | {} | {} | {} | {} | {} |\n",
+        m.images,
+        100.0 * m.accuracy,
+        m.mean_confidence,
+        opt(m.frechet_distance, 2),
+        opt(m.precision, 3),
+        opt(m.recall, 3),
+        opt(m.density, 3),
+        opt(m.coverage, 3),
+        opt(m.diversity, 2),
+        opt(m.mean_log_chi, 2),
+    )
+}
+
+const HEADER: &str = "| | images | accuracy | confidence | Fréchet distance | precision | recall | density | coverage | diversity | mean log χ |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+
+impl Report {
+    /// The report for people (also eval.md).
+    pub fn markdown(&self) -> String {
+        let mut md = format!(
+            "# nao eval\n\nClassifier: {}. Real images: {}. k = {} for the k-NN measures. The \
+             Fréchet distance is computed in this classifier's feature space (an FID of this \
+             domain, not Inception's); lower is closer to the real images.\n\n## Per method\n\n",
+            self.classifier, self.real, self.k
+        );
+        md.push_str(HEADER);
+        for m in &self.methods {
+            md.push_str(&row(&m.method, &m.overall));
+        }
+        for m in &self.methods {
+            let _ = write!(md, "\n## {} per class\n\n{HEADER}", m.method);
+            for (class, c) in &m.classes {
+                md.push_str(&row(class, c));
+            }
+            let notes: Vec<String> = std::iter::once(("overall", &m.overall))
+                .chain(m.classes.iter().map(|(c, v)| (c.as_str(), v)))
+                .flat_map(|(c, v)| v.notes.iter().map(move |n| format!("- {c}: {n}")))
+                .collect();
+            if !notes.is_empty() {
+                let _ = write!(md, "\nNot computed:\n{}\n", notes.join("\n"));
+            }
+        }
+        md
+    }
+
+    /// Two bar charts stacked: the [0, 1] measures, then the Fréchet distance.
+    fn chart(&self) -> Result<RgbImage, CliError> {
+        let groups: Vec<String> = self.methods.iter().map(|m| m.method.clone()).collect();
+        let series = |name: &str, i: usize, f: fn(&SetMetrics) -> Option<f64>| BarSeries {
+            name: name.into(),
+            values: self.methods.iter().map(|m| f(&m.overall)).collect(),
+            color: palette(i),
+        };
+        let mut unit = BarChart::new("generated vs real images, per method");
+        unit.groups = groups.clone();
+        unit.series = vec![
+            series("accuracy", 0, |m| Some(m.accuracy)),
+            series("precision", 1, |m| m.precision),
+            series("recall", 2, |m| m.recall),
+            series("coverage", 3, |m| m.coverage),
+        ];
+        let mut fd =
+            BarChart::new("Fréchet distance in the classifier's feature space (lower is better)");
+        fd.groups = groups;
+        fd.series = vec![series("Fréchet distance", 4, |m| m.frechet_distance)];
+        fd.height = 300;
+        let a = unit.render().map_err(|e| CliError::compute("chart", e))?;
+        // no method may have a Fréchet distance (too few images): then the first chart alone
+        let Ok(b) = fd.render() else {
+            return Ok(a);
+        };
+        let mut img = RgbImage::new(a.width().max(b.width()), a.height() + b.height());
+        imageops::replace(&mut img, &a, 0, 0);
+        imageops::replace(&mut img, &b, 0, i64::from(a.height()));
+        Ok(img)
+    }
+
+    /// Stage eval.json, eval.md and eval.png in `dir`.
+    pub fn stage(&self, dir: &Path, out: &mut Outputs) -> Result<(), CliError> {
+        let json = serde_json::to_string_pretty(self)
+            .map_err(|e| CliError::compute("JSON encoding", e))?;
+        out.write(&dir.join("eval.json"), json.as_bytes())?;
+        out.write(&dir.join("eval.md"), self.markdown().as_bytes())?;
+        let png = nao_viz::encode_png(&self.chart()?).map_err(|e| CliError::compute("chart", e))?;
+        out.write(&dir.join("eval.png"), &png)?;
+        Ok(())
+    }
+}
