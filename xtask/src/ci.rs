@@ -11,12 +11,14 @@
 //! 5. the tests with the conformance suites (cargo-nextest when installed, else `cargo test`);
 //! 6. `nao augment` as a SLURM job array (`slurm-check` with the `nao` the tests built: about
 //!    20 s, plus installing slurm-wlm and munge the first time);
-//! 7. the conformance table;
-//! 8. the doc tests;
-//! 9. rustdoc with warnings as errors.
+//! 7. the long-tail experiment's plumbing (`longtail --quick` with the `nao` and
+//!    `nao-longtail` the tests built: real data, a tiny classifier, one seed);
+//! 8. the conformance table;
+//! 9. the doc tests;
+//! 10. rustdoc with warnings as errors.
 //!
-//! Build reuse: one feature set for the test-profile steps (5–8), so burn is built once for
-//! them; and rustdoc (9) resolves features as clippy (4) does, so it reuses clippy's checked
+//! Build reuse: one feature set for the test-profile steps (5–9), so burn is built once for
+//! them; and rustdoc (10) resolves features as clippy (4) does, so it reuses clippy's checked
 //! dependencies instead of checking burn's stack again (see [`doc_args`]).
 
 use std::path::Path;
@@ -28,6 +30,7 @@ use crate::conformance::{self, features_args, Report};
 use crate::deps::{self, DepsArgs};
 use crate::env::ChildEnv;
 use crate::error::{Result, XtaskError};
+use crate::longtail::{self, LongtailArgs};
 use crate::process::{fmt_duration, have_nextest, run_cargo};
 use crate::slurm_check::{self, SlurmCheckArgs};
 use crate::system::{ensure, HostProbe};
@@ -43,13 +46,14 @@ pub struct CiArgs {
 }
 
 /// The steps' names, in order.
-const STEPS: [&str; 9] = [
+const STEPS: [&str; 10] = [
     "provisioning (system packages, ONNX Runtime; LibTorch with --all-backends)",
     "format",
     "dependency checks (device-free crates, training features, module cycles)",
     "clippy",
     "tests (with the conformance suites)",
     "nao augment on a SLURM job array (slurm-check)",
+    "the long-tail experiment, --quick (plumbing)",
     "conformance table",
     "doc tests",
     "api docs (rustdoc warnings are errors)",
@@ -171,6 +175,13 @@ pub fn command(root: &Path, args: &CiArgs) -> Result<()> {
         let nao = Workspace::load(root)?.target_dir.join("debug").join("nao");
         slurm_check::command(root, &SlurmCheckArgs::with_binary(nao))
     })?;
+    steps.run(|| {
+        let debug = Workspace::load(root)?.target_dir.join("debug");
+        longtail::command(
+            root,
+            &LongtailArgs::quick_with(debug.join("nao"), debug.join("nao-longtail")),
+        )
+    })?;
     steps.run(|| conformance::report(root, &env, Report::Table))?;
     steps.run(|| {
         let mut doctests: Vec<String> = vec!["test".into(), "--workspace".into(), "--doc".into()];
@@ -263,7 +274,7 @@ mod tests {
             .run(|| -> Result<()> { Err(XtaskError::Check("bad".into())) })
             .unwrap_err()
             .to_string();
-        assert!(e.starts_with("step 2/9 'format' failed after"), "{e}");
+        assert!(e.starts_with("step 2/10 'format' failed after"), "{e}");
         assert!(e.ends_with(": bad"), "{e}");
         assert_eq!(steps.timings.len(), 1);
     }

@@ -50,6 +50,7 @@ mod deps;
 mod devices;
 mod env;
 mod error;
+mod longtail;
 mod onnx_overhead;
 mod process;
 mod python;
@@ -106,6 +107,9 @@ enum Command {
     /// `nao augment` as a SLURM job array on a one-node cluster (installed, started and stopped
     /// here), compared byte for byte with a single-process run.
     SlurmCheck(slurm_check::SlurmCheckArgs),
+    /// The long-tail experiment: a classifier trained on the long-tailed Fashion-MNIST set
+    /// alone, oversampled, and with `nao augment` images of each seed method; docs/results.md.
+    Longtail(longtail::LongtailArgs),
 }
 
 fn main() -> ExitCode {
@@ -124,6 +128,7 @@ fn main() -> ExitCode {
         Command::BenchSd(args) => bench_sd::command(&root, args),
         Command::Train(args) => train::command(&root, args),
         Command::SlurmCheck(args) => slurm_check::command(&root, args),
+        Command::Longtail(args) => longtail::command(&root, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

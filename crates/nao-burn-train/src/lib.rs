@@ -24,6 +24,7 @@
 mod data;
 mod error;
 mod idx;
+pub mod longtail;
 mod save;
 pub mod train;
 

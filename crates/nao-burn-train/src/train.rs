@@ -364,6 +364,8 @@ pub fn train_classifier(
     let mut rng = GaussianSeeds::new(RngName::ChaCha8, config.seed ^ 0xC100);
     let mut losses = Vec::with_capacity(stage.steps);
     for step in 0..stage.steps {
+        // a killed or interrupted run stops between steps
+        nao_fs::signals::check()?;
         let idx = batches.next(stage.batch);
         let mut px = data.batch_signed(&idx);
         random_flips(&mut px, &mut rng);

@@ -16,14 +16,11 @@ fn optional_model(dir: &Path, name: &str) -> Result<Option<PathBuf>, OnnxError> 
         return Ok(None);
     }
     let model = folder.join("model.onnx");
-    if model.is_file() {
-        Ok(Some(model))
-    } else {
-        Err(OnnxError::Io {
-            path: model,
-            message: format!("the {name}/ folder exists but this model file is missing"),
-        })
-    }
+    crate::session::require_model_file(
+        &model,
+        &format!("the {name}/ folder exists but this model file is missing"),
+    )?;
+    Ok(Some(model))
 }
 
 fn scheduler(dir: &Path) -> Result<SchedulerConfig, OnnxError> {
@@ -81,12 +78,7 @@ impl OnnxBackend {
         }
         let scheduler = scheduler(dir)?;
         let unet_path = dir.join("unet").join("model.onnx");
-        if !unet_path.is_file() {
-            return Err(OnnxError::Io {
-                path: unet_path,
-                message: "the UNet model is missing".into(),
-            });
-        }
+        crate::session::require_model_file(&unet_path, "the UNet model is missing")?;
         let text_path = optional_model(dir, "text_encoder")?;
         let tokenizer_dir = dir.join("tokenizer");
         let tokenizer = match (&text_path, tokenizer_dir.is_dir()) {

@@ -110,6 +110,23 @@ fn ports(outlets: &[ort::value::Outlet], path: &Path) -> Result<Vec<TypedPort>, 
         .collect()
 }
 
+/// Stat a model file before ONNX Runtime opens it: missing is `missing` (the caller's words), and
+/// a folder, device or FIFO is refused (ONNX Runtime would block reading a FIFO).
+pub(crate) fn require_model_file(path: &std::path::Path, missing: &str) -> Result<(), OnnxError> {
+    let err = |message: String| OnnxError::Io {
+        path: path.to_path_buf(),
+        message,
+    };
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(err(missing.to_string())),
+        Err(e) => Err(err(format!("cannot be read: {e}"))),
+        Ok(m) if !m.is_file() => Err(err(
+            "not a regular file (a folder, a device or a FIFO): a model is read from a file".into(),
+        )),
+        Ok(_) => Ok(()),
+    }
+}
+
 impl Component {
     /// Create the session of `path` with the options.
     pub fn load(
@@ -118,12 +135,7 @@ impl Component {
         env: &Environment,
         options: &OnnxOptions,
     ) -> Result<Self, OnnxError> {
-        if !path.is_file() {
-            return Err(OnnxError::Io {
-                message: format!("the {label} model is missing"),
-                path,
-            });
-        }
+        require_model_file(&path, &format!("the {label} model is missing"))?;
         Self::create(label, path, None, env, options)
     }
 

@@ -52,7 +52,7 @@ pub struct EvalArgs {
     #[arg(long, value_name = "FILE")]
     labels: Option<PathBuf>,
     /// The ONNX classifier's input size [default: its declared input].
-    #[arg(long, value_name = "H,W", value_delimiter = ',', num_args = 2)]
+    #[arg(long, value_name = "H,W", value_delimiter = ',')]
     input_size: Option<Vec<usize>>,
     /// The ONNX classifier's input channels, 1 or 3 [default: its declared input].
     #[arg(long)]
@@ -140,6 +140,17 @@ fn concat(parts: &[&Features]) -> Result<Features, CliError> {
 
 /// Run `nao eval`.
 pub fn run(args: &EvalArgs, json: bool) -> Result<(), CliError> {
+    if let Some(size) = &args.input_size {
+        if size.len() != 2 || size.contains(&0) {
+            return Err(CliError::input(format!(
+                "--input-size {}: give the height and width, H,W (both ≥ 1)",
+                size.iter()
+                    .map(usize::to_string)
+                    .collect::<Vec<_>>()
+                    .join(",")
+            )));
+        }
+    }
     if args.k == 0 {
         return Err(CliError::input("--k 0: the k-NN measures need k ≥ 1"));
     }
