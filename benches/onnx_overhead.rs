@@ -64,12 +64,9 @@ struct Setup {
 
 impl Setup {
     fn new() -> Self {
-        if std::env::var_os("ORT_DYLIB_PATH").is_none() {
-            panic!(
-                "ORT_DYLIB_PATH is not set: run `cargo xtask onnx-overhead` (or `cargo xtask \
-                 setup-ort` and export the path it prints)"
-            );
-        }
+        // the one rule for finding ONNX Runtime (ORT_DYLIB_PATH; `cargo xtask onnx-overhead`
+        // sets it)
+        nao_test_support::ort_library();
         let threads = threads();
         let model = OnnxBackend::load(
             fixture().join("onnx"),

@@ -17,13 +17,7 @@ use nao_prior::{GaussianSeeds, RngName};
 
 /// `shared/reference/nao-official` beside the repository root (or under `$NAO_SHARED_DIR`).
 fn official_dir() -> Option<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    std::env::var_os("NAO_SHARED_DIR")
-        .map(PathBuf::from)
-        .into_iter()
-        .chain([root.join("shared"), root.join("../shared")])
-        .map(|p| p.join("reference/nao-official"))
-        .find(|p| p.is_dir())
+    nao_test_support::try_shared("reference/nao-official").ok()
 }
 
 /// Endpoints and initial free points of an official case (or a seeded stand-in).

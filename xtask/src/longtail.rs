@@ -7,7 +7,8 @@
 //! 3. `nao augment` on them, once per seed method (prompt-only, euclidean, normalized,
 //!    spherical, gaussian, nao), `M` images per rare class, two methods at a time — resumable,
 //!    so a killed experiment picks up where it stopped;
-//! 4. `nao-longtail train`: the classifier trained on each configuration over the seeds, scored
+//! 4. `nao eval` of each method's images against the rare classes' test images;
+//! 5. `nao-longtail train`: the classifier trained on each configuration over the seeds, scored
 //!    on the test set; `results.json`, `longtail.png` and the markdown report (finished runs
 //!    are kept in the working folder, so this resumes too).
 //!
@@ -175,8 +176,13 @@ pub fn command(root: &Path, args: &LongtailArgs) -> Result<()> {
     })?;
 
     let real = work.join("real");
+    let test_real = work.join("test-real");
     run(
-        Command::new(&trainer).args(["real", "--out"]).arg(&real),
+        Command::new(&trainer)
+            .args(["real", "--out"])
+            .arg(&real)
+            .arg("--test-out")
+            .arg(&test_real),
         "nao-longtail real",
     )?;
 
@@ -223,6 +229,16 @@ pub fn command(root: &Path, args: &LongtailArgs) -> Result<()> {
             }
         }
     }
+
+    // what the generated images are like, against the rare classes' test images
+    let eval = work.join("eval");
+    let mut eval_cmd = Command::new(&nao);
+    eval_cmd.arg("eval");
+    for method in METHODS {
+        eval_cmd.arg(work.join("generated").join(method));
+    }
+    eval_cmd.arg("--real").arg(&test_real).arg("-o").arg(&eval);
+    run(&mut eval_cmd, "nao eval of the generated images")?;
     let generation_seconds = generation.elapsed().as_secs_f64();
 
     let mut train = Command::new(&trainer);
@@ -237,7 +253,9 @@ pub fn command(root: &Path, args: &LongtailArgs) -> Result<()> {
         .arg("--markdown")
         .arg(&markdown)
         .args(["--command", &command_line(args)])
-        .args(["--generation-seconds", &format!("{generation_seconds:.1}")]);
+        .args(["--generation-seconds", &format!("{generation_seconds:.1}")])
+        .arg("--eval")
+        .arg(eval.join("eval.json"));
     for g in &generated {
         train.args(["--generated", g]);
     }

@@ -146,6 +146,24 @@ fn real_images_are_drawn_from_the_long_tailed_set_deterministically() {
             out,
         ]);
     }
+    // every test image of the rare classes, for `nao eval`
+    w.ok(&[
+        "real",
+        "--data",
+        "data",
+        "--real-per-class",
+        "1",
+        "--out",
+        "a",
+        "--test-out",
+        "t",
+    ]);
+    for class in ["bag", "ankle-boot"] {
+        assert_eq!(
+            std::fs::read_dir(w.path("t").join(class)).unwrap().count(),
+            TEST_PER_CLASS
+        );
+    }
     for class in ["bag", "ankle-boot"] {
         let a = std::fs::read(w.path("a").join(class).join("00.png")).unwrap();
         assert_eq!(
@@ -218,6 +236,26 @@ fn every_configuration_is_trained_scored_reported_and_resumed() {
     // another recipe retrains
     let other = w.ok(&train_args(&["--steps", "6", "--per-class", "3"]));
     assert!(other.contains("6 runs to train, 0 kept"), "{other}");
+    // `nao eval`'s measures of the generated sets join the report
+    let eval = serde_json::json!({"classifier": "c", "k": 5, "methods": [{"method": "nao",
+        "overall": {"accuracy": 0.5, "frechet_distance": 12.5, "precision": 0.25,
+        "recall": 0.125, "coverage": 0.5, "diversity": 3.0, "real_diversity": 4.0,
+        "mean_log_chi": -0.5}}]});
+    std::fs::write(w.path("eval.json"), eval.to_string()).unwrap();
+    w.ok(&train_args(&[
+        "--steps",
+        "6",
+        "--per-class",
+        "3",
+        "--eval",
+        "eval.json",
+    ]));
+    let md = std::fs::read_to_string(w.path("results.md")).unwrap();
+    assert!(
+        md.contains("| nao | 50.0 % | 12.50 | 0.250 | 0.125 | 0.500 | 3.00 | -0.50 |"),
+        "{md}"
+    );
+    assert_eq!(results(&w)["eval"], eval);
 }
 
 #[test]

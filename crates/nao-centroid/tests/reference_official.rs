@@ -8,7 +8,7 @@
 //! to the seeds ±0.012 (≈ 2e-3 relative), path lengths ±0.012, 32–33 iterations. The
 //! tolerances below are ≈ 2–3× that spread.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use nao_centroid::reference::{slerp_midpoint, ReferenceCentroidConfig, ReferenceCentroidSolver};
 use nao_centroid::CentroidError;
@@ -16,14 +16,8 @@ use nao_geodesic::GeodesicError;
 use nao_optim::StopReason;
 
 /// `shared/reference/nao-official/centroid_d64_gauss` (or under `$NAO_SHARED_DIR`).
-fn case_dir() -> Option<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    std::env::var_os("NAO_SHARED_DIR")
-        .map(PathBuf::from)
-        .into_iter()
-        .chain([root.join("shared"), root.join("../shared")])
-        .map(|p| p.join("reference/nao-official/centroid_d64_gauss"))
-        .find(|p| p.is_dir())
+fn case_dir() -> PathBuf {
+    nao_test_support::shared("reference/nao-official/centroid_d64_gauss")
 }
 
 struct Case {
@@ -34,9 +28,7 @@ struct Case {
 }
 
 fn load() -> Option<Case> {
-    let Some(dir) = case_dir() else {
-        panic!("../shared/reference/nao-official (reference data beside the checkout) is missing: these checks need it");
-    };
+    let dir = case_dir();
     let read = |f: &str| {
         nao_npy::read_npy(dir.join(f))
             .unwrap_or_else(|e| panic!("{f}: {e}"))

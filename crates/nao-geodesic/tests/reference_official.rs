@@ -11,7 +11,7 @@
 //! | interp_d64_scaled | 4.4e-8 | 2.1e-7 | 2.8e-9 | 2.2e-3 (RMS 7e-4) | 4.5e-4 |
 //! | interp_d16384_gauss | 2.7e-8 | 1.9e-7 | 1.5e-8 | 3e-4 | 4e-5 |
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use nao_geodesic::reference::{
     official_log_chi_f32, reference_loss, reference_loss_and_grad, ReferenceConfig,
@@ -21,14 +21,8 @@ use nao_optim::StopReason;
 use nao_prior::ChiPrior;
 
 /// `shared/reference/nao-official` beside the repository root (or under `$NAO_SHARED_DIR`).
-fn official_dir() -> Option<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    std::env::var_os("NAO_SHARED_DIR")
-        .map(PathBuf::from)
-        .into_iter()
-        .chain([root.join("shared"), root.join("../shared")])
-        .map(|p| p.join("reference/nao-official"))
-        .find(|p| p.is_dir())
+fn official_dir() -> PathBuf {
+    nao_test_support::shared("reference/nao-official")
 }
 
 /// One official interpolation case, loaded.
@@ -44,9 +38,7 @@ struct Case {
 }
 
 fn load(name: &str) -> Option<Case> {
-    let Some(dir) = official_dir() else {
-        panic!("../shared/reference/nao-official (reference data beside the checkout) is missing: these checks need it");
-    };
+    let dir = official_dir();
     let dir = dir.join(name);
     let read = |f: &str| nao_npy::read_npy(dir.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
     let p1 = read("p1.npy");

@@ -8,15 +8,7 @@ use nao_sampling::{DdimInverseScheduler, DdimScheduler};
 use serde_json::Value;
 
 fn fixture(rel: &str) -> PathBuf {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures/tiny-sd1")
-        .join(rel);
-    assert!(
-        p.exists(),
-        "missing shared fixture {} (the tests need shared/ beside the repository)",
-        p.display()
-    );
-    p
+    nao_test_support::shared(format!("fixtures/tiny-sd1/{rel}"))
 }
 
 fn config() -> SchedulerConfig {

@@ -62,6 +62,10 @@ struct RealArgs {
     /// Output folder: DIR/<class>/NN.png.
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
+    /// Also write every test image of the rare classes as DIR/<class>/NNNN.png (the real
+    /// images `nao eval` compares the generated ones with).
+    #[arg(long, value_name = "DIR")]
+    test_out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -111,9 +115,12 @@ struct TrainArgs {
     /// The command that ran the experiment, for the report.
     #[arg(long, default_value = "cargo xtask longtail")]
     command: String,
-    /// Seconds the generation took (added to the report's wall time).
+    /// Seconds the generation (and `nao eval`) took (added to the report's wall time).
     #[arg(long, default_value_t = 0.0)]
     generation_seconds: f64,
+    /// `nao eval`'s eval.json for the generated sets, reported beside the training results.
+    #[arg(long, value_name = "FILE")]
+    eval: Option<PathBuf>,
 }
 
 fn parse_generated(s: &str) -> Result<(String, PathBuf), String> {
@@ -177,15 +184,17 @@ fn real(args: &RealArgs) -> Result<(), Error> {
         )?;
         let dir = args.out.join(CLASS_SLUGS[class]);
         for (n, &i) in picks.iter().enumerate() {
-            let img = image::GrayImage::from_raw(
-                IMAGE_SIDE as u32,
-                IMAGE_SIDE as u32,
-                data.train.image(i).to_vec(),
-            )
-            .expect("28×28 bytes");
-            let mut png = Vec::new();
-            img.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)?;
-            out.write(&dir.join(format!("{n:02}.png")), &png)?;
+            out.write(&dir.join(format!("{n:02}.png")), &png(data.train.image(i))?)?;
+        }
+    }
+    if let Some(test_dir) = &args.test_out {
+        out.claim_folder(test_dir, "--test-out")?;
+        for class in RARE_CLASSES {
+            let dir = test_dir.join(CLASS_SLUGS[class]);
+            let of_class = (0..data.test.len()).filter(|&i| data.test.labels[i] as usize == class);
+            for (n, i) in of_class.enumerate() {
+                out.write(&dir.join(format!("{n:04}.png")), &png(data.test.image(i))?)?;
+            }
         }
     }
     out.commit()?;
@@ -196,6 +205,15 @@ fn real(args: &RealArgs) -> Result<(), Error> {
         args.out.display()
     );
     Ok(())
+}
+
+/// A 28×28 grey image as PNG bytes.
+fn png(pixels: &[u8]) -> Result<Vec<u8>, Error> {
+    let img = image::GrayImage::from_raw(IMAGE_SIDE as u32, IMAGE_SIDE as u32, pixels.to_vec())
+        .ok_or("an image is not 28×28 bytes")?;
+    let mut png = Vec::new();
+    img.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)?;
+    Ok(png)
 }
 
 /// One configuration: its name, what it is, its training set.
@@ -294,6 +312,9 @@ struct Results {
     configs: Vec<ConfigReport>,
     conclusion: Vec<String>,
     runs: Vec<RunResult>,
+    /// `nao eval` of the generated sets against the rare classes' test images, when given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    eval: Option<serde_json::Value>,
 }
 
 fn train(args: &TrainArgs) -> Result<(), Error> {
@@ -316,6 +337,12 @@ fn train(args: &TrainArgs) -> Result<(), Error> {
     std::fs::create_dir_all(&runs_dir)
         .map_err(|e| format!("{}: cannot create: {e}", runs_dir.display()))?;
 
+    let eval = match &args.eval {
+        Some(p) => Some(serde_json::from_str::<serde_json::Value>(
+            &nao_fs::input::read_text_limited(p, 64 << 20)?,
+        )?),
+        None => None,
+    };
     let (data, tail) = load(&args.data)?;
     let test = match args.test_limit {
         Some(n) => data
@@ -467,6 +494,7 @@ fn train(args: &TrainArgs) -> Result<(), Error> {
         conclusion: conclusion(&reports),
         configs: reports,
         runs: done,
+        eval,
     };
     let json = serde_json::to_vec_pretty(&results)?;
     out.write(&args.results.join("results.json"), &json)?;
@@ -628,11 +656,11 @@ fn markdown(r: &Results, results_dir: &Path, markdown: &Path) -> String {
          deviations.\n\n\
          {table}\n\
          ![rare-class and balanced accuracy per configuration]({png})\n\n\
-         ## Conclusion (measured)\n\n{conclusion}\n\n\
+         ## Conclusion (measured)\n\n{conclusion}\n\n{eval}\
          ## How it was made\n\n\
          ```sh\n{command}\n```\n\n\
-         Wall time {wall:.0} s on this machine ({gen:.0} s generating, {train:.0} s of training \
-         and scoring over all runs, two at a time). Every run's scores: [{json}]({json}).\n",
+         Wall time {wall:.0} s on this machine ({gen:.0} s generating and measuring the images, \
+         {train:.0} s of training and scoring summed over the runs, two at a time). Every run's scores: [{json}]({json}).\n",
         rare = r.rare_classes.join(" and "),
         real = r.real_per_rare_class,
         m = r.generated_per_rare_class,
@@ -657,6 +685,7 @@ fn markdown(r: &Results, results_dir: &Path, markdown: &Path) -> String {
             .map(|l| format!("- {l}"))
             .collect::<Vec<_>>()
             .join("\n"),
+        eval = eval_section(r),
         command = r.command,
         wall = r.wall_seconds,
         gen = r.generation_seconds,
@@ -682,4 +711,49 @@ fn chart(r: &Results) -> Result<image::RgbImage, Error> {
     ];
     c.width = 1000;
     Ok(c.render()?)
+}
+
+/// The generated sets as `nao eval` measured them, when it did.
+fn eval_section(r: &Results) -> String {
+    let Some(e) = &r.eval else {
+        return String::new();
+    };
+    let num = |v: &serde_json::Value, digits: usize| {
+        v.as_f64()
+            .map(|x| format!("{x:.digits$}"))
+            .unwrap_or_else(|| "–".into())
+    };
+    let mut s = format!(
+        "## What the generated images are like\n\n`nao eval` of each method's images against the \
+         {} (classifier: {}; k = {}): the classifier's accuracy on them, the Fréchet distance in \
+         its feature space (lower is closer to the real images), k-NN precision (generated \
+         images that look real) and recall (real images the generated ones cover), coverage, \
+         diversity (mean pairwise feature distance; the real images': {}) and the seeds' mean \
+         log χ.\n\n| method | accuracy | Fréchet distance | precision | recall | coverage | diversity | mean log χ |\n|---|---:|---:|---:|---:|---:|---:|---:|\n",
+        "rare classes' test images",
+        e["classifier"].as_str().unwrap_or("?"),
+        e["k"],
+        e["methods"]
+            .get(0)
+            .map(|m| num(&m["overall"]["real_diversity"], 2))
+            .unwrap_or_default(),
+    );
+    for m in e["methods"].as_array().into_iter().flatten() {
+        let o = &m["overall"];
+        s.push_str(&format!(
+            "| {} | {} % | {} | {} | {} | {} | {} | {} |\n",
+            m["method"].as_str().unwrap_or("?"),
+            o["accuracy"]
+                .as_f64()
+                .map_or("–".into(), |a| format!("{:.1}", 100.0 * a)),
+            num(&o["frechet_distance"], 2),
+            num(&o["precision"], 3),
+            num(&o["recall"], 3),
+            num(&o["coverage"], 3),
+            num(&o["diversity"], 2),
+            num(&o["mean_log_chi"], 2),
+        ));
+    }
+    s.push('\n');
+    s
 }
