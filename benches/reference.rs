@@ -8,7 +8,7 @@
 //! seeded Gaussian endpoints of the same dimensions instead.
 
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};

@@ -59,6 +59,14 @@ fn quick_demo_writes_a_complete_finite_report() {
             assert!(s["mean_log_chi"].as_f64().unwrap().is_finite());
             // --quick: one group of 5 images, 2 interior points per path → 1 + 5·2 seeds.
             assert_eq!(s["n"].as_u64().unwrap(), 11, "{class}/{m}");
+            // against the class's 20 bundled real images, in the classifier's features
+            let fd = s["frechet_distance"].as_f64().unwrap();
+            assert!(fd.is_finite() && fd > 0.0, "{class}/{m}: {s}");
+            for key in ["precision", "recall"] {
+                let v = s[key].as_f64().unwrap();
+                assert!((0.0..=1.0).contains(&v), "{class}/{m} {key}: {v}");
+            }
+            assert!(s.get("relative_contrast").is_none());
         }
         // The Euclidean mean of seeds falls inside the shell, the NAO centroid does not.
         let chi = |m: &str| methods[m]["mean_log_chi"].as_f64().unwrap();
@@ -96,6 +104,13 @@ fn quick_demo_writes_a_complete_finite_report() {
             "{f} missing or empty"
         );
     }
+    // the report says a quick run cannot rank the methods, and shows the new columns
+    let md = std::fs::read_to_string(w.path("demo/report.md")).unwrap();
+    assert!(md.contains("too few to rank the methods"), "{md}");
+    assert!(
+        md.contains("| Fréchet distance | precision | recall |"),
+        "{md}"
+    );
     let png = image::open(w.path("demo/interpolation.png")).unwrap();
     assert!(png.width() > 5 * 84 && png.height() > 3 * 84);
     let leftovers: Vec<_> = std::fs::read_dir(w.path("demo"))
