@@ -75,9 +75,11 @@ const COMPONENTS: [(&str, &str); 3] = [
 
 /// The printable ASCII characters: the random tokenizer's vocabulary (each also as a word end).
 const PRINTABLE: std::ops::RangeInclusive<u8> = b'!'..=b'~';
-/// Ids of the special tokens, as in CLIP's vocabulary.
-const BOS_ID: u32 = 49406;
-const EOS_ID: u32 = 49407;
+/// Ids of the special tokens: right after the characters and word ends, since vocabulary ids
+/// must be dense (the tokenizer refuses a gap; CLIP's own 49406/49407 would need every id
+/// below them).
+const BOS_ID: u32 = 2 * (b'~' - b'!' + 1) as u32;
+const EOS_ID: u32 = BOS_ID + 1;
 
 impl RandomModel {
     /// The given component configs (the keys of `text_encoder/config.json`,
@@ -269,7 +271,7 @@ impl RandomModel {
 }
 
 /// `vocab.json`: every printable ASCII character alone (inside a word) and as a word's end
-/// (`c</w>`), and the two special tokens at CLIP's ids.
+/// (`c</w>`), then the two special tokens: ids `0..190`, dense.
 fn vocabulary() -> Value {
     let mut vocab = serde_json::Map::new();
     let n = PRINTABLE.len() as u32;
