@@ -63,7 +63,7 @@ pub struct LongtailArgs {
     #[arg(long)]
     pub steps: Option<usize>,
     /// Working folder (real images, generated sets, finished runs) [default:
-    /// <target>/longtail, or <target>/longtail-quick].
+    /// TARGET/longtail, or TARGET/longtail-quick].
     #[arg(long, value_name = "DIR")]
     pub work: Option<PathBuf>,
     /// Folder of results.json and longtail.png [default: docs/results; WORK/results with

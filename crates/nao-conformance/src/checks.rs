@@ -124,7 +124,7 @@ fn classes(ids: [usize; BATCH]) -> Tensor {
     }
 }
 
-/// Run one check on a backend of its model ([`Check::model`]).
+/// Run one check on a backend of its model ([`Model::of`](crate::Model::of)).
 pub fn run_check(backend: &dyn Backend, check: Check) -> Result<Vec<Output>, ConformanceError> {
     let out = match check {
         Check::Forward => forward(backend),

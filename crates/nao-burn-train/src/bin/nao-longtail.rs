@@ -2,7 +2,7 @@
 //! longtail` runs it with `nao augment` in between).
 //!
 //! - `nao-longtail real --out DIR`: the few real images `nao augment` starts from: `N` images
-//!   of each rare class drawn from the long-tailed training set, as `DIR/<class>/NN.png`.
+//!   of each rare class drawn from the long-tailed training set, as `DIR/CLASS/NN.png`.
 //! - `nao-longtail train --work DIR --generated METHOD=DIR …`: train the same classifier on
 //!   the long-tailed set alone, with the rare classes oversampled, and with each method's
 //!   generated images added, over several seeds; score each on the test set; write
@@ -59,10 +59,10 @@ struct DataArgs {
 struct RealArgs {
     #[command(flatten)]
     data: DataArgs,
-    /// Output folder: DIR/<class>/NN.png.
+    /// Output folder: DIR/CLASS/NN.png.
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
-    /// Also write every test image of the rare classes as DIR/<class>/NNNN.png (the real
+    /// Also write every test image of the rare classes as DIR/CLASS/NNNN.png (the real
     /// images `nao eval` compares the generated ones with).
     #[arg(long, value_name = "DIR")]
     test_out: Option<PathBuf>,
@@ -75,7 +75,7 @@ struct TrainArgs {
     /// Working folder: finished runs are kept in DIR/runs/.
     #[arg(long, value_name = "DIR")]
     work: PathBuf,
-    /// A method's generated images (`nao augment` output: DIR/<class>/*.png), as METHOD=DIR;
+    /// A method's generated images (`nao augment` output: DIR/CLASS/*.png), as METHOD=DIR;
     /// one per method, in the report's order.
     #[arg(long, value_name = "METHOD=DIR", value_parser = parse_generated)]
     generated: Vec<(String, PathBuf)>,

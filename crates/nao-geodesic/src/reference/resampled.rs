@@ -9,7 +9,7 @@ use crate::plan::{PathFrames, Rows};
 /// Number of points of the official discretisation (endpoints included).
 pub const REFERENCE_POINTS: usize = 50;
 
-/// [`resampled_reference_loss_of_points`] of a path given as [`Frames`].
+/// [`resampled_reference_loss_of_points`] of a path given as [`Frames`](crate::Frames).
 ///
 /// ```
 /// use nao_geodesic::reference::{official_path, resampled_reference_loss};
