@@ -114,16 +114,7 @@ mod onnx {
         /// `images [batch, 1, 28, 28]` → `mean [batch, l, 7, 7]` (the posterior mean).
         pub(crate) fn onnx_encoder(&self, side: usize) -> Result<Vec<u8>, BurnModelError> {
             let mut g = Graph::new();
-            let x = g.input(
-                "images",
-                ElemType::Float,
-                &[
-                    Dim::Batch,
-                    Dim::Fixed(1),
-                    Dim::Fixed(side),
-                    Dim::Fixed(side),
-                ],
-            );
+            let x = g.input("images", ElemType::Float, &Dim::grey_images(side));
             let x = conv2d(&mut g, &self.enc_in, &x)?;
             let x = g.silu(&x);
             let x = conv2d(&mut g, &self.enc_down1, &x)?;
@@ -168,17 +159,7 @@ mod onnx {
             let x = conv2d(&mut g, &self.dec_up2, &x)?;
             let x = g.silu(&x);
             let x = conv2d(&mut g, &self.dec_out, &x)?;
-            g.output(
-                &x,
-                "images",
-                ElemType::Float,
-                &[
-                    Dim::Batch,
-                    Dim::Fixed(1),
-                    Dim::Fixed(side),
-                    Dim::Fixed(side),
-                ],
-            );
+            g.output(&x, "images", ElemType::Float, &Dim::grey_images(side));
             Ok(g.finish("nao-fashion-vae-decoder"))
         }
     }

@@ -89,16 +89,7 @@ mod onnx {
         /// `logits [batch, 10]`.
         pub(crate) fn onnx_graph(&self, side: usize) -> Result<Vec<u8>, BurnModelError> {
             let mut g = Graph::new();
-            let x = g.input(
-                "images",
-                ElemType::Float,
-                &[
-                    Dim::Batch,
-                    Dim::Fixed(1),
-                    Dim::Fixed(side),
-                    Dim::Fixed(side),
-                ],
-            );
+            let x = g.input("images", ElemType::Float, &Dim::grey_images(side));
             let x = conv2d(&mut g, &self.conv1, &x)?;
             let x = g.node("Relu", &[&x], &[]);
             let x = max_pool2(&mut g, &x);

@@ -24,6 +24,19 @@ pub(crate) enum Dim {
     Batch,
 }
 
+impl Dim {
+    /// `[batch, 1, side, side]`: a batch of grey images, the shape the autoencoder reads and
+    /// writes and the classifier reads.
+    pub(crate) fn grey_images(side: usize) -> [Dim; 4] {
+        [
+            Dim::Batch,
+            Dim::Fixed(1),
+            Dim::Fixed(side),
+            Dim::Fixed(side),
+        ]
+    }
+}
+
 /// A node attribute.
 pub(crate) enum Attr<'a> {
     Int(&'a str, i64),

@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::interpolation::InterpolationReport;
 use super::rare::{method_keys, MethodScore};
 use crate::error::CliError;
+use crate::output::fixed_or_dash;
 use nao_fs::Outputs;
 
 /// The model the demo ran.
@@ -198,9 +199,9 @@ impl Report {
                         "| {m} | {:.1} % | {:.3} | {} | {} | {} | {} | {:.2} | {:.2} | {} |",
                         100.0 * v.accuracy,
                         v.mean_confidence,
-                        opt(v.frechet_distance, 2),
-                        opt(v.precision, 2),
-                        opt(v.recall, 2),
+                        fixed_or_dash(v.frechet_distance, 2),
+                        fixed_or_dash(v.precision, 2),
+                        fixed_or_dash(v.recall, 2),
                         v.centroid_accuracy
                             .map(|c| format!("{:.0} %", 100.0 * c))
                             .unwrap_or_else(|| "–".into()),
@@ -269,10 +270,4 @@ impl Report {
         }
         Ok(staged.write(&dir.join("report.md"), md.as_bytes())?)
     }
-}
-
-/// A measure to `digits` decimals, or a dash when it could not be computed.
-fn opt(v: Option<f64>, digits: usize) -> String {
-    v.map(|x| format!("{x:.digits$}"))
-        .unwrap_or_else(|| "–".into())
 }

@@ -1,6 +1,8 @@
 //! The measures of one generated set against the real images of the same classes.
 
-use nao_metrics::{density_coverage, diversity, frechet_distance, precision_recall, Features};
+use nao_metrics::{
+    density_coverage, diversity, frechet_distance, precision_recall, Features, MetricsError,
+};
 use serde::Serialize;
 
 /// k of the k-NN measures (the value their papers use).
@@ -52,45 +54,32 @@ pub struct Scored<'a> {
     pub log_chi: &'a [Option<f64>],
 }
 
+/// The value, or `None` with the reason noted under `what`.
+fn kept<T>(notes: &mut Vec<String>, what: &str, r: Result<T, MetricsError>) -> Option<T> {
+    r.map_err(|e| notes.push(format!("{what}: {e}"))).ok()
+}
+
 /// Measure `generated` against `real` with k-NN balls of `k`.
 pub fn measure(real: &Features, generated: &Scored<'_>, k: usize) -> SetMetrics {
     let n = generated.hits.len();
     let mut notes = Vec::new();
-    let mut keep = |what: &str, r: Result<f64, nao_metrics::MetricsError>| match r {
-        Ok(v) => Some(v),
-        Err(e) => {
-            notes.push(format!("{what}: {e}"));
-            None
-        }
-    };
-    let fd = keep(
+    let fd = kept(
+        &mut notes,
         "Fréchet distance",
         frechet_distance(real, generated.features),
     );
-    let pr = precision_recall(real, generated.features, k);
-    let (precision, recall) = match pr {
-        Ok(p) => (Some(p.precision), Some(p.recall)),
-        Err(e) => {
-            notes.push(format!("precision/recall: {e}"));
-            (None, None)
-        }
-    };
-    let (density, coverage) = match density_coverage(real, generated.features, k) {
-        Ok(d) => (Some(d.density), Some(d.coverage)),
-        Err(e) => {
-            notes.push(format!("density/coverage: {e}"));
-            (None, None)
-        }
-    };
-    let mut keep = |what: &str, r: Result<f64, nao_metrics::MetricsError>| match r {
-        Ok(v) => Some(v),
-        Err(e) => {
-            notes.push(format!("{what}: {e}"));
-            None
-        }
-    };
-    let div = keep("diversity", diversity(generated.features));
-    let real_div = keep("real diversity", diversity(real));
+    let pr = kept(
+        &mut notes,
+        "precision/recall",
+        precision_recall(real, generated.features, k),
+    );
+    let dc = kept(
+        &mut notes,
+        "density/coverage",
+        density_coverage(real, generated.features, k),
+    );
+    let div = kept(&mut notes, "diversity", diversity(generated.features));
+    let real_div = kept(&mut notes, "real diversity", diversity(real));
     let chi: Vec<f64> = generated.log_chi.iter().flatten().copied().collect();
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
     SetMetrics {
@@ -99,10 +88,10 @@ pub fn measure(real: &Features, generated: &Scored<'_>, k: usize) -> SetMetrics 
         accuracy: generated.hits.iter().filter(|&&h| h).count() as f64 / n.max(1) as f64,
         mean_confidence: mean(generated.confidence),
         frechet_distance: fd,
-        precision,
-        recall,
-        density,
-        coverage,
+        precision: pr.map(|p| p.precision),
+        recall: pr.map(|p| p.recall),
+        density: dc.map(|d| d.density),
+        coverage: dc.map(|d| d.coverage),
         diversity: div,
         real_diversity: real_div,
         mean_log_chi: (chi.len() == n && n > 0).then(|| mean(&chi)),

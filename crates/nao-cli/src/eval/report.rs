@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use super::SetMetrics;
 use crate::error::CliError;
+use crate::output::fixed_or_dash;
 
 /// The measures of one method.
 #[derive(Debug, Serialize)]
@@ -36,24 +37,19 @@ pub struct Report {
     pub methods: Vec<MethodReport>,
 }
 
-fn opt(v: Option<f64>, digits: usize) -> String {
-    v.map(|x| format!("{x:.digits$}"))
-        .unwrap_or_else(|| "–".into())
-}
-
 fn row(name: &str, m: &SetMetrics) -> String {
     format!(
         "| {name} | {} | {:.1} % | {:.3} | {} | {} | {} | {} | {} | {} | {} |\n",
         m.images,
         100.0 * m.accuracy,
         m.mean_confidence,
-        opt(m.frechet_distance, 2),
-        opt(m.precision, 3),
-        opt(m.recall, 3),
-        opt(m.density, 3),
-        opt(m.coverage, 3),
-        opt(m.diversity, 2),
-        opt(m.mean_log_chi, 2),
+        fixed_or_dash(m.frechet_distance, 2),
+        fixed_or_dash(m.precision, 3),
+        fixed_or_dash(m.recall, 3),
+        fixed_or_dash(m.density, 3),
+        fixed_or_dash(m.coverage, 3),
+        fixed_or_dash(m.diversity, 2),
+        fixed_or_dash(m.mean_log_chi, 2),
     )
 }
 
