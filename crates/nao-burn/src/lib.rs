@@ -8,7 +8,9 @@
 //! - a class-conditional [`Denoiser`] (ε-prediction, SD 1.x's scaled-linear schedule), trained
 //!   with conditioning dropout so classifier-free guidance works, on a **long-tailed** training
 //!   set where "bag" and "ankle boot" keep 1 % of their images: the rare concepts;
-//! - a [`Classifier`] trained on the full balanced set, for evaluation.
+//! - a [`Classifier`] trained on the full balanced set, for evaluation: [`BurnModel`] is a
+//!   [`nao_metrics::FeatureClassifier`], whose verdicts and penultimate-layer features
+//!   `nao eval` and `nao demo` measure generated images with.
 //!
 //! The "prompt" is a class name ([`class_from_prompt`]).
 //!
@@ -28,6 +30,7 @@ mod classifier;
 mod denoiser;
 mod error;
 mod export;
+mod feature_classifier;
 mod format;
 mod host;
 mod model;

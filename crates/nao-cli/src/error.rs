@@ -12,6 +12,10 @@ pub enum CliError {
     /// an interruption).
     #[error(transparent)]
     Output(#[from] nao_fs::FsError),
+    /// Making, merging or evaluating a dataset failed (`nao_augment`'s message names the file
+    /// or option).
+    #[error(transparent)]
+    Augment(#[from] nao_augment::AugmentError),
     /// Bad input: a wrong shape, a NaN, an all-zero seed, a bad option value, ….
     #[error("{0}")]
     Input(String),

@@ -12,7 +12,7 @@ use nao_npy::{DType, NpyStream};
 use serde::Serialize;
 
 use crate::error::CliError;
-use crate::model::{check_guidance, check_steps, image_error, ModelArgs};
+use crate::model::{check_steps, image_error, DdimArgs, ModelArgs};
 use crate::output::interruption;
 use crate::output::{bar, emit, num};
 use crate::prior::{prior_for, NormStats};
@@ -30,13 +30,8 @@ pub struct InvertArgs {
     /// The prompt the images are inverted under (the same prompt should sample them back).
     #[arg(long)]
     prompt: String,
-    /// Inversion steps (DDIMInverseScheduler).
-    #[arg(long, default_value_t = 50)]
-    steps: usize,
-    /// Classifier-free guidance scale during inversion (1: none, as the NAO paper inverts;
-    /// > 1 runs an unconditional pass with the empty prompt).
-    #[arg(long, default_value_t = 1.0)]
-    guidance: f64,
+    #[command(flatten)]
+    ddim: DdimArgs,
     /// How an image of another size than the model's is brought to it.
     #[arg(long, value_enum, default_value = "center-crop")]
     resize: ResizePolicy,
@@ -73,8 +68,10 @@ struct InvertReport {
 /// Run `nao invert`.
 pub fn run(args: &InvertArgs, json: bool) -> Result<(), CliError> {
     args.model.check()?;
-    check_steps("--steps", args.steps, None)?;
-    check_guidance("--guidance", args.guidance)?;
+    args.ddim.check()?;
+    // 1: no guidance, as the NAO paper inverts
+    let guidance = args.ddim.guidance_or(1.0)?;
+    let steps = args.ddim.steps;
     let mut out = Outputs::new();
     out.claim_file(&args.output, "-o/--output")?;
     for path in &args.images {
@@ -93,7 +90,7 @@ pub fn run(args: &InvertArgs, json: bool) -> Result<(), CliError> {
     )?;
     let load_seconds = load_start.elapsed().as_secs_f64();
     let info = backend.info();
-    check_steps("--steps", args.steps, Some(&info.scheduler))?;
+    check_steps("--steps", steps, Some(&info.scheduler))?;
     let spec = ImageSpec::for_model(info);
     // Every image is read before the long computation, so a bad file fails fast.
     let images = args
@@ -103,13 +100,14 @@ pub fn run(args: &InvertArgs, json: bool) -> Result<(), CliError> {
         .collect::<Result<Vec<_>, _>>()?;
 
     let options = InversionOptions::default()
-        .with_steps(args.steps)
-        .with_guidance_scale(args.guidance);
+        .with_steps(steps)
+        .with_guidance_scale(guidance)
+        .with_negative_prompt(args.ddim.negative_prompt.clone());
     let start = Instant::now();
     let conditioning = nao_inversion::encode_prompt(&backend, &args.prompt, &options)
         .map_err(|e| CliError::compute("encoding the prompt", e))?;
     let n = images.len();
-    let pb = bar((n * args.steps) as u64, json, "inverting");
+    let pb = bar((n * steps) as u64, json, "inverting");
     let mut data = Vec::new();
     let mut seed_shape = Vec::new();
     // One image at a time: memory stays that of one image, whatever the count.
@@ -172,8 +170,8 @@ pub fn run(args: &InvertArgs, json: bool) -> Result<(), CliError> {
         dim,
         model: args.model.name(),
         prompt: args.prompt.clone(),
-        steps: args.steps,
-        guidance: args.guidance,
+        steps,
+        guidance,
         image_size: [spec.height, spec.width],
         load_seconds,
         seconds,

@@ -53,7 +53,6 @@ use clap::{Parser, Subcommand};
 
 mod augment;
 mod centroid;
-mod class_points;
 mod demo;
 mod devices;
 mod distance;

@@ -111,15 +111,49 @@ impl ModelArgs {
         opened.map_err(|e| CliError::input(e.to_string()))
     }
 
-    /// The model folder (`None`: the embedded model).
-    pub fn folder(&self) -> Option<&Path> {
-        self.model.as_deref()
+    /// What a dataset records of the model: its name, which weights (a hash of the files),
+    /// the precision and the weight variant.
+    pub fn model_id(&self) -> Result<nao_augment::ModelId, CliError> {
+        let source = self.source();
+        Ok(nao_augment::ModelId {
+            name: source.name(),
+            identity: source
+                .identity()
+                .map_err(|e| CliError::input(e.to_string()))?,
+            dtype: self.dtype.to_string(),
+            variant: self.variant.clone(),
+        })
+    }
+}
+
+/// The DDIM options every command that samples or inverts shares (sample, walk, reconstruct,
+/// invert, augment).
+#[derive(Debug, Args)]
+pub struct DdimArgs {
+    /// DDIM steps, of the inversion and of the sampling (η = 0: deterministic).
+    #[arg(long, default_value_t = 50)]
+    pub steps: usize,
+    /// Classifier-free guidance scale (≤ 1: the conditional model alone, no unconditional
+    /// pass) [default: 7.5 for sample and walk; 1 for invert, reconstruct and augment, which
+    /// keeps DDIM inversion and sampling inverse to each other].
+    #[arg(long, value_name = "G")]
+    pub guidance: Option<f64>,
+    /// The negative prompt of classifier-free guidance (its unconditional pass).
+    #[arg(long, default_value = "")]
+    pub negative_prompt: String,
+}
+
+impl DdimArgs {
+    /// The guidance scale, `default` when not given, checked.
+    pub fn guidance_or(&self, default: f64) -> Result<f64, CliError> {
+        let g = self.guidance.unwrap_or(default);
+        check_guidance("--guidance", g)?;
+        Ok(g)
     }
 
-    /// The precision (`--dtype`) and weight variant (`--variant`): with the model's files, what
-    /// decides its outputs.
-    pub fn precision_and_variant(&self) -> (Precision, Option<&str>) {
-        (self.dtype, self.variant.as_deref())
+    /// Check the step count before any file is read.
+    pub fn check(&self) -> Result<(), CliError> {
+        check_steps("--steps", self.steps, None)
     }
 }
 
@@ -135,16 +169,7 @@ pub fn require_file(path: &Path, missing: &str) -> Result<(), CliError> {
 
 /// An image-loading error that names the file.
 pub fn image_error(path: &Path, e: InversionError) -> CliError {
-    match e {
-        InversionError::Image { message, .. } => CliError::input(format!(
-            "{}: cannot read it as a PNG or JPEG image: {message}",
-            path.display()
-        )),
-        InversionError::InvalidInput(message) => {
-            CliError::input(format!("{}: {message} (see --resize)", path.display()))
-        }
-        other => CliError::input(format!("{}: {other}", path.display())),
-    }
+    CliError::input(e.for_file(path).to_string())
 }
 
 /// Check a guidance scale given as `option`.

@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use crate::error::CliError;
 use crate::images::{png_bytes, to_image};
-use crate::model::{check_guidance, check_steps, image_error, ModelArgs};
+use crate::model::{check_guidance, check_steps, image_error, DdimArgs, ModelArgs};
 use crate::output::interruption;
 use crate::output::{bar, emit, num};
 use crate::prior::{prior_for, NormStats};
@@ -32,18 +32,15 @@ pub struct ReconstructArgs {
     /// The prompt of both the inversion and the sampling.
     #[arg(long)]
     prompt: String,
-    /// The negative prompt of the unconditional pass (when a guidance scale is > 1).
-    #[arg(long, default_value = "")]
-    negative_prompt: String,
-    /// Steps of the inversion and of the sampling.
-    #[arg(long, default_value_t = 50)]
-    steps: usize,
+    #[command(flatten)]
+    ddim: DdimArgs,
     /// Classifier-free guidance scale of the inversion (1: none).
     #[arg(long, default_value_t = 1.0)]
     guidance_invert: f64,
-    /// Classifier-free guidance scale of the sampling (1: none, the faithful round trip).
-    #[arg(long, default_value_t = 1.0)]
-    guidance_sample: f64,
+    /// Classifier-free guidance scale of the sampling (1: none, the faithful round trip); the
+    /// same as --guidance.
+    #[arg(long, conflicts_with = "guidance")]
+    guidance_sample: Option<f64>,
     /// How an image of another size than the model's is brought to it.
     #[arg(long, value_enum, default_value = "center-crop")]
     resize: ResizePolicy,
@@ -83,9 +80,17 @@ struct ReconstructReport {
 /// Run `nao reconstruct`.
 pub fn run(args: &ReconstructArgs, json: bool) -> Result<(), CliError> {
     args.model.check()?;
-    check_steps("--steps", args.steps, None)?;
+    args.ddim.check()?;
+    let steps = args.ddim.steps;
     check_guidance("--guidance-invert", args.guidance_invert)?;
-    check_guidance("--guidance-sample", args.guidance_sample)?;
+    let guidance_sample = match args.guidance_sample {
+        Some(g) => {
+            check_guidance("--guidance-sample", g)?;
+            g
+        }
+        None => args.ddim.guidance_or(1.0)?,
+    };
+    let negative_prompt = &args.ddim.negative_prompt;
     let mut out = Outputs::new();
     out.claim_folder(&args.output, "-o/--output")?;
     crate::images::check_image_path(&args.image)?;
@@ -101,7 +106,7 @@ pub fn run(args: &ReconstructArgs, json: bool) -> Result<(), CliError> {
     )?;
     let load_seconds = load_start.elapsed().as_secs_f64();
     let info = backend.info().clone();
-    check_steps("--steps", args.steps, Some(&info.scheduler))?;
+    check_steps("--steps", steps, Some(&info.scheduler))?;
     let spec = ImageSpec::for_model(&info);
     let image =
         load_image(&args.image, &spec, args.resize).map_err(|e| image_error(&args.image, e))?;
@@ -111,19 +116,19 @@ pub fn run(args: &ReconstructArgs, json: bool) -> Result<(), CliError> {
 
     let start = Instant::now();
     let inversion = InversionOptions::default()
-        .with_steps(args.steps)
+        .with_steps(steps)
         .with_guidance_scale(args.guidance_invert)
-        .with_negative_prompt(args.negative_prompt.clone());
+        .with_negative_prompt(negative_prompt.clone());
     let sampling = SampleOptions::default()
-        .with_steps(args.steps)
-        .with_guidance_scale(args.guidance_sample)
-        .with_negative_prompt(args.negative_prompt.clone())
+        .with_steps(steps)
+        .with_guidance_scale(guidance_sample)
+        .with_negative_prompt(negative_prompt.clone())
         .with_eta(0.0);
     let with_uncond = inversion.uses_guidance() || sampling.uses_guidance();
     let conditioning = backend
-        .encode_prompt(&args.prompt, &args.negative_prompt, with_uncond)
+        .encode_prompt(&args.prompt, negative_prompt, with_uncond)
         .map_err(|e| CliError::compute("encoding the prompt", e))?;
-    let pb = bar(2 * args.steps as u64, json, "inverting, then sampling");
+    let pb = bar(2 * steps as u64, json, "inverting, then sampling");
     let mut tick = |_: &nao_sampling::StepProgress<'_>| {
         pb.inc(1);
         interruption()
@@ -163,11 +168,11 @@ pub fn run(args: &ReconstructArgs, json: bool) -> Result<(), CliError> {
     let seed_path = args.output.join("seed.npy");
     out.write(
         &recon_path,
-        &png_bytes(&to_image(&decoded.data, ch, h, w), &recon_path)?,
+        &png_bytes(&to_image(&decoded.data, ch, h, w)?, &recon_path)?,
     )?;
     out.write(
         &input_path,
-        &png_bytes(&to_image(&input01.data, ch, h, w), &input_path)?,
+        &png_bytes(&to_image(&input01.data, ch, h, w)?, &input_path)?,
     )?;
     out.write(
         &seed_path,
@@ -189,9 +194,9 @@ pub fn run(args: &ReconstructArgs, json: bool) -> Result<(), CliError> {
         seed_shape: seed.shape.clone(),
         model: args.model.name(),
         prompt: args.prompt.clone(),
-        steps: args.steps,
+        steps,
         guidance_invert: args.guidance_invert,
-        guidance_sample: args.guidance_sample,
+        guidance_sample,
         latent_mse,
         latent_max_abs_error,
         image_mse,

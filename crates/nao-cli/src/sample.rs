@@ -13,11 +13,12 @@ use nao_sampling::{sample, SampleOptions, VarianceNoise};
 use serde::Serialize;
 
 use crate::error::CliError;
-use crate::images::{image_name, png_bytes, to_image, ContactSheet};
-use crate::model::{check_guidance, check_steps, ModelArgs};
+use crate::images::{png_bytes, to_image};
+use crate::model::{check_steps, DdimArgs, ModelArgs};
 use crate::output::interruption;
 use crate::output::{bar, emit};
 use crate::seeds::{check_finite, read_float_array, shape_text, FloatArray};
+use nao_viz::{image_name, ContactSheet};
 
 /// Arguments of `nao sample`.
 #[derive(Debug, Args)]
@@ -33,15 +34,8 @@ pub struct SampleArgs {
     /// The prompt.
     #[arg(long)]
     prompt: String,
-    /// The negative prompt of classifier-free guidance (its unconditional pass).
-    #[arg(long, default_value = "")]
-    negative_prompt: String,
-    /// Classifier-free guidance scale (≤ 1: no unconditional pass).
-    #[arg(long, default_value_t = 7.5)]
-    guidance: f64,
-    /// DDIM sampling steps.
-    #[arg(long, default_value_t = 50)]
-    steps: usize,
+    #[command(flatten)]
+    ddim: DdimArgs,
     /// DDIM η: 0 is deterministic; > 0 adds variance noise drawn from --seed.
     #[arg(long, default_value_t = 0.0)]
     eta: f64,
@@ -112,8 +106,9 @@ fn latents_of(array: &FloatArray, info: &ModelInfo) -> Result<(usize, [usize; 3]
 /// Run `nao sample`.
 pub fn run(args: &SampleArgs, json: bool) -> Result<(), CliError> {
     args.model.check()?;
-    check_steps("--steps", args.steps, None)?;
-    check_guidance("--guidance", args.guidance)?;
+    args.ddim.check()?;
+    let guidance = args.ddim.guidance_or(7.5)?;
+    let steps = args.ddim.steps;
     if !(args.eta.is_finite() && args.eta >= 0.0) {
         return Err(CliError::input(format!(
             "--eta {}: η must be a finite number ≥ 0",
@@ -141,7 +136,7 @@ pub fn run(args: &SampleArgs, json: bool) -> Result<(), CliError> {
     )?;
     let load_seconds = load_start.elapsed().as_secs_f64();
     let info = backend.info().clone();
-    check_steps("--steps", args.steps, Some(&info.scheduler))?;
+    check_steps("--steps", steps, Some(&info.scheduler))?;
     let (n, latent) = latents_of(&seeds, &info)?;
     let (height, width) = (
         latent[1] * info.vae_downsample,
@@ -151,10 +146,10 @@ pub fn run(args: &SampleArgs, json: bool) -> Result<(), CliError> {
     let ch = info.image_channels;
 
     let options = SampleOptions::default()
-        .with_steps(args.steps)
-        .with_guidance_scale(args.guidance)
+        .with_steps(steps)
+        .with_guidance_scale(guidance)
         .with_eta(args.eta)
-        .with_negative_prompt(args.negative_prompt.clone())
+        .with_negative_prompt(args.ddim.negative_prompt.clone())
         .with_noise(VarianceNoise::Seeded {
             rng: RngName::ChaCha20,
             seed: args.seed.unwrap_or(0),
@@ -170,7 +165,7 @@ pub fn run(args: &SampleArgs, json: bool) -> Result<(), CliError> {
         0
     });
     let mut images = Vec::with_capacity(n);
-    let pb = bar((n * args.steps) as u64, json, "sampling");
+    let pb = bar((n * steps) as u64, json, "sampling");
     // One seed at a time: memory stays that of one image, and each seed's image does not
     // depend on the others in the file.
     for i in 0..n {
@@ -208,7 +203,7 @@ pub fn run(args: &SampleArgs, json: bool) -> Result<(), CliError> {
                 decoded.shape
             )));
         }
-        let img = to_image(&decoded.data, ch, height, width);
+        let img = to_image(&decoded.data, ch, height, width)?;
         let target = args.output.join(image_name(i, n));
         out.write(&target, &png_bytes(&img, &target)?)?;
         sheet.place(i, &img);
@@ -240,9 +235,9 @@ pub fn run(args: &SampleArgs, json: bool) -> Result<(), CliError> {
         image_size: [height, width],
         model: args.model.name(),
         prompt: args.prompt.clone(),
-        negative_prompt: args.negative_prompt.clone(),
-        steps: args.steps,
-        guidance: args.guidance,
+        negative_prompt: args.ddim.negative_prompt.clone(),
+        steps,
+        guidance,
         eta: args.eta,
         noise_seed: (args.eta > 0.0).then(|| args.seed.unwrap_or(0)),
         load_seconds,

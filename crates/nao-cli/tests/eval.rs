@@ -316,7 +316,12 @@ fn bad_inputs_are_named_and_leave_no_output() {
     assert!(e.contains("manifest.jsonl:1"), "{e}");
     std::fs::write(
         w.path("gen/manifest.jsonl"),
-        r#"{"class":"bag","method":"nao","file":"bag/000.png","log_chi":-1.0}"#,
+        concat!(
+            r#"{"class":"bag","index":0,"method":"nao","prompt":"bag","source":{"kind":"centroid"},"#,
+            r#""round":0,"seed_norm":14.0,"log_chi":-1.0,"file":"bag/000.png","sha256":"00","#,
+            r#""model":"embedded","device":"cpu"}"#,
+            "\n"
+        ),
     )
     .unwrap();
     let e = fails(&["eval", "gen", "--real", r]);

@@ -15,6 +15,10 @@
 //! - **Interruptible.** After [`signals::install`], SIGINT and SIGTERM set a flag that staged
 //!   writers and long loops check ([`signals::check`]); the command unwinds with
 //!   [`FsError::Interrupted`] and cleans up. A second signal ends the process at once.
+//! - **Leftovers are recognisable.** A process killed by SIGKILL leaves its temporary files;
+//!   [`leftovers`] finds and removes them for the next owner of their targets.
+//! - **Content is hashed one way.** [`hash`]: SHA-256 of files and bytes, and of
+//!   length-prefixed field sequences (identities, cache keys, per-image random seeds).
 //!
 //! ```
 //! use nao_fs::Outputs;
@@ -41,7 +45,9 @@
 #![warn(missing_docs)]
 
 mod error;
+pub mod hash;
 pub mod input;
+pub mod leftovers;
 mod outputs;
 mod path;
 pub mod signals;

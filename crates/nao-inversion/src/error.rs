@@ -38,3 +38,28 @@ impl From<SamplingError> for InversionError {
         }
     }
 }
+
+impl InversionError {
+    /// The error of reading the image file `path`, worded for people: what could not be done
+    /// with which file (a decoding failure, a size the resize policy refuses, …).
+    ///
+    /// ```
+    /// use nao_inversion::InversionError;
+    /// let e = InversionError::InvalidInput("the image is 64×96 but the model takes 64×64".into());
+    /// let e = e.for_file(std::path::Path::new("cat.png")).to_string();
+    /// assert!(e.starts_with("cat.png: the image is 64×96") && e.contains("resize"), "{e}");
+    /// ```
+    pub fn for_file(self, path: &std::path::Path) -> Self {
+        let message = match self {
+            InversionError::Image { message, .. } => {
+                format!("cannot read it as a PNG or JPEG image: {message}")
+            }
+            InversionError::InvalidInput(message) => format!("{message} (see --resize)"),
+            other => other.to_string(),
+        };
+        InversionError::Image {
+            path: path.display().to_string(),
+            message,
+        }
+    }
+}

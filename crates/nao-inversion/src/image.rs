@@ -22,6 +22,21 @@ pub enum ResizePolicy {
     CenterCrop,
 }
 
+impl ResizePolicy {
+    /// The command-line name (`exact`, `stretch`, `center-crop`).
+    ///
+    /// ```
+    /// assert_eq!(nao_inversion::ResizePolicy::CenterCrop.name(), "center-crop");
+    /// ```
+    pub fn name(self) -> &'static str {
+        match self {
+            ResizePolicy::Exact => "exact",
+            ResizePolicy::Stretch => "stretch",
+            ResizePolicy::CenterCrop => "center-crop",
+        }
+    }
+}
+
 /// The tensor an image becomes: channels (3 for RGB, 1 for grey) and size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ImageSpec {

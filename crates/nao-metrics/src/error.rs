@@ -20,4 +20,15 @@ pub enum MetricsError {
         /// the value
         value: f64,
     },
+    /// A class name the classifier does not know.
+    #[error("class '{name}' is not one of the classifier's classes (known: {known})")]
+    UnknownClass {
+        /// the name asked for
+        name: String,
+        /// the classes it knows
+        known: String,
+    },
+    /// The classifier failed, or returned what does not fit its images.
+    #[error("the classifier: {0}")]
+    Classifier(String),
 }

@@ -10,7 +10,10 @@
 //!   is finite and ≥ 0 even for singular covariances;
 //! - [`precision_recall`] (Kynkäänniemi et al., 2019) and [`density_coverage`] (Naeem et al.,
 //!   2020) on k-nearest-neighbour balls (k = 5 is customary);
-//! - [`diversity`]: the mean pairwise distance within a set.
+//! - [`diversity`]: the mean pairwise distance within a set;
+//! - [`measure`]: all of them for one generated set against the real images, as
+//!   [`SetMetrics`], from the verdicts and features of a [`FeatureClassifier`]
+//!   ([`ScoredImages`]): what `nao eval` reports and `nao demo` tabulates.
 //!
 //! ```
 //! use nao_metrics::{frechet_distance, Features};
@@ -23,10 +26,15 @@
 //! ```
 #![warn(missing_docs)]
 
+mod classifier;
 mod error;
 mod features;
 mod frechet;
+mod measure;
 mod neighbours;
+
+pub use classifier::{ClassifierInput, FeatureClassifier, ScoredImages, Verdict};
+pub use measure::{measure, SetMetrics, DEFAULT_K};
 
 pub use error::MetricsError;
 pub use features::Features;

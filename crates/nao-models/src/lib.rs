@@ -9,6 +9,8 @@
 //! - [`ModelKind::detect`] tells what a folder holds, asking each model kind's own detector:
 //!   weights of the embedded model's kind, its ONNX export, a Stable Diffusion ONNX export in
 //!   optimum's layout, a Stable Diffusion diffusers folder (`nao-sd`).
+//! - [`ModelSource::identity`] says which weights a model is, cheaply (a hash of the
+//!   embedded model's files, of a folder's file metadata).
 //! - [`open_model`] loads a [`ModelSource`] on a device as a `Box<dyn Backend>`, checks the
 //!   components the caller needs, and says in its errors which device, feature or file to use.
 //!
@@ -25,6 +27,7 @@
 
 mod devices;
 mod error;
+mod identity;
 mod kind;
 mod open;
 

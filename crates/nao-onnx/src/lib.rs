@@ -24,6 +24,9 @@
 //! exports whose encoder outputs `latent_sample` (older conversion scripts, which sampled the
 //! posterior inside the graph) give that output as it is.
 //!
+//! [`OnnxClassifier`] runs any ONNX image classifier (logits and penultimate-layer features)
+//! as a [`nao_metrics::FeatureClassifier`], for `nao eval`.
+//!
 //! ONNX Runtime itself is loaded at run time from `ORT_DYLIB_PATH` or
 //! [`OnnxOptions::library_path`]; it must be version [`REQUIRED_ORT_VERSION`] or newer.
 //! `cargo xtask setup-ort` puts one in `.cache/onnxruntime/`.
@@ -53,6 +56,7 @@
 #![warn(missing_docs)]
 
 mod backend;
+mod classifier;
 mod config;
 mod error;
 mod graph;
@@ -68,6 +72,7 @@ use std::path::{Path, PathBuf};
 
 use nao_backend::ModelInfo;
 
+pub use classifier::{read_labels, OnnxClassifier, OnnxClassifierSpec};
 pub use error::OnnxError;
 pub use graph::{GraphInput, OnnxGraph};
 pub use options::{ExecutionProvider, OnnxOptions};

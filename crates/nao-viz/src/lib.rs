@@ -10,6 +10,8 @@
 //!   ticks marking where each method's seeds actually fall, on one shared x axis.
 //! - [`save_png`], [`save_gif`] (with [`tiles_to_frames`] for interpolation paths): written
 //!   through a temporary file and renamed, so no half-written figure is ever left behind.
+//! - [`decoded_image`]: a VAE decoder's output as an 8-bit image (rounded as diffusers
+//!   rounds), [`png_bytes`], numbered [`image_name`]s and the [`ContactSheet`] of many images.
 //! - [`draw_text`]: 8×8 bitmap text for anything else.
 //!
 //! Bad input (wrong shapes, empty data, zero scales) gives a [`VizError`], never a panic.
@@ -29,6 +31,7 @@
 
 mod axes;
 mod bar;
+mod decoded;
 mod density;
 mod draw;
 mod error;
@@ -39,6 +42,7 @@ mod text;
 
 pub use axes::palette;
 pub use bar::{BarChart, BarSeries};
+pub use decoded::{decoded_image, image_name, png_bytes, ContactSheet, MAX_SHEET_SIDE};
 pub use density::{DensityPlot, MarkerGroup};
 pub use error::VizError;
 pub use grid::{labelled_grid, tiles_to_frames, GridOptions, GridRow, Tile};

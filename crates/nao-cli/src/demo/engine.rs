@@ -3,9 +3,9 @@
 //! their seeds).
 
 use nao_backend::{Backend, Tensor};
-use nao_burn::{BurnModel, Prediction, CLASS_NAMES};
+use nao_burn::{BurnModel, CLASS_NAMES};
 use nao_inversion::InversionOptions;
-use nao_metrics::Features;
+use nao_metrics::{Features, ScoredImages};
 use nao_prior::ChiPrior;
 use nao_sampling::SampleOptions;
 
@@ -28,14 +28,13 @@ pub struct Engine<'a> {
     pub tick: Box<dyn Fn() + 'a>,
 }
 
-/// Images sampled from seeds, with the classifier's verdicts and features.
+/// Images sampled from seeds, scored by the classifier (verdicts, features, seed log χ) as
+/// `nao eval` scores images.
 pub struct Sampled {
     /// `[b, 1, 28, 28]` in `[0, 1]`.
     pub images: Tensor,
-    /// One verdict per image.
-    pub predictions: Vec<Prediction>,
-    /// The classifier's penultimate-layer features, one row per image.
-    pub features: Features,
+    /// The classifier's scores, one per image.
+    pub scored: ScoredImages,
 }
 
 impl Sampled {
@@ -43,22 +42,6 @@ impl Sampled {
     pub fn image(&self, i: usize) -> &[f32] {
         let n = self.images.data.len() / self.images.batch().max(1);
         &self.images.data[i * n..(i + 1) * n]
-    }
-
-    /// Mean classifier probability of `class`.
-    pub fn confidence(&self, class: usize) -> f64 {
-        let sum: f64 = self
-            .predictions
-            .iter()
-            .map(|p| p.probabilities[class] as f64)
-            .sum();
-        sum / self.predictions.len().max(1) as f64
-    }
-
-    /// Fraction of images classified as `class`.
-    pub fn accuracy(&self, class: usize) -> f64 {
-        let hits = self.predictions.iter().filter(|p| p.class == class).count();
-        hits as f64 / self.predictions.len().max(1) as f64
     }
 }
 
@@ -116,6 +99,7 @@ impl Engine<'_> {
             .map_err(|e| CliError::compute("latent shape", e))?;
         let mut shape = vec![seeds.len()];
         shape.extend(latent);
+        let log_chi: Vec<Option<f64>> = seeds.iter().map(|s| Some(self.log_chi(s))).collect();
         let data: Vec<f32> = seeds.iter().flatten().map(|&v| v as f32).collect();
         let seeds = Tensor::new(shape, data).map_err(|e| CliError::compute("seed batch", e))?;
         let options = SampleOptions::new()
@@ -129,25 +113,21 @@ impl Engine<'_> {
             .model
             .decode_latents(&latents)
             .map_err(|e| CliError::compute("decoding latents", e))?;
-        let (predictions, features) = self.classify(&images)?;
+        let mut scored = ScoredImages::new();
+        scored
+            .add(self.classifier, class, &images, &log_chi)
+            .map_err(|e| CliError::compute("classifying images", e))?;
         (self.tick)();
-        Ok(Sampled {
-            images,
-            predictions,
-            features,
-        })
+        Ok(Sampled { images, scored })
     }
 
-    /// The classifier's verdicts and features of images `[b, 1, 28, 28]` in `[0, 1]`.
-    pub fn classify(&self, images: &Tensor) -> Result<(Vec<Prediction>, Features), CliError> {
-        let (predictions, features) = self
-            .classifier
-            .classify_with_features(images)
-            .map_err(|e| CliError::compute("classifying images", e))?;
-        let dim = features.shape[1];
-        let features = Features::from_f32(dim, &features.data)
-            .map_err(|e| CliError::compute("classifier features", e))?;
-        Ok((predictions, features))
+    /// The classifier's features of real images `[b, 1, 28, 28]` in `[0, 1]` of `class`.
+    pub fn real_features(&self, images: &Tensor, class: usize) -> Result<Features, CliError> {
+        let mut scored = ScoredImages::new();
+        scored
+            .add(self.classifier, class, images, &[])
+            .and_then(|()| scored.features())
+            .map_err(|e| CliError::compute("classifying images", e))
     }
 
     /// Norm of a seed (f64).

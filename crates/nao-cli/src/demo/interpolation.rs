@@ -92,7 +92,7 @@ pub fn run(
                 norms,
                 mean_log_chi: engine.mean_log_chi(&seeds),
                 nao_cost: polyline_cost(&engine.chi, &path),
-                accuracy: sampled.accuracy(class),
+                accuracy: sampled.scored.accuracy(),
                 n: seeds.len(),
             },
         );

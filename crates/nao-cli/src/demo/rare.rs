@@ -10,11 +10,9 @@ use nao_viz::{GridRow, Tile};
 use serde::Serialize;
 
 use super::engine::{Engine, Sampled};
-use crate::class_points::{centroid_points, SeedMethod};
 use crate::error::CliError;
-
-/// k of the k-NN precision and recall (the value of their paper, and of `nao eval`).
-const KNN: usize = 5;
+use nao_augment::{centroid_points, SeedMethod};
+use nao_metrics::{measure, DEFAULT_K};
 
 /// The report's method keys, in table order.
 pub fn method_keys() -> [&'static str; 6] {
@@ -87,7 +85,7 @@ pub fn run(engine: &Engine<'_>, class: usize, s: &RareSettings) -> Result<ClassO
     // every bundled image of the class (more than the inverted ones) is the real reference
     let mut unit = all.clone();
     nao_backend::to_unit_range(&mut unit);
-    let (_, real_features) = engine.classify(&unit)?;
+    let real_features = engine.real_features(&unit, class)?;
     let d = inverted[0].len();
     let mut seeds_out = ClassSeeds {
         inverted: inverted.iter().map(|z| engine.norm(z)).collect(),
@@ -127,7 +125,8 @@ pub fn run(engine: &Engine<'_>, class: usize, s: &RareSettings) -> Result<ClassO
                     .iter()
                     .map(|z| z.as_slice())
                     .collect();
-                let points = centroid_points(centroid_method, &group, s.interior)?;
+                let points = centroid_points(centroid_method, &group, s.interior)
+                    .map_err(|e| CliError::compute("centroid", e))?;
                 centroid_index.push(seeds.len());
                 seeds_out
                     .centroids
@@ -151,24 +150,21 @@ pub fn run(engine: &Engine<'_>, class: usize, s: &RareSettings) -> Result<ClassO
             }
         }
         let sampled: Sampled = engine.sample(&seeds, class)?;
+        let hits = &sampled.scored.hits;
         let centroid_accuracy = (!centroid_index.is_empty()).then(|| {
-            centroid_index
-                .iter()
-                .filter(|&&i| sampled.predictions[i].class == class)
-                .count() as f64
-                / centroid_index.len() as f64
+            centroid_index.iter().filter(|&&i| hits[i]).count() as f64 / centroid_index.len() as f64
         });
-        let fd = nao_metrics::frechet_distance(&real_features, &sampled.features).ok();
-        let pr = nao_metrics::precision_recall(&real_features, &sampled.features, KNN).ok();
+        // the measures of `nao eval`, on the same path
+        let m = measure(&real_features, &sampled.scored, DEFAULT_K);
         scores.insert(
             key.to_string(),
             MethodScore {
-                accuracy: sampled.accuracy(class),
-                mean_confidence: sampled.confidence(class),
-                frechet_distance: fd,
-                precision: pr.map(|p| p.precision),
-                recall: pr.map(|p| p.recall),
-                mean_log_chi: engine.mean_log_chi(&seeds),
+                accuracy: m.accuracy,
+                mean_confidence: m.mean_confidence,
+                frechet_distance: m.frechet_distance,
+                precision: m.precision,
+                recall: m.recall,
+                mean_log_chi: m.mean_log_chi.unwrap_or(f64::NAN),
                 mean_norm: seeds.iter().map(|z| engine.norm(z)).sum::<f64>() / seeds.len() as f64,
                 n: seeds.len(),
                 centroid_accuracy,
@@ -179,11 +175,7 @@ pub fn run(engine: &Engine<'_>, class: usize, s: &RareSettings) -> Result<ClassO
             label: key.replace('_', " "),
             tiles: (0..shown)
                 .map(|i| {
-                    let ok = if sampled.predictions[i].class == class {
-                        "+"
-                    } else {
-                        "-"
-                    };
+                    let ok = if hits[i] { "+" } else { "-" };
                     tile(
                         sampled.image(i),
                         Some(format!("{:.1}{ok}", engine.norm(&seeds[i]))),

@@ -29,7 +29,7 @@ use nao_video::{VideoFormat, VideoSpec};
 use serde::Serialize;
 
 use crate::error::CliError;
-use crate::model::{check_guidance, check_steps, ModelArgs};
+use crate::model::{check_steps, DdimArgs, ModelArgs};
 use crate::output::{bar_eta, emit, interruption, num};
 use crate::seeds::shape_text;
 use ease::Ease;
@@ -94,16 +94,9 @@ pub struct WalkArgs {
     /// The prompt every frame is sampled (and every image inverted) under.
     #[arg(long)]
     prompt: String,
-    /// The negative prompt of classifier-free guidance.
-    #[arg(long, default_value = "")]
-    negative_prompt: String,
-    /// Classifier-free guidance scale of the sampling (≤ 1: no unconditional pass; images are
-    /// inverted without guidance, as the NAO paper does).
-    #[arg(long, default_value_t = 7.5)]
-    guidance: f64,
-    /// DDIM steps, for sampling and for inverting images (η = 0: deterministic).
-    #[arg(long, default_value_t = 50)]
-    steps: usize,
+    /// DDIM options; images are inverted without guidance, as the NAO paper does.
+    #[command(flatten)]
+    ddim: DdimArgs,
     /// How an image keyframe of another size than the model's is brought to it.
     #[arg(long, value_enum, default_value = "center-crop")]
     resize: ResizePolicy,
@@ -153,6 +146,13 @@ pub struct WalkArgs {
     /// Write a PNG of the per-frame norm, log χ and change from the previous frame.
     #[arg(long, value_name = "PLOT.png")]
     plot: Option<PathBuf>,
+}
+
+impl WalkArgs {
+    /// The guidance scale of the sampling (7.5 unless given).
+    fn guidance(&self) -> f64 {
+        self.ddim.guidance.unwrap_or(7.5)
+    }
 }
 
 /// One keyframe in the report.
@@ -234,8 +234,8 @@ struct Checked {
 
 fn check_options(args: &WalkArgs) -> Result<Checked, CliError> {
     args.model.check()?;
-    check_steps("--steps", args.steps, None)?;
-    check_guidance("--guidance", args.guidance)?;
+    args.ddim.check()?;
+    args.ddim.guidance_or(7.5)?;
     if args.output.is_none() && args.frames_dir.is_none() {
         return Err(CliError::input(
             "nothing to write: give the animation (-o WALK.gif|.png|.mp4) or --frames-dir DIR",
@@ -416,7 +416,7 @@ pub fn run(args: &WalkArgs, json: bool) -> Result<(), CliError> {
     let load_seconds = load_start.elapsed().as_secs_f64();
     let start = Instant::now();
     let info = backend.info().clone();
-    check_steps("--steps", args.steps, Some(&info.scheduler))?;
+    check_steps("--steps", args.ddim.steps, Some(&info.scheduler))?;
     let latent = keyframes::latent_shape(&inputs, &args.model.name(), &info)?;
     let s = info.vae_downsample.max(1);
     let (height, width) = (latent[1] * s, latent[2] * s);
@@ -434,9 +434,9 @@ pub fn run(args: &WalkArgs, json: bool) -> Result<(), CliError> {
     }
     let images = keyframes::load_images(&inputs, &info, args.resize)?;
     let sample_options = SampleOptions::default()
-        .with_steps(args.steps)
-        .with_guidance_scale(args.guidance)
-        .with_negative_prompt(args.negative_prompt.clone());
+        .with_steps(args.ddim.steps)
+        .with_guidance_scale(args.guidance())
+        .with_negative_prompt(args.ddim.negative_prompt.clone());
     let conditioning = nao_sampling::encode_prompt(&backend, &args.prompt, &sample_options)
         .map_err(|e| CliError::input(format!("--prompt {:?}: {e}", args.prompt)))?;
 
@@ -465,9 +465,9 @@ pub fn run(args: &WalkArgs, json: bool) -> Result<(), CliError> {
     let key = KeyBuilder::new("frame-v1")
         .part(identity.as_bytes())
         .part(args.prompt.as_bytes())
-        .part(args.negative_prompt.as_bytes())
-        .part(&args.guidance.to_le_bytes())
-        .part(&(args.steps as u64).to_le_bytes())
+        .part(args.ddim.negative_prompt.as_bytes())
+        .part(&args.guidance().to_le_bytes())
+        .part(&(args.ddim.steps as u64).to_le_bytes())
         .part(format!("{latent:?}").as_bytes());
     let sampler = Sampler {
         backend: &*backend,
@@ -610,9 +610,9 @@ pub fn run(args: &WalkArgs, json: bool) -> Result<(), CliError> {
         },
         model: args.model.name(),
         prompt: args.prompt.clone(),
-        negative_prompt: args.negative_prompt.clone(),
-        steps: args.steps,
-        guidance: args.guidance,
+        negative_prompt: args.ddim.negative_prompt.clone(),
+        steps: args.ddim.steps,
+        guidance: args.guidance(),
         latent_shape: latent,
         chi_mode: prior.mode(),
         sampled,
@@ -711,9 +711,9 @@ fn manifest(
         "model": args.model.identity(),
         "latent_shape": latent,
         "prompt": args.prompt,
-        "negative_prompt": args.negative_prompt,
-        "guidance": args.guidance,
-        "steps": args.steps,
+        "negative_prompt": args.ddim.negative_prompt,
+        "guidance": args.guidance(),
+        "steps": args.ddim.steps,
         "resize": format!("{:?}", args.resize),
         "method": checked.method.as_str(),
         "loop": args.closed,
@@ -743,13 +743,13 @@ fn keyframe_seeds(
     latent: [usize; 3],
     json: bool,
 ) -> Result<Vec<Vec<f64>>, CliError> {
-    let options = InversionOptions::default().with_steps(args.steps);
+    let options = InversionOptions::default().with_steps(args.ddim.steps);
     let key_of = |image: &nao_backend::Tensor| {
         let bytes: Vec<u8> = image.data.iter().flat_map(|v| v.to_le_bytes()).collect();
         KeyBuilder::new("keyframe-v1")
             .part(identity.as_bytes())
             .part(args.prompt.as_bytes())
-            .part(&(args.steps as u64).to_le_bytes())
+            .part(&(args.ddim.steps as u64).to_le_bytes())
             .part(&bytes)
             .finish()
     };
@@ -759,7 +759,7 @@ fn keyframe_seeds(
         .filter(|img| !work.keyframe(&key_of(img)).is_file())
         .count();
     let pb = bar_eta(
-        (missing * args.steps) as u64,
+        (missing * args.ddim.steps) as u64,
         json,
         "inverting the image keyframes",
     );

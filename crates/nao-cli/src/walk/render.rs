@@ -196,6 +196,6 @@ impl<'a> Renderer<'a> {
                 decoded.shape
             )));
         }
-        Ok(to_image(&decoded.data, ch, ih, iw))
+        to_image(&decoded.data, ch, ih, iw)
     }
 }

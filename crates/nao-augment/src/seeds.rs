@@ -1,13 +1,13 @@
 //! The points each class's seeds are drawn from, computed once per class and kept in
 //! `OUT_DIR/seeds/`: invert the class's real images under its prompt, take their centroid by
-//! `--method`, and the points at the `--path-positions` on the paths from the centroid to each
-//! inverted seed.
+//! the seed method, and the points at the path positions on the paths from the centroid to
+//! each inverted seed.
 //!
 //! `seeds/<class>.npy` holds the points, float64, shape `[P, c, h, w]`, in the order of the
-//! seed-source rule (the centroid; then the first position on the path to every image, then
-//! the second, …); `seeds/<class>.json` says where each came from, with the real images used
-//! (and those skipped) and the norms. Every process that samples reads these files, so every
-//! shard starts from the same bits whichever process inverted the images.
+//! seed rule (the centroid; then the first position on the path to every image, then the
+//! second, …); `seeds/<class>.json` says where each came from, with the real images used (and
+//! those skipped) and the norms. Every process that samples reads these files, so every shard
+//! starts from the same bits whichever process inverted the images.
 
 use std::path::{Path, PathBuf};
 
@@ -18,14 +18,12 @@ use nao_npy::NpyArray;
 use nao_prior::ChiPrior;
 use serde::{Deserialize, Serialize};
 
-use super::inputs::{RealClass, RealImage};
-use super::manifest::SeedSource;
-use crate::class_points::{centroid_points, path_positions, SeedMethod};
-use crate::error::CliError;
-use crate::model::image_error;
-use crate::output::interruption;
+use crate::manifest::SeedSource;
+use crate::progress::{report, Event, Progress};
+use crate::real::{RealClass, RealImage};
+use crate::{centroid_points, path_positions, AugmentError, Result, SeedMethod};
 
-/// The folder of the class seeds in OUT_DIR.
+/// The folder of the class seeds in the output folder.
 pub const SEEDS_DIR: &str = "seeds";
 
 /// What `seeds/<class>.json` holds.
@@ -35,13 +33,13 @@ pub struct SeedsRecord {
     pub class: String,
     /// The prompt the images were inverted under (and are sampled with).
     pub prompt: String,
-    /// `--method`.
+    /// The seed method.
     pub method: String,
     /// The shape of one seed, `[c, h, w]`.
     pub latent_shape: Vec<usize>,
     /// The real images inverted, in order (path `i` leads to image `i`).
     pub images: Vec<ImageRecord>,
-    /// Real images that could not be read (`--skip-bad-images`).
+    /// Real images that could not be read (left out on request).
     pub skipped: Vec<SkippedImage>,
     /// The points, in the order of `seeds/<class>.npy` (empty for prompt-only).
     pub points: Vec<PointRecord>,
@@ -82,9 +80,9 @@ pub struct PointRecord {
     pub log_chi: f64,
 }
 
-/// A class's points, read back.
-#[derive(Debug, Clone)]
-pub struct ClassPoints {
+/// A class's points, read back from the output folder.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClassSeeds {
     /// The record.
     pub record: SeedsRecord,
     /// The points, in record order.
@@ -92,26 +90,20 @@ pub struct ClassPoints {
 }
 
 /// A class's real images, decoded.
-pub struct Decoded<'c> {
+pub(crate) struct Decoded<'c> {
     /// The readable images, as model inputs.
     pub images: Vec<(&'c RealImage, Tensor)>,
-    /// Those left out (`--skip-bad-images`).
+    /// Those left out.
     pub skipped: Vec<SkippedImage>,
 }
 
 /// How the real images become points.
-pub struct Preparer<'a> {
-    /// The model.
+pub(crate) struct Preparer<'a> {
     pub model: &'a dyn Backend,
-    /// `--method`.
     pub method: SeedMethod,
-    /// `--path-positions`.
     pub positions: usize,
-    /// `--steps`.
     pub steps: usize,
-    /// `--resize`.
     pub resize: ResizePolicy,
-    /// `--skip-bad-images`.
     pub skip_bad_images: bool,
 }
 
@@ -123,42 +115,48 @@ fn npy_path(out_dir: &Path, class: &str) -> PathBuf {
     out_dir.join(SEEDS_DIR).join(format!("{class}.npy"))
 }
 
-/// Whether the class's seeds are in OUT_DIR (the record is written last-or-together with the
-/// points, so its presence is enough).
-pub fn is_prepared(out_dir: &Path, class: &str) -> bool {
+/// Whether the class's seeds are in the output folder (the record is written together with
+/// the points, so its presence is enough).
+pub(crate) fn is_prepared(out_dir: &Path, class: &str) -> bool {
     json_path(out_dir, class).is_file()
 }
 
 impl Preparer<'_> {
-    /// Decode the class's real images: each as a tensor, or skipped with its error under
-    /// `--skip-bad-images` (otherwise the first bad image is the error). At least one must be
+    /// Decode the class's real images: each as a tensor, or left out with its error when
+    /// `skip_bad_images` (otherwise the first bad image is the error). At least one must be
     /// readable.
-    pub fn decode<'c>(&self, class: &'c RealClass) -> Result<Decoded<'c>, CliError> {
+    pub fn decode<'c>(
+        &self,
+        class: &'c RealClass,
+        progress: &mut Progress<'_>,
+    ) -> Result<Decoded<'c>> {
         let spec = ImageSpec::for_model(self.model.info());
         let mut good = Vec::new();
         let mut skipped = Vec::new();
         for image in &class.images {
             let decoded = image.read().and_then(|bytes| {
-                decode_image(&bytes, &spec, self.resize).map_err(|e| image_error(&image.path, e))
+                decode_image(&bytes, &spec, self.resize)
+                    .map_err(|e| AugmentError::input(e.for_file(&image.path).to_string()))
             });
             match decoded {
                 Ok(t) => good.push((image, t)),
                 Err(e) if self.skip_bad_images => {
-                    eprintln!("nao: skipping a bad real image (--skip-bad-images): {e}");
+                    let note = format!("skipping a bad real image (--skip-bad-images): {e}");
+                    report(progress, Event::Note(&note))?;
                     skipped.push(SkippedImage {
                         file: image.name.clone(),
                         error: e.to_string(),
                     });
                 }
                 Err(e) => {
-                    return Err(CliError::input(format!(
+                    return Err(AugmentError::input(format!(
                         "{e} (give --skip-bad-images to leave such images out)"
                     )))
                 }
             }
         }
         if good.is_empty() {
-            return Err(CliError::input(format!(
+            return Err(AugmentError::input(format!(
                 "class '{}': none of its {} real image(s) could be read",
                 class.name,
                 class.images.len()
@@ -177,16 +175,17 @@ impl Preparer<'_> {
         class: &RealClass,
         prompt: &str,
         out: &mut Outputs,
-    ) -> Result<(), CliError> {
-        let Decoded { images, skipped } = self.decode(class)?;
+        progress: &mut Progress<'_>,
+    ) -> Result<()> {
+        let Decoded { images, skipped } = self.decode(class, progress)?;
         let info = self.model.info();
         let (h, w) = info.default_image_size;
         let latent_shape = info
             .latent_shape(h, w)
-            .map_err(|e| CliError::compute("latent shape", e))?
+            .map_err(|e| AugmentError::compute("latent shape", e))?
             .to_vec();
         let d: usize = latent_shape.iter().product();
-        let chi = ChiPrior::new(d).map_err(|e| CliError::compute("χ prior", e))?;
+        let chi = ChiPrior::new(d).map_err(|e| AugmentError::compute("χ prior", e))?;
         let stats = |z: &[f64]| {
             let norm = nao_prior::norm(z);
             (norm, chi.log_pdf(norm))
@@ -202,7 +201,7 @@ impl Preparer<'_> {
         };
         let mut values: Vec<Vec<f64>> = Vec::new();
         if let Some(method) = self.method.centroid_method() {
-            let inverted = self.invert(&images, prompt)?;
+            let inverted = self.invert(&images, prompt, progress)?;
             for ((image, _), z) in images.iter().zip(&inverted) {
                 let (norm, log_chi) = stats(z);
                 record.images.push(ImageRecord {
@@ -225,14 +224,14 @@ impl Preparer<'_> {
             };
             push(SeedSource::Centroid, points.centroid);
             // position-major: every path at the first position, then the next, so that a
-            // small --per-class still reaches every real image
+            // small per-class count still reaches every real image
             let ts = path_positions(self.positions);
             let mut paths: Vec<std::vec::IntoIter<Vec<f64>>> =
                 points.paths.into_iter().map(Vec::into_iter).collect();
             for &t in &ts {
                 for (i, path) in paths.iter_mut().enumerate() {
                     let z = path.next().ok_or_else(|| {
-                        CliError::compute("centroid", "a path has fewer points than positions")
+                        AugmentError::compute("centroid", "a path has fewer points than positions")
                     })?;
                     push(
                         SeedSource::Path {
@@ -255,7 +254,7 @@ impl Preparer<'_> {
             }
         }
         if let Some(bad) = values.iter().flatten().position(|v| !v.is_finite()) {
-            return Err(CliError::compute(
+            return Err(AugmentError::compute(
                 "class seeds",
                 format!(
                     "class '{}': a point has a non-finite value (flat index {bad}); nothing \
@@ -271,7 +270,7 @@ impl Preparer<'_> {
             out.write(&npy_path(out_dir, &class.name), &array.to_bytes())?;
         }
         let text = serde_json::to_string_pretty(&record)
-            .map_err(|e| CliError::compute("JSON encoding", e))?;
+            .map_err(|e| AugmentError::compute("JSON encoding", e))?;
         out.write(&json_path(out_dir, &class.name), text.as_bytes())?;
         Ok(())
     }
@@ -281,26 +280,33 @@ impl Preparer<'_> {
         &self,
         images: &[(&RealImage, Tensor)],
         prompt: &str,
-    ) -> Result<Vec<Vec<f64>>, CliError> {
+        progress: &mut Progress<'_>,
+    ) -> Result<Vec<Vec<f64>>> {
         let options = InversionOptions::default().with_steps(self.steps);
         let cond = nao_inversion::encode_prompt(self.model, prompt, &options)
-            .map_err(|e| CliError::input(format!("prompt \"{prompt}\": {e}")))?;
+            .map_err(|e| AugmentError::input(format!("prompt \"{prompt}\": {e}")))?;
         let mut seeds = Vec::with_capacity(images.len());
         for (image, tensor) in images {
-            let z = nao_inversion::invert(self.model, tensor, &cond, &options, |_| interruption())
-                .map_err(|e| CliError::input(format!("inverting {}: {e}", image.path.display())))?;
+            let z = nao_inversion::invert(self.model, tensor, &cond, &options, |_| {
+                progress(Event::Step)
+            })
+            .map_err(|e| match e {
+                nao_inversion::InversionError::Cancelled => AugmentError::Cancelled,
+                e => AugmentError::input(format!("inverting {}: {e}", image.path.display())),
+            })?;
             seeds.push(z.data.iter().map(|&v| f64::from(v)).collect());
         }
         Ok(seeds)
     }
 }
 
-/// Read a class's points back.
-pub fn read(out_dir: &Path, class: &str) -> Result<ClassPoints, CliError> {
+/// Read a class's points back from the output folder.
+pub fn read_class_seeds(out_dir: &Path, class: &str) -> Result<ClassSeeds> {
     let path = json_path(out_dir, class);
     let text = nao_fs::input::read_text_limited(&path, 256 << 20)?;
-    let record: SeedsRecord = serde_json::from_str(&text)
-        .map_err(|e| CliError::input(format!("{}: not a class seeds file: {e}", path.display())))?;
+    let record: SeedsRecord = serde_json::from_str(&text).map_err(|e| {
+        AugmentError::input(format!("{}: not a class seeds file: {e}", path.display()))
+    })?;
     let d: usize = record.latent_shape.iter().product();
     let values = if record.points.is_empty() {
         Vec::new()
@@ -310,7 +316,7 @@ pub fn read(out_dir: &Path, class: &str) -> Result<ClassPoints, CliError> {
         let mut expected = vec![record.points.len()];
         expected.extend(&record.latent_shape);
         if array.shape() != expected.as_slice() {
-            return Err(CliError::input(format!(
+            return Err(AugmentError::input(format!(
                 "{}: shape {:?}, but {} lists {} points of shape {:?}; the seeds folder is \
                  damaged",
                 npy.display(),
@@ -326,5 +332,5 @@ pub fn read(out_dir: &Path, class: &str) -> Result<ClassPoints, CliError> {
             .map(<[f64]>::to_vec)
             .collect()
     };
-    Ok(ClassPoints { record, values })
+    Ok(ClassSeeds { record, values })
 }

@@ -1,13 +1,13 @@
-//! `--shard`: which part of the (class, index) work one process does.
+//! Which part of the (class, index) work one process does.
 //!
 //! The work items are numbered class by class (classes in sorted order, indices 0..N within
 //! each): item `g` belongs to shard `g mod count`, so every shard gets a share of every class
 //! and the shards together cover every item exactly once. The index and count come from the
-//! command line (`--shard I/N`) or from the job engine (`--shard auto`): a SLURM job array's
+//! caller (`--shard I/N`) or from the job engine (`--shard auto`): a SLURM job array's
 //! `SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN` of `SLURM_ARRAY_TASK_COUNT`, or a Kubernetes
-//! Indexed Job's `JOB_COMPLETION_INDEX` with the count given as `--shard auto/N`.
+//! Indexed Job's `JOB_COMPLETION_INDEX` with the count given as `auto/N`.
 
-use crate::error::CliError;
+use crate::{AugmentError, Result};
 
 /// One part of the work: shard `index` of `count`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +25,12 @@ const SLURM_COUNT: &str = "SLURM_ARRAY_TASK_COUNT";
 /// Kubernetes' variable for the pod of an Indexed Job.
 const K8S_INDEX: &str = "JOB_COMPLETION_INDEX";
 
+impl Default for Shard {
+    fn default() -> Self {
+        Self::WHOLE
+    }
+}
+
 impl Shard {
     /// The whole work in one process.
     pub const WHOLE: Shard = Shard { index: 0, count: 1 };
@@ -39,7 +45,7 @@ impl Shard {
         format!("{}/{}", self.index, self.count)
     }
 
-    /// The file name of this shard's manifest in OUT_DIR.
+    /// The file name of this shard's manifest in the output folder.
     pub fn manifest_name(&self) -> String {
         format!("manifest.shard-{}-of-{}.jsonl", self.index, self.count)
     }
@@ -57,10 +63,23 @@ impl Shard {
         (shard.index < shard.count && shard.manifest_name() == name).then_some(shard)
     }
 
-    /// Parse `--shard`: `I/N`, `auto` or `auto/N`, reading the job engine's variables through
-    /// `var` for `auto`.
-    pub fn parse(spec: &str, var: &dyn Fn(&str) -> Option<String>) -> Result<Shard, CliError> {
-        let bad = |why: String| CliError::input(format!("--shard {spec}: {why}"));
+    /// Parse `I/N`, `auto` or `auto/N`, reading the job engine's variables through `var` for
+    /// `auto`; errors quote `spec` after `option` (`--shard`).
+    ///
+    /// ```
+    /// use nao_augment::Shard;
+    /// let slurm = |name: &str| match name {
+    ///     "SLURM_ARRAY_TASK_ID" => Some("4".to_string()),
+    ///     "SLURM_ARRAY_TASK_MIN" => Some("1".to_string()),
+    ///     "SLURM_ARRAY_TASK_COUNT" => Some("4".to_string()),
+    ///     _ => None,
+    /// };
+    /// assert_eq!(Shard::parse("--shard", "auto", &slurm)?, Shard { index: 3, count: 4 });
+    /// assert_eq!(Shard::parse("--shard", "1/2", &|_| None)?, Shard { index: 1, count: 2 });
+    /// # Ok::<(), nao_augment::AugmentError>(())
+    /// ```
+    pub fn parse(option: &str, spec: &str, var: &dyn Fn(&str) -> Option<String>) -> Result<Shard> {
+        let bad = |why: String| AugmentError::input(format!("{option} {spec}: {why}"));
         let (index_part, count_part) = match spec.split_once('/') {
             Some((i, n)) => (i.trim(), Some(n.trim())),
             None => (spec.trim(), None),
@@ -82,7 +101,7 @@ impl Shard {
                 Some(n) => n,
                 None => engine_count(var).map_err(&bad)?.ok_or_else(|| {
                     bad(format!(
-                        "{from} gives the index but not the count: give it as --shard \
+                        "{from} gives the index but not the count: give it as {option} \
                          auto/N (a Kubernetes Indexed Job's completions)"
                     ))
                 })?,
@@ -181,7 +200,7 @@ mod tests {
     }
 
     fn parse(spec: &str, vars: &[(&str, &str)]) -> Result<Shard, String> {
-        Shard::parse(spec, &env(vars)).map_err(|e| e.to_string())
+        Shard::parse("--shard", spec, &env(vars)).map_err(|e| e.to_string())
     }
 
     #[test]

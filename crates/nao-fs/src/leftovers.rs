@@ -1,12 +1,18 @@
-//! The temporary files of a killed process: nao_fs stages every file as `.NAME.nao-PID-N.tmp`
-//! beside its target and removes it on any error or signal, but SIGKILL leaves it. The next
-//! process that holds the lock covering NAME removes it.
+//! The temporary files of a killed process. Every file nao writes is staged as
+//! `.NAME.nao-PID-N.tmp` beside its target and removed on any error or signal, but SIGKILL (or
+//! a power cut) leaves it. The next process that owns NAME removes it.
 
 use std::path::Path;
 
-use crate::error::CliError;
+use crate::FsError;
 
-/// The target name of a temporary file name (`.000.png.nao-12-3.tmp` → `000.png`).
+/// The target name of one of nao's temporary file names (`.000.png.nao-12-3.tmp` → `000.png`).
+///
+/// ```
+/// use nao_fs::leftovers::target_of;
+/// assert_eq!(target_of(".000.png.nao-4711-0.tmp"), Some("000.png"));
+/// assert_eq!(target_of("000.png"), None);
+/// ```
 pub fn target_of(name: &str) -> Option<&str> {
     let rest = name.strip_prefix('.')?.strip_suffix(".tmp")?;
     let (target, marker) = rest.rsplit_once(".nao-")?;
@@ -15,9 +21,10 @@ pub fn target_of(name: &str) -> Option<&str> {
     (numeric(pid) && numeric(n) && !target.is_empty()).then_some(target)
 }
 
-/// Remove the temporary files in `dir` whose target `mine` accepts (nothing when `dir` does
-/// not exist).
-pub fn remove(dir: &Path, mine: impl Fn(&str) -> bool) -> Result<(), CliError> {
+/// Remove the temporary files in `dir` whose target `mine` accepts; nothing when `dir` does
+/// not exist. The caller must own those targets (hold the lock that covers them): a running
+/// process's temporary files look the same.
+pub fn remove(dir: &Path, mine: impl Fn(&str) -> bool) -> Result<(), FsError> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Ok(());
     };
@@ -25,10 +32,11 @@ pub fn remove(dir: &Path, mine: impl Fn(&str) -> bool) -> Result<(), CliError> {
         let name = entry.file_name().to_string_lossy().into_owned();
         if target_of(&name).is_some_and(&mine) {
             std::fs::remove_file(entry.path()).map_err(|e| {
-                CliError::input(format!(
-                    "{}: cannot remove this leftover of an interrupted run: {e}",
-                    entry.path().display()
-                ))
+                FsError::io(
+                    &entry.path(),
+                    "remove this leftover of an interrupted run",
+                    e,
+                )
             })?;
         }
     }

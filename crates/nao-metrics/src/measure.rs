@@ -1,17 +1,19 @@
-//! The measures of one generated set against the real images of the same classes.
+//! The measures of one generated set against the real images of the same classes: what
+//! `nao eval` reports per class and method, and `nao demo` per rare class and method.
 
-use nao_metrics::{
-    density_coverage, diversity, frechet_distance, precision_recall, Features, MetricsError,
-};
 use serde::Serialize;
+
+use crate::{
+    density_coverage, diversity, frechet_distance, precision_recall, Features, MetricsError,
+    ScoredImages,
+};
 
 /// k of the k-NN measures (the value their papers use).
 pub const DEFAULT_K: usize = 5;
 
-/// What `nao eval` reports for a set of generated images (one class of one method, or a
-/// method overall). A measure that cannot be computed (too few images) is `null`, with the
-/// reason in `notes`.
-#[derive(Debug, Clone, Serialize)]
+/// The measures of a set of generated images. A measure that cannot be computed (too few
+/// images) is `None`, with the reason in `notes`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SetMetrics {
     /// Generated images.
     pub images: usize,
@@ -35,23 +37,10 @@ pub struct SetMetrics {
     pub diversity: Option<f64>,
     /// Mean pairwise feature distance among the real images (the diversity to aim for).
     pub real_diversity: Option<f64>,
-    /// Mean log χ of the seeds (from an `nao augment` manifest).
+    /// Mean log χ of the seeds, when every image's is known.
     pub mean_log_chi: Option<f64>,
     /// Why a measure is missing.
     pub notes: Vec<String>,
-}
-
-/// The scored images of a set: whether each is classified as its class, the probability of its
-/// class, and its seed's log χ when known.
-pub struct Scored<'a> {
-    /// Features of the generated images.
-    pub features: &'a Features,
-    /// Classified as their class.
-    pub hits: &'a [bool],
-    /// Probability of their class.
-    pub confidence: &'a [f64],
-    /// Seed log χ, when known.
-    pub log_chi: &'a [Option<f64>],
 }
 
 /// The value, or `None` with the reason noted under `what`.
@@ -59,34 +48,34 @@ fn kept<T>(notes: &mut Vec<String>, what: &str, r: Result<T, MetricsError>) -> O
     r.map_err(|e| notes.push(format!("{what}: {e}"))).ok()
 }
 
-/// Measure `generated` against `real` with k-NN balls of `k`.
-pub fn measure(real: &Features, generated: &Scored<'_>, k: usize) -> SetMetrics {
-    let n = generated.hits.len();
+/// Measure `generated` against the features of `real` images with k-NN balls of `k`.
+pub fn measure(real: &Features, generated: &ScoredImages, k: usize) -> SetMetrics {
+    let n = generated.len();
     let mut notes = Vec::new();
-    let fd = kept(
-        &mut notes,
-        "Fréchet distance",
-        frechet_distance(real, generated.features),
-    );
-    let pr = kept(
-        &mut notes,
-        "precision/recall",
-        precision_recall(real, generated.features, k),
-    );
-    let dc = kept(
-        &mut notes,
-        "density/coverage",
-        density_coverage(real, generated.features, k),
-    );
-    let div = kept(&mut notes, "diversity", diversity(generated.features));
+    let features = kept(&mut notes, "features", generated.features());
+    let with = |notes: &mut Vec<String>,
+                what: &str,
+                f: &dyn Fn(&Features) -> Result<f64, MetricsError>| {
+        features.as_ref().and_then(|g| kept(notes, what, f(g)))
+    };
+    let fd = with(&mut notes, "Fréchet distance", &|g| {
+        frechet_distance(real, g)
+    });
+    let pr = features
+        .as_ref()
+        .and_then(|g| kept(&mut notes, "precision/recall", precision_recall(real, g, k)));
+    let dc = features
+        .as_ref()
+        .and_then(|g| kept(&mut notes, "density/coverage", density_coverage(real, g, k)));
+    let div = with(&mut notes, "diversity", &diversity);
     let real_div = kept(&mut notes, "real diversity", diversity(real));
     let chi: Vec<f64> = generated.log_chi.iter().flatten().copied().collect();
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
     SetMetrics {
         images: n,
         real_images: real.len(),
-        accuracy: generated.hits.iter().filter(|&&h| h).count() as f64 / n.max(1) as f64,
-        mean_confidence: mean(generated.confidence),
+        accuracy: generated.accuracy(),
+        mean_confidence: mean(&generated.confidence),
         frechet_distance: fd,
         precision: pr.map(|p| p.precision),
         recall: pr.map(|p| p.recall),

@@ -6,75 +6,67 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::time::Instant;
 
-use indicatif::ProgressStyle;
-use nao_backend::{Backend, Tensor};
+use nao_backend::{Backend, Conditioning, Tensor};
+use nao_fs::hash::{file_sha256, sha256_hex};
 use nao_fs::Outputs;
 use nao_prior::ChiPrior;
 use nao_sampling::SampleOptions;
 
-use super::class_seeds::{self, ClassPoints};
-use super::draw::{draw, image_rng_seed};
-use super::hashing::{file_sha256, sha256_hex};
-use super::leftovers;
-use super::manifest::{manifest_files, read_file, ManifestLine, ManifestWriter, SeedSource};
-use super::shard::Shard;
-use super::SpecArgs;
-use crate::error::CliError;
-use crate::images::{image_name, png_bytes, to_image};
-use crate::output::{bar, interruption};
+use crate::draw::{draw, image_rng_seed};
+use crate::manifest::{manifest_files, read_manifest, ManifestLine, ManifestWriter, SeedSource};
+use crate::progress::{report, Event, Progress};
+use crate::seeds::{read_class_seeds, ClassSeeds, SEEDS_DIR};
+use crate::{AugmentError, AugmentSpec, Result, Shard};
 
 /// What one shard's run works with.
-pub struct Job<'a> {
-    /// The options.
-    pub spec: &'a SpecArgs,
-    /// The model.
+pub(crate) struct Job<'a> {
+    pub spec: &'a AugmentSpec,
     pub model: &'a dyn Backend,
-    /// Its name for the manifest.
-    pub model_name: String,
-    /// The device, for the manifest.
-    pub device: String,
-    /// OUT_DIR.
-    pub out_dir: &'a Path,
-    /// The classes, in order.
+    /// The model's name and the device, for the manifest.
+    pub model_name: &'a str,
+    pub device: &'a str,
     pub classes: &'a [String],
-    /// This process's part.
     pub shard: Shard,
 }
 
 /// What a shard's run did.
-#[derive(Debug, Default)]
-pub struct Generated {
-    /// Images of the shard.
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+pub(crate) struct Generated {
     pub owned: usize,
-    /// Found complete and skipped.
     pub already_done: usize,
-    /// Made now.
     pub made: usize,
-    /// Time spent making them.
     pub seconds: f64,
 }
 
-/// The image file of (class, index), relative to OUT_DIR.
+/// The image file of (class, index), relative to the output folder.
 pub fn relative_file(class: &str, index: usize, per_class: usize) -> String {
-    format!("{class}/{}", image_name(index, per_class))
+    format!("{class}/{}", nao_viz::image_name(index, per_class))
 }
 
 /// The class's points and prompt conditioning, loaded when its first image is made.
 struct ClassState {
-    points: ClassPoints,
+    seeds: ClassSeeds,
     sources: Vec<SeedSource>,
-    conditioning: nao_backend::Conditioning,
+    conditioning: Conditioning,
 }
 
 /// Make this shard's missing images.
-pub fn generate(
+pub(crate) fn generate(
     job: &Job<'_>,
     writer: &mut ManifestWriter<'_>,
-    json: bool,
-) -> Result<Generated, CliError> {
+    progress: &mut Progress<'_>,
+) -> Result<Generated> {
     let spec = job.spec;
+    let out_dir = spec.out_dir.as_path();
     let n = spec.per_class;
-    let own = writer.recover()?;
+    let (own, torn) = writer.recover()?;
+    if torn > 0 {
+        let note = format!(
+            "{}: removed the unfinished last line ({torn} bytes) of an interrupted run",
+            writer.path().display()
+        );
+        report(progress, Event::Note(&note))?;
+    }
     let owned: Vec<(usize, usize)> = (0..job.classes.len())
         .flat_map(|c| (0..n).map(move |i| (c, i)))
         .filter(|&(c, i)| job.shard.owns(c * n + i))
@@ -91,9 +83,12 @@ pub fn generate(
             .insert(line.sha256.clone());
     };
     own.lines.iter().for_each(|l| note(&l.line));
-    for (path, shard) in manifest_files(job.out_dir)? {
+    for (path, shard) in manifest_files(out_dir)? {
         if shard != Some(job.shard) {
-            read_file(&path)?.lines.iter().for_each(|l| note(&l.line));
+            read_manifest(&path)?
+                .lines
+                .iter()
+                .for_each(|l| note(&l.line));
         }
     }
     let mut todo = Vec::new();
@@ -105,7 +100,7 @@ pub fn generate(
         let class = &job.classes[c];
         let done = match recorded.get(&(class.clone(), i)) {
             Some(hashes) => {
-                let file = job.out_dir.join(relative_file(class, i, n));
+                let file = out_dir.join(relative_file(class, i, n));
                 file.is_file() && hashes.contains(&file_sha256(&file)?)
             }
             None => false,
@@ -121,37 +116,35 @@ pub fn generate(
     let (h, w) = info.default_image_size;
     let latent = info
         .latent_shape(h, w)
-        .map_err(|e| CliError::compute("latent shape", e))?;
+        .map_err(|e| AugmentError::compute("latent shape", e))?;
     let d: usize = latent.iter().product();
-    let chi = ChiPrior::new(d).map_err(|e| CliError::compute("χ prior", e))?;
+    let chi = ChiPrior::new(d).map_err(|e| AugmentError::compute("χ prior", e))?;
     let options = SampleOptions::default()
         .with_steps(spec.steps)
         .with_guidance_scale(spec.guidance)
         .with_negative_prompt(spec.negative_prompt.clone());
 
-    let pb = bar(
-        todo.len() as u64,
-        json,
-        &format!("shard {}", job.shard.label()),
-    );
-    if let Ok(style) =
-        ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({elapsed}, ETA {eta})")
-    {
-        pb.set_style(style.progress_chars("=> "));
-    }
+    let total = todo.len();
+    report(
+        progress,
+        Event::Images {
+            done: 0,
+            todo: total,
+        },
+    )?;
     let started = Instant::now();
     let mut state: Option<(usize, ClassState)> = None;
     for (c, i) in todo {
         let class = &job.classes[c];
         if state.as_ref().is_none_or(|(sc, _)| *sc != c) {
-            state = Some((c, load_class(job, class, &options)?));
+            state = Some((c, load_class(job, class, &options, latent)?));
         }
         let Some((_, cs)) = &state else {
             unreachable!("loaded above")
         };
         let drawn = draw(
             spec.method,
-            &cs.points.values,
+            &cs.seeds.values,
             &cs.sources,
             d,
             i,
@@ -165,17 +158,20 @@ pub fn generate(
             data: values,
         };
         let file = relative_file(class, i, n);
-        let target = job.out_dir.join(&file);
+        let target = out_dir.join(&file);
         let fail = |e: &dyn std::fmt::Display| {
-            CliError::compute(
+            AugmentError::compute(
                 "sampling",
                 format!("{} (class '{class}', index {i}): {e}", target.display()),
             )
         };
         let x_0 = nao_sampling::sample(job.model, &x_t, &cs.conditioning, &options, |_| {
-            interruption()
+            progress(Event::Step)
         })
-        .map_err(|e| fail(&e))?;
+        .map_err(|e| match e {
+            nao_sampling::SamplingError::Cancelled => AugmentError::Cancelled,
+            e => fail(&e),
+        })?;
         if x_0.data.iter().any(|v| !v.is_finite()) {
             return Err(fail(&"the final latents are not finite"));
         }
@@ -191,79 +187,87 @@ pub fn generate(
                 decoded.shape
             )));
         }
-        let png = png_bytes(&to_image(&decoded.data, ch, ih, iw), &target)?;
+        let png = nao_viz::decoded_image(&decoded.data, ch, ih, iw)
+            .and_then(|img| nao_viz::png_bytes(&img))
+            .map_err(|e| fail(&e))?;
         // the file first, whole; its line only once it is in place
         let mut out = Outputs::new();
-        out.claim_folder(&job.out_dir.join(class), "-o/--output")?;
+        out.claim_folder(&out_dir.join(class), "-o/--output")?;
         out.write(&target, &png)?;
         out.commit()?;
         writer.append(&ManifestLine {
             class: class.clone(),
             index: i,
             method: spec.method.name().to_string(),
-            prompt: cs.points.record.prompt.clone(),
+            prompt: cs.seeds.record.prompt.clone(),
             source: drawn.source,
             round: drawn.round,
             seed_norm,
             log_chi: chi.log_pdf(seed_norm),
             file,
             sha256: sha256_hex(&png),
-            model: job.model_name.clone(),
-            device: job.device.clone(),
+            model: job.model_name.to_string(),
+            device: job.device.to_string(),
         })?;
         result.made += 1;
-        pb.inc(1);
+        report(
+            progress,
+            Event::Images {
+                done: result.made,
+                todo: total,
+            },
+        )?;
     }
-    pb.finish_and_clear();
     result.seconds = started.elapsed().as_secs_f64();
     Ok(result)
 }
 
 /// Read a class's points (prepared by now) and encode its prompt.
-fn load_class(job: &Job<'_>, class: &str, options: &SampleOptions) -> Result<ClassState, CliError> {
-    let points = class_seeds::read(job.out_dir, class)?;
-    let d: usize = points.record.latent_shape.iter().product();
-    let info = job.model.info();
-    let (h, w) = info.default_image_size;
-    let latent = info
-        .latent_shape(h, w)
-        .map_err(|e| CliError::compute("latent shape", e))?;
+fn load_class(
+    job: &Job<'_>,
+    class: &str,
+    options: &SampleOptions,
+    latent: [usize; 3],
+) -> Result<ClassState> {
+    let out_dir = job.spec.out_dir.as_path();
+    let seeds = read_class_seeds(out_dir, class)?;
+    let d: usize = seeds.record.latent_shape.iter().product();
     if d != latent.iter().product::<usize>() {
-        return Err(CliError::input(format!(
+        return Err(AugmentError::input(format!(
             "{}: seeds of shape {:?}, but the model's latents are {latent:?}",
-            job.out_dir
-                .join("seeds")
+            out_dir
+                .join(SEEDS_DIR)
                 .join(format!("{class}.json"))
                 .display(),
-            points.record.latent_shape
+            seeds.record.latent_shape
         )));
     }
-    let sources = points
+    let sources = seeds
         .record
         .points
         .iter()
         .map(|p| p.source.clone())
         .collect();
-    let conditioning = nao_sampling::encode_prompt(job.model, &points.record.prompt, options)
-        .map_err(|e| CliError::input(format!("prompt \"{}\": {e}", points.record.prompt)))?;
+    let conditioning = nao_sampling::encode_prompt(job.model, &seeds.record.prompt, options)
+        .map_err(|e| AugmentError::input(format!("prompt \"{}\": {e}", seeds.record.prompt)))?;
     Ok(ClassState {
-        points,
+        seeds,
         sources,
         conditioning,
     })
 }
 
-/// Remove the temporary files a killed run of this shard left beside its images (see
-/// [`leftovers`](super::leftovers)). Only this shard's own images are touched: the shard's lock
-/// says no other process writes them.
-fn remove_leftovers(job: &Job<'_>, owned: &[(usize, usize)]) -> Result<(), CliError> {
+/// Remove the temporary files a killed run of this shard left beside its images. Only this
+/// shard's own images are touched: the shard's lock says no other process writes them.
+fn remove_leftovers(job: &Job<'_>, owned: &[(usize, usize)]) -> Result<()> {
     let n = job.spec.per_class;
-    let mine: HashSet<(usize, String)> =
-        owned.iter().map(|&(c, i)| (c, image_name(i, n))).collect();
+    let mine: HashSet<(usize, String)> = owned
+        .iter()
+        .map(|&(c, i)| (c, nao_viz::image_name(i, n)))
+        .collect();
     for (c, class) in job.classes.iter().enumerate() {
-        leftovers::remove(&job.out_dir.join(class), |target| {
-            mine.contains(&(c, target.to_string()))
-        })?;
+        let dir: &Path = &job.spec.out_dir.join(class);
+        nao_fs::leftovers::remove(dir, |target| mine.contains(&(c, target.to_string())))?;
     }
     Ok(())
 }

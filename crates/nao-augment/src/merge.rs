@@ -1,34 +1,24 @@
-//! `nao augment merge OUT_DIR`: check that the dataset is complete — every (class, index) of
-//! run.json's configuration has an image whose SHA-256 matches a manifest line — and write
+//! Merging the shards: check that the dataset is complete — every (class, index) of run.json's
+//! configuration has an image whose SHA-256 matches a manifest line — and write
 //! `manifest.jsonl`, sorted by class (run.json's order) and index, each line exactly as its
 //! shard wrote it. When images are missing, say which (and why), and write nothing.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use clap::Args;
+use nao_fs::hash::file_sha256;
 use serde::Serialize;
 
-use super::config::read_run_file;
-use super::generate::relative_file;
-use super::hashing::file_sha256;
-use super::manifest::{is_locked, manifest_files, read_file, ReadLine, MERGED};
-use crate::error::CliError;
-use crate::output::emit;
-
-/// Arguments of `nao augment merge`.
-#[derive(Debug, Args)]
-pub struct MergeArgs {
-    /// The output folder the shards wrote into.
-    #[arg(value_name = "OUT_DIR")]
-    out_dir: PathBuf,
-}
+use crate::config::read_run_file;
+use crate::generate::relative_file;
+use crate::manifest::{is_locked, manifest_files, read_manifest, ReadLine, MERGED};
+use crate::{AugmentError, Result};
 
 /// How many missing images an error lists before it counts the rest.
 const LISTED: usize = 20;
 
 /// A complete, merged dataset.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Merged {
     /// manifest.jsonl.
     pub manifest: PathBuf,
@@ -40,28 +30,10 @@ pub struct Merged {
     pub sources: Vec<(String, usize)>,
 }
 
-/// Run `nao augment merge`.
-pub fn command(args: &MergeArgs, json: bool) -> Result<(), CliError> {
-    let m = merge(&args.out_dir)?;
-    emit(json, &m, || {
-        format!(
-            "complete: {} images of {} classes, every hash checked; wrote {} (from {})",
-            m.images,
-            m.classes,
-            m.manifest.display(),
-            m.sources
-                .iter()
-                .map(|(f, n)| format!("{f}: {n} lines"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    })
-}
-
-/// Check OUT_DIR's dataset and write its manifest.jsonl.
-pub fn merge(out_dir: &Path) -> Result<Merged, CliError> {
+/// Check the dataset in `out_dir` and write its `manifest.jsonl` (see the module docs).
+pub fn merge(out_dir: &Path) -> Result<Merged> {
     let run = read_run_file(out_dir)?.ok_or_else(|| {
-        CliError::input(format!(
+        AugmentError::input(format!(
             "{}: no run.json here; not a nao augment output folder (or no run has started)",
             out_dir.display()
         ))
@@ -81,7 +53,7 @@ pub fn merge(out_dir: &Path) -> Result<Merged, CliError> {
     for (path, shard) in manifest_files(out_dir)? {
         if let Some(s) = shard {
             if is_locked(&path)? {
-                return Err(CliError::input(format!(
+                return Err(AugmentError::input(format!(
                     "shard {} is still running ({} is locked by its process); merge once every \
                      shard has finished",
                     s.label(),
@@ -89,18 +61,17 @@ pub fn merge(out_dir: &Path) -> Result<Merged, CliError> {
                 )));
             }
         }
-        let content = read_file(&path)?;
+        let content = read_manifest(&path)?;
         let name = path
             .file_name()
             .map(|f| f.to_string_lossy().into_owned())
             .unwrap_or_default();
-        sources.push((name.clone(), content.lines.len()));
+        sources.push((name, content.lines.len()));
         for l in content.lines {
-            let c = class_index.get(l.line.class.as_str()).copied();
-            match c {
+            match class_index.get(l.line.class.as_str()).copied() {
                 Some(c) if l.line.index < n => lines.entry((c, l.line.index)).or_default().push(l),
                 _ => {
-                    return Err(CliError::input(format!(
+                    return Err(AugmentError::input(format!(
                         "{}: a line for class '{}' index {}, which run.json's configuration \
                          does not have ({} classes × {n} images); the folder mixes datasets",
                         path.display(),
@@ -113,7 +84,7 @@ pub fn merge(out_dir: &Path) -> Result<Merged, CliError> {
         }
     }
 
-    let mut merged = Vec::with_capacity(config.classes.len() * n);
+    let mut merged = Vec::with_capacity(config.classes.len().saturating_mul(n).min(1 << 20));
     let mut missing: Vec<String> = Vec::new();
     for (c, class) in config.classes.iter().enumerate() {
         for i in 0..n {
@@ -160,7 +131,7 @@ pub fn merge(out_dir: &Path) -> Result<Merged, CliError> {
         if missing.len() > shown {
             message += &format!("\n  … and {} more", missing.len() - shown);
         }
-        return Err(CliError::input(message));
+        return Err(AugmentError::input(message));
     }
     let mut text = merged.join("\n");
     text.push('\n');

@@ -2,23 +2,30 @@
 //! any process may make any image, in any order.
 //!
 //! With the class's `P` points (the centroid, then every path at the first position, every path
-//! at the second, …; see `class_seeds.rs`), image `index` takes point `index mod P` in round
-//! `index / P`. Round 0 is the point itself. Round `r ≥ 1` repeats the points with a seeded
-//! perturbation that keeps the point's norm, so its log χ is unchanged and DDIM stays
-//! deterministic (η = 0): the direction `z/‖z‖ + (jitter/√d)·ε`, with ε a standard Gaussian
-//! vector, rescaled to `‖z‖`. A `--jitter` of s turns the direction by about atan(s).
+//! at the second, …; see [`ClassSeeds`](crate::ClassSeeds)), image `index` takes point
+//! `index mod P` in round `index / P`. Round 0 is the point itself. Round `r ≥ 1` repeats the
+//! points with a seeded perturbation that keeps the point's norm, so its log χ is unchanged and
+//! DDIM stays deterministic (η = 0): the direction `z/‖z‖ + (jitter/√d)·ε`, with ε a standard
+//! Gaussian vector, rescaled to `‖z‖`. A jitter of s turns the direction by about atan(s).
 //!
-//! `prompt-only` draws a fresh Gaussian seed per image. Both use ChaCha20 seeded with the first
-//! 8 bytes (little-endian) of SHA-256 over the length-prefixed fields `nao-augment/1`,
-//! `--seed` (8 bytes, little-endian), the class name and the index (8 bytes, little-endian).
+//! Prompt-only draws a fresh Gaussian seed per image. Both use ChaCha20 seeded with the first
+//! 8 bytes (little-endian) of SHA-256 over the length-prefixed fields `nao-augment/1`, the
+//! spec's seed (8 bytes, little-endian), the class name and the index (8 bytes,
+//! little-endian).
 
+use nao_fs::hash::FieldHasher;
 use nao_prior::{GaussianSeeds, RngName};
 
-use super::hashing::FieldHasher;
-use super::manifest::SeedSource;
-use crate::class_points::SeedMethod;
+use crate::manifest::SeedSource;
+use crate::SeedMethod;
 
 /// The random-number seed of one image.
+///
+/// ```
+/// use nao_augment::image_rng_seed;
+/// assert_eq!(image_rng_seed(0, "bag", 1), image_rng_seed(0, "bag", 1));
+/// assert_ne!(image_rng_seed(0, "bag", 1), image_rng_seed(0, "bag", 2));
+/// ```
 pub fn image_rng_seed(seed: u64, class: &str, index: usize) -> u64 {
     let mut h = FieldHasher::new();
     h.field(b"nao-augment/1")
@@ -39,8 +46,8 @@ pub struct Drawn {
     pub round: usize,
 }
 
-/// The seed of image `index` of a class whose points are `points` (with their `sources`),
-/// in dimension `d`.
+/// The seed of image `index` of a class whose points are `points` (with their `sources`), in
+/// dimension `d`.
 pub fn draw(
     method: SeedMethod,
     points: &[Vec<f64>],

@@ -2,16 +2,17 @@
 //!
 //! Each process appends to its shard's manifest, `manifest.shard-I-of-N.jsonl`, which it holds
 //! under an exclusive lock for as long as it runs; a line is appended (and synced) only once
-//! its image file is in place. `merge` writes the sorted, complete `manifest.jsonl`.
+//! its image file is in place. [`merge`](crate::merge) writes the sorted, complete
+//! `manifest.jsonl`, which [`Dataset`](crate::Dataset) reads back.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::shard::Shard;
-use crate::error::CliError;
+use crate::shard::Shard;
+use crate::{AugmentError, Result};
 
 /// The merged manifest's file name.
 pub const MERGED: &str = "manifest.jsonl";
@@ -19,23 +20,23 @@ pub const MERGED: &str = "manifest.jsonl";
 /// One generated image.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ManifestLine {
-    /// The class (REAL_DIR's folder name).
+    /// The class (the real images' folder name).
     pub class: String,
     /// The image's index within its class, 0 ≤ index < per-class.
     pub index: usize,
-    /// `--method`.
+    /// The seed method.
     pub method: String,
     /// The prompt it was sampled with.
     pub prompt: String,
     /// Which point of the class the seed comes from.
     pub source: SeedSource,
-    /// 0: the point itself; r ≥ 1: the r-th perturbed copy of the point (`--jitter`).
+    /// 0: the point itself; r ≥ 1: the r-th perturbed copy of the point (the spec's jitter).
     pub round: usize,
     /// The seed's norm (of the float32 values sampled, accumulated in f64).
     pub seed_norm: f64,
     /// log χ_d of that norm (d: the seed's size).
     pub log_chi: f64,
-    /// The image file, relative to OUT_DIR (`<class>/<index>.png`).
+    /// The image file, relative to the dataset folder (`<class>/<index>.png`).
     pub file: String,
     /// The SHA-256 of the file, in hexadecimal.
     pub sha256: String,
@@ -61,14 +62,37 @@ pub enum SeedSource {
         /// The position on the path, in (0, 1).
         t: f64,
     },
-    /// A random Gaussian seed (`--method prompt-only`).
+    /// A random Gaussian seed (prompt-only).
     Random,
 }
 
-/// One line as read from a manifest: parsed, and its exact text (merge writes lines back as
-/// they were, so the merged file is byte-for-byte what the shards wrote).
-#[derive(Debug, Clone)]
+impl ManifestLine {
+    /// The image file inside `dir`, refused unless [`ManifestLine::file`] is a relative path
+    /// of plain names (no `..`, no root): a manifest never points outside its dataset.
+    pub fn path_in(&self, dir: &Path) -> Result<PathBuf> {
+        let rel = Path::new(&self.file);
+        let plain =
+            !self.file.is_empty() && rel.components().all(|c| matches!(c, Component::Normal(_)));
+        if !plain {
+            return Err(AugmentError::input(format!(
+                "image '{}' of class '{}': the file '{}' is not a path inside the dataset \
+                 folder {}",
+                self.index,
+                self.class,
+                self.file,
+                dir.display()
+            )));
+        }
+        Ok(dir.join(rel))
+    }
+}
+
+/// One line as read from a manifest: parsed, and its exact text (a merge writes lines back as
+/// they were, so the merged file is byte for byte what the shards wrote).
+#[derive(Debug, Clone, PartialEq)]
 pub struct ReadLine {
+    /// Its line number in the file, from 1.
+    pub number: usize,
     /// The parsed line.
     pub line: ManifestLine,
     /// Its text, without the newline.
@@ -86,25 +110,24 @@ pub struct ManifestContent {
 }
 
 /// Read the lines of an open manifest from its start.
-pub fn read_lines(file: &mut File, path: &Path) -> Result<ManifestContent, CliError> {
-    file.seek(SeekFrom::Start(0))
-        .map_err(|e| CliError::input(format!("{}: cannot read it: {e}", path.display())))?;
+fn read_lines(file: &mut File, path: &Path) -> Result<ManifestContent> {
+    let fail =
+        |e: std::io::Error| AugmentError::input(format!("{}: cannot read it: {e}", path.display()));
+    file.seek(SeekFrom::Start(0)).map_err(fail)?;
     let mut reader = BufReader::new(&*file);
     let mut content = ManifestContent::default();
     let mut buf = Vec::new();
     let mut number = 0usize;
     loop {
         buf.clear();
-        let n = reader
-            .read_until(b'\n', &mut buf)
-            .map_err(|e| CliError::input(format!("{}: cannot read it: {e}", path.display())))?;
+        let n = reader.read_until(b'\n', &mut buf).map_err(fail)?;
         if n == 0 || buf.last() != Some(&b'\n') {
             break; // end, or an unfinished last line
         }
         number += 1;
         content.complete_len += n as u64;
         let text = std::str::from_utf8(&buf[..n - 1]).map_err(|_| {
-            CliError::input(format!(
+            AugmentError::input(format!(
                 "{}:{number}: the line is not UTF-8 text; the manifest is damaged",
                 path.display()
             ))
@@ -113,12 +136,13 @@ pub fn read_lines(file: &mut File, path: &Path) -> Result<ManifestContent, CliEr
             continue;
         }
         let line: ManifestLine = serde_json::from_str(text).map_err(|e| {
-            CliError::input(format!(
+            AugmentError::input(format!(
                 "{}:{number}: not a manifest line ({e}); the manifest is damaged",
                 path.display()
             ))
         })?;
         content.lines.push(ReadLine {
+            number,
             line,
             text: text.to_string(),
         });
@@ -126,21 +150,21 @@ pub fn read_lines(file: &mut File, path: &Path) -> Result<ManifestContent, CliEr
     Ok(content)
 }
 
-/// Read a manifest file that may be in use by another process (shared with it: only its
-/// complete lines count).
-pub fn read_file(path: &Path) -> Result<ManifestContent, CliError> {
+/// Read a manifest file that may be in use by another process (only its complete lines
+/// count).
+pub fn read_manifest(path: &Path) -> Result<ManifestContent> {
     let (mut file, _) = nao_fs::input::open_regular(path)?;
     read_lines(&mut file, path)
 }
 
 /// The manifests in `out_dir`: the merged one (if any) first, then the shards' in name order.
-pub fn manifest_files(out_dir: &Path) -> Result<Vec<(PathBuf, Option<Shard>)>, CliError> {
+pub(crate) fn manifest_files(out_dir: &Path) -> Result<Vec<(PathBuf, Option<Shard>)>> {
+    let fail = |e: std::io::Error| {
+        AugmentError::input(format!("{}: cannot list it: {e}", out_dir.display()))
+    };
     let mut shards = Vec::new();
-    let entries = std::fs::read_dir(out_dir)
-        .map_err(|e| CliError::input(format!("{}: cannot list it: {e}", out_dir.display())))?;
-    for entry in entries {
-        let entry = entry
-            .map_err(|e| CliError::input(format!("{}: cannot list it: {e}", out_dir.display())))?;
+    for entry in std::fs::read_dir(out_dir).map_err(fail)? {
+        let entry = entry.map_err(fail)?;
         let name = entry.file_name().to_string_lossy().into_owned();
         if let Some(shard) = Shard::from_manifest_name(&name) {
             shards.push((entry.path(), Some(shard)));
@@ -157,21 +181,21 @@ pub fn manifest_files(out_dir: &Path) -> Result<Vec<(PathBuf, Option<Shard>)>, C
 }
 
 /// This process's shard manifest, opened for appending and held under an exclusive lock.
-pub struct ShardManifest {
+pub(crate) struct ShardManifest {
     lock: fd_lock::RwLock<File>,
     path: PathBuf,
 }
 
 /// A locked shard manifest: appends lines and syncs each.
-pub struct ManifestWriter<'a> {
+pub(crate) struct ManifestWriter<'a> {
     guard: fd_lock::RwLockWriteGuard<'a, File>,
     path: &'a Path,
 }
 
 impl ShardManifest {
-    /// Open (creating) the manifest of `shard` in `out_dir`; refused when `path` is not a
+    /// Open (creating) the manifest of `shard` in `out_dir`; refused when the path is not a
     /// regular file (nao_fs's rules for outputs).
-    pub fn open(out_dir: &Path, shard: Shard) -> Result<Self, CliError> {
+    pub fn open(out_dir: &Path, shard: Shard) -> Result<Self> {
         let path = out_dir.join(shard.manifest_name());
         nao_fs::Outputs::new().claim_file(&path, "the shard manifest")?;
         let file = std::fs::OpenOptions::new()
@@ -179,7 +203,7 @@ impl ShardManifest {
             .append(true)
             .create(true)
             .open(&path)
-            .map_err(|e| CliError::input(format!("{}: cannot open it: {e}", path.display())))?;
+            .map_err(|e| AugmentError::input(format!("{}: cannot open it: {e}", path.display())))?;
         Ok(Self {
             lock: fd_lock::RwLock::new(file),
             path,
@@ -188,18 +212,18 @@ impl ShardManifest {
 
     /// Take the exclusive lock without waiting: a second process given the same shard is
     /// refused.
-    pub fn lock(&mut self, shard: Shard) -> Result<ManifestWriter<'_>, CliError> {
+    pub fn lock(&mut self, shard: Shard) -> Result<ManifestWriter<'_>> {
         let path = &self.path;
         let guard = self.lock.try_write().map_err(|e| {
             if e.kind() == std::io::ErrorKind::WouldBlock {
-                CliError::input(format!(
+                AugmentError::input(format!(
                     "shard {} is already being written by another process ({} is locked); \
-                     give each process its own --shard",
+                     give each process its own shard",
                     shard.label(),
                     path.display()
                 ))
             } else {
-                CliError::input(format!("{}: cannot lock it: {e}", path.display()))
+                AugmentError::input(format!("{}: cannot lock it: {e}", path.display()))
             }
         })?;
         Ok(ManifestWriter { guard, path })
@@ -207,35 +231,36 @@ impl ShardManifest {
 }
 
 impl ManifestWriter<'_> {
-    /// The complete lines so far; the remains of an unfinished last line (a killed process)
-    /// are cut off, so that the next line starts on its own.
-    pub fn recover(&mut self) -> Result<ManifestContent, CliError> {
+    /// The complete lines so far, and the length of an unfinished last line (a killed
+    /// process), which is cut off so that the next line starts on its own.
+    pub fn recover(&mut self) -> Result<(ManifestContent, u64)> {
         let content = read_lines(&mut self.guard, self.path)?;
         let len = self
             .guard
             .metadata()
-            .map_err(|e| CliError::input(format!("{}: {e}", self.path.display())))?
+            .map_err(|e| AugmentError::input(format!("{}: {e}", self.path.display())))?
             .len();
-        if len > content.complete_len {
-            eprintln!(
-                "nao: {}: removing the unfinished last line ({} bytes) of an interrupted run",
-                self.path.display(),
-                len - content.complete_len
-            );
+        let torn = len.saturating_sub(content.complete_len);
+        if torn > 0 {
             self.guard.set_len(content.complete_len).map_err(|e| {
-                CliError::input(format!("{}: cannot truncate it: {e}", self.path.display()))
+                AugmentError::input(format!("{}: cannot truncate it: {e}", self.path.display()))
             })?;
         }
-        Ok(content)
+        Ok((content, torn))
+    }
+
+    /// The manifest's path.
+    pub fn path(&self) -> &Path {
+        self.path
     }
 
     /// Append one line and sync it to disk.
-    pub fn append(&mut self, line: &ManifestLine) -> Result<(), CliError> {
-        let mut text =
-            serde_json::to_string(line).map_err(|e| CliError::compute("the manifest line", e))?;
+    pub fn append(&mut self, line: &ManifestLine) -> Result<()> {
+        let mut text = serde_json::to_string(line)
+            .map_err(|e| AugmentError::compute("the manifest line", e))?;
         text.push('\n');
         let fail = |e: std::io::Error| {
-            CliError::input(format!("{}: cannot append to it: {e}", self.path.display()))
+            AugmentError::input(format!("{}: cannot append to it: {e}", self.path.display()))
         };
         // one write call per line: a line is never interleaved with another
         self.guard.write_all(text.as_bytes()).map_err(fail)?;
@@ -244,15 +269,15 @@ impl ManifestWriter<'_> {
 }
 
 /// Whether another process holds `path`'s lock (a shard still running).
-pub fn is_locked(path: &Path) -> Result<bool, CliError> {
+pub(crate) fn is_locked(path: &Path) -> Result<bool> {
     let file = File::open(path)
-        .map_err(|e| CliError::input(format!("{}: cannot open it: {e}", path.display())))?;
+        .map_err(|e| AugmentError::input(format!("{}: cannot open it: {e}", path.display())))?;
     let lock = fd_lock::RwLock::new(file);
     let held = match lock.try_read() {
         Ok(_) => false,
         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => true,
         Err(e) => {
-            return Err(CliError::input(format!(
+            return Err(AugmentError::input(format!(
                 "{}: cannot lock it: {e}",
                 path.display()
             )))
@@ -265,7 +290,7 @@ pub fn is_locked(path: &Path) -> Result<bool, CliError> {
 mod tests {
     use super::*;
 
-    fn line(index: usize) -> ManifestLine {
+    pub(crate) fn line(index: usize) -> ManifestLine {
         ManifestLine {
             class: "bag".into(),
             index,
@@ -303,13 +328,31 @@ mod tests {
     }
 
     #[test]
+    fn files_stay_inside_the_dataset() {
+        let dir = Path::new("/data/set");
+        assert_eq!(line(3).path_in(dir).unwrap(), dir.join("bag/003.png"));
+        for bad in [
+            "../x.png",
+            "/etc/passwd",
+            "bag/../../x.png",
+            "",
+            "./bag/1.png",
+        ] {
+            let mut l = line(0);
+            l.file = bad.into();
+            let e = l.path_in(dir).unwrap_err().to_string();
+            assert!(e.contains("not a path inside"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
     fn appends_survive_a_torn_last_line_and_the_lock_is_exclusive() {
         let dir = tempfile::tempdir().unwrap();
         let shard = Shard { index: 1, count: 2 };
         let mut manifest = ShardManifest::open(dir.path(), shard).unwrap();
         {
             let mut w = manifest.lock(shard).unwrap();
-            assert!(w.recover().unwrap().lines.is_empty());
+            assert!(w.recover().unwrap().0.lines.is_empty());
             w.append(&line(0)).unwrap();
             w.append(&line(2)).unwrap();
             let path = dir.path().join(shard.manifest_name());
@@ -328,14 +371,14 @@ mod tests {
             .unwrap();
         f.write_all(br#"{"class":"bag","ind"#).unwrap();
         drop(f);
-        assert_eq!(read_file(&path).unwrap().lines.len(), 2);
+        assert_eq!(read_manifest(&path).unwrap().lines.len(), 2);
         let mut w = manifest.lock(shard).unwrap();
-        let content = w.recover().unwrap();
-        assert_eq!(content.lines.len(), 2);
+        let (content, torn) = w.recover().unwrap();
+        assert_eq!((content.lines.len(), torn), (2, 19));
         assert_eq!(content.lines[1].line, line(2));
         w.append(&line(4)).unwrap();
         drop(w);
-        let again = read_file(&path).unwrap();
+        let again = read_manifest(&path).unwrap();
         assert_eq!(again.lines.len(), 3);
         assert_eq!(
             std::fs::metadata(&path).unwrap().len(),
@@ -351,7 +394,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("m.jsonl");
         std::fs::write(&p, "{\"class\":1}\n").unwrap();
-        let e = read_file(&p).unwrap_err().to_string();
+        let e = read_manifest(&p).unwrap_err().to_string();
         assert!(e.contains("m.jsonl:1") && e.contains("damaged"), "{e}");
     }
 }

@@ -2,72 +2,14 @@
 //! paths from the centroid to each of them in the centroid method's own geometry (NAO
 //! geodesics for NAO, straight lines for the Euclidean and Gaussian means, NLERP and SLERP for
 //! the normalised and spherical means). `nao demo` (rare concepts) and `nao augment` both draw
-//! their seeds from these points; `prompt-only`, the baseline, draws random seeds instead.
+//! their seeds from these points.
 
-use clap::ValueEnum;
 use nao_centroid::{centroid, CentroidMethod, CentroidOptions};
 
-use crate::error::CliError;
-
-/// How the seeds of a class are chosen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SeedMethod {
-    /// Random Gaussian seeds with the class prompt alone (the baseline).
-    PromptOnly,
-    /// Euclidean mean of the inverted seeds; straight paths.
-    Euclidean,
-    /// Euclidean mean rescaled to the seeds' mean norm; NLERP paths.
-    Normalized,
-    /// Spherical (Karcher) mean at the seeds' mean norm; SLERP paths.
-    Spherical,
-    /// Gaussian-preserving mean Σxᵢ/√k; straight paths.
-    Gaussian,
-    /// NAO centroid (the paper's objective); NAO geodesic paths.
-    Nao,
-}
-
-impl SeedMethod {
-    /// Every method, in the order of the demo's tables (the baseline first, NAO last).
-    pub const ALL: [SeedMethod; 6] = [
-        Self::PromptOnly,
-        Self::Euclidean,
-        Self::Normalized,
-        Self::Spherical,
-        Self::Gaussian,
-        Self::Nao,
-    ];
-
-    /// The centroid method, or `None` for the prompt-only baseline.
-    pub fn centroid_method(self) -> Option<CentroidMethod> {
-        Some(match self {
-            Self::PromptOnly => return None,
-            Self::Euclidean => CentroidMethod::Euclidean,
-            Self::Normalized => CentroidMethod::Normalized,
-            Self::Spherical => CentroidMethod::Spherical,
-            Self::Gaussian => CentroidMethod::Gaussian,
-            Self::Nao => CentroidMethod::Nao,
-        })
-    }
-
-    /// The command-line name (`prompt-only`, `nao`, …).
-    pub fn name(self) -> &'static str {
-        match self.centroid_method() {
-            Some(m) => m.as_str(),
-            None => "prompt-only",
-        }
-    }
-
-    /// The key of the demo's reports (`prompt_only`, `nao`, …).
-    pub fn report_key(self) -> &'static str {
-        match self {
-            Self::PromptOnly => "prompt_only",
-            other => other.name(),
-        }
-    }
-}
+use crate::{AugmentError, Result};
 
 /// A centroid and the points on the paths from it to each seed.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CentroidPoints {
     /// The centroid.
     pub centroid: Vec<f64>,
@@ -79,7 +21,11 @@ pub struct CentroidPoints {
 /// Where the `interior` points of a path lie: `t = j/(interior + 1)` for `j = 1..=interior`,
 /// as fractions of the way from the centroid (`t = 0`) to the seed (`t = 1`), spaced as the
 /// method's frames are (uniformly in Euclidean arc length for NAO, in the interpolation weight
-/// for the others): 3 points are at ¼, ½ and ¾.
+/// for the others).
+///
+/// ```
+/// assert_eq!(nao_augment::path_positions(3), [0.25, 0.5, 0.75]);
+/// ```
 pub fn path_positions(interior: usize) -> Vec<f64> {
     (1..=interior)
         .map(|j| j as f64 / (interior + 1) as f64)
@@ -88,18 +34,26 @@ pub fn path_positions(interior: usize) -> Vec<f64> {
 
 /// The centroid of `seeds` by `method`, and `interior` evenly spaced points strictly inside the
 /// path from the centroid to each seed.
+///
+/// ```
+/// use nao_augment::centroid_points;
+/// use nao_centroid::CentroidMethod;
+/// let (a, b) = ([3.0, 1.0, -2.0], [1.0, -1.0, 4.0]);
+/// let p = centroid_points(CentroidMethod::Euclidean, &[&a, &b], 1)?;
+/// assert_eq!(p.centroid, [2.0, 0.0, 1.0]);
+/// assert_eq!(p.paths[0][0], [2.5, 0.5, -0.5]); // half-way to a
+/// # Ok::<(), nao_augment::AugmentError>(())
+/// ```
 pub fn centroid_points(
     method: CentroidMethod,
     seeds: &[&[f64]],
     interior: usize,
-) -> Result<CentroidPoints, CliError> {
-    let r = centroid(
-        method,
-        seeds,
-        &CentroidOptions::default(),
-        Some(interior + 2),
-    )
-    .map_err(|e| CliError::compute("centroid", e))?;
+) -> Result<CentroidPoints> {
+    let frames = interior
+        .checked_add(2)
+        .ok_or_else(|| AugmentError::input(format!("{interior} points per path is too many")))?;
+    let r = centroid(method, seeds, &CentroidOptions::default(), Some(frames))
+        .map_err(|e| AugmentError::compute("centroid", e))?;
     let paths = r
         .paths
         .unwrap_or_default()
@@ -107,7 +61,7 @@ pub fn centroid_points(
         .map(|path| (1..=interior).map(|j| path.frame(j).to_vec()).collect())
         .collect::<Vec<Vec<Vec<f64>>>>();
     if paths.len() != seeds.len() {
-        return Err(CliError::compute(
+        return Err(AugmentError::compute(
             "centroid",
             format!(
                 "method {method} returned {} paths for {} seeds",
@@ -149,17 +103,6 @@ mod tests {
                     assert!((point[k] - want).abs() < 1e-12, "{point:?} at {t}");
                 }
             }
-        }
-    }
-
-    #[test]
-    fn names_and_keys() {
-        assert_eq!(SeedMethod::PromptOnly.name(), "prompt-only");
-        assert_eq!(SeedMethod::PromptOnly.report_key(), "prompt_only");
-        assert_eq!(SeedMethod::Nao.name(), "nao");
-        for m in SeedMethod::ALL {
-            let parsed = SeedMethod::from_str(m.name(), false).unwrap();
-            assert_eq!(parsed, m);
         }
     }
 }

@@ -1,40 +1,19 @@
-//! `nao eval`'s outputs: eval.json, eval.md and eval.png.
+//! An evaluation for people and programs: `eval.json`, `eval.md` (tables per method and per
+//! class) and `eval.png` (bar charts per method).
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::Path;
 
 use image::{imageops, RgbImage};
-use nao_fs::Outputs;
+use nao_metrics::SetMetrics;
 use nao_viz::{palette, BarChart, BarSeries};
-use serde::Serialize;
 
-use super::SetMetrics;
-use crate::error::CliError;
-use crate::output::fixed_or_dash;
+use crate::eval::EvalReport;
+use crate::{AugmentError, Result};
 
-/// The measures of one method.
-#[derive(Debug, Serialize)]
-pub struct MethodReport {
-    /// The method's name.
-    pub method: String,
-    /// All its classes together.
-    pub overall: SetMetrics,
-    /// Per class.
-    pub classes: BTreeMap<String, SetMetrics>,
-}
-
-/// Everything `nao eval` measured.
-#[derive(Debug, Serialize)]
-pub struct Report {
-    /// The classifier whose features and verdicts were used.
-    pub classifier: String,
-    /// The real images.
-    pub real: String,
-    /// k of the k-NN measures.
-    pub k: usize,
-    /// Per method.
-    pub methods: Vec<MethodReport>,
+/// A measure to `digits` decimals, or a dash when it could not be computed.
+pub fn fixed_or_dash(v: Option<f64>, digits: usize) -> String {
+    v.map(|x| format!("{x:.digits$}"))
+        .unwrap_or_else(|| "–".into())
 }
 
 fn row(name: &str, m: &SetMetrics) -> String {
@@ -55,8 +34,8 @@ fn row(name: &str, m: &SetMetrics) -> String {
 
 const HEADER: &str = "| | images | accuracy | confidence | Fréchet distance | precision | recall | density | coverage | diversity | mean log χ |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
 
-impl Report {
-    /// The report for people (also eval.md).
+impl EvalReport {
+    /// The report for people (`eval.md`).
     pub fn markdown(&self) -> String {
         let mut md = format!(
             "# nao eval\n\nClassifier: {}. Real images: {}. k = {} for the k-NN measures. The \
@@ -84,8 +63,9 @@ impl Report {
         md
     }
 
-    /// Two bar charts stacked: the [0, 1] measures, then the Fréchet distance.
-    fn chart(&self) -> Result<RgbImage, CliError> {
+    /// Two bar charts stacked (`eval.png`): the [0, 1] measures, then the Fréchet distance.
+    pub fn chart(&self) -> Result<RgbImage> {
+        let fail = |e| AugmentError::compute("the chart", e);
         let groups: Vec<String> = self.methods.iter().map(|m| m.method.clone()).collect();
         let series = |name: &str, i: usize, f: fn(&SetMetrics) -> Option<f64>| BarSeries {
             name: name.into(),
@@ -105,7 +85,7 @@ impl Report {
         fd.groups = groups;
         fd.series = vec![series("Fréchet distance", 4, |m| m.frechet_distance)];
         fd.height = 300;
-        let a = unit.render().map_err(|e| CliError::compute("chart", e))?;
+        let a = unit.render().map_err(fail)?;
         // no method may have a Fréchet distance (too few images): then the first chart alone
         let Ok(b) = fd.render() else {
             return Ok(a);
@@ -116,14 +96,16 @@ impl Report {
         Ok(img)
     }
 
-    /// Stage eval.json, eval.md and eval.png in `dir`.
-    pub fn stage(&self, dir: &Path, out: &mut Outputs) -> Result<(), CliError> {
+    /// The report's files, by name: `eval.json`, `eval.md`, `eval.png`.
+    pub fn files(&self) -> Result<Vec<(&'static str, Vec<u8>)>> {
         let json = serde_json::to_string_pretty(self)
-            .map_err(|e| CliError::compute("JSON encoding", e))?;
-        out.write(&dir.join("eval.json"), json.as_bytes())?;
-        out.write(&dir.join("eval.md"), self.markdown().as_bytes())?;
-        let png = nao_viz::encode_png(&self.chart()?).map_err(|e| CliError::compute("chart", e))?;
-        out.write(&dir.join("eval.png"), &png)?;
-        Ok(())
+            .map_err(|e| AugmentError::compute("JSON encoding", e))?;
+        let png = nao_viz::encode_png(&self.chart()?)
+            .map_err(|e| AugmentError::compute("the chart", e))?;
+        Ok(vec![
+            ("eval.json", json.into_bytes()),
+            ("eval.md", self.markdown().into_bytes()),
+            ("eval.png", png),
+        ])
     }
 }

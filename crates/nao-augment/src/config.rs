@@ -1,59 +1,62 @@
 //! `OUT_DIR/run.json`: the configuration of a dataset (every option that changes its images),
-//! the model's identity and the tool version. Every process that writes into OUT_DIR compares
-//! its own configuration with this file first, and refuses to mix datasets, naming the fields
-//! that differ.
+//! the model's identity and the tool version. Every process that writes into the output folder
+//! compares its own configuration with this file first, and refuses to mix datasets, naming
+//! the fields that differ.
 
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::error::CliError;
+use crate::{AugmentError, Result};
 
 /// The `format` of run.json files this version writes and reads.
 pub const FORMAT: &str = "nao-augment/1";
 
-/// The configuration: what decides the dataset's images. Options that only decide how or
-/// where the work runs (`--device`, `--threads`, `--shard`, `--ort-lib`) are not part of it.
+/// The file name in the output folder.
+pub const RUN_FILE: &str = "run.json";
+
+/// The configuration: what decides the dataset's images. What only decides how or where the
+/// work runs (the device, threads, the shard) is not part of it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Config {
-    /// The classes (REAL_DIR's class folders), in output order.
+    /// The classes (the real images' class folders), in output order.
     pub classes: Vec<String>,
     /// A fingerprint of the real images (names and contents).
     pub real_images: String,
-    /// `--prompt-template`.
+    /// The prompt template.
     pub prompt_template: String,
-    /// `--negative-prompt`.
+    /// The negative prompt.
     pub negative_prompt: String,
-    /// `--method`.
+    /// The seed method.
     pub method: String,
-    /// `--per-class`.
+    /// Images per class.
     pub per_class: usize,
-    /// `--path-positions`.
+    /// Points per path.
     pub path_positions: usize,
-    /// `--steps` (inversion and sampling).
+    /// DDIM steps (inversion and sampling).
     pub steps: usize,
-    /// `--guidance` (sampling; inversion runs without guidance).
+    /// Guidance scale of sampling (inversion runs without guidance).
     pub guidance: f64,
-    /// `--jitter`.
+    /// The jitter of repeated rounds.
     pub jitter: f64,
-    /// `--seed`.
+    /// The seed of the per-image random numbers.
     pub seed: u64,
-    /// `--resize`.
+    /// How real images are resized.
     pub resize: String,
-    /// `--skip-bad-images`.
+    /// Whether unreadable real images are left out.
     pub skip_bad_images: bool,
-    /// The model's identity (see `identity.rs`).
+    /// The model's identity (`nao_models::ModelSource::identity`).
     pub model_identity: String,
-    /// `--dtype`.
+    /// The precision the model computes in.
     pub dtype: String,
-    /// `--variant`.
+    /// The weight-file variant.
     pub variant: Option<String>,
-    /// The `nao` version that made the images.
+    /// The nao version that made the images.
     pub tool_version: String,
 }
 
-/// The option of each configuration field, for error messages.
+/// The command-line option of each configuration field, for error messages.
 fn option_of(field: &str) -> &'static str {
     match field {
         "classes" => "REAL_DIR's class folders",
@@ -86,7 +89,7 @@ pub struct RunFile {
     pub config: Config,
     /// The model as given (`embedded` or its folder) and what kind of model it is; for people.
     pub model: ModelRecord,
-    /// REAL_DIR as given by the process that wrote the file; for people.
+    /// The real images' folder as given by the process that wrote the file; for people.
     pub real_dir: String,
 }
 
@@ -99,27 +102,24 @@ pub struct ModelRecord {
     pub kind: String,
 }
 
-/// The file name in OUT_DIR.
-pub const RUN_FILE: &str = "run.json";
-
 /// Read `OUT_DIR/run.json` if it exists.
-pub fn read_run_file(out_dir: &Path) -> Result<Option<RunFile>, CliError> {
+pub fn read_run_file(out_dir: &Path) -> Result<Option<RunFile>> {
     let path = out_dir.join(RUN_FILE);
     if std::fs::symlink_metadata(&path).is_err() {
         return Ok(None);
     }
     let text = nao_fs::input::read_text_limited(&path, 64 << 20)?;
     let value: Value = serde_json::from_str(&text)
-        .map_err(|e| CliError::input(format!("{}: not a JSON file: {e}", path.display())))?;
+        .map_err(|e| AugmentError::input(format!("{}: not a JSON file: {e}", path.display())))?;
     let format = value.get("format").and_then(Value::as_str).unwrap_or("");
     if format != FORMAT {
-        return Err(CliError::input(format!(
+        return Err(AugmentError::input(format!(
             "{}: format '{format}', this nao reads '{FORMAT}'; write into another OUT_DIR",
             path.display()
         )));
     }
     let run = serde_json::from_value(value).map_err(|e| {
-        CliError::input(format!(
+        AugmentError::input(format!(
             "{}: not a nao augment run file: {e}",
             path.display()
         ))
@@ -161,12 +161,12 @@ fn short(v: &Value) -> String {
 }
 
 /// Refuse `now` when run.json recorded another configuration.
-pub fn check_same(out_dir: &Path, recorded: &Config, now: &Config) -> Result<(), CliError> {
+pub fn check_same(out_dir: &Path, recorded: &Config, now: &Config) -> Result<()> {
     let diff = differences(recorded, now);
     if diff.is_empty() {
         return Ok(());
     }
-    Err(CliError::input(format!(
+    Err(AugmentError::input(format!(
         "{} holds a dataset made with another configuration; nothing was written. It differs \
          in {} field(s):\n  {}\nRun the same command as before to resume it, or give another \
          -o/--output for a new dataset.",
@@ -180,7 +180,7 @@ pub fn check_same(out_dir: &Path, recorded: &Config, now: &Config) -> Result<(),
 mod tests {
     use super::*;
 
-    pub(crate) fn config() -> Config {
+    fn config() -> Config {
         Config {
             classes: vec!["bag".into(), "sneaker".into()],
             real_images: "sha256:00".into(),

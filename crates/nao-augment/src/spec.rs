@@ -1,0 +1,105 @@
+//! [`AugmentSpec`]: what defines a dataset, checked once before any work.
+
+use std::path::PathBuf;
+
+use nao_inversion::ResizePolicy;
+
+use crate::{AugmentError, Result, SeedMethod};
+
+/// Everything that decides a dataset's images, apart from the model: the real images, the
+/// output folder, the prompt, the seed method and the sampling options. The command-line
+/// option of each field is named in its documentation (and in errors).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AugmentSpec {
+    /// Real images, one folder per class (the ImageFolder layout): `REAL_DIR`.
+    pub real_dir: PathBuf,
+    /// The output folder, shared by every shard: `-o/--output`.
+    pub out_dir: PathBuf,
+    /// The prompt of each class; `{class}` is replaced by the class folder's name:
+    /// `--prompt-template`.
+    pub prompt_template: String,
+    /// The negative prompt of classifier-free guidance: `--negative-prompt`.
+    pub negative_prompt: String,
+    /// How seeds are chosen: `--method`.
+    pub method: SeedMethod,
+    /// Images to make per class: `--per-class`.
+    pub per_class: usize,
+    /// Points per path from the centroid to each inverted seed: `--path-positions`.
+    pub path_positions: usize,
+    /// DDIM steps of inversion and sampling: `--steps`.
+    pub steps: usize,
+    /// Classifier-free guidance scale of sampling (inversion runs without): `--guidance`.
+    pub guidance: f64,
+    /// How far repeated rounds turn a point's direction (about atan(jitter) radians):
+    /// `--jitter`.
+    pub jitter: f64,
+    /// Seed of the per-image random numbers: `--seed`.
+    pub seed: u64,
+    /// How a real image of another size than the model's is brought to it: `--resize`.
+    pub resize: ResizePolicy,
+    /// Leave out real images that cannot be read instead of stopping: `--skip-bad-images`.
+    pub skip_bad_images: bool,
+}
+
+impl AugmentSpec {
+    /// The defaults of `nao augment`: NAO, 100 images per class, 3 points per path, 50 steps,
+    /// guidance 1, jitter 0.2, seed 0, centre-crop, prompt `{class}`.
+    pub fn new(real_dir: impl Into<PathBuf>, out_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            real_dir: real_dir.into(),
+            out_dir: out_dir.into(),
+            prompt_template: "{class}".into(),
+            negative_prompt: String::new(),
+            method: SeedMethod::Nao,
+            per_class: 100,
+            path_positions: 3,
+            steps: 50,
+            guidance: 1.0,
+            jitter: 0.2,
+            seed: 0,
+            resize: ResizePolicy::CenterCrop,
+            skip_bad_images: false,
+        }
+    }
+
+    /// Refuse values no dataset can be made with (before any file is read).
+    pub fn check(&self) -> Result<()> {
+        if self.per_class == 0 {
+            return Err(AugmentError::input(
+                "--per-class 0: give at least 1 image per class",
+            ));
+        }
+        if self.steps == 0 {
+            return Err(AugmentError::input(
+                "--steps 0: at least one step is needed",
+            ));
+        }
+        if !(self.guidance.is_finite() && self.guidance >= 0.0) {
+            return Err(AugmentError::input(format!(
+                "--guidance {}: the guidance scale must be a finite number ≥ 0 (≤ 1 runs no \
+                 unconditional pass)",
+                self.guidance
+            )));
+        }
+        if !(self.jitter.is_finite() && self.jitter > 0.0) {
+            return Err(AugmentError::input(format!(
+                "--jitter {}: give a finite number > 0 (the images past the distinct points \
+                 would otherwise repeat them)",
+                self.jitter
+            )));
+        }
+        if !self.prompt_template.contains("{class}") {
+            return Err(AugmentError::input(format!(
+                "--prompt-template \"{}\": it must contain {{class}}, which is replaced by each \
+                 class's name",
+                self.prompt_template
+            )));
+        }
+        Ok(())
+    }
+
+    /// The prompt of `class`.
+    pub fn prompt(&self, class: &str) -> String {
+        self.prompt_template.replace("{class}", class)
+    }
+}
