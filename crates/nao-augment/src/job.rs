@@ -41,6 +41,18 @@ pub struct ModelId {
     pub variant: Option<String>,
 }
 
+impl ModelId {
+    /// A model computing in f32 with its plain weight files.
+    pub fn new(name: impl Into<String>, identity: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            identity: identity.into(),
+            dtype: "f32".into(),
+            variant: None,
+        }
+    }
+}
+
 /// Where the opened model runs: recorded for people, not part of the configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Runtime {
@@ -81,7 +93,7 @@ pub struct Outcome {
 /// let mut spec = AugmentSpec::new("real", "out");
 /// spec.method = SeedMethod::Nao;
 /// spec.per_class = 20;
-/// let id = ModelId { name: "embedded".into(), identity: "sha256:…".into(), dtype: "f32".into(), variant: None };
+/// let id = ModelId::new("embedded", "sha256:…");
 /// let job = Augment::plan(spec, id, Shard::WHOLE)?;      // refuses bad input, writes nothing
 /// let model = nao_burn::BurnModel::embedded(&nao_burn::Device::flex())?;
 /// let runtime = Runtime { kind: "the embedded model".into(), device: "cpu".into() };

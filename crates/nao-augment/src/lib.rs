@@ -45,12 +45,7 @@
 //! spec.per_class = 4;
 //! spec.steps = 5;
 //! let model = nao_burn::BurnModel::embedded(&nao_burn::Device::flex())?;
-//! let id = ModelId {
-//!     name: "embedded".into(),
-//!     identity: "the embedded model".into(),
-//!     dtype: "f32".into(),
-//!     variant: None,
-//! };
+//! let id = ModelId::new("embedded", "the embedded model's weights");
 //! let job = Augment::plan(spec, id, Shard::WHOLE)?; // checks everything, writes nothing
 //! let runtime = Runtime { kind: "the embedded model".into(), device: "cpu".into() };
 //! let outcome = job.run(&model, &runtime, &mut quiet)?;

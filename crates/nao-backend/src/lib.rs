@@ -8,6 +8,7 @@
 //!
 //! The scheduler math (`nao-sampling`) is written once against this trait.
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod device;
 mod error;

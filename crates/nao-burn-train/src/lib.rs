@@ -20,6 +20,7 @@
 //! # Ok::<(), nao_burn_train::TrainError>(())
 //! ```
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod data;
 mod error;

@@ -21,6 +21,7 @@
 //! ONNX Runtime. Training lives in `nao-burn-train`, so running the model compiles neither
 //! autodiff nor optimisers.
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod autoencoder;
 mod bundled;

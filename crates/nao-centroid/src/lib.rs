@@ -28,6 +28,7 @@
 //! assert_eq!(nao.paths.as_ref().unwrap().len(), 5);
 //! ```
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod baseline;
 mod compute;

@@ -46,6 +46,7 @@
 //! messages go to stderr. Errors name the file and the problem and exit with status 1 (2 for
 //! bad command lines); no output file is ever left half-written.
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
 
 use std::process::ExitCode;
 

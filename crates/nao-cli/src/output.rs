@@ -96,10 +96,3 @@ pub fn num(x: f64) -> String {
         format!("{x:.6e}")
     }
 }
-
-/// A measure to `digits` decimals, or a dash when it could not be computed (tables of
-/// `nao eval` and `nao demo`).
-pub fn fixed_or_dash(v: Option<f64>, digits: usize) -> String {
-    v.map(|x| format!("{x:.digits$}"))
-        .unwrap_or_else(|| "–".into())
-}

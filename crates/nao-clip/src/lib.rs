@@ -36,6 +36,7 @@
 //! assert_eq!((enc.len, enc.truncated), (3, 0));
 //! ```
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod config;
 mod error;

@@ -29,6 +29,7 @@
 //! # Ok::<(), nao_conformance::ConformanceError>(())
 //! ```
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod checks;
 mod devices;

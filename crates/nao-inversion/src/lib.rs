@@ -15,6 +15,7 @@
 //! The formulas, and what is verified against diffusers to which tolerance, are in
 //! `docs/pipeline.md`.
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod error;
 mod image;

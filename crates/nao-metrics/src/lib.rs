@@ -25,6 +25,7 @@
 //! # Ok::<(), nao_metrics::MetricsError>(())
 //! ```
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod classifier;
 mod error;

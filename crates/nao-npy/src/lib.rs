@@ -27,6 +27,7 @@
 //! assert!(err.to_string().contains("truncated data"));
 //! ```
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod array;
 mod error;

@@ -22,6 +22,7 @@
 //! assert!((x[0] - 0.99).abs() < 1e-6);
 //! ```
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod adam;
 mod config;

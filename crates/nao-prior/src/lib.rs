@@ -20,6 +20,7 @@
 //! assert!(prior.log_cdf(r) < -600.0);
 //! ```
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod chi;
 mod error;

@@ -10,6 +10,7 @@
 //!
 //! Missing data is a failure with the paths tried, never a silent skip.
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod analytic;
 pub mod fuzz;

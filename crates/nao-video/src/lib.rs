@@ -37,6 +37,7 @@
 //! # Ok::<(), nao_video::VideoError>(())
 //! ```
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod animated_gif;
 mod apng;

@@ -28,6 +28,7 @@
 //! # Ok::<(), nao_viz::VizError>(())
 //! ```
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod axes;
 mod bar;

@@ -8,6 +8,7 @@
 //!   generated images added, over several seeds; score each on the test set; write
 //!   `results.json`, the plot and the markdown report. Finished runs are kept in
 //!   `DIR/runs/` (keyed by recipe, seed and training set), so a killed run resumes.
+#![forbid(unsafe_code)]
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};

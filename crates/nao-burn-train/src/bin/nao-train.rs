@@ -4,6 +4,7 @@
 //! Run through `cargo xtask train` (release build). Two threads: the autoencoder → latents →
 //! noise predictor chain, and the classifier beside it (convolutions in burn's CPU backend use
 //! about one core each, so the two chains share the machine's two cores).
+#![forbid(unsafe_code)]
 
 use std::path::PathBuf;
 use std::time::Instant;

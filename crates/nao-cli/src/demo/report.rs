@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::interpolation::InterpolationReport;
 use super::rare::{method_keys, MethodScore};
 use crate::error::CliError;
-use crate::output::fixed_or_dash;
+use nao_augment::fixed_or_dash;
 use nao_fs::Outputs;
 
 /// The model the demo ran.

@@ -5,6 +5,7 @@
 //! ```text
 //! nao-conformance [--target NAME]... [--json FILE] [--write-reference]
 //! ```
+#![forbid(unsafe_code)]
 
 use std::process::ExitCode;
 use std::time::Instant;
