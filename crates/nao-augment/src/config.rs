@@ -56,6 +56,39 @@ pub struct Config {
     pub tool_version: String,
 }
 
+impl Config {
+    /// Refuse counts no dataset of this version has: a run.json edited or damaged into a
+    /// number that would size the work (`run_file` is named in the error).
+    pub fn check(&self, run_file: &Path) -> Result<()> {
+        use crate::spec::{MAX_IMAGES, MAX_PATH_POSITIONS, MAX_PER_CLASS, MAX_STEPS};
+        let bad = |field: &str, value: usize, limit: usize| {
+            AugmentError::input(format!(
+                "{}: {field} is {value}, more than any dataset has (at most {limit}); the file \
+                 is damaged",
+                run_file.display()
+            ))
+        };
+        if self.per_class == 0 || self.per_class > MAX_PER_CLASS {
+            return Err(bad("per_class", self.per_class, MAX_PER_CLASS));
+        }
+        let images = self.classes.len().saturating_mul(self.per_class);
+        if images > MAX_IMAGES {
+            return Err(bad("classes × per_class", images, MAX_IMAGES));
+        }
+        if self.path_positions > MAX_PATH_POSITIONS {
+            return Err(bad(
+                "path_positions",
+                self.path_positions,
+                MAX_PATH_POSITIONS,
+            ));
+        }
+        if self.steps > MAX_STEPS {
+            return Err(bad("steps", self.steps, MAX_STEPS));
+        }
+        Ok(())
+    }
+}
+
 /// The command-line option of each configuration field, for error messages.
 fn option_of(field: &str) -> &'static str {
     match field {
@@ -118,12 +151,13 @@ pub fn read_run_file(out_dir: &Path) -> Result<Option<RunFile>> {
             path.display()
         )));
     }
-    let run = serde_json::from_value(value).map_err(|e| {
+    let run: RunFile = serde_json::from_value(value).map_err(|e| {
         AugmentError::input(format!(
             "{}: not a nao augment run file: {e}",
             path.display()
         ))
     })?;
+    run.config.check(&path)?;
     Ok(Some(run))
 }
 

@@ -67,11 +67,16 @@ pub(crate) fn generate(
         );
         report(progress, Event::Note(&note))?;
     }
-    let owned: Vec<(usize, usize)> = (0..job.classes.len())
-        .flat_map(|c| (0..n).map(move |i| (c, i)))
-        .filter(|&(c, i)| job.shard.owns(c * n + i))
-        .collect();
-    remove_leftovers(job, &owned)?;
+    let classes = job.classes.len();
+    // Items are numbered class by class; the spec's bounds keep c·n + i far from overflow.
+    let owns = |c: usize, i: usize| job.shard.owns(c * n + i);
+    // The shard's items, lazily: no list as long as the dataset is ever built.
+    let owned_items = || {
+        (0..classes)
+            .flat_map(move |c| (0..n).map(move |i| (c, i)))
+            .filter(move |&(c, i)| owns(c, i))
+    };
+    remove_leftovers(job, &owns)?;
 
     // Every recorded hash of every manifest (this shard's, the others', a merged one): an
     // image made by any process counts when its file matches.
@@ -91,26 +96,29 @@ pub(crate) fn generate(
                 .for_each(|l| note(&l.line));
         }
     }
-    let mut todo = Vec::new();
-    let mut result = Generated {
-        owned: owned.len(),
-        ..Generated::default()
-    };
-    for &(c, i) in &owned {
+    let is_done = |c: usize, i: usize| -> Result<bool> {
         let class = &job.classes[c];
-        let done = match recorded.get(&(class.clone(), i)) {
+        Ok(match recorded.get(&(class.clone(), i)) {
             Some(hashes) => {
                 let file = out_dir.join(relative_file(class, i, n));
                 file.is_file() && hashes.contains(&file_sha256(&file)?)
             }
             None => false,
-        };
-        if done {
+        })
+    };
+    // A first pass counts (for the progress report), the second makes what is missing.
+    let mut result = Generated::default();
+    for (c, i) in owned_items() {
+        result.owned += 1;
+        if is_done(c, i)? {
             result.already_done += 1;
-        } else {
-            todo.push((c, i));
         }
     }
+    let todo = owned_items().filter_map(|(c, i)| match is_done(c, i) {
+        Ok(true) => None,
+        Ok(false) => Some(Ok((c, i))),
+        Err(e) => Some(Err(e)),
+    });
 
     let info = job.model.info().clone();
     let (h, w) = info.default_image_size;
@@ -124,7 +132,7 @@ pub(crate) fn generate(
         .with_guidance_scale(spec.guidance)
         .with_negative_prompt(spec.negative_prompt.clone());
 
-    let total = todo.len();
+    let total = result.owned - result.already_done;
     report(
         progress,
         Event::Images {
@@ -134,7 +142,8 @@ pub(crate) fn generate(
     )?;
     let started = Instant::now();
     let mut state: Option<(usize, ClassState)> = None;
-    for (c, i) in todo {
+    for item in todo {
+        let (c, i) = item?;
         let class = &job.classes[c];
         if state.as_ref().is_none_or(|(sc, _)| *sc != c) {
             state = Some((c, load_class(job, class, &options, latent)?));
@@ -259,15 +268,34 @@ fn load_class(
 
 /// Remove the temporary files a killed run of this shard left beside its images. Only this
 /// shard's own images are touched: the shard's lock says no other process writes them.
-fn remove_leftovers(job: &Job<'_>, owned: &[(usize, usize)]) -> Result<()> {
+fn remove_leftovers(job: &Job<'_>, owns: &dyn Fn(usize, usize) -> bool) -> Result<()> {
     let n = job.spec.per_class;
-    let mine: HashSet<(usize, String)> = owned
-        .iter()
-        .map(|&(c, i)| (c, nao_viz::image_name(i, n)))
-        .collect();
     for (c, class) in job.classes.iter().enumerate() {
         let dir: &Path = &job.spec.out_dir.join(class);
-        nao_fs::leftovers::remove(dir, |target| mine.contains(&(c, target.to_string())))?;
+        nao_fs::leftovers::remove(dir, |target| {
+            index_of(target, n).is_some_and(|i| owns(c, i))
+        })?;
     }
     Ok(())
+}
+
+/// The index of an image file name of a class of `per_class` images (`007.png` → 7).
+fn index_of(name: &str, per_class: usize) -> Option<usize> {
+    let i: usize = name.strip_suffix(".png")?.parse().ok()?;
+    (i < per_class && nao_viz::image_name(i, per_class) == name).then_some(i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_names_give_their_index_back() {
+        assert_eq!(index_of("007.png", 10), Some(7));
+        assert_eq!(index_of("0007.png", 10), None);
+        assert_eq!(index_of("0007.png", 5000), Some(7));
+        assert_eq!(index_of("012.png", 10), None);
+        assert_eq!(index_of("x.png", 10), None);
+        assert_eq!(relative_file("bag", 3, 1000), "bag/003.png");
+    }
 }

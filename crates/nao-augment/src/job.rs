@@ -129,6 +129,15 @@ impl Augment {
                 c.name
             )));
         }
+        let images = folder.classes.len().saturating_mul(spec.per_class);
+        if images > crate::spec::MAX_IMAGES {
+            return Err(AugmentError::input(format!(
+                "--per-class {} × {} classes = {images} images: a dataset has at most {}",
+                spec.per_class,
+                folder.classes.len(),
+                crate::spec::MAX_IMAGES
+            )));
+        }
         let classes = hash_classes(&folder)?;
         let config = Config {
             classes: classes.iter().map(|c| c.name.clone()).collect(),

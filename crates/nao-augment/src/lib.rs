@@ -98,4 +98,4 @@ pub use seeds::{
     read_class_seeds, ClassSeeds, ImageRecord, PointRecord, SeedsRecord, SkippedImage, SEEDS_DIR,
 };
 pub use shard::Shard;
-pub use spec::AugmentSpec;
+pub use spec::{AugmentSpec, MAX_IMAGES, MAX_PATH_POSITIONS, MAX_PER_CLASS, MAX_STEPS};

@@ -84,62 +84,78 @@ pub fn merge(out_dir: &Path) -> Result<Merged> {
         }
     }
 
-    let mut merged = Vec::with_capacity(config.classes.len().saturating_mul(n).min(1 << 20));
+    // The manifest is streamed into its staged file while every image is checked; when one is
+    // missing, the staged file is dropped and nothing is written.
+    let manifest = out_dir.join(MERGED);
+    let mut out = nao_fs::Outputs::new();
+    out.claim_file(&manifest, "manifest.jsonl")?;
+    let mut images = 0usize;
     let mut missing: Vec<String> = Vec::new();
-    for (c, class) in config.classes.iter().enumerate() {
-        for i in 0..n {
-            let file = relative_file(class, i, n);
-            let candidates = lines.remove(&(c, i)).unwrap_or_default();
-            let path = out_dir.join(&file);
-            let problem = if candidates.is_empty() {
-                Some("no manifest line")
-            } else if !path.is_file() {
-                Some("its manifest line is there, the file is not")
-            } else {
-                let actual = file_sha256(&path)?;
-                // Several lines for one image (a re-run, a shard of another split, an earlier
-                // merge) agree once the file matches; the smallest text is kept, so the result
-                // does not depend on which manifest was read first.
-                match candidates
-                    .into_iter()
-                    .filter(|l| l.line.sha256 == actual && l.line.file == file)
-                    .map(|l| l.text)
-                    .min()
-                {
-                    Some(text) => {
-                        merged.push(text);
-                        None
+    let mut missing_count = 0usize;
+    let staged = out.write_with(&manifest, |w| -> Result<()> {
+        let write = |w: &mut dyn std::io::Write, text: &str| {
+            w.write_all(text.as_bytes())
+                .and_then(|()| w.write_all(b"\n"))
+                .map_err(|e| {
+                    AugmentError::input(format!("{}: cannot write it: {e}", manifest.display()))
+                })
+        };
+        for (c, class) in config.classes.iter().enumerate() {
+            for i in 0..n {
+                let file = relative_file(class, i, n);
+                let candidates = lines.remove(&(c, i)).unwrap_or_default();
+                let path = out_dir.join(&file);
+                let problem = if candidates.is_empty() {
+                    Some("no manifest line")
+                } else if !path.is_file() {
+                    Some("its manifest line is there, the file is not")
+                } else {
+                    let actual = file_sha256(&path)?;
+                    // Several lines for one image (a re-run, a shard of another split, an
+                    // earlier merge) agree once the file matches; the smallest text is kept, so
+                    // the result does not depend on which manifest was read first.
+                    match candidates
+                        .into_iter()
+                        .filter(|l| l.line.sha256 == actual && l.line.file == file)
+                        .map(|l| l.text)
+                        .min()
+                    {
+                        Some(text) => {
+                            write(w, &text)?;
+                            images += 1;
+                            None
+                        }
+                        None => Some("the file's SHA-256 matches no manifest line"),
                     }
-                    None => Some("the file's SHA-256 matches no manifest line"),
+                };
+                if let Some(p) = problem {
+                    missing_count += 1;
+                    if missing.len() < LISTED {
+                        missing.push(format!("{file}: {p}"));
+                    }
                 }
-            };
-            if let Some(p) = problem {
-                missing.push(format!("{file}: {p}"));
             }
         }
-    }
-    if !missing.is_empty() {
-        let shown = missing.len().min(LISTED);
+        Ok(())
+    });
+    staged?;
+    if missing_count > 0 {
         let mut message = format!(
-            "{}: incomplete: {} of {} images are missing; nothing written. Run the shards \
-             that made them again (each skips what it has done), then merge.\n  {}",
+            "{}: incomplete: {missing_count} of {} images are missing; nothing written. Run the \
+             shards that made them again (each skips what it has done), then merge.\n  {}",
             out_dir.display(),
-            missing.len(),
             config.classes.len() * n,
-            missing[..shown].join("\n  ")
+            missing.join("\n  ")
         );
-        if missing.len() > shown {
-            message += &format!("\n  … and {} more", missing.len() - shown);
+        if missing_count > missing.len() {
+            message += &format!("\n  … and {} more", missing_count - missing.len());
         }
         return Err(AugmentError::input(message));
     }
-    let mut text = merged.join("\n");
-    text.push('\n');
-    let manifest = out_dir.join(MERGED);
-    nao_fs::write_file(&manifest, "manifest.jsonl", text.as_bytes())?;
+    out.commit()?;
     Ok(Merged {
         manifest,
-        images: merged.len(),
+        images,
         classes: config.classes.len(),
         sources,
     })

@@ -41,6 +41,19 @@ pub struct AugmentSpec {
     pub skip_bad_images: bool,
 }
 
+/// The most images per class: past ImageNet's largest classes by a factor of 500, and small
+/// enough that no count of the work overflows or sizes an absurd allocation.
+pub const MAX_PER_CLASS: usize = 1_000_000;
+
+/// The most images of a dataset (classes × per class).
+pub const MAX_IMAGES: usize = 10_000_000;
+
+/// The most points per path from the centroid to each inverted seed.
+pub const MAX_PATH_POSITIONS: usize = 1000;
+
+/// The most DDIM steps (schedulers have 1000 training timesteps).
+pub const MAX_STEPS: usize = 10_000;
+
 impl AugmentSpec {
     /// The defaults of `nao augment`: NAO, 100 images per class, 3 points per path, 50 steps,
     /// guidance 1, jitter 0.2, seed 0, centre-crop, prompt `{class}`.
@@ -69,16 +82,37 @@ impl AugmentSpec {
                 "--per-class 0: give at least 1 image per class",
             ));
         }
+        if self.per_class > MAX_PER_CLASS {
+            return Err(AugmentError::input(format!(
+                "--per-class {}: at most {MAX_PER_CLASS} images per class",
+                self.per_class
+            )));
+        }
+        if self.path_positions > MAX_PATH_POSITIONS {
+            return Err(AugmentError::input(format!(
+                "--path-positions {}: at most {MAX_PATH_POSITIONS} points per path",
+                self.path_positions
+            )));
+        }
         if self.steps == 0 {
             return Err(AugmentError::input(
                 "--steps 0: at least one step is needed",
             ));
         }
-        if !(self.guidance.is_finite() && self.guidance >= 0.0) {
+        if self.steps > MAX_STEPS {
             return Err(AugmentError::input(format!(
-                "--guidance {}: the guidance scale must be a finite number ≥ 0 (≤ 1 runs no \
+                "--steps {}: at most {MAX_STEPS}",
+                self.steps
+            )));
+        }
+        if !(self.guidance.is_finite()
+            && (0.0..=nao_sampling::MAX_GUIDANCE).contains(&self.guidance))
+        {
+            return Err(AugmentError::input(format!(
+                "--guidance {}: the guidance scale must be a number from 0 to {} (≤ 1 runs no \
                  unconditional pass)",
-                self.guidance
+                self.guidance,
+                nao_sampling::MAX_GUIDANCE
             )));
         }
         if !(self.jitter.is_finite() && self.jitter > 0.0) {

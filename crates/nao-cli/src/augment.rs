@@ -175,7 +175,12 @@ fn make(args: &SpecArgs, shard: Option<Option<&str>>, json: bool) -> Result<(), 
         Some(s) => Shard::parse("--shard", s, &|name| std::env::var(name).ok())?,
         None => Shard::WHOLE,
     };
+    // no output may replace or lie in an input: the real images, the model's folder
+    let mut out = nao_fs::Outputs::new();
+    args.model.register_input(&mut out)?;
+    out.input(&spec.real_dir, "REAL_DIR")?;
     let job = Augment::plan(spec, args.model.model_id()?, whole)?;
+    out.claim_folder(&job.spec().out_dir, "-o/--output")?;
     let prepare_only = shard.is_none();
     let opened = args.model.open(
         json,

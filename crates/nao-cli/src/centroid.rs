@@ -166,6 +166,9 @@ pub fn run(args: &CentroidArgs, json: bool) -> Result<(), CliError> {
     // Every output is claimed before any work: a bad target or two options naming one file
     // (after normalising the paths) fail at once, and nothing is written unless all are.
     let mut out = Outputs::new();
+    for seed in &args.seeds {
+        out.input(seed, "SEED")?;
+    }
     out.claim_file(&args.output, "-o/--output")?;
     if let Some(p) = &args.paths_out {
         out.claim_file(p, "--paths-out")?;

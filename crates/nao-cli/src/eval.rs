@@ -112,6 +112,18 @@ pub fn run(args: &EvalArgs, json: bool) -> Result<(), CliError> {
         return Err(CliError::input("--k 0: the k-NN measures need k ≥ 1"));
     }
     let mut out = Outputs::new();
+    out.input(&args.real, "--real")?;
+    for dir in &args.generated {
+        out.input(dir, "GENERATED")?;
+    }
+    for (option, file) in [
+        ("--classifier", &args.classifier),
+        ("--labels", &args.labels),
+    ] {
+        if let Some(file) = file {
+            out.input(file, option)?;
+        }
+    }
     out.claim_folder(&args.output, "-o/--output")?;
     let classifier = args.classifier()?;
     let mut spec = EvalSpec::new(&args.real, args.generated.clone());

@@ -38,6 +38,9 @@ struct FileReport {
 /// Run `nao export-onnx`.
 pub fn run(args: &ExportOnnxArgs, json: bool) -> Result<(), CliError> {
     let mut out = Outputs::new();
+    if let Some(dir) = &args.model {
+        out.input(dir, "--model")?;
+    }
     out.claim_folder(&args.out, "--out")?;
     let device = nao_models::open_burn_device(nao_backend::Device::Cpu)
         .map_err(|e| CliError::compute("the CPU backend", e))?;

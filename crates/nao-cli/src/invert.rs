@@ -73,6 +73,10 @@ pub fn run(args: &InvertArgs, json: bool) -> Result<(), CliError> {
     let guidance = args.ddim.guidance_or(1.0)?;
     let steps = args.ddim.steps;
     let mut out = Outputs::new();
+    args.model.register_input(&mut out)?;
+    for image in &args.images {
+        out.input(image, "IMAGE")?;
+    }
     out.claim_file(&args.output, "-o/--output")?;
     for path in &args.images {
         // stat first: a missing file, a folder, a device or a FIFO fails before the model loads

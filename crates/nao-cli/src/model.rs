@@ -111,6 +111,17 @@ impl ModelArgs {
         opened.map_err(|e| CliError::input(e.to_string()))
     }
 
+    /// Register the model folder as an input of `out`: no output may replace or lie in it.
+    pub fn register_input(&self, out: &mut nao_fs::Outputs) -> Result<(), CliError> {
+        if let Some(dir) = &self.model {
+            out.input(dir, "--model")?;
+        }
+        if let Some(lib) = &self.ort_lib {
+            out.input(lib, "--ort-lib")?;
+        }
+        Ok(())
+    }
+
     /// What a dataset records of the model: its name, which weights (a hash of the files),
     /// the precision and the weight variant.
     pub fn model_id(&self) -> Result<nao_augment::ModelId, CliError> {
@@ -174,10 +185,11 @@ pub fn image_error(path: &Path, e: InversionError) -> CliError {
 
 /// Check a guidance scale given as `option`.
 pub fn check_guidance(option: &str, g: f64) -> Result<(), CliError> {
-    if !g.is_finite() || g < 0.0 {
+    if !(g.is_finite() && (0.0..=nao_sampling::MAX_GUIDANCE).contains(&g)) {
         return Err(CliError::input(format!(
-            "{option} {g}: the guidance scale must be a finite number ≥ 0 (≤ 1 runs no \
-             unconditional pass)"
+            "{option} {g}: the guidance scale must be a number from 0 to {} (≤ 1 runs no \
+             unconditional pass)",
+            nao_sampling::MAX_GUIDANCE
         )));
     }
     Ok(())

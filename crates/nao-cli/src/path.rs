@@ -171,6 +171,8 @@ pub fn run(args: &PathArgs, json: bool) -> Result<(), CliError> {
     }
     // The output is claimed before any work: a bad target fails at once.
     let mut out = Outputs::new();
+    out.input(&args.a, "A")?;
+    out.input(&args.b, "B")?;
     out.claim_file(&args.output, "-o/--output")?;
     let seeds = load_seeds(&[args.a.clone(), args.b.clone()])?;
     let (a, b) = (&seeds[0], &seeds[1]);

@@ -92,6 +92,8 @@ pub fn run(args: &ReconstructArgs, json: bool) -> Result<(), CliError> {
     };
     let negative_prompt = &args.ddim.negative_prompt;
     let mut out = Outputs::new();
+    args.model.register_input(&mut out)?;
+    out.input(&args.image, "IMAGE")?;
     out.claim_folder(&args.output, "-o/--output")?;
     crate::images::check_image_path(&args.image)?;
 

@@ -118,6 +118,8 @@ pub fn run(args: &SampleArgs, json: bool) -> Result<(), CliError> {
     // Every output is claimed before any work: a path that cannot be written, or two options
     // naming the same file, fail now rather than after the sampling.
     let mut out = Outputs::new();
+    args.model.register_input(&mut out)?;
+    out.input(&args.seeds, "SEEDS")?;
     out.claim_folder(&args.output, "-o/--output")?;
     if let Some(p) = &args.save_latents {
         out.claim_file(p, "--save-latents")?;

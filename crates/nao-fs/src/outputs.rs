@@ -25,6 +25,16 @@ struct Claim {
     identity: Option<(u64, u64)>,
 }
 
+/// A path a command reads: no output may be it, lie inside it or hold it.
+#[derive(Debug, Clone)]
+struct Input {
+    option: String,
+    given: PathBuf,
+    /// Canonical: links resolved, so a link to an input is the input.
+    normal: PathBuf,
+    identity: Option<(u64, u64)>,
+}
+
 /// A staged file waiting for the commit, with the permission bits of the file it replaces.
 #[derive(Debug)]
 struct Pending {
@@ -39,6 +49,7 @@ struct Pending {
 #[derive(Debug, Default)]
 pub struct Outputs {
     claims: Vec<Claim>,
+    inputs: Vec<Input>,
     pending: Vec<Pending>,
     /// Folders created for staged files, outermost first.
     created: Vec<PathBuf>,
@@ -117,7 +128,40 @@ impl Outputs {
         Ok(())
     }
 
+    /// Register `path` as one of the command's inputs, read for `option` (named in errors): a
+    /// file, or a folder of them. No output may be it (under any spelling, through a link or a
+    /// hard link), lie inside it, or hold it; claims made before and after are both checked.
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let image = dir.path().join("img.png");
+    /// std::fs::write(&image, b"png")?;
+    /// let mut out = nao_fs::Outputs::new();
+    /// out.input(&image, "IMAGE")?;
+    /// let e = out.claim_file(&dir.path().join("./img.png"), "-o").unwrap_err();
+    /// assert!(e.to_string().contains("IMAGE"), "{e}");
+    /// assert!(out.claim_folder(dir.path(), "--frames-dir").is_err()); // it holds the image
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn input(&mut self, path: &Path, option: &str) -> Result<(), FsError> {
+        let meta = std::fs::metadata(path).ok();
+        let input = Input {
+            option: option.to_string(),
+            given: path.to_path_buf(),
+            normal: normalise(path),
+            identity: meta.as_ref().and_then(identity),
+        };
+        for claim in &self.claims {
+            check_input(&input, claim)?;
+        }
+        self.inputs.push(input);
+        Ok(())
+    }
+
     fn check_collisions(&self, new: &Claim) -> Result<(), FsError> {
+        for input in &self.inputs {
+            check_input(input, new)?;
+        }
         for old in &self.claims {
             let relation = if old.normal == new.normal
                 || (old.identity.is_some() && old.identity == new.identity)
@@ -283,6 +327,28 @@ impl Outputs {
             }
         }
     }
+}
+
+/// Refuse an output that is `input`, lies inside it or holds it.
+fn check_input(input: &Input, output: &Claim) -> Result<(), FsError> {
+    let relation = if input.normal == output.normal
+        || (input.identity.is_some() && input.identity == output.identity)
+    {
+        "are the same file: the output would replace the input"
+    } else if is_inside(&output.normal, &input.normal) {
+        "collide: the output would be written inside the input folder"
+    } else if output.kind == Kind::Folder && is_inside(&input.normal, &output.normal) {
+        "collide: the output folder holds the input"
+    } else {
+        return Ok(());
+    };
+    Err(FsError::Collision {
+        first_option: input.option.clone(),
+        first: input.given.clone(),
+        second_option: output.option.clone(),
+        second: output.given.clone(),
+        relation,
+    })
 }
 
 impl Drop for Outputs {

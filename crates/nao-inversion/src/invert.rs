@@ -65,20 +65,15 @@ impl InversionOptions {
         self.guidance_scale > 1.0
     }
 
-    /// Check the options: at least one step and a finite guidance scale.
+    /// Check the options: at least one step and a finite guidance scale of bounded size.
     pub fn check(&self) -> Result<(), InversionError> {
         if self.steps == 0 {
             return Err(InversionError::InvalidInput(
                 "steps must be at least 1".into(),
             ));
         }
-        if !self.guidance_scale.is_finite() {
-            return Err(InversionError::InvalidInput(format!(
-                "guidance scale {} must be finite",
-                self.guidance_scale
-            )));
-        }
-        Ok(())
+        nao_sampling::check_guidance(self.guidance_scale)
+            .map_err(|e| InversionError::InvalidInput(e.to_string()))
     }
 }
 

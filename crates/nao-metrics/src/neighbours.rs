@@ -28,10 +28,11 @@ pub struct DensityCoverage {
 /// Squared distance from each row of `x` to its k-th nearest other row.
 fn knn_radii_sq(x: &Features, k: usize) -> Result<Vec<f64>, MetricsError> {
     let n = x.len();
-    if k == 0 || n < k + 1 {
+    // k ≥ n, not n < k + 1: k may be any usize
+    if k == 0 || k >= n {
         return Err(MetricsError::TooFew(format!(
             "k-NN balls with k = {k} need at least {} samples, got {n}",
-            k + 1
+            k.saturating_add(1)
         )));
     }
     let mut radii = Vec::with_capacity(n);
@@ -59,6 +60,13 @@ fn balls_holding(point: &[f64], balls: &Features, radii: &[f64]) -> usize {
 }
 
 /// Precision and recall of `generated` against `real` on k-NN manifolds.
+///
+/// ```
+/// # use nao_metrics::{precision_recall, Features};
+/// # let x = Features::new(1, vec![0.0, 1.0, 2.0])?;
+/// assert!(precision_recall(&x, &x, usize::MAX).is_err()); // too few samples, no overflow
+/// # Ok::<(), nao_metrics::MetricsError>(())
+/// ```
 ///
 /// ```
 /// use nao_metrics::{precision_recall, Features};

@@ -102,6 +102,15 @@ impl OpenOptions {
                     .into(),
             ));
         }
+        if let Some(t) = self.threads.filter(|&t| t > nao_onnx::max_threads()) {
+            return Err(ModelsError::Invalid(format!(
+                "--threads {t}: at most {} ({} per core of this machine's {}); more threads \
+                 than that only slow ONNX Runtime down",
+                nao_onnx::max_threads(),
+                nao_onnx::THREADS_PER_CORE,
+                nao_onnx::max_threads() / nao_onnx::THREADS_PER_CORE
+            )));
+        }
         if self
             .ort_library
             .as_ref()

@@ -76,7 +76,7 @@ use nao_backend::ModelInfo;
 pub use classifier::{read_labels, OnnxClassifier, OnnxClassifierSpec};
 pub use error::OnnxError;
 pub use graph::{GraphInput, OnnxGraph};
-pub use options::{ExecutionProvider, OnnxOptions};
+pub use options::{max_threads, ExecutionProvider, OnnxOptions, THREADS_PER_CORE};
 pub use runtime::loaded_library;
 pub use session::Port;
 

@@ -86,6 +86,15 @@ impl OnnxOptions {
                 "threads must be at least 1 (or unset to let ONNX Runtime choose)".into(),
             ));
         }
+        if let Some(t) = self.threads.filter(|&t| t > max_threads()) {
+            // ONNX Runtime's thread pool crashes or hangs far past the core count
+            return Err(OnnxError::Options(format!(
+                "{t} threads: at most {} ({THREADS_PER_CORE} per core of the {} this machine \
+                 has)",
+                max_threads(),
+                cores()
+            )));
+        }
         if !self.execution_provider.is_compiled_in() {
             return Err(OnnxError::Options(format!(
                 "{:?} needs nao-onnx built with the `cuda` feature",
@@ -108,4 +117,22 @@ impl OnnxOptions {
         }
         Ok(())
     }
+}
+
+/// Intra-op threads allowed per core: more only oversubscribes, and ONNX Runtime's pool dies
+/// (100 000 threads) or hangs (1 000 threads on 2 cores) long before the count is absurd.
+pub const THREADS_PER_CORE: usize = 4;
+
+/// The cores this process may use.
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// The most intra-op threads a session may be given: [`THREADS_PER_CORE`] per core.
+///
+/// ```
+/// assert!(nao_onnx::max_threads() >= nao_onnx::THREADS_PER_CORE);
+/// ```
+pub fn max_threads() -> usize {
+    THREADS_PER_CORE * cores()
 }

@@ -37,7 +37,7 @@ mod schedule;
 pub use ddim::{DdimInverseScheduler, DdimScheduler, StepOutput};
 pub use error::SamplingError;
 pub use pipeline::{
-    check_latents, encode_prompt, no_progress, sample, Direction, GuidedPredictor, SampleOptions,
-    StepProgress, VarianceNoise,
+    check_guidance, check_latents, encode_prompt, no_progress, sample, Direction, GuidedPredictor,
+    SampleOptions, StepProgress, VarianceNoise, MAX_GUIDANCE,
 };
 pub use schedule::check_step_count;

@@ -174,10 +174,20 @@ impl SampleOptions {
     }
 }
 
-fn check_guidance(g: f64) -> Result<(), SamplingError> {
-    if !g.is_finite() {
+/// The largest classifier-free guidance scale accepted. Practical scales are 1 to 20; far
+/// larger ones only overflow `uncond + g·(cond − uncond)` in f32 into infinities.
+pub const MAX_GUIDANCE: f64 = 1000.0;
+
+/// Check a guidance scale: finite, and at most [`MAX_GUIDANCE`] in size.
+///
+/// ```
+/// assert!(nao_sampling::check_guidance(7.5).is_ok());
+/// assert!(nao_sampling::check_guidance(1e308).unwrap_err().to_string().contains("1000"));
+/// ```
+pub fn check_guidance(g: f64) -> Result<(), SamplingError> {
+    if !g.is_finite() || g.abs() > MAX_GUIDANCE {
         return Err(SamplingError::InvalidOption(format!(
-            "guidance scale {g} must be finite"
+            "guidance scale {g} must be a finite number of size at most {MAX_GUIDANCE}"
         )));
     }
     Ok(())

@@ -79,12 +79,13 @@ pub fn run(args: &DemoArgs, json: bool) -> Result<(), CliError> {
             nao_burn::BUNDLED_PER_CLASS
         )));
     }
-    if !(args.guidance.is_finite() && args.guidance >= 1.0) {
+    if args.guidance.is_nan() || args.guidance < 1.0 {
         return Err(CliError::input(format!(
             "--guidance {} must be ≥ 1",
             args.guidance
         )));
     }
+    crate::model::check_guidance("--guidance", args.guidance)?;
     let interp_class = nao_burn::class_from_prompt(&args.interpolation_class)
         .map_err(|e| CliError::input(format!("--interpolation-class: {e}")))?
         .ok_or_else(|| CliError::input("--interpolation-class must name a class"))?;

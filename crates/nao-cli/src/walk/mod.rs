@@ -359,6 +359,10 @@ pub fn run(args: &WalkArgs, json: bool) -> Result<(), CliError> {
     let checked = check_options(args)?;
     // Every output is claimed before any work.
     let mut out = Outputs::new();
+    args.model.register_input(&mut out)?;
+    for keyframe in &args.keyframes {
+        out.input(keyframe, "IMAGE_OR_SEED")?;
+    }
     if let Some(o) = &args.output {
         out.claim_file(o, "-o/--output")?;
     }
