@@ -3,6 +3,7 @@
 //! compares its own configuration with this file first, and refuses to mix datasets, naming
 //! the fields that differ.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -124,6 +125,20 @@ pub struct RunFile {
     pub model: ModelRecord,
     /// The real images' folder as given by the process that wrote the file; for people.
     pub real_dir: String,
+    /// The SHA-256 of each class's seeds files, recorded when they were written: a resume or a
+    /// merge refuses seeds that changed since (the images were made from the recorded ones).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub seeds: BTreeMap<String, SeedsHash>,
+}
+
+/// The hashes of one class's seeds files.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeedsHash {
+    /// `seeds/<class>.json`.
+    pub json: String,
+    /// `seeds/<class>.npy` (absent for prompt-only, which has no points).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub npy: Option<String>,
 }
 
 /// The model, for people (its identity is in the configuration).
@@ -271,6 +286,13 @@ mod tests {
                 kind: "the embedded model".into(),
             },
             real_dir: "real".into(),
+            seeds: BTreeMap::from([(
+                "bag".to_string(),
+                SeedsHash {
+                    json: "00".into(),
+                    npy: None,
+                },
+            )]),
         };
         std::fs::write(
             dir.path().join(RUN_FILE),

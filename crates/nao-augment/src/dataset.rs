@@ -75,8 +75,12 @@ impl Dataset {
                     AugmentError::input(format!("{}:{number}: {e}", manifest.display()))
                 })?;
                 if !path.is_file() {
+                    let what = match nao_fs::input::describe_non_file(&path) {
+                        "does not exist" => "is missing",
+                        other => other,
+                    };
                     return Err(AugmentError::input(format!(
-                        "{}:{number}: {} is missing",
+                        "{}:{number}: {} {what}",
                         manifest.display(),
                         path.display()
                     )));

@@ -60,6 +60,9 @@ pub(crate) fn generate(
     let out_dir = spec.out_dir.as_path();
     let n = spec.per_class;
     let (own, torn) = writer.recover()?;
+    let seeds_hashes = crate::config::read_run_file(out_dir)?
+        .map(|r| r.seeds)
+        .unwrap_or_default();
     if torn > 0 {
         let note = format!(
             "{}: removed the unfinished last line ({torn} bytes) of an interrupted run",
@@ -146,6 +149,7 @@ pub(crate) fn generate(
         let (c, i) = item?;
         let class = &job.classes[c];
         if state.as_ref().is_none_or(|(sc, _)| *sc != c) {
+            crate::seeds::verify_seeds(out_dir, class, seeds_hashes.get(class.as_str()))?;
             state = Some((c, load_class(job, class, &options, latent)?));
         }
         let Some((_, cs)) = &state else {

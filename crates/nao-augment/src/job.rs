@@ -19,7 +19,7 @@ use crate::manifest::{ShardManifest, MERGED};
 use crate::merge::merge;
 use crate::progress::{report, Event, Progress};
 use crate::real::{fingerprint, hash_classes, RealClass};
-use crate::seeds::{is_prepared, Preparer, SEEDS_DIR};
+use crate::seeds::{hash_seeds, is_prepared, Preparer, SEEDS_DIR};
 use crate::{AugmentError, AugmentSpec, ImageFolder, Result, Shard};
 
 /// The lock file in the output folder that serialises writing run.json and the class seeds.
@@ -268,11 +268,17 @@ impl Augment {
                 kind: runtime.kind.clone(),
             },
             real_dir: spec.real_dir.display().to_string(),
+            seeds: Default::default(),
         };
         let total = self.classes.len();
         let prepared_classes = setup(out_dir, &run_file, progress, |progress| {
             let mut done = 0;
+            let recorded = read_run_file(out_dir)?.map(|r| r.seeds).unwrap_or_default();
             for (k, class) in self.classes.iter().enumerate() {
+                if is_prepared(out_dir, &class.name) && !recorded.contains_key(&class.name) {
+                    // prepared by a version that kept no hashes: recorded as they are
+                    record_seeds(out_dir, &class.name)?;
+                }
                 // another process may have prepared it while this one waited for the lock
                 if !is_prepared(out_dir, &class.name) {
                     let mut staged = Outputs::new();
@@ -285,6 +291,7 @@ impl Augment {
                         progress,
                     )?;
                     staged.commit()?;
+                    record_seeds(out_dir, &class.name)?;
                     done += 1;
                 }
                 report(progress, Event::ClassSeeds { done: k + 1, total })?;
@@ -324,6 +331,26 @@ impl Augment {
             manifest,
         })
     }
+}
+
+/// Record the hashes of a class's seeds files in run.json (under the setup lock).
+fn record_seeds(out_dir: &Path, class: &str) -> Result<()> {
+    let mut run = read_run_file(out_dir)?
+        .ok_or_else(|| AugmentError::input(format!("{}: run.json is gone", out_dir.display())))?;
+    run.seeds
+        .insert(class.to_string(), hash_seeds(out_dir, class)?);
+    write_run_file(out_dir, &run)
+}
+
+/// Write run.json (whole, through a temporary file).
+fn write_run_file(out_dir: &Path, run: &RunFile) -> Result<()> {
+    let text =
+        serde_json::to_string_pretty(run).map_err(|e| AugmentError::compute("JSON encoding", e))?;
+    Ok(nao_fs::write_file(
+        &out_dir.join(RUN_FILE),
+        "run.json",
+        format!("{text}\n").as_bytes(),
+    )?)
 }
 
 /// Refuse an output folder inside the real images' (it would become a class) or the other
@@ -389,15 +416,7 @@ fn setup(
     nao_fs::leftovers::remove(&out_dir.join(SEEDS_DIR), |_| true)?;
     match read_run_file(out_dir)? {
         Some(recorded) => check_same(out_dir, &recorded.config, &run_file.config)?,
-        None => {
-            let text = serde_json::to_string_pretty(run_file)
-                .map_err(|e| AugmentError::compute("JSON encoding", e))?;
-            nao_fs::write_file(
-                &out_dir.join(RUN_FILE),
-                "run.json",
-                format!("{text}\n").as_bytes(),
-            )?;
-        }
+        None => write_run_file(out_dir, run_file)?,
     }
     prepare(progress)
 }

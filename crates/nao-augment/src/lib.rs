@@ -79,7 +79,9 @@ mod seeds;
 mod shard;
 mod spec;
 
-pub use config::{differences, read_run_file, Config, ModelRecord, RunFile, FORMAT, RUN_FILE};
+pub use config::{
+    differences, read_run_file, Config, ModelRecord, RunFile, SeedsHash, FORMAT, RUN_FILE,
+};
 pub use dataset::{Dataset, DatasetImage};
 pub use draw::{draw, image_rng_seed, Drawn};
 pub use error::{AugmentError, Result};

@@ -39,6 +39,12 @@ pub fn merge(out_dir: &Path) -> Result<Merged> {
         ))
     })?;
     let config = &run.config;
+    // the images were made from the recorded seeds
+    for class in &config.classes {
+        if crate::seeds::is_prepared(out_dir, class) {
+            crate::seeds::verify_seeds(out_dir, class, run.seeds.get(class))?;
+        }
+    }
     let n = config.per_class;
     let class_index: HashMap<&str, usize> = config
         .classes
@@ -106,9 +112,12 @@ pub fn merge(out_dir: &Path) -> Result<Merged> {
                 let candidates = lines.remove(&(c, i)).unwrap_or_default();
                 let path = out_dir.join(&file);
                 let problem = if candidates.is_empty() {
-                    Some("no manifest line")
+                    Some("no manifest line".to_string())
                 } else if !path.is_file() {
-                    Some("its manifest line is there, the file is not")
+                    Some(format!(
+                        "its manifest line is there, the file {}",
+                        nao_fs::input::describe_non_file(&path)
+                    ))
                 } else {
                     let actual = file_sha256(&path)?;
                     // Several lines for one image (a re-run, a shard of another split, an
@@ -125,7 +134,7 @@ pub fn merge(out_dir: &Path) -> Result<Merged> {
                             images += 1;
                             None
                         }
-                        None => Some("the file's SHA-256 matches no manifest line"),
+                        None => Some("the file's SHA-256 matches no manifest line".to_string()),
                     }
                 };
                 if let Some(p) = problem {

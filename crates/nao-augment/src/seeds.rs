@@ -18,10 +18,12 @@ use nao_npy::NpyArray;
 use nao_prior::ChiPrior;
 use serde::{Deserialize, Serialize};
 
+use crate::config::SeedsHash;
 use crate::manifest::SeedSource;
 use crate::progress::{report, Event, Progress};
 use crate::real::{RealClass, RealImage};
 use crate::{centroid_points, path_positions, AugmentError, Result, SeedMethod};
+use nao_fs::hash::file_sha256;
 
 /// The folder of the class seeds in the output folder.
 pub const SEEDS_DIR: &str = "seeds";
@@ -300,6 +302,62 @@ impl Preparer<'_> {
     }
 }
 
+/// The hashes of a class's seeds files as they are now.
+pub(crate) fn hash_seeds(out_dir: &Path, class: &str) -> Result<SeedsHash> {
+    let npy = npy_path(out_dir, class);
+    Ok(SeedsHash {
+        json: file_sha256(&json_path(out_dir, class))?,
+        npy: if std::fs::symlink_metadata(&npy).is_ok() {
+            Some(file_sha256(&npy)?)
+        } else {
+            None
+        },
+    })
+}
+
+/// Refuse a class's seeds files when they differ from the hashes run.json recorded.
+pub(crate) fn verify_seeds(
+    out_dir: &Path,
+    class: &str,
+    recorded: Option<&SeedsHash>,
+) -> Result<()> {
+    let Some(recorded) = recorded else {
+        return Err(AugmentError::input(format!(
+            "{}: class '{class}' has seeds in {} but {} records no hash of them; the folder was \
+             changed by hand (remove it to start again)",
+            out_dir.display(),
+            SEEDS_DIR,
+            crate::RUN_FILE
+        )));
+    };
+    let now = hash_seeds(out_dir, class)?;
+    for (path, was, is) in [
+        (
+            json_path(out_dir, class),
+            Some(&recorded.json),
+            Some(&now.json),
+        ),
+        (
+            npy_path(out_dir, class),
+            recorded.npy.as_ref(),
+            now.npy.as_ref(),
+        ),
+    ] {
+        if was != is {
+            return Err(AugmentError::input(format!(
+                "{}: changed since it was written (SHA-256 {}, {} records {}); the dataset's \
+                 images were made from the recorded seeds, so it cannot be resumed or merged \
+                 with these (remove the output folder to start again)",
+                path.display(),
+                is.map_or("none: the file is gone", String::as_str),
+                crate::RUN_FILE,
+                was.map_or("none", String::as_str)
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Read a class's points back from the output folder.
 pub fn read_class_seeds(out_dir: &Path, class: &str) -> Result<ClassSeeds> {
     let path = json_path(out_dir, class);
@@ -326,11 +384,17 @@ pub fn read_class_seeds(out_dir: &Path, class: &str) -> Result<ClassSeeds> {
                 record.latent_shape
             )));
         }
-        array
-            .to_f64_vec()
-            .chunks(d.max(1))
-            .map(<[f64]>::to_vec)
-            .collect()
+        let values = array.to_f64_vec();
+        if let Some(bad) = values.iter().position(|v| !v.is_finite()) {
+            return Err(AugmentError::input(format!(
+                "{}: value {bad} is {} (point {} of {}); the seeds folder is damaged",
+                npy.display(),
+                values[bad],
+                bad / d.max(1),
+                record.points.len()
+            )));
+        }
+        values.chunks(d.max(1)).map(<[f64]>::to_vec).collect()
     };
     Ok(ClassSeeds { record, values })
 }

@@ -79,3 +79,48 @@ pub fn read_text_limited(path: &Path, limit: u64) -> Result<String, FsError> {
 
 /// The largest config or JSON file nao reads (configs of real models are a few kB).
 pub const CONFIG_LIMIT: u64 = 16 << 20;
+
+/// What is at `path` when it is not a regular file, for messages: "is a FIFO (named pipe)",
+/// "is a folder", "is a link whose target is missing", "does not exist".
+///
+/// ```
+/// assert_eq!(nao_fs::input::describe_non_file(std::path::Path::new("/dev/null")), "is a device");
+/// ```
+pub fn describe_non_file(path: &Path) -> &'static str {
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return "does not exist";
+    };
+    let ft = meta.file_type();
+    if ft.is_symlink() {
+        return match std::fs::metadata(path) {
+            Ok(m) if m.is_file() => "is a link to a regular file",
+            Ok(m) if m.is_dir() => "is a link to a folder",
+            Ok(_) => "is a link to a device, FIFO or socket",
+            Err(_) => "is a link whose target is missing",
+        };
+    }
+    if ft.is_dir() {
+        return "is a folder";
+    }
+    if ft.is_file() {
+        return "is a regular file";
+    }
+    special(&ft)
+}
+
+#[cfg(unix)]
+fn special(ft: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if ft.is_fifo() {
+        "is a FIFO (named pipe), not a regular file"
+    } else if ft.is_socket() {
+        "is a socket, not a regular file"
+    } else {
+        "is a device"
+    }
+}
+
+#[cfg(not(unix))]
+fn special(_: &std::fs::FileType) -> &'static str {
+    "is not a regular file"
+}

@@ -202,8 +202,8 @@ impl Outputs {
         path: &Path,
         fill: impl FnOnce(&mut dyn Write) -> Result<(), E>,
     ) -> Result<(), E> {
-        let normal = normalise(path);
-        self.check_covered(path, &normal)?;
+        // What is at the path first: a link there would otherwise resolve elsewhere and be
+        // reported as unclaimed, hiding the real reason.
         let mode = match check_target(path, Kind::File) {
             Ok(_) => existing_mode(path),
             Err(reason) => {
@@ -215,6 +215,8 @@ impl Outputs {
                 .into())
             }
         };
+        let normal = normalise(path);
+        self.check_covered(path, &normal)?;
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             self.create_folder(dir)?;
         }

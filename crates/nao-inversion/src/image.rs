@@ -37,6 +37,24 @@ impl ResizePolicy {
     }
 }
 
+/// The most pixels (width × height) an image file may declare: 8192 × 8192. Checked from the
+/// file's header before anything is decoded, so a small file that declares a huge image costs
+/// nothing.
+pub const MAX_IMAGE_PIXELS: u64 = 1 << 26;
+
+/// The largest image file read (a 8192² PNG of noise is about 200 MiB).
+pub const MAX_IMAGE_FILE_BYTES: u64 = 256 << 20;
+
+/// The most bytes the decoder may allocate: [`MAX_IMAGE_PIXELS`] at 8 bytes a pixel (16-bit
+/// RGBA).
+const MAX_DECODE_BYTES: u64 = MAX_IMAGE_PIXELS * 8;
+
+/// The most pixels of the intermediate image a resize goes through. The image crate resizes
+/// the height first, keeping the width: a 10 000 000 × 1 image brought to 28 × 28 would pass
+/// through 280 million pixels. Past this budget a centre crop is cut before resizing, and a
+/// stretch is refused.
+const MAX_RESIZE_PIXELS: usize = 1 << 25;
+
 /// The tensor an image becomes: channels (3 for RGB, 1 for grey) and size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ImageSpec {
@@ -98,14 +116,11 @@ pub fn load_image(
         path: path.display().to_string(),
         message,
     };
-    // stat first: a FIFO or a device is refused before it is opened
-    let (file, _) = nao_fs::input::open_regular(path).map_err(|e| err(e.detail()))?;
-    let img = image::ImageReader::new(std::io::BufReader::new(file))
-        .with_guessed_format()
-        .map_err(|e| err(e.to_string()))?
-        .decode()
-        .map_err(|e| err(e.to_string()))?;
-    image_to_tensor(&img, spec, policy).map_err(|e| match e {
+    // stat first: a FIFO or a device is refused before it is opened; the size is checked
+    // before anything is read
+    let bytes =
+        nao_fs::input::read_limited(path, MAX_IMAGE_FILE_BYTES).map_err(|e| err(e.detail()))?;
+    decode_image(&bytes, spec, policy).map_err(|e| match e {
         InversionError::Image { message, .. } => err(message),
         other => other,
     })
@@ -133,11 +148,38 @@ pub fn decode_image(
     spec: &ImageSpec,
     policy: ResizePolicy,
 ) -> Result<Tensor, InversionError> {
-    let img = image::load_from_memory(bytes).map_err(|e| InversionError::Image {
+    let img = decode_bounded(bytes).map_err(|message| InversionError::Image {
         path: "<memory>".into(),
-        message: e.to_string(),
+        message,
     })?;
     image_to_tensor(&img, spec, policy)
+}
+
+/// Decode an image after checking, from its header alone, that it declares at most
+/// [`MAX_IMAGE_PIXELS`]; the decoder itself is held to that size and [`MAX_DECODE_BYTES`].
+fn decode_bounded(bytes: &[u8]) -> Result<DynamicImage, String> {
+    let reader = || {
+        image::ImageReader::new(std::io::Cursor::new(bytes))
+            .with_guessed_format()
+            .map_err(|e| e.to_string())
+    };
+    let (w, h) = reader()?.into_dimensions().map_err(|e| e.to_string())?;
+    let pixels = u64::from(w) * u64::from(h);
+    if pixels > MAX_IMAGE_PIXELS {
+        return Err(format!(
+            "{w}×{h} pixels ({:.1} million): images of at most {} million pixels are read \
+             (8192 × 8192)",
+            pixels as f64 / 1e6,
+            MAX_IMAGE_PIXELS / 1_000_000
+        ));
+    }
+    let mut decoder = reader()?;
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(w);
+    limits.max_image_height = Some(h);
+    limits.max_alloc = Some(MAX_DECODE_BYTES);
+    decoder.limits(limits);
+    decoder.decode().map_err(|e| e.to_string())
 }
 
 /// Convert a decoded image into a tensor `[1, channels, height, width]` (see [`load_image`]).
@@ -200,6 +242,12 @@ where
         ResizePolicy::Exact => Err(InversionError::InvalidInput(format!(
             "the image is {ih}×{iw} but the model takes {h}×{w} (choose a resize policy)"
         ))),
+        ResizePolicy::Stretch if iw.saturating_mul(h) > MAX_RESIZE_PIXELS => {
+            Err(InversionError::InvalidInput(format!(
+                "the image is {ih}×{iw}, too far from the model's {h}×{w} in shape to stretch \
+                 (choose the centre-crop resize policy)"
+            )))
+        }
         ResizePolicy::Stretch => Ok(imageops::resize(
             img,
             w as u32,
@@ -213,6 +261,25 @@ where
             } else {
                 ((iw * h / ih).max(1), h)
             };
+            if sw.saturating_mul(sh) > MAX_RESIZE_PIXELS
+                || iw.saturating_mul(sh) > MAX_RESIZE_PIXELS
+            {
+                // An extreme aspect ratio: cut the centre at the model's shape first, so that
+                // no intermediate image is larger than the source.
+                let (cw, ch) = if w * ih > iw * h {
+                    (iw, (iw * h / w).clamp(1, ih))
+                } else {
+                    ((ih * w / h).clamp(1, iw), ih)
+                };
+                let (x0, y0) = ((iw - cw) / 2, (ih - ch) / 2);
+                let cut = imageops::crop_imm(img, x0 as u32, y0 as u32, cw as u32, ch as u32);
+                return Ok(imageops::resize(
+                    &cut.to_image(),
+                    w as u32,
+                    h as u32,
+                    FilterType::Lanczos3,
+                ));
+            }
             let resized = imageops::resize(img, sw as u32, sh as u32, FilterType::Lanczos3);
             let (x0, y0) = (sw / 2 - w / 2, sh / 2 - h / 2);
             Ok(imageops::crop_imm(&resized, x0 as u32, y0 as u32, w as u32, h as u32).to_image())
@@ -263,5 +330,72 @@ mod tests {
         assert!(fit(&img, 2, 2, ResizePolicy::Exact).is_err());
         let s = fit(&img, 2, 3, ResizePolicy::Stretch).unwrap();
         assert_eq!((s.width(), s.height()), (3, 2));
+    }
+    /// A PNG that only declares its size: signature and IHDR, no pixel data.
+    fn declared_png(w: u32, h: u32) -> Vec<u8> {
+        fn crc32(bytes: &[u8]) -> u32 {
+            let mut c = !0u32;
+            for &b in bytes {
+                c ^= u32::from(b);
+                for _ in 0..8 {
+                    c = if c & 1 != 0 {
+                        0xEDB8_8320 ^ (c >> 1)
+                    } else {
+                        c >> 1
+                    };
+                }
+            }
+            !c
+        }
+        let mut chunk = b"IHDR".to_vec();
+        chunk.extend(w.to_be_bytes());
+        chunk.extend(h.to_be_bytes());
+        chunk.extend([8, 0, 0, 0, 0]); // 8-bit grey
+        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+        png.extend(13u32.to_be_bytes());
+        png.extend(&chunk);
+        png.extend(crc32(&chunk).to_be_bytes());
+        png
+    }
+
+    #[test]
+    fn huge_declared_images_are_refused_before_decoding() {
+        let spec = ImageSpec {
+            channels: 1,
+            height: 28,
+            width: 28,
+        };
+        let e = decode_image(
+            &declared_png(22_000, 22_000),
+            &spec,
+            ResizePolicy::CenterCrop,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("22000×22000") && e.contains("million"), "{e}");
+    }
+
+    #[test]
+    fn extreme_aspect_ratios_are_cut_before_resizing_or_refused() {
+        let spec = ImageSpec {
+            channels: 1,
+            height: 28,
+            width: 28,
+        };
+        // 1 000 000 × 1: resizing first would pass through 28 million pixels and more
+        let img = DynamicImage::ImageLuma8(GrayImage::from_fn(1_000_000, 1, |x, _| {
+            image::Luma([(x % 256) as u8])
+        }));
+        let t = image_to_tensor(&img, &spec, ResizePolicy::CenterCrop).unwrap();
+        assert_eq!(t.shape, vec![1, 1, 28, 28]);
+        let e = image_to_tensor(&img, &spec, ResizePolicy::Stretch)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("centre-crop"), "{e}");
+        // an ordinary landscape picture takes diffusers' path (resize, then cut)
+        let wide =
+            DynamicImage::ImageLuma8(GrayImage::from_fn(84, 28, |x, _| image::Luma([x as u8])));
+        let t = image_to_tensor(&wide, &spec, ResizePolicy::CenterCrop).unwrap();
+        assert_eq!(t.data[0], (28.0f32 / 255.0) * 2.0 - 1.0);
     }
 }

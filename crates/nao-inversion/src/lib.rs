@@ -24,6 +24,7 @@ mod reconstruct;
 
 pub use crate::image::{
     decode_image, image_to_tensor, load_image, load_images, ImageSpec, ResizePolicy,
+    MAX_IMAGE_FILE_BYTES, MAX_IMAGE_PIXELS,
 };
 pub use error::InversionError;
 pub use invert::{encode_images, encode_prompt, invert, invert_latents, InversionOptions};

@@ -167,7 +167,29 @@ pub fn read_labels(path: &Path) -> Result<Vec<String>, OnnxError> {
             message: "no class names (one per line, in the classifier's logit order)".into(),
         });
     }
+    // class folders are matched to labels with case and -/_ ignored: two labels that match
+    // alike would make the match ambiguous
+    for (i, a) in labels.iter().enumerate() {
+        if let Some(j) = labels[..i].iter().position(|b| same_label(a, b)) {
+            return Err(OnnxError::Config {
+                path: path.to_path_buf(),
+                message: format!(
+                    "class names {} and {} are the same class ('{}' and '{a}'); each logit needs its \
+                     own class name",
+                    j + 1,
+                    i + 1,
+                    labels[j]
+                ),
+            });
+        }
+    }
     Ok(labels)
+}
+
+/// Whether two class names match, case and `-`/`_` ignored.
+fn same_label(a: &str, b: &str) -> bool {
+    let norm = |s: &str| s.to_ascii_lowercase().replace(['_', '-'], " ");
+    norm(a) == norm(b)
 }
 
 fn softmax(logits: &[f32]) -> Vec<f32> {
@@ -184,11 +206,10 @@ impl FeatureClassifier for OnnxClassifier {
 
     /// Labels match class folder names with case and `-`/`_` ignored.
     fn class_index(&self, name: &str) -> Result<usize, MetricsError> {
-        let norm = |s: &str| s.to_ascii_lowercase().replace(['_', '-'], " ");
         self.spec
             .labels
             .iter()
-            .position(|l| norm(l) == norm(name))
+            .position(|l| same_label(l, name))
             .ok_or_else(|| MetricsError::UnknownClass {
                 name: name.to_string(),
                 known: self.spec.labels.join(", "),
