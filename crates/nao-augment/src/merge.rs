@@ -114,10 +114,10 @@ pub fn merge(out_dir: &Path) -> Result<Merged> {
                 let problem = if candidates.is_empty() {
                     Some("no manifest line".to_string())
                 } else if !path.is_file() {
-                    Some(format!(
-                        "its manifest line is there, the file {}",
-                        nao_fs::input::describe_non_file(&path)
-                    ))
+                    Some(match nao_fs::input::describe_non_file(&path) {
+                        "does not exist" => "its manifest line is there, the file is not".into(),
+                        other => format!("its manifest line is there, but the file {other}"),
+                    })
                 } else {
                     let actual = file_sha256(&path)?;
                     // Several lines for one image (a re-run, a shard of another split, an

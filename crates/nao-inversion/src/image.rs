@@ -331,7 +331,7 @@ mod tests {
         let s = fit(&img, 2, 3, ResizePolicy::Stretch).unwrap();
         assert_eq!((s.width(), s.height()), (3, 2));
     }
-    /// A PNG that only declares its size: signature and IHDR, no pixel data.
+    /// A PNG that only declares its size: IHDR, an empty IDAT and IEND, no pixel data.
     fn declared_png(w: u32, h: u32) -> Vec<u8> {
         fn crc32(bytes: &[u8]) -> u32 {
             let mut c = !0u32;
@@ -352,9 +352,11 @@ mod tests {
         chunk.extend(h.to_be_bytes());
         chunk.extend([8, 0, 0, 0, 0]); // 8-bit grey
         let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
-        png.extend(13u32.to_be_bytes());
-        png.extend(&chunk);
-        png.extend(crc32(&chunk).to_be_bytes());
+        for chunk in [chunk, b"IDAT".to_vec(), b"IEND".to_vec()] {
+            png.extend((chunk.len() as u32 - 4).to_be_bytes());
+            png.extend(&chunk);
+            png.extend(crc32(&chunk).to_be_bytes());
+        }
         png
     }
 
@@ -382,8 +384,8 @@ mod tests {
             height: 28,
             width: 28,
         };
-        // 1 000 000 × 1: resizing first would pass through 28 million pixels and more
-        let img = DynamicImage::ImageLuma8(GrayImage::from_fn(1_000_000, 1, |x, _| {
+        // 2 000 000 × 1: resizing first would pass through 56 million pixels and more
+        let img = DynamicImage::ImageLuma8(GrayImage::from_fn(2_000_000, 1, |x, _| {
             image::Luma([(x % 256) as u8])
         }));
         let t = image_to_tensor(&img, &spec, ResizePolicy::CenterCrop).unwrap();

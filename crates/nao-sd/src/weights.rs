@@ -132,12 +132,16 @@ impl WeightFile {
     /// byte range lies in the file and matches its dtype and shape).
     pub fn open(path: &Path) -> Result<Self, SdError> {
         // stat first: a FIFO or a device is refused before it is opened or mapped
-        let (file, _) =
+        let (mut file, size) =
             nao_fs::input::open_regular(path).map_err(|e| SdError::io(path, e.detail()))?;
+        // The header says how long the file is; only that much is mapped, and a file of
+        // another length (trailing gigabytes, a truncated copy) is named before any mapping.
+        let length = declared_length(&mut file, size, path)?;
         // SAFETY: the map is read-only and private to this process. Like every safetensors
         // reader that maps files, it assumes no other process truncates or rewrites the file
         // while the model is being loaded.
-        let mmap = unsafe { Mmap::map(&file) }.map_err(|e| SdError::io(path, e))?;
+        let mmap = unsafe { memmap2::MmapOptions::new().len(length).map(&file) }
+            .map_err(|e| SdError::io(path, e))?;
         let (header, metadata) = SafeTensors::read_metadata(&mmap)
             .map_err(|e| SdError::weights(path, format!("not a valid safetensors file: {e:?}")))?;
         Ok(Self {
@@ -191,6 +195,65 @@ impl WeightFile {
         #[cfg(not(unix))]
         let _ = info;
     }
+}
+
+/// The largest safetensors header read (the safetensors crate's own limit).
+const MAX_HEADER: u64 = 100_000_000;
+
+/// The length a safetensors file must have by its header: 8 bytes of header length, the
+/// header, and the data up to the end of its last tensor. Errors name the file and both sizes.
+fn declared_length(file: &mut std::fs::File, size: u64, path: &Path) -> Result<usize, SdError> {
+    use std::io::Read;
+    let bad = |message: String| SdError::weights(path, message);
+    let mut prefix = [0u8; 8];
+    file.read_exact(&mut prefix).map_err(|_| {
+        bad(format!(
+            "not a valid safetensors file: {size} bytes, too short"
+        ))
+    })?;
+    let n = u64::from_le_bytes(prefix);
+    if n > MAX_HEADER || n > size - 8 {
+        return Err(bad(format!(
+            "not a valid safetensors file: its header claims {n} bytes in a file of {size}"
+        )));
+    }
+    let mut header = vec![0u8; n as usize];
+    file.read_exact(&mut header)
+        .map_err(|e| SdError::io(path, e))?;
+    let value: serde_json::Value = serde_json::from_slice(&header).map_err(|e| {
+        bad(format!(
+            "not a valid safetensors file: the header is not JSON: {e}"
+        ))
+    })?;
+    let mut end = 0u64;
+    for (name, t) in value.as_object().into_iter().flatten() {
+        if name == "__metadata__" {
+            continue;
+        }
+        let offset = t["data_offsets"][1]
+            .as_u64()
+            .ok_or_else(|| bad(format!("tensor '{name}' has no data_offsets in the header")))?;
+        end = end.max(offset);
+    }
+    let expected = (8 + n).checked_add(end).ok_or_else(|| {
+        bad(format!(
+            "not a valid safetensors file: a tensor ends at byte {end}, past any file"
+        ))
+    })?;
+    if size != expected {
+        let what = if size > expected {
+            format!("{} bytes after its last tensor", size - expected)
+        } else {
+            format!(
+                "{} bytes missing at its end (a truncated copy?)",
+                expected - size
+            )
+        };
+        return Err(bad(format!(
+            "{size} bytes, but its header describes {expected}: {what}"
+        )));
+    }
+    usize::try_from(expected).map_err(|_| bad(format!("{expected} bytes: too large")))
 }
 
 /// Whether a loader only checks names and shapes (building modules of empty tensors) or loads.
