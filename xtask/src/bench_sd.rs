@@ -13,8 +13,8 @@ use nao_backend::Device;
 use crate::backends;
 use crate::devices;
 use crate::error::Result;
-use crate::process::{cargo_program, fmt_duration, succeeds};
-use crate::python::{python, run_python, venv_python};
+use crate::process::{cargo_program, fmt_duration};
+use crate::python::{run_python, venv};
 
 /// Options of `cargo xtask bench-sd`.
 #[derive(Debug, Args)]
@@ -32,41 +32,18 @@ pub struct BenchSdArgs {
     script_args: Vec<String>,
 }
 
-/// `.cache/venv-sd-bench` with torch, diffusers and numpy; returns its interpreter.
-fn torch_venv(root: &Path) -> Result<PathBuf> {
-    let venv = root.join(".cache").join("venv-sd-bench");
-    let py = venv_python(&venv);
-    if !py.is_file() {
-        run_python(
-            Command::new(python()).args(["-m", "venv"]).arg(&venv),
-            "creating the SD benchmark's Python virtual environment",
-        )?;
-    }
-    if !succeeds(Command::new(&py).args(["-c", "import numpy, torch, diffusers"])) {
-        run_python(
-            Command::new(&py).args([
-                "-m",
-                "pip",
-                "install",
-                "--disable-pip-version-check",
-                "--no-input",
-                "torch",
-                "diffusers",
-                "numpy",
-            ]),
-            "installing torch, diffusers and numpy into the SD benchmark's virtual environment",
-        )?;
-    }
-    Ok(py)
-}
-
 /// Run the comparison.
 pub fn command(root: &Path, args: &BenchSdArgs) -> Result<()> {
     let start = Instant::now();
     let env = backends::prepare(root, &[args.device], false)?;
     let py = match &args.python {
         Some(p) => p.clone(),
-        None => torch_venv(root)?,
+        None => venv(
+            root,
+            "venv-sd-bench",
+            "import numpy, torch, diffusers",
+            &["torch", "diffusers", "numpy"],
+        )?,
     };
     let mut script = Command::new(&py);
     script

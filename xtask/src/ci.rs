@@ -5,8 +5,8 @@
 //!    passwordless sudo, else the one `sudo apt-get install` line and a stop before any build),
 //!    ONNX Runtime, and LibTorch with `--all-backends`;
 //! 2. `cargo fmt --check`;
-//! 3. the dependency checks (`cargo xtask deps`: light crates, training features, module
-//!    cycles), which read sources and `cargo tree` and build nothing;
+//! 3. the dependency checks (`cargo xtask deps`: device-free crates, training features), which
+//!    read `cargo metadata` and `cargo tree` and build nothing;
 //! 4. clippy with `-D warnings`;
 //! 5. the tests with the conformance suites (cargo-nextest when installed, else `cargo test`);
 //! 6. `nao augment` as a SLURM job array (`slurm-check` with the `nao` the tests built: about
@@ -24,6 +24,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use cargo_metadata::{Target, TargetKind};
 use clap::Args;
 
 use crate::conformance::{self, features_args, Report};
@@ -31,7 +32,7 @@ use crate::deps::{self, DepsArgs};
 use crate::env::ChildEnv;
 use crate::error::{Result, XtaskError};
 use crate::longtail::{self, LongtailArgs};
-use crate::process::{fmt_duration, have_nextest, run_cargo};
+use crate::process::{fmt_duration, have_nextest, print_timings, run_cargo};
 use crate::slurm_check::{self, SlurmCheckArgs};
 use crate::system::{ensure, HostProbe};
 use crate::workspace::Workspace;
@@ -49,7 +50,7 @@ pub struct CiArgs {
 const STEPS: [&str; 10] = [
     "provisioning (system packages, ONNX Runtime; LibTorch with --all-backends)",
     "format",
-    "dependency checks (device-free crates, training features, module cycles)",
+    "dependency checks (device-free crates, training features)",
     "clippy",
     "tests (with the conformance suites)",
     "nao augment on a SLURM job array (slurm-check)",
@@ -60,6 +61,7 @@ const STEPS: [&str; 10] = [
 ];
 
 /// Runs the steps in order, timing each.
+#[derive(Default)]
 struct Steps {
     next: usize,
     timings: Vec<(&'static str, Duration)>,
@@ -95,19 +97,25 @@ impl Steps {
 /// resolve features with the dev-dependencies, as clippy `--all-targets` does; without it the
 /// dev-dependencies' features drop out (today `either/use_std`, through rayon), and cargo
 /// checks rayon, gemm and burn's whole stack a second time for rustdoc.
-pub fn doc_args(ws: &Workspace) -> Vec<String> {
-    let libs: Vec<String> = ws
-        .members
+pub fn doc_args(targets: &[&Target]) -> Vec<String> {
+    // the name rustc gives a crate: `-` becomes `_`
+    let crate_name = |t: &Target| t.name.replace('-', "_");
+    let is_lib = |t: &Target| {
+        t.kind.iter().any(|k| {
+            use TargetKind::*;
+            matches!(k, Lib | RLib | DyLib | ProcMacro | CDyLib | StaticLib)
+        })
+    };
+    let libs: Vec<String> = targets
         .iter()
-        .flat_map(|m| &m.targets)
-        .filter(|t| t.is_lib())
-        .map(|t| t.crate_name())
+        .filter(|t| is_lib(t))
+        .map(|t| crate_name(t))
         .collect();
     let mut args: Vec<String> = ["doc", "--workspace", "--no-deps", "--lib", "--examples"]
         .map(str::to_string)
         .to_vec();
-    for target in ws.members.iter().flat_map(|m| &m.targets) {
-        if target.is_bin() && target.doc && !libs.contains(&target.crate_name()) {
+    for target in targets {
+        if target.is_bin() && target.doc && !libs.contains(&crate_name(target)) {
             args.extend(["--bin".to_string(), target.name.clone()]);
         }
     }
@@ -121,10 +129,7 @@ const EXTRA_FEATURES: [&str; 2] = ["--features", "nao-cli/mp4"];
 /// Run CI.
 pub fn command(root: &Path, args: &CiArgs) -> Result<()> {
     let total = Instant::now();
-    let mut steps = Steps {
-        next: 0,
-        timings: Vec::new(),
-    };
+    let mut steps = Steps::default();
     let with_tch = args.all_backends || setup_libtorch::provisioned(root).is_some();
     let devices = devices::chosen(&[], with_tch);
 
@@ -159,16 +164,23 @@ pub fn command(root: &Path, args: &CiArgs) -> Result<()> {
         )
     })?;
     let features = features_args(&devices);
+    // the feature set of the test-profile steps
+    let with_features = |args: &[&str]| -> Vec<String> {
+        let extra = features.iter().map(String::as_str).chain(EXTRA_FEATURES);
+        args.iter()
+            .copied()
+            .chain(extra)
+            .map(String::from)
+            .collect()
+    };
     steps.run(|| {
-        let mut tests: Vec<String> = if have_nextest(root) {
-            vec!["nextest".into(), "run".into(), "--workspace".into()]
+        let tests: &[&str] = if have_nextest(root) {
+            &["nextest", "run", "--workspace"]
         } else {
             eprintln!("xtask: cargo-nextest not found; using cargo test");
-            vec!["test".into(), "--workspace".into(), "--all-targets".into()]
+            &["test", "--workspace", "--all-targets"]
         };
-        tests.extend(features.iter().cloned());
-        tests.extend(EXTRA_FEATURES.map(String::from));
-        run_cargo(root, &env, &tests)
+        run_cargo(root, &env, &with_features(tests))
     })?;
     steps.run(|| {
         // the nao binary the tests just built: no second build with other features
@@ -184,91 +196,62 @@ pub fn command(root: &Path, args: &CiArgs) -> Result<()> {
     })?;
     steps.run(|| conformance::report(root, &env, Report::Table))?;
     steps.run(|| {
-        let mut doctests: Vec<String> = vec!["test".into(), "--workspace".into(), "--doc".into()];
-        doctests.extend(features.iter().cloned());
-        doctests.extend(EXTRA_FEATURES.map(String::from));
-        run_cargo(root, &env, &doctests)
+        run_cargo(
+            root,
+            &env,
+            &with_features(&["test", "--workspace", "--doc"]),
+        )
     })?;
     steps.run(|| {
         let ws = Workspace::load(root)?;
+        let targets: Vec<&Target> = ws.members.iter().flat_map(|m| &m.targets).collect();
         // for this step only: every other step builds without it
         let doc_env = env.clone().with("RUSTDOCFLAGS", "-D warnings");
-        run_cargo(root, &doc_env, &doc_args(&ws))
+        run_cargo(root, &doc_env, &doc_args(&targets))
     })?;
 
     eprintln!("\nxtask ci: all {} steps passed", STEPS.len());
-    for (name, took) in &steps.timings {
-        eprintln!("  {:>9}  {name}", fmt_duration(*took));
-    }
-    eprintln!("  {:>9}  total", fmt_duration(total.elapsed()));
+    print_timings(&steps.timings, total);
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::workspace::{Member, Target};
 
     fn target(name: &str, kind: &str, doc: bool) -> Target {
-        Target {
-            name: name.into(),
-            kinds: vec![kind.into()],
-            src_path: format!("/w/{name}.rs").into(),
-            doc,
-        }
+        serde_json::from_value(serde_json::json!({
+            "name": name, "kind": [kind], "src_path": format!("/w/{name}.rs"), "doc": doc
+        }))
+        .unwrap()
     }
 
     #[test]
     fn rustdoc_documents_what_cargo_doc_does_by_default() {
-        let ws = Workspace {
-            root: "/w".into(),
-            target_dir: "/w/target".into(),
-            members: vec![
-                Member {
-                    name: "nao".into(),
-                    dir: "/w".into(),
-                    targets: vec![
-                        target("nao", "lib", true),
-                        target("geometry", "bench", false),
-                    ],
-                },
-                Member {
-                    name: "nao-cli".into(),
-                    dir: "/w/crates/nao-cli".into(),
-                    // takes the name of the root package's library
-                    targets: vec![target("nao", "bin", true), target("basic", "test", false)],
-                },
-                Member {
-                    name: "nao-conformance".into(),
-                    dir: "/w/crates/nao-conformance".into(),
-                    targets: vec![
-                        target("nao_conformance", "lib", true),
-                        target("nao-conformance", "bin", true),
-                    ],
-                },
-                Member {
-                    name: "nao-burn".into(),
-                    dir: "/w/crates/nao-burn".into(),
-                    targets: vec![
-                        target("nao_burn", "lib", true),
-                        target("nao-train", "bin", true),
-                        target("hidden", "bin", false),
-                    ],
-                },
-            ],
-        };
+        let targets = [
+            // the root package
+            target("nao", "lib", true),
+            target("geometry", "bench", false),
+            // nao-cli: takes the name of the root package's library
+            target("nao", "bin", true),
+            target("basic", "test", false),
+            // nao-conformance
+            target("nao_conformance", "lib", true),
+            target("nao-conformance", "bin", true),
+            // nao-burn
+            target("nao_burn", "lib", true),
+            target("nao-train", "bin", true),
+            target("hidden", "bin", false),
+        ];
         assert_eq!(
-            doc_args(&ws).join(" "),
+            doc_args(&targets.iter().collect::<Vec<_>>()).join(" "),
             "doc --workspace --no-deps --lib --examples --bin nao-train"
         );
     }
 
     #[test]
     fn the_steps_are_numbered_and_a_failure_names_its_step() {
-        let mut steps = Steps {
-            next: 0,
-            timings: Vec::new(),
-        };
+        let mut steps = Steps::default();
         assert_eq!(steps.run(|| Ok(7)).unwrap(), 7);
         let e = steps
             .run(|| -> Result<()> { Err(XtaskError::Check("bad".into())) })

@@ -36,7 +36,7 @@ pub enum XtaskError {
         /// what the operating system said
         source: std::io::Error,
     },
-    /// A file's content is not what it should be (unparsable Rust, unexpected JSON, …).
+    /// A file's content is not what it should be (unexpected JSON, …).
     #[error("{}: {message}", path.display())]
     Parse {
         /// the file (or the command whose output it was)
@@ -47,7 +47,7 @@ pub enum XtaskError {
     /// The machine lacks something that xtask may not or cannot provide itself.
     #[error("{0}")]
     Provision(String),
-    /// A check of the project failed (module cycle, forbidden dependency or feature, …).
+    /// A check of the project failed (a forbidden dependency or feature, …).
     #[error("{0}")]
     Check(String),
     /// The command line names something that does not exist (a bench, …).

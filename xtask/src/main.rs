@@ -15,7 +15,7 @@
 //!   line to run and a non-zero exit; then `setup-ort` (and `setup-libtorch`).
 //! - `deps [--inference-crate CRATE]…`: the dependency checks (module [`deps`]): the
 //!   device-free crates pull in no ML backend; the crates that only run models do not enable
-//!   burn's `autodiff`/`optim`; no crate has a cycle among its modules.
+//!   burn's `autodiff`/`optim`.
 //! - `bench [NAME] [-- CRITERION-ARGS]`: the criterion benches of `benches/`.
 //! - `bench-backends [--device D]… [-- CRITERION-ARGS]`: sampling throughput of the embedded
 //!   model per device.
@@ -86,7 +86,7 @@ enum Command {
     Ci(ci::CiArgs),
     /// Provision what the tests need: system packages (apt), ONNX Runtime, LibTorch.
     Setup(setup::SetupArgs),
-    /// The dependency checks: device-free crates, training features, module cycles.
+    /// The dependency checks: device-free crates, training features.
     Deps(deps::DepsArgs),
     /// The criterion benches of benches/.
     Bench(bench::BenchArgs),

@@ -22,12 +22,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use clap::Args;
+use clap::Parser;
 
 use crate::env::ChildEnv;
 use crate::error::{Result, XtaskError};
-use crate::process::{fmt_duration, output, run, run_cargo, succeeds};
-use crate::system::{install_commands, HostProbe, Probe, Via};
+use crate::process::{fmt_duration, output, print_timings, run, run_cargo, succeeds};
+use crate::system::{ensure_packages, HostProbe};
 use crate::workspace::Workspace;
 
 /// Debian's packages of the cluster.
@@ -42,13 +42,8 @@ const SBATCH_SCRIPT: &str = "docs/examples/augment.sbatch";
 const CTLD_PORT: u16 = 16817;
 const SLURMD_PORT: u16 = 16818;
 
-const DEFAULT_TASKS: usize = 4;
-const DEFAULT_PER_CLASS: usize = 24;
-const DEFAULT_STEPS: usize = 10;
-const DEFAULT_TIMEOUT: u64 = 600;
-
 /// Options of `cargo xtask slurm-check`.
-#[derive(Debug, Args)]
+#[derive(Debug, Parser)]
 pub struct SlurmCheckArgs {
     /// Run the release build of nao (default: the dev build the tests use).
     #[arg(long, conflicts_with = "nao")]
@@ -58,30 +53,23 @@ pub struct SlurmCheckArgs {
     #[arg(long, value_name = "PATH")]
     pub nao: Option<PathBuf>,
     /// Array tasks (shards).
-    #[arg(long, default_value_t = DEFAULT_TASKS)]
+    #[arg(long, default_value_t = 4)]
     pub tasks: usize,
     /// Images per class.
-    #[arg(long, default_value_t = DEFAULT_PER_CLASS)]
+    #[arg(long, default_value_t = 24)]
     pub per_class: usize,
     /// DDIM steps of inversion and sampling.
-    #[arg(long, default_value_t = DEFAULT_STEPS)]
+    #[arg(long, default_value_t = 10)]
     pub steps: usize,
     /// Give up waiting for the jobs after this many seconds.
-    #[arg(long, default_value_t = DEFAULT_TIMEOUT)]
+    #[arg(long, default_value_t = 600)]
     pub timeout: u64,
 }
 
 impl SlurmCheckArgs {
     /// The check as `cargo xtask ci` runs it: the defaults, with the `nao` its tests built.
     pub fn with_binary(nao: PathBuf) -> Self {
-        Self {
-            release: false,
-            nao: Some(nao),
-            tasks: DEFAULT_TASKS,
-            per_class: DEFAULT_PER_CLASS,
-            steps: DEFAULT_STEPS,
-            timeout: DEFAULT_TIMEOUT,
-        }
+        Self::parse_from(["slurm-check".into(), "--nao".into(), nao.into_os_string()])
     }
 }
 
@@ -97,7 +85,7 @@ pub fn command(root: &Path, args: &SlurmCheckArgs) -> Result<()> {
     let mut step = |name: &'static str, started: Instant| timings.push((name, started.elapsed()));
 
     let t = Instant::now();
-    ensure_packages(&HostProbe)?;
+    ensure_packages(&HostProbe, &PACKAGES)?;
     step("packages", t);
 
     let t = Instant::now();
@@ -116,9 +104,8 @@ pub fn command(root: &Path, args: &SlurmCheckArgs) -> Result<()> {
                 build.push("--release");
             }
             run_cargo(root, &ChildEnv::new(), &build)?;
-            ws.target_dir
-                .join(if args.release { "release" } else { "debug" })
-                .join("nao")
+            let profile = if args.release { "release" } else { "debug" };
+            ws.target_dir.join(profile).join("nao")
         }
     };
     step("build nao", t);
@@ -128,25 +115,17 @@ pub fn command(root: &Path, args: &SlurmCheckArgs) -> Result<()> {
         std::fs::remove_dir_all(&work).map_err(|e| XtaskError::io(&work, e))?;
     }
     let dirs = Dirs::new(&work);
-    for d in [&dirs.cluster, &dirs.state, &dirs.spool, &dirs.logs] {
+    for d in [&dirs.state(), &dirs.spool(), &dirs.logs] {
         std::fs::create_dir_all(d).map_err(|e| XtaskError::io(d, e))?;
     }
     let real = root.join(REAL_DIR);
-    let options = [
-        "--per-class".to_string(),
-        args.per_class.to_string(),
-        "--steps".into(),
-        args.steps.to_string(),
-    ];
+    let (per_class, steps) = (args.per_class.to_string(), args.steps.to_string());
 
     let t = Instant::now();
     let single = work.join("single");
     let mut cmd = Command::new(&nao);
-    cmd.arg("augment")
-        .arg(&real)
-        .arg("-o")
-        .arg(&single)
-        .args(&options);
+    cmd.arg("augment").arg(&real).arg("-o").arg(&single);
+    cmd.args(["--per-class", &per_class, "--steps", &steps]);
     run(&mut cmd, "the single-process run")?;
     step("single-process run", t);
 
@@ -156,44 +135,41 @@ pub fn command(root: &Path, args: &SlurmCheckArgs) -> Result<()> {
 
     let t = Instant::now();
     let sharded = work.join("array");
-    let env = cluster
-        .env()
-        .with("NAO", &nao)
-        .with("REAL_DIR", &real)
-        .with("OUT_DIR", &sharded);
-    let env = env
-        .with("PER_CLASS", args.per_class.to_string())
-        .with("NAO_ARGS", format!("--steps {}", args.steps));
+    let env = cluster.env().with("NAO", &nao).with("REAL_DIR", &real);
+    let env = env.with("OUT_DIR", &sharded).with("PER_CLASS", per_class);
+    let env = env.with("NAO_ARGS", format!("--steps {steps}"));
+    let (logs, chdir) = (dirs.logs.display(), format!("--chdir={}", work.display()));
     let array = cluster.submit(
         &env,
         &[
             format!("--array=0-{}", args.tasks - 1),
-            format!("--output={}/task-%a.out", dirs.logs.display()),
-            format!("--chdir={}", work.display()),
+            format!("--output={logs}/task-%a.out"),
+            chdir.clone(),
+            root.join(SBATCH_SCRIPT).display().to_string(),
         ],
-        Submission::Script(&root.join(SBATCH_SCRIPT)),
     )?;
     let merge = cluster.submit(
         &env,
         &[
             format!("--dependency=afterok:{array}"),
             "--kill-on-invalid-dep=yes".into(),
-            format!("--output={}/merge.out", dirs.logs.display()),
-            format!("--chdir={}", work.display()),
+            format!("--output={logs}/merge.out"),
+            chdir,
+            format!(
+                "--wrap=exec '{}' augment merge '{}'",
+                nao.display(),
+                sharded.display()
+            ),
         ],
-        Submission::Wrap(&format!(
-            "exec '{}' augment merge '{}'",
-            nao.display(),
-            sharded.display()
-        )),
     )?;
-    if let Err(e) = cluster.wait(&[&array, &merge], Duration::from_secs(args.timeout)) {
+    let jobs = [array.as_str(), merge.as_str()];
+    if let Err(e) = cluster.wait(&jobs, Duration::from_secs(args.timeout)) {
         // the jobs' processes outlive slurmd: end them before the daemons
-        cluster.cancel(&[&array, &merge]);
+        cluster.cancel(&jobs);
         return Err(e);
     }
     step("array job and merge job", t);
-    let states = cluster.states(&[&array, &merge])?;
+    let states = cluster.states(&jobs)?;
     cluster.stop();
     check_states(&states, args.tasks + 1, &dirs.logs)?;
 
@@ -206,71 +182,36 @@ pub fn command(root: &Path, args: &SlurmCheckArgs) -> Result<()> {
             differences.join("\n  ")
         )));
     }
-    let files = dataset_files(&single)?.len();
     eprintln!(
         "\nxtask slurm-check: the {}-task array job and its merge made a dataset identical to \
-         the single-process run ({files} files, {} images)",
+         the single-process run ({} files, {} images)",
         args.tasks,
+        dataset_files(&single)?.len(),
         2 * args.per_class
     );
-    for (name, took) in &timings {
-        eprintln!("  {:>9}  {name}", fmt_duration(*took));
-    }
-    eprintln!("  {:>9}  total", fmt_duration(total.elapsed()));
+    print_timings(&timings, total);
     Ok(())
 }
 
-/// Install the cluster's packages when they are missing.
-fn ensure_packages(probe: &dyn Probe) -> Result<()> {
-    let missing: Vec<&str> = PACKAGES
-        .into_iter()
-        .filter(|p| !probe.package_installed(p))
-        .collect();
-    if missing.is_empty() {
-        return Ok(());
-    }
-    if !probe.has_dpkg() {
-        return Err(XtaskError::Provision(format!(
-            "slurm-check needs SLURM and munge ({}), and installs them only with apt",
-            PACKAGES.join(", ")
-        )));
-    }
-    let via = if probe.is_root() {
-        Via::Root
-    } else if probe.passwordless_sudo() {
-        Via::Sudo
-    } else {
-        return Err(XtaskError::Provision(format!(
-            "missing {}; run `sudo apt-get install -y {}` first",
-            missing.join(", "),
-            missing.join(" ")
-        )));
-    };
-    eprintln!("installing {}", missing.join(", "));
-    let [mut update, mut install] = install_commands(&missing, via);
-    if let Err(e) = run(&mut update, "updating apt's package lists") {
-        eprintln!("xtask: {e}; installing from the current package lists");
-    }
-    run(&mut install, "installing SLURM and munge")
-}
-
-/// The folders of one check.
+/// The folders of one check: the cluster's (configuration, state, spool, daemons' pid files,
+/// logs and munge's key and socket) and the jobs' logs.
 struct Dirs {
     cluster: PathBuf,
-    state: PathBuf,
-    spool: PathBuf,
     logs: PathBuf,
 }
 
 impl Dirs {
     fn new(work: &Path) -> Self {
-        let cluster = work.join("cluster");
-        Self {
-            state: cluster.join("state"),
-            spool: cluster.join("spool"),
-            logs: work.join("logs"),
-            cluster,
-        }
+        let (cluster, logs) = (work.join("cluster"), work.join("logs"));
+        Self { cluster, logs }
+    }
+
+    fn state(&self) -> PathBuf {
+        self.cluster.join("state")
+    }
+
+    fn spool(&self) -> PathBuf {
+        self.cluster.join("spool")
     }
 
     fn conf(&self) -> PathBuf {
@@ -282,54 +223,46 @@ impl Dirs {
     }
 }
 
-/// The cluster's configuration: one node (this machine, `cpus` CPUs), no cgroups, no
-/// accounting, its own ports, state and logs under `dirs.cluster`.
+/// The cluster's configuration: one node (this machine, `cpus` CPUs), no control groups (its
+/// processes are tracked through /proc, its tasks not bound to CPUs), no accounting, its own
+/// ports, state and logs under `dirs.cluster`; finished jobs stay visible to scontrol long
+/// enough to read their states (`MinJobAge`).
 fn slurm_conf(dirs: &Dirs, cpus: usize) -> String {
-    let c = dirs.cluster.display();
-    let mut s = String::new();
-    let lines = [
-        "ClusterName=naocheck".to_string(),
-        "SlurmctldHost=localhost(127.0.0.1)".into(),
-        format!("SlurmctldPort={CTLD_PORT}"),
-        format!("SlurmdPort={SLURMD_PORT}"),
-        "AuthType=auth/munge".into(),
-        "CredType=cred/munge".into(),
-        format!("AuthInfo=socket={}", dirs.socket().display()),
-        "SlurmUser=root".into(),
-        "SlurmdUser=root".into(),
-        // no cgroups: processes are tracked through /proc, tasks are not bound to CPUs
-        "ProctrackType=proctrack/linuxproc".into(),
-        "TaskPlugin=task/none".into(),
-        "JobAcctGatherType=jobacct_gather/none".into(),
-        "AccountingStorageType=accounting_storage/none".into(),
-        "SchedulerType=sched/builtin".into(),
-        "SelectType=select/cons_tres".into(),
-        "SelectTypeParameters=CR_CPU".into(),
-        "MpiDefault=none".into(),
-        "ReturnToService=2".into(),
-        // keep finished jobs visible to scontrol long enough to read their states
-        "MinJobAge=600".into(),
-        format!("StateSaveLocation={}", dirs.state.display()),
-        format!("SlurmdSpoolDir={}", dirs.spool.display()),
-        format!("SlurmctldPidFile={c}/slurmctld.pid"),
-        format!("SlurmdPidFile={c}/slurmd.pid"),
-        format!("SlurmctldLogFile={c}/slurmctld.log"),
-        format!("SlurmdLogFile={c}/slurmd.log"),
-        format!("NodeName=localhost NodeAddr=127.0.0.1 CPUs={cpus} State=UNKNOWN"),
-        "PartitionName=check Nodes=localhost Default=YES MaxTime=INFINITE State=UP".into(),
-    ];
-    for l in lines {
-        let _ = writeln!(s, "{l}");
-    }
-    s
-}
-
-/// What `sbatch` runs.
-enum Submission<'a> {
-    /// A job script.
-    Script(&'a Path),
-    /// A command line (`--wrap`).
-    Wrap(&'a str),
+    let (c, socket) = (dirs.cluster.display(), dirs.socket());
+    let (state, spool) = (dirs.state(), dirs.spool());
+    format!(
+        "ClusterName=naocheck
+SlurmctldHost=localhost(127.0.0.1)
+SlurmctldPort={CTLD_PORT}
+SlurmdPort={SLURMD_PORT}
+AuthType=auth/munge
+CredType=cred/munge
+AuthInfo=socket={}
+SlurmUser=root
+SlurmdUser=root
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+SchedulerType=sched/builtin
+SelectType=select/cons_tres
+SelectTypeParameters=CR_CPU
+MpiDefault=none
+ReturnToService=2
+MinJobAge=600
+StateSaveLocation={}
+SlurmdSpoolDir={}
+SlurmctldPidFile={c}/slurmctld.pid
+SlurmdPidFile={c}/slurmd.pid
+SlurmctldLogFile={c}/slurmctld.log
+SlurmdLogFile={c}/slurmd.log
+NodeName=localhost NodeAddr=127.0.0.1 CPUs={cpus} State=UNKNOWN
+PartitionName=check Nodes=localhost Default=YES MaxTime=INFINITE State=UP
+",
+        socket.display(),
+        state.display(),
+        spool.display()
+    )
 }
 
 /// The daemons of one check; dropping it stops them.
@@ -344,32 +277,35 @@ impl<'a> Cluster<'a> {
         let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
         let conf = dirs.conf();
         std::fs::write(&conf, slurm_conf(dirs, cpus)).map_err(|e| XtaskError::io(&conf, e))?;
-        let key = dirs.cluster.join("munge.key");
+        let c = &dirs.cluster;
+        let key = c.join("munge.key");
         write_key(&key)?;
         let mut cluster = Cluster {
             dirs,
             pid_files: Vec::new(),
         };
-        let c = &dirs.cluster;
+        let file = |name: &str| format!("{}", c.join(name).display());
         let mut munged = Command::new("munged");
+        // root owns the key and the folder; --force accepts running as root
         munged
-            // root owns the key and the folder; --force accepts running as root
             .arg("--force")
-            .arg(format!("--key-file={}", key.display()))
-            .arg(format!("--socket={}", dirs.socket().display()))
-            .arg(format!("--pid-file={}", c.join("munged.pid").display()))
-            .arg(format!("--log-file={}", c.join("munged.log").display()))
-            .arg(format!("--seed-file={}", c.join("munged.seed").display()));
+            .arg(format!("--key-file={}", key.display()));
+        munged.arg(format!("--socket={}", dirs.socket().display()));
+        munged.arg(format!("--pid-file={}", file("munged.pid")));
+        munged.arg(format!("--log-file={}", file("munged.log")));
+        munged.arg(format!("--seed-file={}", file("munged.seed")));
         cluster.pid_files.push(c.join("munged.pid"));
         run(&mut munged, "starting munged")?;
+        let socket = dirs.socket();
         wait_for(Duration::from_secs(10), "munged's socket", || {
-            dirs.socket().exists()
+            socket.exists()
         })?;
 
         cluster.pid_files.push(c.join("slurmctld.pid"));
-        let mut ctld = Command::new("slurmctld");
-        ctld.arg("-f").arg(&conf);
-        run(&mut ctld, "starting slurmctld")?;
+        run(
+            Command::new("slurmctld").arg("-f").arg(&conf),
+            "starting slurmctld",
+        )?;
         cluster.pid_files.push(c.join("slurmd.pid"));
         let mut slurmd = Command::new("slurmd");
         slurmd.arg("-f").arg(&conf).args(["-N", "localhost"]);
@@ -378,15 +314,12 @@ impl<'a> Cluster<'a> {
         let ready = wait_for(Duration::from_secs(60), "the node to be idle", || {
             let mut sinfo = Command::new("sinfo");
             env.apply(&mut sinfo).args(["-h", "-N", "-o", "%t"]);
-            sinfo
-                .output()
-                .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "idle")
+            let out = sinfo.output();
+            out.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "idle")
         });
         if let Err(e) = ready {
-            return Err(XtaskError::Check(format!(
-                "{e}\n{}",
-                log_tails(&[c.join("slurmctld.log"), c.join("slurmd.log")])
-            )));
+            let logs = log_tails(&[c.join("slurmctld.log"), c.join("slurmd.log")]);
+            return Err(XtaskError::Check(format!("{e}\n{logs}")));
         }
         Ok(cluster)
     }
@@ -396,14 +329,17 @@ impl<'a> Cluster<'a> {
         ChildEnv::new().with("SLURM_CONF", self.dirs.conf())
     }
 
-    /// Submit a job; its id.
-    fn submit(&self, env: &ChildEnv, options: &[String], what: Submission<'_>) -> Result<String> {
+    /// A SLURM client command of this cluster.
+    fn client(&self, program: &str) -> Command {
+        let mut cmd = Command::new(program);
+        self.env().apply(&mut cmd);
+        cmd
+    }
+
+    /// Submit a job (`sbatch ARGS`, with `env`); its id.
+    fn submit(&self, env: &ChildEnv, args: &[String]) -> Result<String> {
         let mut sbatch = Command::new("sbatch");
-        env.apply(&mut sbatch).arg("--parsable").args(options);
-        match what {
-            Submission::Script(p) => sbatch.arg(p),
-            Submission::Wrap(line) => sbatch.arg(format!("--wrap={line}")),
-        };
+        env.apply(&mut sbatch).arg("--parsable").args(args);
         let out = output(&mut sbatch, "submitting a job")?;
         // --parsable: "ID" or "ID;CLUSTER"
         let id = out.trim().split(';').next().unwrap_or("").to_string();
@@ -418,37 +354,29 @@ impl<'a> Cluster<'a> {
     }
 
     /// Wait until no job of `ids` is pending or running.
-    fn wait(&self, ids: &[&String], timeout: Duration) -> Result<()> {
-        let env = self.env();
-        let list = ids.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",");
+    fn wait(&self, ids: &[&str], timeout: Duration) -> Result<()> {
+        let list = ids.join(",");
         wait_for(timeout, "the jobs to finish", || {
-            let mut squeue = Command::new("squeue");
-            env.apply(&mut squeue).args(["-h", "-o", "%i", "-j", &list]);
-            squeue
-                .output()
-                .is_ok_and(|o| o.status.success() && o.stdout.trim_ascii().is_empty())
+            let mut squeue = self.client("squeue");
+            let out = squeue.args(["-h", "-o", "%i", "-j", &list]).output();
+            out.is_ok_and(|o| o.status.success() && o.stdout.trim_ascii().is_empty())
         })
     }
 
     /// Cancel the jobs and wait (30 s at most) until SLURM has ended them.
-    fn cancel(&self, ids: &[&String]) {
-        let mut scancel = Command::new("scancel");
-        self.env()
-            .apply(&mut scancel)
-            .args(ids.iter().map(|s| s.as_str()));
-        if !succeeds(&mut scancel) || self.wait(ids, Duration::from_secs(30)).is_err() {
+    fn cancel(&self, ids: &[&str]) {
+        let cancelled = succeeds(self.client("scancel").args(ids));
+        if !cancelled || self.wait(ids, Duration::from_secs(30)).is_err() {
             eprintln!("xtask: could not cancel jobs {ids:?}; their processes may still run");
         }
     }
 
     /// `scontrol show job -o` of the jobs, one line per job or array task.
-    fn states(&self, ids: &[&String]) -> Result<Vec<JobState>> {
+    fn states(&self, ids: &[&str]) -> Result<Vec<JobState>> {
         let mut all = Vec::new();
         for id in ids {
-            let mut scontrol = Command::new("scontrol");
-            self.env()
-                .apply(&mut scontrol)
-                .args(["show", "job", "-o", id.as_str()]);
+            let mut scontrol = self.client("scontrol");
+            scontrol.args(["show", "job", "-o", id]);
             all.extend(parse_jobs(&output(
                 &mut scontrol,
                 "reading the jobs' states",
@@ -466,12 +394,15 @@ impl<'a> Cluster<'a> {
             else {
                 continue; // it never started
             };
-            let alive = || Path::new(&format!("/proc/{pid}")).exists();
-            succeeds(Command::new("kill").args(["-TERM", &pid.to_string()]));
+            let (pid_arg, alive) = (pid.to_string(), || {
+                Path::new(&format!("/proc/{pid}")).exists()
+            });
+            succeeds(Command::new("kill").args(["-TERM", &pid_arg]));
             if wait_for(Duration::from_secs(10), "a daemon to stop", || !alive()).is_err() {
-                succeeds(Command::new("kill").args(["-KILL", &pid.to_string()]));
+                succeeds(Command::new("kill").args(["-KILL", &pid_arg]));
             }
-            eprintln!("stopped {} (pid {pid})", daemon_name(&pid_file));
+            let name = pid_file.file_stem().unwrap_or_default().to_string_lossy();
+            eprintln!("stopped {name} (pid {pid})");
         }
     }
 }
@@ -482,13 +413,6 @@ impl Drop for Cluster<'_> {
     }
 }
 
-fn daemon_name(pid_file: &Path) -> String {
-    pid_file
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default()
-}
-
 /// munge's key: 1024 random bytes, readable by root only.
 fn write_key(path: &Path) -> Result<()> {
     use std::io::{Read, Write};
@@ -497,11 +421,9 @@ fn write_key(path: &Path) -> Result<()> {
     std::fs::File::open("/dev/urandom")
         .and_then(|mut f| f.read_exact(&mut key))
         .map_err(|e| XtaskError::io("/dev/urandom", e))?;
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
+    let mut file = std::fs::OpenOptions::new();
+    file.write(true).create_new(true).mode(0o600);
+    file.open(path)
         .and_then(|mut f| f.write_all(&key))
         .map_err(|e| XtaskError::io(path, e))
 }
@@ -511,9 +433,9 @@ fn wait_for(timeout: Duration, what: &str, mut ready: impl FnMut() -> bool) -> R
     let start = Instant::now();
     while !ready() {
         if start.elapsed() > timeout {
+            let after = fmt_duration(timeout);
             return Err(XtaskError::Check(format!(
-                "gave up waiting for {what} after {}",
-                fmt_duration(timeout)
+                "gave up waiting for {what} after {after}"
             )));
         }
         std::thread::sleep(Duration::from_millis(200));
@@ -531,58 +453,49 @@ struct JobState {
 }
 
 fn parse_jobs(text: &str) -> Vec<JobState> {
-    text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|line| {
-            let field = |name: &str| {
-                line.split_whitespace()
-                    .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
-                    .map(str::to_string)
-            };
-            JobState {
-                id: field("JobId").unwrap_or_default(),
-                task: field("ArrayTaskId"),
-                state: field("JobState").unwrap_or_default(),
-                exit_code: field("ExitCode").unwrap_or_default(),
-            }
-        })
-        .collect()
+    let jobs = text.lines().filter(|l| !l.trim().is_empty());
+    jobs.map(|line| {
+        let field = |name: &str| {
+            let mut fields = line.split_whitespace();
+            fields.find_map(|kv| Some(kv.strip_prefix(name)?.strip_prefix('=')?.to_string()))
+        };
+        JobState {
+            id: field("JobId").unwrap_or_default(),
+            task: field("ArrayTaskId"),
+            state: field("JobState").unwrap_or_default(),
+            exit_code: field("ExitCode").unwrap_or_default(),
+        }
+    })
+    .collect()
 }
 
 /// Every job must have completed with exit code 0; otherwise the failures with their logs.
 fn check_states(states: &[JobState], expected: usize, logs: &Path) -> Result<()> {
-    let failed: Vec<&JobState> = states
+    let failed: Vec<String> = states
         .iter()
         .filter(|s| s.state != "COMPLETED" || s.exit_code != "0:0")
+        .map(|s| {
+            let task = s
+                .task
+                .as_ref()
+                .map(|t| format!(" task {t}"))
+                .unwrap_or_default();
+            format!("job {}{task} {} (exit {})", s.id, s.state, s.exit_code)
+        })
         .collect();
     if failed.is_empty() && states.len() == expected {
         return Ok(());
     }
-    let mut message = format!(
-        "{} job(s) reported, {expected} expected; not completed: {}",
-        states.len(),
-        failed
-            .iter()
-            .map(|s| format!(
-                "job {}{} {} (exit {})",
-                s.id,
-                s.task
-                    .as_ref()
-                    .map(|t| format!(" task {t}"))
-                    .unwrap_or_default(),
-                s.state,
-                s.exit_code
-            ))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
     let mut files: Vec<PathBuf> = std::fs::read_dir(logs)
         .map(|d| d.flatten().map(|e| e.path()).collect())
         .unwrap_or_default();
     files.sort();
-    message.push('\n');
-    message.push_str(&log_tails(&files));
-    Err(XtaskError::Check(message))
+    Err(XtaskError::Check(format!(
+        "{} job(s) reported, {expected} expected; not completed: {}\n{}",
+        states.len(),
+        failed.join(", "),
+        log_tails(&files)
+    )))
 }
 
 /// The last lines of each file, for an error message.
@@ -591,8 +504,8 @@ fn log_tails(files: &[PathBuf]) -> String {
     for f in files {
         let text = std::fs::read_to_string(f).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
-        let tail = &lines[lines.len().saturating_sub(15)..];
-        let _ = writeln!(s, "--- {} (last lines)\n{}", f.display(), tail.join("\n"));
+        let tail = lines[lines.len().saturating_sub(15)..].join("\n");
+        let _ = writeln!(s, "--- {} (last lines)\n{tail}", f.display());
     }
     s
 }
@@ -605,12 +518,12 @@ fn dataset_files(dir: &Path) -> Result<Vec<PathBuf>> {
             let path = entry.map_err(|e| XtaskError::io(dir, e))?.path();
             if path.is_dir() {
                 walk(root, &path, out)?;
-            } else {
-                let rel = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
-                let name = rel.to_string_lossy();
-                if !name.starts_with("manifest.shard-") && name != ".nao-augment.lock" {
-                    out.push(rel);
-                }
+                continue;
+            }
+            let rel = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
+            let name = rel.to_string_lossy();
+            if !name.starts_with("manifest.shard-") && name != ".nao-augment.lock" {
+                out.push(rel);
             }
         }
         Ok(())
@@ -625,17 +538,13 @@ fn dataset_files(dir: &Path) -> Result<Vec<PathBuf>> {
 fn compare_datasets(a: &Path, b: &Path) -> Result<Vec<String>> {
     let (fa, fb) = (dataset_files(a)?, dataset_files(b)?);
     let mut out = Vec::new();
-    for f in fa.iter().filter(|f| !fb.contains(f)) {
-        out.push(format!("{} is only in {}", f.display(), a.display()));
-    }
-    for f in fb.iter().filter(|f| !fa.contains(f)) {
-        out.push(format!("{} is only in {}", f.display(), b.display()));
+    for (x, y, dir) in [(&fa, &fb, a), (&fb, &fa, b)] {
+        let only = x.iter().filter(|f| !y.contains(f));
+        out.extend(only.map(|f| format!("{} is only in {}", f.display(), dir.display())));
     }
     for f in fa.iter().filter(|f| fb.contains(f)) {
-        let (x, y) = (a.join(f), b.join(f));
-        let bx = std::fs::read(&x).map_err(|e| XtaskError::io(&x, e))?;
-        let by = std::fs::read(&y).map_err(|e| XtaskError::io(&y, e))?;
-        if bx != by {
+        let read = |p: PathBuf| std::fs::read(&p).map_err(|e| XtaskError::io(&p, e));
+        if read(a.join(f))? != read(b.join(f))? {
             out.push(format!("{} differs", f.display()));
         }
     }
@@ -731,45 +640,5 @@ mod tests {
         );
         std::fs::remove_dir_all(a).unwrap();
         std::fs::remove_dir_all(b).unwrap();
-    }
-
-    #[test]
-    fn missing_packages_are_installed_or_asked_for() {
-        struct Machine {
-            root: bool,
-            installed: bool,
-        }
-        impl Probe for Machine {
-            fn is_root(&self) -> bool {
-                self.root
-            }
-            fn passwordless_sudo(&self) -> bool {
-                false
-            }
-            fn has_dpkg(&self) -> bool {
-                true
-            }
-            fn package_installed(&self, _: &str) -> bool {
-                self.installed
-            }
-            fn is_file(&self, _: &Path) -> bool {
-                false
-            }
-            fn var(&self, _: &str) -> Option<std::ffi::OsString> {
-                None
-            }
-        }
-        assert!(ensure_packages(&Machine {
-            root: false,
-            installed: true
-        })
-        .is_ok());
-        let e = ensure_packages(&Machine {
-            root: false,
-            installed: false,
-        })
-        .unwrap_err()
-        .to_string();
-        assert!(e.contains("sudo apt-get install -y slurm-wlm munge"), "{e}");
     }
 }
