@@ -6,11 +6,10 @@ use std::path::Path;
 use clap::Args;
 use nao_backend::Device;
 
-use crate::conformance::features_args;
-use crate::devices::{self, SUITE};
+use crate::devices::{self, features_args, SUITE};
 use crate::error::Result;
 use crate::process::run_cargo;
-use crate::{backends, setup_libtorch};
+use crate::setup_libtorch;
 
 /// Options of `cargo xtask bench-backends`.
 #[derive(Debug, Args)]
@@ -31,7 +30,7 @@ pub struct BenchBackendsArgs {
 /// Run the bench.
 pub fn command(root: &Path, args: &BenchBackendsArgs) -> Result<()> {
     let devices = devices::chosen(&args.devices, setup_libtorch::provisioned(root).is_some());
-    let env = backends::prepare(root, &devices, false)?;
+    let env = devices::prepare(root, &devices, false)?;
     let features = features_args(&devices);
     let mut cargo_args = vec!["bench", "-p", SUITE];
     cargo_args.extend(features.iter().map(String::as_str));

@@ -10,7 +10,6 @@ use std::time::Instant;
 use clap::Args;
 use nao_backend::Device;
 
-use crate::backends;
 use crate::devices;
 use crate::error::Result;
 use crate::process::{cargo_program, fmt_duration};
@@ -35,7 +34,7 @@ pub struct BenchSdArgs {
 /// Run the comparison.
 pub fn command(root: &Path, args: &BenchSdArgs) -> Result<()> {
     let start = Instant::now();
-    let env = backends::prepare(root, &[args.device], false)?;
+    let env = devices::prepare(root, &[args.device], false)?;
     let py = match &args.python {
         Some(p) => p.clone(),
         None => venv(

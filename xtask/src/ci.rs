@@ -27,16 +27,17 @@ use std::time::{Duration, Instant};
 use cargo_metadata::{Target, TargetKind};
 use clap::Args;
 
-use crate::conformance::{self, features_args, Report};
+use crate::conformance::{self, Report};
 use crate::deps::{self, DepsArgs};
+use crate::devices::{self, features_args};
 use crate::env::ChildEnv;
 use crate::error::{Result, XtaskError};
 use crate::longtail::{self, LongtailArgs};
 use crate::process::{fmt_duration, have_nextest, print_timings, run_cargo};
+use crate::setup_libtorch;
 use crate::slurm_check::{self, SlurmCheckArgs};
 use crate::system::{ensure, HostProbe};
 use crate::workspace::Workspace;
-use crate::{backends, devices, setup_libtorch};
 
 /// Options of `cargo xtask ci`.
 #[derive(Debug, Args)]
@@ -137,7 +138,7 @@ pub fn command(root: &Path, args: &CiArgs) -> Result<()> {
         ensure(&HostProbe, false)?;
         // LibTorch when tch-cpu is among the devices; ONNX Runtime always: the nao-onnx tests
         // load it whatever the devices
-        backends::prepare(root, &devices, true)
+        devices::prepare(root, &devices, true)
     })?;
     // The property-based fuzz tests run a bounded number of cases per property (proptest's
     // default is 256); a longer fuzzing run sets PROPTEST_CASES itself.

@@ -68,56 +68,36 @@ mod tests {
 
     #[test]
     fn children_get_the_variables_and_xtask_keeps_its_own() {
-        let env = ChildEnv::new()
-            .with("NAO_XTASK_TEST_A", "1")
+        let env = ChildEnv::new().with("NAO_XTASK_TEST_A", "1");
+        let env = env
             .with("NAO_XTASK_TEST_A", "2")
             .with("NAO_XTASK_TEST_B", "x y");
         let mut cmd = Command::new("env");
         env.apply(&mut cmd);
-        let set: Vec<(String, String)> = cmd
+        let set: Vec<String> = cmd
             .get_envs()
-            .map(|(k, v)| {
-                (
-                    k.to_string_lossy().into_owned(),
-                    v.unwrap().to_string_lossy().into_owned(),
-                )
-            })
+            .map(|(k, v)| format!("{}={}", k.to_string_lossy(), v.unwrap().to_string_lossy()))
             .collect();
-        assert_eq!(
-            set,
-            [
-                ("NAO_XTASK_TEST_A".to_string(), "2".to_string()),
-                ("NAO_XTASK_TEST_B".to_string(), "x y".to_string())
-            ]
-        );
+        assert_eq!(set, ["NAO_XTASK_TEST_A=2", "NAO_XTASK_TEST_B=x y"]);
+        assert_eq!(env.describe(), set);
         assert!(std::env::var_os("NAO_XTASK_TEST_A").is_none());
-        assert_eq!(
-            env.describe(),
-            ["NAO_XTASK_TEST_A=2", "NAO_XTASK_TEST_B=x y"]
-        );
     }
 
     #[test]
     fn search_paths_are_prefixed() {
-        let env = ChildEnv::new()
-            .with("NAO_XTASK_TEST_PATH", "/old")
-            .with_path_prefix(
-                "NAO_XTASK_TEST_PATH",
-                &[PathBuf::from("/a"), PathBuf::from("/b")],
-            );
-        let value = env.get("NAO_XTASK_TEST_PATH").unwrap();
-        let parts: Vec<PathBuf> = std::env::split_paths(value).collect();
+        const VAR: &str = "NAO_XTASK_TEST_PATH";
+        let parts =
+            |env: ChildEnv| std::env::split_paths(env.get(VAR).unwrap()).collect::<Vec<_>>();
+        let env = ChildEnv::new().with(VAR, "/old");
+        let dirs = ["/a", "/b"].map(PathBuf::from);
         assert_eq!(
-            parts,
-            [
-                PathBuf::from("/a"),
-                PathBuf::from("/b"),
-                PathBuf::from("/old")
-            ]
+            parts(env.with_path_prefix(VAR, &dirs)),
+            ["/a", "/b", "/old"].map(PathBuf::from)
         );
+        // an empty value adds no entry
         let fresh = ChildEnv::new()
-            .with("NAO_XTASK_TEST_PATH", "")
-            .with_path_prefix("NAO_XTASK_TEST_PATH", &[PathBuf::from("/a")]);
-        assert_eq!(fresh.get("NAO_XTASK_TEST_PATH").unwrap(), "/a");
+            .with(VAR, "")
+            .with_path_prefix(VAR, &dirs[..1]);
+        assert_eq!(fresh.get(VAR).unwrap(), "/a");
     }
 }

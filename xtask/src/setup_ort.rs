@@ -36,14 +36,14 @@ pub fn ort_version() -> Result<String> {
 
 /// Accept `1.M.P` (or `1.M`) with `M ≥ 31`.
 fn check_version(version: &str) -> Result<()> {
-    let parts: Vec<&str> = version.split('.').collect();
-    let numeric = (2..=3).contains(&parts.len())
-        && parts
-            .iter()
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
-    let minor = parts.get(1).and_then(|m| m.parse::<u32>().ok());
-    match (numeric, parts.first(), minor) {
-        (true, Some(&"1"), Some(m)) if m >= MIN_ORT_MINOR => Ok(()),
+    let number = |p: &str| {
+        p.bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| p.parse().ok())?
+    };
+    let numbers: Option<Vec<u32>> = version.split('.').map(number).collect();
+    match numbers.as_deref() {
+        Some([1, minor] | [1, minor, _]) if *minor >= MIN_ORT_MINOR => Ok(()),
         _ => Err(XtaskError::Provision(format!(
             "ONNX Runtime version '{version}' (from ${VERSION_VAR} or the default) is not usable: \
              nao-onnx needs 1.{MIN_ORT_MINOR}.x or newer, written like {DEFAULT_ORT_VERSION}"
@@ -53,9 +53,7 @@ fn check_version(version: &str) -> Result<()> {
 
 /// The name of the core library inside the wheel's `onnxruntime/capi/` for this platform.
 fn library_file_name(version: &str) -> String {
-    if cfg!(target_os = "windows") {
-        "onnxruntime.dll".to_string()
-    } else if cfg!(target_os = "macos") {
+    if cfg!(target_os = "macos") {
         format!("libonnxruntime.{version}.dylib")
     } else {
         format!("libonnxruntime.so.{version}")
@@ -69,11 +67,9 @@ pub fn cache_dir(root: &Path) -> PathBuf {
 
 /// Where [`setup_ort`] puts the library of `version`.
 fn library(root: &Path, version: &str) -> PathBuf {
-    let capi = cache_dir(root)
-        .join(version)
-        .join("onnxruntime")
-        .join("capi");
-    capi.join(library_file_name(version))
+    let capi = ["onnxruntime", "capi", &library_file_name(version)];
+    capi.iter()
+        .fold(cache_dir(root).join(version), |p, c| p.join(c))
 }
 
 /// A file that looks like a complete library.

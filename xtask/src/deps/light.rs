@@ -4,9 +4,9 @@
 //! where features are unified over the workspace as a workspace build compiles them: an
 //! optional dependency that any member turns on counts.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use cargo_metadata::{DependencyKind, Metadata};
+use cargo_metadata::{DependencyKind, Metadata, NodeDep};
 
 /// Crates that must stay free of ML backends.
 pub const LIGHT_CRATES: &[&str] = &[
@@ -29,8 +29,9 @@ fn is_heavy(name: &str) -> bool {
     name.starts_with("burn") || name.starts_with("ort") || name == "tch" || name == "wgpu"
 }
 
-/// The resolved packages by id: each one's name and the ids of its normal dependencies.
-pub type Graph = BTreeMap<String, (String, Vec<String>)>;
+/// The resolved packages by name, each with the names of its normal dependencies (the versions
+/// of a crate merged).
+pub type Graph = BTreeMap<String, BTreeSet<String>>;
 
 /// The normal dependencies of `cargo metadata`'s resolve graph.
 pub fn normal_graph(metadata: &Metadata) -> Graph {
@@ -41,50 +42,36 @@ pub fn normal_graph(metadata: &Metadata) -> Graph {
             .find(|p| &p.id == id)
             .map(|p| p.name.clone())
     };
-    let nodes = metadata.resolve.iter().flat_map(|r| &r.nodes);
-    nodes
-        .map(|node| {
-            let deps = node
-                .deps
-                .iter()
-                .filter(|d| d.dep_kinds.iter().any(|k| k.kind == DependencyKind::Normal));
-            let deps = deps.map(|d| d.pkg.repr.clone()).collect();
-            let name = name(&node.id).unwrap_or_else(|| node.id.repr.clone());
-            (node.id.repr.clone(), (name, deps))
-        })
-        .collect()
+    let mut graph = Graph::new();
+    for node in metadata.resolve.iter().flat_map(|r| &r.nodes) {
+        let deps = graph.entry(name(&node.id).unwrap_or_default()).or_default();
+        let normal = |d: &&NodeDep| d.dep_kinds.iter().any(|k| k.kind == DependencyKind::Normal);
+        deps.extend(node.deps.iter().filter(normal).filter_map(|d| name(&d.pkg)));
+    }
+    graph
 }
 
-/// From the crates named `roots`, breadth first: how many packages are reached, and for each
-/// heavy crate through which the walk enters the ML backends, the shortest chain of names that
-/// pulls it in.
+/// From the crates `roots`, breadth first: how many crates are reached, and for each backend
+/// crate through which the walk enters the ML backends, the shortest chain that pulls it in.
 pub fn heavy_chains(graph: &Graph, roots: &[&str]) -> (usize, Vec<Vec<String>>) {
-    let mut parent: BTreeMap<&str, Option<&str>> = BTreeMap::new();
-    let mut queue: VecDeque<&str> = VecDeque::new();
-    for (id, (name, _)) in graph {
-        if roots.contains(&name.as_str()) {
-            parent.insert(id, None);
-            queue.push_back(id);
-        }
-    }
-    while let Some(id) = queue.pop_front() {
-        for dep in &graph[id].1 {
+    let mut parent: BTreeMap<&str, Option<&str>> = roots.iter().map(|r| (*r, None)).collect();
+    let mut queue: VecDeque<&str> = roots.iter().copied().collect();
+    while let Some(name) = queue.pop_front() {
+        for dep in graph.get(name).into_iter().flatten() {
             if !parent.contains_key(dep.as_str()) {
-                parent.insert(dep, Some(id));
+                parent.insert(dep, Some(name));
                 queue.push_back(dep);
             }
         }
     }
     let mut chains = Vec::new();
-    for &id in parent.keys() {
-        let mut chain = vec![graph[id].0.clone()];
-        let mut at = id;
-        while let Some(Some(up)) = parent.get(at) {
-            chain.insert(0, graph[*up].0.clone());
-            at = up;
+    for &name in parent.keys().filter(|n| is_heavy(n)) {
+        let mut chain = vec![name.to_string()];
+        while let Some(Some(up)) = parent.get(chain[0].as_str()) {
+            chain.insert(0, up.to_string());
         }
-        // only the entry points: a chain with no backend crate before its end
-        if chain.iter().filter(|n| is_heavy(n)).count() == 1 && is_heavy(&chain[chain.len() - 1]) {
+        // only the entry points: no backend crate before the end of the chain
+        if chain.iter().filter(|n| is_heavy(n)).count() == 1 {
             chains.push(chain);
         }
     }
@@ -94,36 +81,33 @@ pub fn heavy_chains(graph: &Graph, roots: &[&str]) -> (usize, Vec<Vec<String>>) 
 
 /// The verdict on the light crates in `graph`.
 pub fn check(graph: &Graph) -> Result<String, String> {
-    let missing: Vec<&str> = LIGHT_CRATES
+    let unknown: Vec<&str> = LIGHT_CRATES
         .iter()
         .copied()
-        .filter(|c| !graph.values().any(|(name, _)| name == c))
+        .filter(|c| !graph.contains_key(*c))
         .collect();
-    if !missing.is_empty() {
+    if !unknown.is_empty() {
+        let unknown = unknown.join(", ");
         return Err(format!(
-            "device-free crate(s) not in the workspace: {}",
-            missing.join(", ")
+            "device-free crate(s) not in the workspace: {unknown}"
         ));
     }
     let (reached, chains) = heavy_chains(graph, LIGHT_CRATES);
+    let light = LIGHT_CRATES.join(", ");
     if chains.is_empty() {
         return Ok(format!(
-            "{} stay light: no burn*, ort*, tch or wgpu among {reached} crates",
-            LIGHT_CRATES.join(", ")
+            "{light} stay light: no burn*, ort*, tch or wgpu among {reached} crates"
         ));
     }
-    let mut heavy: Vec<&str> = chains.iter().map(|c| c[c.len() - 1].as_str()).collect();
-    heavy.sort();
-    heavy.dedup();
+    let heavy: Vec<&str> = chains.iter().map(|c| c[c.len() - 1].as_str()).collect();
     let lines: Vec<String> = chains
         .iter()
-        .map(|c| format!("  {}", c.join(" → ")))
+        .map(|c| format!("\n  {}", c.join(" → ")))
         .collect();
     Err(format!(
-        "the device-free crates {} depend on ML backend crate(s): {}\n{}",
-        LIGHT_CRATES.join(", "),
+        "the device-free crates {light} depend on ML backend crate(s): {}{}",
         heavy.join(", "),
-        lines.join("\n")
+        lines.concat()
     ))
 }
 
@@ -131,12 +115,11 @@ pub fn check(graph: &Graph) -> Result<String, String> {
 mod tests {
     use super::*;
 
-    /// A graph whose ids are the names.
     fn graph(edges: &[(&str, &[&str])]) -> Graph {
-        let ids = |deps: &[&str]| deps.iter().map(|d| d.to_string()).collect();
+        let deps = |deps: &[&str]| deps.iter().map(|d| d.to_string()).collect();
         edges
             .iter()
-            .map(|(name, deps)| (name.to_string(), (name.to_string(), ids(deps))))
+            .map(|(name, d)| (name.to_string(), deps(d)))
             .collect()
     }
 
@@ -147,39 +130,33 @@ mod tests {
             ("nao-viz", &["image", "burn"]),
             ("image", &["ort-sys"]),
             ("burn", &["burn-core", "wgpu"]),
-            ("burn-core", &[]),
-            ("wgpu", &[]),
-            ("libm", &[]),
-            ("ort-sys", &[]),
             ("nao-cli", &["tch"]),
-            ("tch", &[]),
         ]);
         let (reached, chains) = heavy_chains(&g, &["nao-prior"]);
         assert_eq!(reached, 8, "nao-cli and tch are not reached");
-        assert_eq!(
-            chains,
-            [
-                vec!["nao-prior", "nao-viz", "burn"],
-                vec!["nao-prior", "nao-viz", "image", "ort-sys"]
-            ]
-        );
+        let expected = [
+            ["nao-prior", "nao-viz", "burn"].as_slice(),
+            &["nao-prior", "nao-viz", "image", "ort-sys"],
+        ];
+        assert_eq!(chains, expected);
         let e = check(&g).unwrap_err();
         assert!(e.contains("not in the workspace: nao-geodesic"), "{e}");
     }
 
     #[test]
     fn light_crates_pass_and_their_names_are_checked() {
-        let mut edges: Vec<(&str, &[&str])> = LIGHT_CRATES.iter().map(|c| (*c, &[][..])).collect();
-        edges.push(("nao-prior", &["rand_chacha"]));
-        edges.push(("rand_chacha", &[]));
-        let ok = check(&graph(&edges)).unwrap();
+        let mut g: Graph = LIGHT_CRATES
+            .iter()
+            .map(|c| (c.to_string(), BTreeSet::new()))
+            .collect();
+        g.get_mut("nao-prior").unwrap().insert("rand_chacha".into());
+        let ok = check(&g).unwrap();
         assert!(
             ok.ends_with("no burn*, ort*, tch or wgpu among 13 crates"),
             "{ok}"
         );
-        edges.push(("nao-video", &["wgpu"]));
-        edges.push(("wgpu", &[]));
-        let e = check(&graph(&edges)).unwrap_err();
+        g.get_mut("nao-video").unwrap().insert("wgpu".into());
+        let e = check(&g).unwrap_err();
         assert!(
             e.contains("ML backend crate(s): wgpu\n  nao-video → wgpu"),
             "{e}"
