@@ -4,24 +4,16 @@
 use std::path::Path;
 
 use clap::Args;
-use nao_backend::Device;
 
-use crate::devices::{self, features_args, SUITE};
+use crate::devices::{features_args, DeviceArgs, SUITE};
 use crate::error::Result;
 use crate::process::run_cargo;
-use crate::setup_libtorch;
 
 /// Options of `cargo xtask bench-backends`.
 #[derive(Debug, Args)]
 pub struct BenchBackendsArgs {
-    #[arg(
-        long = "device",
-        visible_alias = "backend",
-        value_name = "DEVICE",
-        value_parser = devices::parse,
-        help = devices::help() + "; default: cpu, wgpu, onnx-cpu, and tch-cpu when LibTorch is provisioned"
-    )]
-    pub devices: Vec<Device>,
+    #[command(flatten)]
+    pub devices: DeviceArgs,
     /// Arguments for criterion, after `--`.
     #[arg(last = true, value_name = "CRITERION-ARGS")]
     pub criterion_args: Vec<String>,
@@ -29,8 +21,7 @@ pub struct BenchBackendsArgs {
 
 /// Run the bench.
 pub fn command(root: &Path, args: &BenchBackendsArgs) -> Result<()> {
-    let devices = devices::chosen(&args.devices, setup_libtorch::provisioned(root).is_some());
-    let env = devices::prepare(root, &devices, false)?;
+    let (devices, env) = args.devices.prepare(root)?;
     let features = features_args(&devices);
     let mut cargo_args = vec!["bench", "-p", SUITE];
     cargo_args.extend(features.iter().map(String::as_str));

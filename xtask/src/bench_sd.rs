@@ -35,14 +35,13 @@ pub struct BenchSdArgs {
 pub fn command(root: &Path, args: &BenchSdArgs) -> Result<()> {
     let start = Instant::now();
     let env = devices::prepare(root, &[args.device], false)?;
+    let (probe, packages) = (
+        "import numpy, torch, diffusers",
+        ["torch", "diffusers", "numpy"],
+    );
     let py = match &args.python {
         Some(p) => p.clone(),
-        None => venv(
-            root,
-            "venv-sd-bench",
-            "import numpy, torch, diffusers",
-            &["torch", "diffusers", "numpy"],
-        )?,
+        None => venv(root, "venv-sd-bench", probe, &packages)?,
     };
     let mut script = Command::new(&py);
     script

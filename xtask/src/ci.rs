@@ -148,31 +148,15 @@ pub fn command(root: &Path, args: &CiArgs) -> Result<()> {
     };
     steps.run(|| run_cargo(root, &env, &["fmt", "--all", "--check"]))?;
     steps.run(|| deps::command(root, &DepsArgs::default()))?;
-    steps.run(|| {
-        run_cargo(
-            root,
-            &env,
-            &[
-                "clippy",
-                "--workspace",
-                "--all-targets",
-                EXTRA_FEATURES[0],
-                EXTRA_FEATURES[1],
-                "--",
-                "-D",
-                "warnings",
-            ],
-        )
-    })?;
+    let mut clippy = vec!["clippy", "--workspace", "--all-targets"];
+    clippy.extend(EXTRA_FEATURES.into_iter().chain(["--", "-D", "warnings"]));
+    steps.run(|| run_cargo(root, &env, &clippy))?;
     let features = features_args(&devices);
     // the feature set of the test-profile steps
     let with_features = |args: &[&str]| -> Vec<String> {
         let extra = features.iter().map(String::as_str).chain(EXTRA_FEATURES);
-        args.iter()
-            .copied()
-            .chain(extra)
-            .map(String::from)
-            .collect()
+        let all = args.iter().copied().chain(extra);
+        all.map(String::from).collect()
     };
     steps.run(|| {
         let tests: &[&str] = if have_nextest(root) {
@@ -190,19 +174,12 @@ pub fn command(root: &Path, args: &CiArgs) -> Result<()> {
     })?;
     steps.run(|| {
         let debug = Workspace::load(root)?.target_dir.join("debug");
-        longtail::command(
-            root,
-            &LongtailArgs::quick_with(debug.join("nao"), debug.join("nao-longtail")),
-        )
+        let quick = LongtailArgs::quick_with(debug.join("nao"), debug.join("nao-longtail"));
+        longtail::command(root, &quick)
     })?;
     steps.run(|| conformance::report(root, &env, Report::Table))?;
-    steps.run(|| {
-        run_cargo(
-            root,
-            &env,
-            &with_features(&["test", "--workspace", "--doc"]),
-        )
-    })?;
+    let doctests = with_features(&["test", "--workspace", "--doc"]);
+    steps.run(|| run_cargo(root, &env, &doctests))?;
     steps.run(|| {
         let ws = Workspace::load(root)?;
         let targets: Vec<&Target> = ws.members.iter().flat_map(|m| &m.targets).collect();

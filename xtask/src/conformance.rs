@@ -7,26 +7,18 @@ use std::path::Path;
 use std::process::Command;
 
 use clap::Args;
-use nao_backend::Device;
 
-use crate::devices::{self, features_args, SUITE};
+use crate::devices::{features_args, DeviceArgs, SUITE};
 use crate::env::ChildEnv;
 use crate::error::{Result, XtaskError};
 use crate::process::{have_nextest, run, run_cargo};
-use crate::setup_libtorch;
 use crate::workspace::Workspace;
 
 /// Options of `cargo xtask conformance`.
 #[derive(Debug, Args)]
 pub struct ConformanceArgs {
-    #[arg(
-        long = "device",
-        visible_alias = "backend",
-        value_name = "DEVICE",
-        value_parser = devices::parse,
-        help = devices::help() + "; default: cpu, wgpu, onnx-cpu, and tch-cpu when LibTorch is provisioned"
-    )]
-    pub devices: Vec<Device>,
+    #[command(flatten)]
+    pub devices: DeviceArgs,
     /// Rewrite the committed reference with the cpu device instead of testing.
     #[arg(long)]
     pub write_reference: bool,
@@ -43,8 +35,7 @@ pub enum Report {
 
 /// Run the suite's tests (the same workspace build as `ci`'s), then its table.
 pub fn command(root: &Path, args: &ConformanceArgs) -> Result<()> {
-    let devices = devices::chosen(&args.devices, setup_libtorch::provisioned(root).is_some());
-    let env = devices::prepare(root, &devices, false)?;
+    let (devices, env) = args.devices.prepare(root)?;
     let filter = format!("package({SUITE})");
     let cargo_args: &[&str] = if args.write_reference {
         &["test", "--workspace", "--no-run"]
@@ -85,8 +76,6 @@ pub fn report(root: &Path, env: &ChildEnv, what: Report) -> Result<()> {
         Report::Table => cmd.arg("--json").arg(target_dir.join("conformance.json")),
     };
     env.apply(cmd.current_dir(root));
-    run(
-        &mut cmd,
-        "the conformance table (a device outside its tolerance is marked FAIL above)",
-    )
+    let what = "the conformance table (a device outside its tolerance is marked FAIL above)";
+    run(&mut cmd, what)
 }

@@ -17,14 +17,34 @@ pub const SUITE: &str = "nao-conformance";
 /// The variable the conformance suite (tests, bin and bench) picks its devices from.
 pub const DEVICES_VAR: &str = "NAO_CONFORMANCE_DEVICES";
 
-/// The help text of `--device`.
-pub fn help() -> String {
-    format!("A device to run on (several allowed): {DEVICE_NAMES}")
-}
-
 /// Parse a `--device` value (clap's value parser).
 pub fn parse(name: &str) -> Result<Device, String> {
     name.parse::<Device>().map_err(|e| e.to_string())
+}
+
+/// The `--device` option (alias `--backend`) of the commands that run the conformance suite's
+/// devices.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DeviceArgs {
+    #[arg(
+        long = "device",
+        visible_alias = "backend",
+        value_name = "DEVICE",
+        value_parser = parse,
+        help = format!("A device to run on (several allowed): {DEVICE_NAMES}; default: cpu, \
+                        wgpu, onnx-cpu, and tch-cpu when LibTorch is provisioned")
+    )]
+    pub devices: Vec<Device>,
+}
+
+impl DeviceArgs {
+    /// The devices asked for ([`chosen`]), their libraries provisioned, and the environment of
+    /// the children ([`prepare`]).
+    pub fn prepare(&self, root: &Path) -> Result<(Vec<Device>, ChildEnv)> {
+        let devices = chosen(&self.devices, setup_libtorch::provisioned(root).is_some());
+        let env = prepare(root, &devices, false)?;
+        Ok((devices, env))
+    }
 }
 
 /// What CI tests: every device that needs no GPU (`cpu`, `wgpu` on Mesa's software Vulkan
@@ -39,18 +59,23 @@ pub fn default_set(libtorch_provisioned: bool) -> Vec<Device> {
 
 /// The requested devices, or [`default_set`] when none were named; repeated names count once.
 pub fn chosen(requested: &[Device], libtorch_provisioned: bool) -> Vec<Device> {
-    if requested.is_empty() {
-        if !libtorch_provisioned {
-            eprintln!(
-                "xtask: LibTorch is not provisioned (cargo xtask setup-libtorch): tch-cpu is not tested"
-            );
-        }
-        return default_set(libtorch_provisioned);
+    if requested.is_empty() && !libtorch_provisioned {
+        eprintln!(
+            "xtask: LibTorch is not provisioned (cargo xtask setup-libtorch): tch-cpu is not tested"
+        );
     }
-    let mut out: Vec<Device> = Vec::new();
-    for d in requested {
-        if !out.contains(d) {
-            out.push(*d);
+    match requested {
+        [] => default_set(libtorch_provisioned),
+        _ => once_each(requested.iter().copied()),
+    }
+}
+
+/// `items` without repetitions, in order.
+fn once_each<T: PartialEq>(items: impl IntoIterator<Item = T>) -> Vec<T> {
+    let mut out = Vec::new();
+    for item in items {
+        if !out.contains(&item) {
+            out.push(item);
         }
     }
     out
@@ -70,13 +95,8 @@ pub fn needs_libtorch(d: Device) -> bool {
 /// device's feature, once each, without `flex` (which the suite always has); nothing for the
 /// cpu device alone.
 pub fn features_args(devices: &[Device]) -> Vec<String> {
-    let mut features: Vec<String> = Vec::new();
-    for d in devices.iter().filter(|d| d.feature() != "flex") {
-        let f = format!("{SUITE}/{}", d.feature());
-        if !features.contains(&f) {
-            features.push(f);
-        }
-    }
+    let features = devices.iter().filter(|d| d.feature() != "flex");
+    let features = once_each(features.map(|d| format!("{SUITE}/{}", d.feature())));
     match features.is_empty() {
         true => Vec::new(),
         false => vec!["--features".to_string(), features.join(",")],
@@ -132,20 +152,13 @@ mod tests {
 
     #[test]
     fn features_follow_the_device_table() {
-        let devices = [
-            Device::Cpu,
-            Device::Wgpu,
-            Device::TchCpu,
-            Device::TchCuda(1),
-            Device::OnnxCpu,
-            Device::OnnxCuda(0),
-            Device::Cuda(0),
-        ];
+        let names = "cpu,wgpu,tch-cpu,tch-cuda:1,onnx-cpu,onnx-cuda,cuda";
+        let devices: Vec<Device> = names.split(',').map(|d| parse(d).unwrap()).collect();
         let features = "nao-conformance/wgpu,nao-conformance/tch,nao-conformance/onnx,\
                         nao-conformance/onnx-cuda,nao-conformance/cuda";
         assert_eq!(features_args(&devices), ["--features", features]);
-        let names = "cpu,wgpu,tch-cpu,tch-cuda:1,onnx-cpu,onnx-cuda,cuda";
         assert_eq!(devices_value(&devices), names);
+        assert_eq!(devices[3], Device::TchCuda(1));
         assert!(needs_ort(Device::OnnxCuda(0)) && !needs_ort(Device::Wgpu));
         assert!(needs_libtorch(Device::TchCuda(0)) && !needs_libtorch(Device::Cuda(0)));
     }

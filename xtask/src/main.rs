@@ -136,7 +136,7 @@ mod tests {
         else {
             panic!();
         };
-        assert_eq!(args.devices, [Device::Wgpu, Device::OnnxCpu]);
+        assert_eq!(args.devices.devices, [Device::Wgpu, Device::OnnxCpu]);
         let e = parse("conformance --device gpu").unwrap_err().to_string();
         assert!(e.contains("unknown device 'gpu'"), "{e}");
 

@@ -105,11 +105,8 @@ pub fn succeeds(cmd: &mut Command) -> bool {
 
 /// Whether `cargo nextest` is installed and runs.
 pub fn have_nextest(root: &Path) -> bool {
-    succeeds(&mut cargo(
-        root,
-        &ChildEnv::new(),
-        &["nextest", "--version"],
-    ))
+    let mut probe = cargo(root, &ChildEnv::new(), &["nextest", "--version"]);
+    succeeds(&mut probe)
 }
 
 /// `1.2s` or `2m05.0s`.
@@ -151,24 +148,19 @@ mod tests {
 
     #[test]
     fn failures_name_the_command() {
-        let e = run(&mut Command::new("false"), "testing").unwrap_err();
+        let e = run(&mut Command::new("false"), "testing")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("testing: `false` exited with"), "{e}");
+        let mut absent = Command::new("/nonexistent/xtask-probe");
+        let e = run_with_hint(&mut absent, "testing", "; install it")
+            .unwrap_err()
+            .to_string();
         assert!(
-            e.to_string().starts_with("testing: `false` exited with"),
+            e.contains("could not start `/nonexistent/xtask-probe`"),
             "{e}"
         );
-        let e = run_with_hint(
-            &mut Command::new("/nonexistent/xtask-probe"),
-            "testing",
-            "; install it",
-        )
-        .unwrap_err();
-        let text = e.to_string();
-        assert!(
-            text.contains("could not start `/nonexistent/xtask-probe`")
-                && text.ends_with("; install it"),
-            "{text}"
-        );
-        assert!(succeeds(&mut Command::new("true")));
-        assert!(!succeeds(&mut Command::new("/nonexistent/xtask-probe")));
+        assert!(e.ends_with("; install it"), "{e}");
+        assert!(succeeds(&mut Command::new("true")) && !succeeds(&mut absent));
     }
 }

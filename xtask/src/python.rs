@@ -14,11 +14,8 @@ pub fn python() -> String {
 
 /// Run a Python command; when it cannot start, the error says what is needed.
 pub fn run_python(cmd: &mut Command, what: &str) -> Result<()> {
-    run_with_hint(
-        cmd,
-        what,
-        &format!("; {what} needs Python 3 with pip (set $PYTHON to use another interpreter)"),
-    )
+    let hint = "needs Python 3 with pip (set $PYTHON to use another interpreter)";
+    run_with_hint(cmd, what, &format!("; {what} {hint}"))
 }
 
 /// `pip install` of the wheels of `packages`, without their dependencies, into the folder `dir`,
@@ -54,10 +51,8 @@ pub fn venv(root: &Path, name: &str, probe: &str, pip_args: &[&str]) -> Result<P
             "--disable-pip-version-check",
             "--no-input",
         ]);
-        run_python(
-            pip.args(pip_args),
-            &format!("installing into {}", venv.display()),
-        )?;
+        let what = format!("installing into {}", venv.display());
+        run_python(pip.args(pip_args), &what)?;
     }
     Ok(py)
 }

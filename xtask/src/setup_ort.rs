@@ -89,11 +89,9 @@ pub fn setup_ort(root: &Path) -> Result<PathBuf> {
         );
         return Ok(library);
     }
-    pip_install_target(
-        &cache_dir(root).join(&version),
-        &[&format!("onnxruntime=={version}")],
-        &format!("installing the onnxruntime {version} wheel from PyPI"),
-    )?;
+    let what = format!("installing the onnxruntime {version} wheel from PyPI");
+    let wheel = format!("onnxruntime=={version}");
+    pip_install_target(&cache_dir(root).join(&version), &[&wheel], &what)?;
     if !is_library(&library) {
         return Err(XtaskError::Provision(format!(
             "{} is missing or too small after installing the onnxruntime {version} wheel",

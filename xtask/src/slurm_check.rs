@@ -126,10 +126,8 @@ pub fn command(root: &Path, args: &SlurmCheckArgs) -> Result<()> {
     let single = work.join("single");
     let mut cmd = Command::new(&nao);
     cmd.arg("augment").arg(&real).arg("-o").arg(&single);
-    run(
-        cmd.args(["--per-class", &per_class, "--steps", &steps]),
-        "the single-process run",
-    )?;
+    cmd.args(["--per-class", &per_class, "--steps", &steps]);
+    run(&mut cmd, "the single-process run")?;
     step("single-process run");
 
     let mut cluster = Cluster::start(cluster_dir)?;
@@ -244,42 +242,29 @@ impl Cluster {
         write_key(&key)?;
         let mut munged = Command::new("munged");
         // root owns the key and the folder; --force accepts running as root
-        munged
-            .arg("--force")
-            .arg(format!("--key-file={}", key.display()));
-        for (option, name) in [
-            ("socket", "munge.socket"),
-            ("pid-file", "munged.pid"),
-            ("log-file", "munged.log"),
-            ("seed-file", "munged.seed"),
-        ] {
-            munged.arg(format!("--{option}={}", file(name).display()));
-        }
+        munged.args(["--force", &format!("--key-file={}", key.display())]);
+        munged.arg(format!("--socket={}", socket.display()));
+        munged.arg(format!("--pid-file={}", file("munged.pid").display()));
+        munged.arg(format!("--log-file={}", file("munged.log").display()));
+        munged.arg(format!("--seed-file={}", file("munged.seed").display()));
         let mut cluster = Cluster {
-            pid_files: vec![file("munged.pid")],
             dir: dir.clone(),
+            pid_files: vec![file("munged.pid")],
         };
         run(&mut munged, "starting munged")?;
-        wait_for(Duration::from_secs(10), "munged's socket", || {
-            socket.exists()
-        })?;
+        let munged_up = || socket.exists();
+        wait_for(Duration::from_secs(10), "munged's socket", munged_up)?;
 
         cluster.pid_files.push(file("slurmctld.pid"));
-        run(
-            Command::new("slurmctld").arg("-f").arg(&conf),
-            "starting slurmctld",
-        )?;
+        let mut slurmctld = Command::new("slurmctld");
+        run(slurmctld.arg("-f").arg(&conf), "starting slurmctld")?;
         cluster.pid_files.push(file("slurmd.pid"));
         let mut slurmd = Command::new("slurmd");
-        run(
-            slurmd.arg("-f").arg(&conf).args(["-N", "localhost"]),
-            "starting slurmd",
-        )?;
+        slurmd.arg("-f").arg(&conf).args(["-N", "localhost"]);
+        run(&mut slurmd, "starting slurmd")?;
         let ready = wait_for(Duration::from_secs(60), "the node to be idle", || {
-            let out = cluster
-                .client("sinfo")
-                .args(["-h", "-N", "-o", "%t"])
-                .output();
+            let mut sinfo = cluster.client("sinfo");
+            let out = sinfo.args(["-h", "-N", "-o", "%t"]).output();
             out.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "idle")
         });
         if let Err(e) = ready {
@@ -341,10 +326,8 @@ impl Cluster {
         let mut all = Vec::new();
         for id in ids {
             let mut scontrol = self.client("scontrol");
-            let text = output(
-                scontrol.args(["show", "job", "-o", id]),
-                "reading the jobs' states",
-            )?;
+            scontrol.args(["show", "job", "-o", id]);
+            let text = output(&mut scontrol, "reading the jobs' states")?;
             all.extend(parse_jobs(&text));
         }
         Ok(all)
@@ -353,15 +336,12 @@ impl Cluster {
     /// Stop the daemons, last started first: SIGTERM, then SIGKILL after 10 s.
     fn stop(&mut self) {
         for pid_file in self.pid_files.drain(..).rev() {
-            let Some(pid) = std::fs::read_to_string(&pid_file)
-                .ok()
-                .and_then(|t| t.trim().parse::<u32>().ok())
-            else {
+            let pid = std::fs::read_to_string(&pid_file).unwrap_or_default();
+            let Ok(pid) = pid.trim().parse::<u32>() else {
                 continue; // it never started
             };
-            let (pid_arg, alive) = (pid.to_string(), || {
-                Path::new(&format!("/proc/{pid}")).exists()
-            });
+            let (pid_arg, proc) = (pid.to_string(), PathBuf::from(format!("/proc/{pid}")));
+            let alive = || proc.exists();
             succeeds(Command::new("kill").args(["-TERM", &pid_arg]));
             if wait_for(Duration::from_secs(10), "a daemon to stop", || !alive()).is_err() {
                 succeeds(Command::new("kill").args(["-KILL", &pid_arg]));
@@ -383,14 +363,13 @@ fn write_key(path: &Path) -> Result<()> {
     use std::io::{Read, Write};
     use std::os::unix::fs::OpenOptionsExt;
     let mut key = vec![0u8; 1024];
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut key))
-        .map_err(|e| XtaskError::io("/dev/urandom", e))?;
+    let urandom = std::fs::File::open("/dev/urandom");
+    let read = urandom.and_then(|mut f| f.read_exact(&mut key));
+    read.map_err(|e| XtaskError::io("/dev/urandom", e))?;
     let mut file = std::fs::OpenOptions::new();
-    file.write(true).create_new(true).mode(0o600);
-    file.open(path)
-        .and_then(|mut f| f.write_all(&key))
-        .map_err(|e| XtaskError::io(path, e))
+    let file = file.write(true).create_new(true).mode(0o600).open(path);
+    let written = file.and_then(|mut f| f.write_all(&key));
+    written.map_err(|e| XtaskError::io(path, e))
 }
 
 /// Poll `ready` every 200 ms until it holds, or fail after `timeout` naming `what`.
@@ -399,9 +378,8 @@ fn wait_for(timeout: Duration, what: &str, mut ready: impl FnMut() -> bool) -> R
     while !ready() {
         if start.elapsed() > timeout {
             let after = fmt_duration(timeout);
-            return Err(XtaskError::Check(format!(
-                "gave up waiting for {what} after {after}"
-            )));
+            let message = format!("gave up waiting for {what} after {after}");
+            return Err(XtaskError::Check(message));
         }
         std::thread::sleep(Duration::from_millis(200));
     }
@@ -414,14 +392,10 @@ type Job = BTreeMap<String, String>;
 fn parse_jobs(text: &str) -> Vec<Job> {
     let fields = |line: &str| {
         let fields = line.split_whitespace().filter_map(|kv| kv.split_once('='));
-        fields
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        fields.map(|(k, v)| (k.into(), v.into())).collect()
     };
-    text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(fields)
-        .collect()
+    let lines = text.lines().filter(|l| !l.trim().is_empty());
+    lines.map(fields).collect()
 }
 
 /// Every job must have completed with exit code 0; otherwise the failures with their logs.
@@ -440,9 +414,8 @@ fn check_states(jobs: &[Job], expected: usize, logs: &Path) -> Result<()> {
     if failed.is_empty() && jobs.len() == expected {
         return Ok(());
     }
-    let mut files: Vec<PathBuf> = std::fs::read_dir(logs)
-        .map(|d| d.flatten().map(|e| e.path()).collect())
-        .unwrap_or_default();
+    let files = std::fs::read_dir(logs).map(|d| d.flatten().map(|e| e.path()).collect());
+    let mut files: Vec<PathBuf> = files.unwrap_or_default();
     files.sort();
     Err(XtaskError::Check(format!(
         "{} job(s) reported, {expected} expected; not completed: {}\n{}",

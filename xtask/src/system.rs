@@ -12,7 +12,7 @@
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use crate::error::{Result, XtaskError};
 use crate::process::{run, show, succeeds};
@@ -41,7 +41,7 @@ pub trait Probe {
     fn passwordless_sudo(&self) -> bool;
     /// Whether `dpkg` is there (a Debian-like system).
     fn has_dpkg(&self) -> bool;
-    /// Whether `dpkg -s NAME` reports the package installed.
+    /// Whether dpkg reports the package installed.
     fn package_installed(&self, name: &str) -> bool;
     /// Whether `path` is a file.
     fn is_file(&self, path: &Path) -> bool;
@@ -92,11 +92,8 @@ pub fn missing(probe: &dyn Probe) -> Result<(Vec<&'static str>, Vec<String>), St
         missing.push(DATASET_PACKAGE);
     }
     if dpkg {
-        missing.extend(
-            VULKAN_PACKAGES
-                .into_iter()
-                .filter(|p| !probe.package_installed(p)),
-        );
+        let installed = |p: &&str| probe.package_installed(p);
+        missing.extend(VULKAN_PACKAGES.iter().filter(|p| !installed(p)));
         notes.push(format!("installed: {}", VULKAN_PACKAGES.join(", ")));
     } else {
         notes.push(format!(
@@ -210,15 +207,6 @@ pub fn ensure_packages(probe: &dyn Probe, packages: &[&str]) -> Result<()> {
     install(probe, &missing, false)
 }
 
-/// Whether `dpkg -s` output describes an installed package (`dpkg -s` also succeeds for a
-/// removed package whose configuration files remain).
-fn dpkg_says_installed(status: &str) -> bool {
-    status.lines().any(|l| {
-        l.strip_prefix("Status:")
-            .is_some_and(|s| s.trim().ends_with("ok installed"))
-    })
-}
-
 /// The real machine.
 pub struct HostProbe;
 
@@ -237,14 +225,13 @@ impl Probe for HostProbe {
     }
 
     fn package_installed(&self, name: &str) -> bool {
-        let mut dpkg = Command::new("dpkg");
-        let status = dpkg
-            .args(["-s", name])
-            .stderr(std::process::Stdio::null())
+        // a package removed but for its configuration files is "deinstall ok config-files"
+        let mut query = Command::new("dpkg-query");
+        let status = query
+            .args(["-W", "-f=${Status}", name])
+            .stderr(Stdio::null())
             .output();
-        status.is_ok_and(|o| {
-            o.status.success() && dpkg_says_installed(&String::from_utf8_lossy(&o.stdout))
-        })
+        status.is_ok_and(|o| o.status.success() && o.stdout == b"install ok installed")
     }
 
     fn is_file(&self, path: &Path) -> bool {
@@ -409,14 +396,6 @@ mod tests {
         assert!(e.contains("sudo apt-get install -y slurm-wlm munge"), "{e}");
         m.packages.extend(SLURM);
         assert!(ensure_packages(&m, &SLURM).is_ok());
-    }
-
-    #[test]
-    fn dpkg_status_is_read() {
-        let status = |s: &str| format!("Package: libvulkan1\nStatus: {s}\nPriority: optional\n");
-        assert!(dpkg_says_installed(&status("install ok installed")));
-        assert!(!dpkg_says_installed(&status("deinstall ok config-files")));
-        assert!(!dpkg_says_installed(""));
     }
 
     #[test]

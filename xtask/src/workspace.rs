@@ -47,10 +47,8 @@ pub fn metadata(root: &Path, resolve: bool) -> Result<Metadata> {
     } else {
         command.no_deps();
     }
-    let json = output(
-        &mut command.cargo_command(),
-        "reading the workspace's metadata",
-    )?;
+    let what = "reading the workspace's metadata";
+    let json = output(&mut command.cargo_command(), what)?;
     MetadataCommand::parse(json).map_err(|e| XtaskError::Parse {
         path: "cargo metadata".into(),
         message: e.to_string(),
@@ -60,9 +58,10 @@ pub fn metadata(root: &Path, resolve: bool) -> Result<Metadata> {
 /// The platform rustc compiles for by default (`rustc --print host-tuple`, Rust ≥ 1.84).
 fn host_tuple() -> Result<String> {
     let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let mut print = Command::new(rustc);
     let out = output(
-        Command::new(rustc).args(["--print", "host-tuple"]),
-        "asking rustc for the host platform",
+        print.args(["--print", "host-tuple"]),
+        "asking rustc for its platform",
     )?;
     Ok(out.trim().to_string())
 }

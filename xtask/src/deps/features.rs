@@ -58,33 +58,22 @@ pub fn findings(tree: &str, rule: Forbidden) -> Vec<&str> {
 /// feature and how to see who enables it.
 pub fn check(krate: &str, tree: &str, rule: Forbidden) -> Result<String, String> {
     if tree.trim().is_empty() {
-        return Err(format!(
-            "`cargo tree -p {krate}` printed no tree: cannot check {krate}'s features"
-        ));
+        let why = format!("cannot check {krate}'s features");
+        return Err(format!("`cargo tree -p {krate}` printed no tree: {why}"));
     }
-    let found = findings(tree, rule);
+    let (package, found) = (rule.package, findings(tree, rule));
     if found.is_empty() {
         let features: Vec<String> = rule.features.iter().map(|f| format!("\"{f}\"")).collect();
         return Ok(format!(
-            "{krate}: no {} feature {}",
-            rule.package,
+            "{krate}: no {package} feature {}",
             features.join(" or ")
         ));
     }
-    let mut lines: Vec<String> = found
-        .iter()
-        .map(|f| {
-            format!(
-                "{krate} only runs models but enables {} feature \"{f}\"",
-                rule.package
-            )
-        })
-        .collect();
-    lines.push(format!(
-        "  see who enables it with: cargo tree -p {krate} -e normal,features -i {}",
-        rule.package
-    ));
-    Err(lines.join("\n"))
+    let enables = |f| format!("{krate} only runs models but enables {package} feature \"{f}\"\n");
+    Err(format!(
+        "{}  see who enables it with: cargo tree -p {krate} -e normal,features -i {package}",
+        found.into_iter().map(enables).collect::<String>()
+    ))
 }
 
 #[cfg(test)]

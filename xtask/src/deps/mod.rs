@@ -55,10 +55,8 @@ pub fn command(root: &Path, args: &DepsArgs) -> Result<()> {
         args.inference_crates.iter().map(String::as_str).collect()
     };
     for krate in crates {
-        let tree = output(
-            &mut cargo(root, &ChildEnv::new(), &features::tree_args(krate)),
-            &format!("listing {krate}'s features"),
-        )?;
+        let mut tree = cargo(root, &ChildEnv::new(), &features::tree_args(krate));
+        let tree = output(&mut tree, &format!("listing {krate}'s features"))?;
         match features::check(krate, &tree, features::TRAINING) {
             Ok(line) => eprintln!("{line}"),
             Err(problem) => {
