@@ -35,21 +35,22 @@ pub struct BenchSdArgs {
 pub fn command(root: &Path, args: &BenchSdArgs) -> Result<()> {
     let start = Instant::now();
     let env = devices::prepare(root, &[args.device], false)?;
-    let (probe, packages) = (
-        "import numpy, torch, diffusers",
-        ["torch", "diffusers", "numpy"],
-    );
+    let packages = ["torch", "diffusers", "numpy"];
     let py = match &args.python {
         Some(p) => p.clone(),
-        None => venv(root, "venv-sd-bench", probe, &packages)?,
+        None => venv(
+            root,
+            "venv-sd-bench",
+            "import numpy, torch, diffusers",
+            &packages,
+        )?,
     };
     let mut script = Command::new(&py);
+    script.arg(root.join("scripts/sd_unet_bench.py"));
     script
-        .arg(root.join("scripts").join("sd_unet_bench.py"))
         .args(["--device", &args.device.to_string()])
-        .args(&args.script_args)
-        .env("CARGO", cargo_program())
-        .current_dir(root);
+        .args(&args.script_args);
+    script.env("CARGO", cargo_program()).current_dir(root);
     if args.device.feature() != "flex" {
         script.args(["--features", args.device.feature()]);
     }

@@ -101,20 +101,12 @@ impl Steps {
 pub fn doc_args(targets: &[&Target]) -> Vec<String> {
     // the name rustc gives a crate: `-` becomes `_`
     let crate_name = |t: &Target| t.name.replace('-', "_");
-    let is_lib = |t: &Target| {
-        t.kind.iter().any(|k| {
-            use TargetKind::*;
-            matches!(k, Lib | RLib | DyLib | ProcMacro | CDyLib | StaticLib)
-        })
-    };
-    let libs: Vec<String> = targets
-        .iter()
-        .filter(|t| is_lib(t))
-        .map(|t| crate_name(t))
-        .collect();
-    let mut args: Vec<String> = ["doc", "--workspace", "--no-deps", "--lib", "--examples"]
-        .map(str::to_string)
-        .to_vec();
+    use TargetKind::{CDyLib, DyLib, Lib, ProcMacro, RLib, StaticLib};
+    let lib = |k: &TargetKind| matches!(k, Lib | RLib | DyLib | ProcMacro | CDyLib | StaticLib);
+    let libs = targets.iter().filter(|t| t.kind.iter().any(lib));
+    let libs: Vec<String> = libs.map(|t| crate_name(t)).collect();
+    let args = ["doc", "--workspace", "--no-deps", "--lib", "--examples"];
+    let mut args: Vec<String> = args.map(str::to_string).to_vec();
     for target in targets {
         if target.is_bin() && target.doc && !libs.contains(&crate_name(target)) {
             args.extend(["--bin".to_string(), target.name.clone()]);

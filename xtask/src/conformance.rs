@@ -45,10 +45,8 @@ pub fn command(root: &Path, args: &ConformanceArgs) -> Result<()> {
         &["test", "--workspace", "--test", "conformance"]
     };
     let features = features_args(&devices);
-    let cargo_args = cargo_args
-        .iter()
-        .copied()
-        .chain(features.iter().map(String::as_str));
+    let features = features.iter().map(String::as_str);
+    let cargo_args = cargo_args.iter().copied().chain(features);
     run_cargo(root, &env, &cargo_args.collect::<Vec<_>>())?;
     let what = match args.write_reference {
         true => Report::WriteReference,
@@ -65,10 +63,9 @@ pub fn report(root: &Path, env: &ChildEnv, what: Report) -> Result<()> {
     // the test profile builds into `debug/`
     let bin = target_dir.join("debug").join(SUITE);
     if !bin.is_file() {
-        return Err(XtaskError::Check(format!(
-            "{} is missing: the workspace's test build makes it (cargo test --workspace --features …)",
-            bin.display()
-        )));
+        let build = "the workspace's test build makes it (cargo test --workspace --features …)";
+        let message = format!("{} is missing: {build}", bin.display());
+        return Err(XtaskError::Check(message));
     }
     let mut cmd = Command::new(&bin);
     match what {

@@ -31,11 +31,8 @@ impl ChildEnv {
     /// This environment with `dirs` put in front of the search path `name` (e.g.
     /// `LD_LIBRARY_PATH`), before this environment's value of it or else xtask's own.
     pub fn with_path_prefix(self, name: &'static str, dirs: &[PathBuf]) -> Self {
-        let inherited = self
-            .get(name)
-            .map(OsStr::to_os_string)
-            .or_else(|| std::env::var_os(name))
-            .unwrap_or_default();
+        let own = self.get(name).map(OsStr::to_os_string);
+        let inherited = own.or_else(|| std::env::var_os(name)).unwrap_or_default();
         let mut all: Vec<PathBuf> = dirs.to_vec();
         // an empty entry would mean the current directory
         all.extend(std::env::split_paths(&inherited).filter(|p| !p.as_os_str().is_empty()));
@@ -55,10 +52,8 @@ impl ChildEnv {
 
     /// `NAME=value` lines, for the log.
     pub fn describe(&self) -> Vec<String> {
-        self.vars
-            .iter()
-            .map(|(k, v)| format!("{k}={}", v.to_string_lossy()))
-            .collect()
+        let line = |(k, v): (&&str, &OsString)| format!("{k}={}", v.to_string_lossy());
+        self.vars.iter().map(line).collect()
     }
 }
 

@@ -41,13 +41,11 @@ pub fn command(root: &Path, args: &OnnxOverheadArgs) -> Result<()> {
     run_cargo(root, &env, &bench)?;
     let target_dir = Workspace::load(root)?.target_dir;
     let mut script = Command::new(&py);
+    script.arg(root.join("scripts/onnx_overhead.py"));
     script
-        .arg(root.join("scripts").join("onnx_overhead.py"))
         .arg("--criterion-dir")
-        .arg(target_dir.join("criterion"))
-        .env("CARGO", cargo_program())
-        .current_dir(root);
-    env.apply(&mut script);
+        .arg(target_dir.join("criterion"));
+    env.apply(script.env("CARGO", cargo_program()).current_dir(root));
     run_python(&mut script, "timing the same UNet session from Python")?;
     eprintln!("<== onnx-overhead ok ({})", fmt_duration(start.elapsed()));
     Ok(())

@@ -33,10 +33,8 @@ pub fn show(cmd: &Command) -> String {
         a if a.contains('\n') => "<script>".into(),
         a => a,
     });
-    std::iter::once(program)
-        .chain(args)
-        .collect::<Vec<_>>()
-        .join(" ")
+    let words: Vec<_> = std::iter::once(program).chain(args).collect();
+    words.join(" ")
 }
 
 /// Start `cmd` (echoed first) through `start`; fail when it cannot start (the error says
@@ -96,11 +94,11 @@ pub fn output(cmd: &mut Command, what: &str) -> Result<String> {
 
 /// Whether `cmd` starts and succeeds, all its output discarded: for probes.
 pub fn succeeds(cmd: &mut Command) -> bool {
-    cmd.stdin(Stdio::null())
+    let quiet = cmd
+        .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
+        .stderr(Stdio::null());
+    quiet.status().is_ok_and(|s| s.success())
 }
 
 /// Whether `cargo nextest` is installed and runs.

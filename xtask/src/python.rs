@@ -25,10 +25,9 @@ pub fn pip_install_target(dir: &Path, packages: &[&str], what: &str) -> Result<(
         std::fs::remove_dir_all(dir).map_err(|e| XtaskError::io(dir, e))?;
     }
     let mut pip = Command::new(python());
-    pip.args(["-m", "pip", "install", "--no-deps", "--only-binary=:all:"])
-        .args(["--disable-pip-version-check", "--no-input", "--target"])
-        .arg(dir)
-        .args(packages);
+    pip.args(["-m", "pip", "install", "--no-deps", "--only-binary=:all:"]);
+    pip.args(["--disable-pip-version-check", "--no-input", "--target"]);
+    pip.arg(dir).args(packages);
     run_python(&mut pip, what)
 }
 

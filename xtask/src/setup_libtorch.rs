@@ -68,19 +68,14 @@ pub fn provisioned(root: &Path) -> Option<LibTorch> {
 
 /// Install (once) and return LibTorch.
 pub fn setup_libtorch(root: &Path) -> Result<LibTorch> {
+    let (base, site) = (base(root), base(root).join("site"));
     if let Some(lt) = provisioned(root) {
-        let base = base(root);
-        eprintln!(
-            "LibTorch {TORCH_VERSION} already provisioned in {}",
-            base.display()
-        );
+        let base = base.display();
+        eprintln!("LibTorch {TORCH_VERSION} already provisioned in {base}");
         return Ok(lt);
     }
-    let site = base(root).join("site");
-    eprintln!(
-        "installing PyTorch {TORCH_VERSION}'s libtorch (≈ 900 MB download) into {}",
-        site.display()
-    );
+    let into = site.display();
+    eprintln!("installing PyTorch {TORCH_VERSION}'s libtorch (≈ 900 MB download) into {into}");
     let mut wheels = vec![format!("torch=={TORCH_VERSION}")];
     wheels.extend(NVIDIA_WHEELS.map(String::from));
     let wheels: Vec<&str> = wheels.iter().map(String::as_str).collect();
@@ -95,10 +90,9 @@ pub fn setup_libtorch(root: &Path) -> Result<LibTorch> {
     let libs = SHIM_LIBS.map(|(name, target)| (lt.lib_dirs[0].join(target), shim_lib.join(name)));
     for (target, link) in libs.into_iter().chain([include]) {
         if !target.exists() {
-            return Err(XtaskError::Provision(format!(
-                "{} is missing from the torch {TORCH_VERSION} wheel",
-                target.display()
-            )));
+            let missing = target.display();
+            let message = format!("{missing} is missing from the torch {TORCH_VERSION} wheel");
+            return Err(XtaskError::Provision(message));
         }
         std::os::unix::fs::symlink(&target, &link).map_err(|e| {
             let (link, target) = (link.display(), target.display());
@@ -113,8 +107,8 @@ impl LibTorch {
     /// `env` with `LIBTORCH` (for the build) and `LD_LIBRARY_PATH` (for the tests) on this
     /// LibTorch.
     pub fn child_env(&self, env: ChildEnv) -> ChildEnv {
-        env.with("LIBTORCH", &self.shim)
-            .with_path_prefix("LD_LIBRARY_PATH", &self.lib_dirs)
+        let env = env.with("LIBTORCH", &self.shim);
+        env.with_path_prefix("LD_LIBRARY_PATH", &self.lib_dirs)
     }
 }
 

@@ -36,11 +36,8 @@ pub fn ort_version() -> Result<String> {
 
 /// Accept `1.M.P` (or `1.M`) with `M ≥ 31`.
 fn check_version(version: &str) -> Result<()> {
-    let number = |p: &str| {
-        p.bytes()
-            .all(|b| b.is_ascii_digit())
-            .then(|| p.parse().ok())?
-    };
+    let digits = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
+    let number = |p: &str| digits(p).then(|| p.parse().ok())?;
     let numbers: Option<Vec<u32>> = version.split('.').map(number).collect();
     match numbers.as_deref() {
         Some([1, minor] | [1, minor, _]) if *minor >= MIN_ORT_MINOR => Ok(()),
@@ -67,9 +64,8 @@ pub fn cache_dir(root: &Path) -> PathBuf {
 
 /// Where [`setup_ort`] puts the library of `version`.
 fn library(root: &Path, version: &str) -> PathBuf {
-    let capi = ["onnxruntime", "capi", &library_file_name(version)];
-    capi.iter()
-        .fold(cache_dir(root).join(version), |p, c| p.join(c))
+    let capi = cache_dir(root).join(version).join("onnxruntime/capi");
+    capi.join(library_file_name(version))
 }
 
 /// A file that looks like a complete library.
@@ -83,20 +79,18 @@ pub fn setup_ort(root: &Path) -> Result<PathBuf> {
     let version = ort_version()?;
     let library = library(root, &version);
     if is_library(&library) {
-        eprintln!(
-            "ONNX Runtime {version}: {} is already there",
-            library.display()
-        );
+        let there = library.display();
+        eprintln!("ONNX Runtime {version}: {there} is already there");
         return Ok(library);
     }
     let what = format!("installing the onnxruntime {version} wheel from PyPI");
     let wheel = format!("onnxruntime=={version}");
     pip_install_target(&cache_dir(root).join(&version), &[&wheel], &what)?;
     if !is_library(&library) {
-        return Err(XtaskError::Provision(format!(
-            "{} is missing or too small after installing the onnxruntime {version} wheel",
-            library.display()
-        )));
+        let library = library.display();
+        let wheel = format!("the onnxruntime {version} wheel");
+        let message = format!("{library} is missing or too small after installing {wheel}");
+        return Err(XtaskError::Provision(message));
     }
     let library = library.canonicalize().unwrap_or(library);
     eprintln!("ONNX Runtime {version}: {}", library.display());
@@ -120,10 +114,8 @@ pub fn library_for_children(root: &Path) -> Result<PathBuf> {
             eprintln!("{DYLIB_VAR}={} (set by the caller)", path.display());
             return Ok(path);
         }
-        eprintln!(
-            "{DYLIB_VAR}={} is not a file: provisioning ONNX Runtime instead",
-            path.display()
-        );
+        let path = path.display();
+        eprintln!("{DYLIB_VAR}={path} is not a file: provisioning ONNX Runtime instead");
     }
     setup_ort(root)
 }

@@ -38,10 +38,6 @@ pub const PACKAGES: [&str; 2] = ["slurm-wlm", "munge"];
 const REAL_DIR: &str = "crates/nao-cli/tests/data/augment-real";
 /// The job script, the one the documentation gives.
 const SBATCH_SCRIPT: &str = "docs/examples/augment.sbatch";
-/// Ports of this cluster, off SLURM's defaults (6817, 6818) so a real cluster on the machine
-/// is left alone.
-const CTLD_PORT: u16 = 16817;
-const SLURMD_PORT: u16 = 16818;
 
 /// Options of `cargo xtask slurm-check`.
 #[derive(Debug, Parser)]
@@ -94,10 +90,8 @@ pub fn command(root: &Path, args: &SlurmCheckArgs) -> Result<()> {
     let nao = match &args.nao {
         Some(p) if p.is_file() => p.clone(),
         Some(p) => {
-            return Err(XtaskError::Usage(format!(
-                "--nao {}: no such file",
-                p.display()
-            )))
+            let message = format!("--nao {}: no such file", p.display());
+            return Err(XtaskError::Usage(message));
         }
         None => {
             let profile = if args.release { "release" } else { "debug" };
@@ -114,12 +108,9 @@ pub fn command(root: &Path, args: &SlurmCheckArgs) -> Result<()> {
         std::fs::remove_dir_all(&work).map_err(|e| XtaskError::io(&work, e))?;
     }
     let (cluster_dir, logs) = (work.join("cluster"), work.join("logs"));
-    for d in [
-        cluster_dir.join("state"),
-        cluster_dir.join("spool"),
-        logs.clone(),
-    ] {
-        std::fs::create_dir_all(&d).map_err(|e| XtaskError::io(&d, e))?;
+    let (state, spool) = (cluster_dir.join("state"), cluster_dir.join("spool"));
+    for d in [&state, &spool, &logs] {
+        std::fs::create_dir_all(d).map_err(|e| XtaskError::io(d, e))?;
     }
     let real = root.join(REAL_DIR);
     let (per_class, steps) = (args.per_class.to_string(), args.steps.to_string());
@@ -171,17 +162,15 @@ pub fn command(root: &Path, args: &SlurmCheckArgs) -> Result<()> {
     let differences = compare_datasets(&single, &sharded)?;
     step("comparison");
     if !differences.is_empty() {
-        return Err(XtaskError::Check(format!(
-            "the SLURM array's dataset differs from the single-process run's:\n  {}",
-            differences.join("\n  ")
-        )));
+        let differences = differences.join("\n  ");
+        let message = "the SLURM array's dataset differs from the single-process run's";
+        return Err(XtaskError::Check(format!("{message}:\n  {differences}")));
     }
+    let files = dataset_files(&single)?.len();
+    let (tasks, images) = (args.tasks, 2 * args.per_class);
     eprintln!(
-        "\nxtask slurm-check: the {}-task array job and its merge made a dataset identical to \
-         the single-process run ({} files, {} images)",
-        args.tasks,
-        dataset_files(&single)?.len(),
-        2 * args.per_class
+        "\nxtask slurm-check: the {tasks}-task array job and its merge made a dataset identical \
+         to the single-process run ({files} files, {images} images)"
     );
     print_timings(&timings, total);
     Ok(())
@@ -189,15 +178,16 @@ pub fn command(root: &Path, args: &SlurmCheckArgs) -> Result<()> {
 
 /// The configuration of a cluster in `dir`: one node (this machine, `cpus` CPUs), no control
 /// groups (its processes are tracked through /proc, its tasks not bound to CPUs), no
-/// accounting, its own ports, state and logs; finished jobs stay visible to scontrol long
-/// enough to read their states (`MinJobAge`).
+/// accounting, its own state and logs, and its own ports, off SLURM's defaults (6817, 6818) so
+/// that a real cluster on the machine is left alone; finished jobs stay visible to scontrol
+/// long enough to read their states (`MinJobAge`).
 fn slurm_conf(dir: &Path, cpus: usize) -> String {
     let c = dir.display();
     format!(
         "ClusterName=naocheck
 SlurmctldHost=localhost(127.0.0.1)
-SlurmctldPort={CTLD_PORT}
-SlurmdPort={SLURMD_PORT}
+SlurmctldPort=16817
+SlurmdPort=16818
 AuthType=auth/munge
 CredType=cred/munge
 AuthInfo=socket={c}/munge.socket
@@ -401,28 +391,24 @@ fn parse_jobs(text: &str) -> Vec<Job> {
 /// Every job must have completed with exit code 0; otherwise the failures with their logs.
 fn check_states(jobs: &[Job], expected: usize, logs: &Path) -> Result<()> {
     let field = |job: &Job, name: &str| job.get(name).cloned().unwrap_or_default();
-    let failed: Vec<String> = jobs
-        .iter()
-        .filter(|j| field(j, "JobState") != "COMPLETED" || field(j, "ExitCode") != "0:0")
-        .map(|j| {
-            let task = j.get("ArrayTaskId").map(|t| format!(" task {t}"));
-            let (id, state) = (field(j, "JobId"), field(j, "JobState"));
-            let task = task.unwrap_or_default();
-            format!("job {id}{task} {state} (exit {})", field(j, "ExitCode"))
-        })
-        .collect();
+    let ok = |j: &&Job| field(j, "JobState") == "COMPLETED" && field(j, "ExitCode") == "0:0";
+    let describe = |j: &Job| {
+        let task = j.get("ArrayTaskId").map(|t| format!(" task {t}"));
+        let (id, task) = (field(j, "JobId"), task.unwrap_or_default());
+        let (state, exit) = (field(j, "JobState"), field(j, "ExitCode"));
+        format!("job {id}{task} {state} (exit {exit})")
+    };
+    let failed: Vec<String> = jobs.iter().filter(|j| !ok(j)).map(describe).collect();
     if failed.is_empty() && jobs.len() == expected {
         return Ok(());
     }
     let files = std::fs::read_dir(logs).map(|d| d.flatten().map(|e| e.path()).collect());
     let mut files: Vec<PathBuf> = files.unwrap_or_default();
     files.sort();
-    Err(XtaskError::Check(format!(
-        "{} job(s) reported, {expected} expected; not completed: {}\n{}",
-        jobs.len(),
-        failed.join(", "),
-        log_tails(&files)
-    )))
+    let (reported, failed, logs) = (jobs.len(), failed.join(", "), log_tails(&files));
+    let message =
+        format!("{reported} job(s) reported, {expected} expected; not completed: {failed}");
+    Err(XtaskError::Check(format!("{message}\n{logs}")))
 }
 
 /// The last lines of each file, for an error message.

@@ -69,10 +69,9 @@ pub fn missing(probe: &dyn Probe) -> Result<(Vec<&'static str>, Vec<String>), St
         Some(dir) => (PathBuf::from(dir), true),
         None => (PathBuf::from(DEBIAN_DATASET_DIR), false),
     };
-    let absent: Vec<&str> = DATASET_FILES
-        .into_iter()
-        .filter(|f| !probe.is_file(&dir.join(format!("{f}.gz"))) && !probe.is_file(&dir.join(f)))
-        .collect();
+    let present =
+        |f: &&str| probe.is_file(&dir.join(format!("{f}.gz"))) || probe.is_file(&dir.join(f));
+    let absent: Vec<&str> = DATASET_FILES.into_iter().filter(|f| !present(f)).collect();
     let lacks = format!("{} lacks {}", dir.display(), absent.join(", "));
     if absent.is_empty() {
         notes.push(format!("Fashion-MNIST: {}", dir.display()));
@@ -124,8 +123,8 @@ pub fn install_commands(packages: &[&str], via: Via) -> [Command; 2] {
             cmd.args(["-n", "env"]);
         }
         // sudo resets the environment: the variable goes through `env` on the command line
-        cmd.args(["DEBIAN_FRONTEND=noninteractive", "apt-get"])
-            .args(args);
+        cmd.args(["DEBIAN_FRONTEND=noninteractive", "apt-get"]);
+        cmd.args(args);
         cmd
     };
     let mut install = vec!["install", "-y", "-qq"];
@@ -149,11 +148,8 @@ fn install(probe: &dyn Probe, packages: &[&str], dry_run: bool) -> Result<()> {
     let [mut update, mut install] = install_commands(packages, via);
     if dry_run {
         eprintln!("missing: {names} (dry run: nothing installed)");
-        eprintln!(
-            "would run: {}\nwould run: {}",
-            show(&update),
-            show(&install)
-        );
+        let (update, install) = (show(&update), show(&install));
+        eprintln!("would run: {update}\nwould run: {install}");
         return Ok(());
     }
     eprintln!("installing the missing system packages: {names}");
@@ -176,10 +172,10 @@ pub fn ensure(probe: &dyn Probe, dry_run: bool) -> Result<()> {
         notes = match missing(probe) {
             Ok((still, notes)) if still.is_empty() => notes,
             other => {
-                return Err(XtaskError::Provision(format!(
-                    "apt-get installed {} but the machine is still not ready: {other:?}",
-                    packages.join(", ")
-                )))
+                let names = packages.join(", ");
+                let message =
+                    format!("apt-get installed {names} but the machine is still not ready");
+                return Err(XtaskError::Provision(format!("{message}: {other:?}")));
             }
         };
     }
@@ -190,19 +186,16 @@ pub fn ensure(probe: &dyn Probe, dry_run: bool) -> Result<()> {
 /// Install the Debian `packages` that are missing (a command's own needs, such as
 /// slurm-check's SLURM), or fail saying what the user must do.
 pub fn ensure_packages(probe: &dyn Probe, packages: &[&str]) -> Result<()> {
-    let missing: Vec<&str> = packages
-        .iter()
-        .copied()
-        .filter(|p| !probe.package_installed(p))
-        .collect();
+    let missing = packages.iter().filter(|p| !probe.package_installed(p));
+    let missing: Vec<&str> = missing.copied().collect();
     if missing.is_empty() {
         return Ok(());
     }
     if !probe.has_dpkg() {
-        return Err(XtaskError::Provision(format!(
-            "{}: xtask installs them only with apt, and this is not a Debian system (no dpkg)",
-            packages.join(", ")
-        )));
+        let packages = packages.join(", ");
+        let message =
+            "xtask installs them only with apt, and this is not a Debian system (no dpkg)";
+        return Err(XtaskError::Provision(format!("{packages}: {message}")));
     }
     install(probe, &missing, false)
 }
@@ -227,10 +220,10 @@ impl Probe for HostProbe {
     fn package_installed(&self, name: &str) -> bool {
         // a package removed but for its configuration files is "deinstall ok config-files"
         let mut query = Command::new("dpkg-query");
-        let status = query
+        query
             .args(["-W", "-f=${Status}", name])
-            .stderr(Stdio::null())
-            .output();
+            .stderr(Stdio::null());
+        let status = query.output();
         status.is_ok_and(|o| o.status.success() && o.stdout == b"install ok installed")
     }
 

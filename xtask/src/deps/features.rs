@@ -7,20 +7,8 @@
 //! this: its resolve unifies features over the whole workspace, where the trainer
 //! (`nao-burn-train`) enables both for everyone.
 
-/// Features of a package that the listed crates must not enable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Forbidden {
-    /// The package (`burn`).
-    pub package: &'static str,
-    /// Its forbidden features.
-    pub features: &'static [&'static str],
-}
-
-/// burn's training features.
-pub const TRAINING: Forbidden = Forbidden {
-    package: "burn",
-    features: &["autodiff", "optim"],
-};
+/// burn's training features, which the crates that only run models must not enable.
+pub const TRAINING: [&str; 2] = ["autodiff", "optim"];
 
 /// The crates that only run models.
 pub const INFERENCE_CRATES: &[&str] = &[
@@ -40,40 +28,33 @@ pub fn tree_args(krate: &str) -> [&str; 9] {
     ]
 }
 
-/// The forbidden features that `tree` (of [`tree_args`]) shows enabled on the rule's package.
-pub fn findings(tree: &str, rule: Forbidden) -> Vec<&str> {
-    let mut found: Vec<&str> = tree
-        .lines()
-        .filter_map(|line| line.split_once(' '))
-        .filter(|(_, package)| package.split(' ').next() == Some(rule.package))
-        .flat_map(|(features, _)| features.split(','))
-        .filter(|f| rule.features.contains(f))
-        .collect();
+/// The training features that `tree` (of [`tree_args`]) shows enabled on burn.
+pub fn findings(tree: &str) -> Vec<&str> {
+    let lines = tree.lines().filter_map(|line| line.split_once(' '));
+    let burn = lines.filter(|(_, package)| package.split(' ').next() == Some("burn"));
+    let features = burn.flat_map(|(features, _)| features.split(','));
+    let mut found: Vec<&str> = features.filter(|f| TRAINING.contains(f)).collect();
     found.sort();
     found.dedup();
     found
 }
 
-/// The verdict for one crate: `Ok` with a line for the log, or `Err` naming each forbidden
-/// feature and how to see who enables it.
-pub fn check(krate: &str, tree: &str, rule: Forbidden) -> Result<String, String> {
+/// The verdict for one crate: `Ok` with a line for the log, or `Err` naming each training
+/// feature it enables and how to see who enables it.
+pub fn check(krate: &str, tree: &str) -> Result<String, String> {
     if tree.trim().is_empty() {
         let why = format!("cannot check {krate}'s features");
         return Err(format!("`cargo tree -p {krate}` printed no tree: {why}"));
     }
-    let (package, found) = (rule.package, findings(tree, rule));
+    let found = findings(tree);
     if found.is_empty() {
-        let features: Vec<String> = rule.features.iter().map(|f| format!("\"{f}\"")).collect();
-        return Ok(format!(
-            "{krate}: no {package} feature {}",
-            features.join(" or ")
-        ));
+        let features = TRAINING.map(|f| format!("\"{f}\"")).join(" or ");
+        return Ok(format!("{krate}: no burn feature {features}"));
     }
-    let enables = |f| format!("{krate} only runs models but enables {package} feature \"{f}\"\n");
-    Err(format!(
-        "{}  see who enables it with: cargo tree -p {krate} -e normal,features -i {package}",
-        found.into_iter().map(enables).collect::<String>()
-    ))
+    let enables = |f| format!("{krate} only runs models but enables burn feature \"{f}\"\n");
+    let lines: String = found.into_iter().map(enables).collect();
+    let who = format!("cargo tree -p {krate} -e normal,features -i burn");
+    Err(format!("{lines}  see who enables it with: {who}"))
 }
 
 #[cfg(test)]
@@ -92,8 +73,8 @@ autodiff,burn-optim,optim,safetensors,std burn v0.22.1 (*)
 
     #[test]
     fn training_features_are_found() {
-        assert_eq!(findings(NAO_BURN, TRAINING), ["autodiff", "optim"]);
-        let e = check("nao-burn", NAO_BURN, TRAINING).unwrap_err();
+        assert_eq!(findings(NAO_BURN), ["autodiff", "optim"]);
+        let e = check("nao-burn", NAO_BURN).unwrap_err();
         assert_eq!(
             e.lines().collect::<Vec<_>>(),
             [
@@ -109,14 +90,14 @@ autodiff,burn-optim,optim,safetensors,std burn v0.22.1 (*)
         let sampling = "default nao-sampling v0.1.0 (/w/crates/nao-sampling)\n\
                         default nao-backend v0.1.0 (/w/crates/nao-backend)\n";
         assert_eq!(
-            check("nao-sampling", sampling, TRAINING).unwrap(),
+            check("nao-sampling", sampling).unwrap(),
             "nao-sampling: no burn feature \"autodiff\" or \"optim\""
         );
         // burn-core's autodiff is another package's feature; burn's "std" is allowed; a
         // package without features starts with a space
         let other =
             "default x v0.1.0\nautodiff burn-core v0.22.1\nstd burn v0.22.1\n burn-std v1\n";
-        assert!(findings(other, TRAINING).is_empty());
-        assert!(check("x", "", TRAINING).unwrap_err().contains("no tree"));
+        assert!(findings(other).is_empty());
+        assert!(check("x", "").unwrap_err().contains("no tree"));
     }
 }

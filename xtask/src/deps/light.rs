@@ -4,9 +4,9 @@
 //! where features are unified over the workspace as a workspace build compiles them: an
 //! optional dependency that any member turns on counts.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
-use cargo_metadata::{DependencyKind, Metadata, NodeDep};
+use cargo_metadata::{DependencyKind, Metadata, NodeDep, PackageId};
 
 /// Crates that must stay free of ML backends.
 pub const LIGHT_CRATES: &[&str] = &[
@@ -35,18 +35,20 @@ pub type Graph = BTreeMap<String, BTreeSet<String>>;
 
 /// The normal dependencies of `cargo metadata`'s resolve graph.
 pub fn normal_graph(metadata: &Metadata) -> Graph {
-    let name = |id| {
-        metadata
-            .packages
-            .iter()
-            .find(|p| &p.id == id)
-            .map(|p| p.name.clone())
-    };
+    let packages = metadata.packages.iter();
+    let names: HashMap<&PackageId, &String> = packages.map(|p| (&p.id, &p.name)).collect();
+    let normal = |d: &&NodeDep| d.dep_kinds.iter().any(|k| k.kind == DependencyKind::Normal);
     let mut graph = Graph::new();
     for node in metadata.resolve.iter().flat_map(|r| &r.nodes) {
-        let deps = graph.entry(name(&node.id).unwrap_or_default()).or_default();
-        let normal = |d: &&NodeDep| d.dep_kinds.iter().any(|k| k.kind == DependencyKind::Normal);
-        deps.extend(node.deps.iter().filter(normal).filter_map(|d| name(&d.pkg)));
+        let deps = node
+            .deps
+            .iter()
+            .filter(normal)
+            .map(|d| names[&d.pkg].clone());
+        graph
+            .entry(names[&node.id].clone())
+            .or_default()
+            .extend(deps);
     }
     graph
 }
@@ -81,34 +83,25 @@ pub fn heavy_chains(graph: &Graph, roots: &[&str]) -> (usize, Vec<Vec<String>>) 
 
 /// The verdict on the light crates in `graph`.
 pub fn check(graph: &Graph) -> Result<String, String> {
-    let unknown: Vec<&str> = LIGHT_CRATES
-        .iter()
-        .copied()
-        .filter(|c| !graph.contains_key(*c))
-        .collect();
+    let unknown = LIGHT_CRATES.iter().filter(|c| !graph.contains_key(**c));
+    let unknown: Vec<&str> = unknown.copied().collect();
     if !unknown.is_empty() {
         let unknown = unknown.join(", ");
-        return Err(format!(
-            "device-free crate(s) not in the workspace: {unknown}"
-        ));
+        return Err(format!("device-free crate(s) unknown to cargo: {unknown}"));
     }
     let (reached, chains) = heavy_chains(graph, LIGHT_CRATES);
     let light = LIGHT_CRATES.join(", ");
     if chains.is_empty() {
-        return Ok(format!(
-            "{light} stay light: no burn*, ort*, tch or wgpu among {reached} crates"
-        ));
+        let none = "no burn*, ort*, tch or wgpu";
+        return Ok(format!("{light} stay light: {none} among {reached} crates"));
     }
     let heavy: Vec<&str> = chains.iter().map(|c| c[c.len() - 1].as_str()).collect();
-    let lines: Vec<String> = chains
-        .iter()
-        .map(|c| format!("\n  {}", c.join(" → ")))
-        .collect();
-    Err(format!(
-        "the device-free crates {light} depend on ML backend crate(s): {}{}",
-        heavy.join(", "),
-        lines.concat()
-    ))
+    let heavy = heavy.join(", ");
+    let line = |c: &Vec<String>| format!("\n  {}", c.join(" → "));
+    let lines: String = chains.iter().map(line).collect();
+    let backends = format!("ML backend crate(s): {heavy}{lines}");
+    let message = format!("the device-free crates {light} depend on {backends}");
+    Err(message)
 }
 
 #[cfg(test)]
@@ -140,7 +133,7 @@ mod tests {
         ];
         assert_eq!(chains, expected);
         let e = check(&g).unwrap_err();
-        assert!(e.contains("not in the workspace: nao-geodesic"), "{e}");
+        assert!(e.contains("unknown to cargo: nao-geodesic"), "{e}");
     }
 
     #[test]

@@ -57,7 +57,7 @@ pub fn command(root: &Path, args: &DepsArgs) -> Result<()> {
     for krate in crates {
         let mut tree = cargo(root, &ChildEnv::new(), &features::tree_args(krate));
         let tree = output(&mut tree, &format!("listing {krate}'s features"))?;
-        match features::check(krate, &tree, features::TRAINING) {
+        match features::check(krate, &tree) {
             Ok(line) => eprintln!("{line}"),
             Err(problem) => {
                 eprintln!("{krate}: forbidden features (listed at the end)");
