@@ -35,21 +35,16 @@ pub struct BenchSdArgs {
 pub fn command(root: &Path, args: &BenchSdArgs) -> Result<()> {
     let start = Instant::now();
     let env = devices::prepare(root, &[args.device], false)?;
+    let probe = "import numpy, torch, diffusers";
     let packages = ["torch", "diffusers", "numpy"];
     let py = match &args.python {
         Some(p) => p.clone(),
-        None => venv(
-            root,
-            "venv-sd-bench",
-            "import numpy, torch, diffusers",
-            &packages,
-        )?,
+        None => venv(root, "venv-sd-bench", probe, &packages)?,
     };
     let mut script = Command::new(&py);
     script.arg(root.join("scripts/sd_unet_bench.py"));
-    script
-        .args(["--device", &args.device.to_string()])
-        .args(&args.script_args);
+    script.args(["--device", &args.device.to_string()]);
+    script.args(&args.script_args);
     script.env("CARGO", cargo_program()).current_dir(root);
     if args.device.feature() != "flex" {
         script.args(["--features", args.device.feature()]);

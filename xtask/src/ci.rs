@@ -213,8 +213,9 @@ mod tests {
             target("nao-train", "bin", true),
             target("hidden", "bin", false),
         ];
+        let args = doc_args(&targets.iter().collect::<Vec<_>>()).join(" ");
         assert_eq!(
-            doc_args(&targets.iter().collect::<Vec<_>>()).join(" "),
+            args,
             "doc --workspace --no-deps --lib --examples --bin nao-train"
         );
     }
@@ -223,10 +224,8 @@ mod tests {
     fn the_steps_are_numbered_and_a_failure_names_its_step() {
         let mut steps = Steps::default();
         assert_eq!(steps.run(|| Ok(7)).unwrap(), 7);
-        let e = steps
-            .run(|| -> Result<()> { Err(XtaskError::Check("bad".into())) })
-            .unwrap_err()
-            .to_string();
+        let e = steps.run(|| -> Result<()> { Err(XtaskError::Check("bad".into())) });
+        let e = e.unwrap_err().to_string();
         assert!(e.starts_with("step 2/10 'format' failed after"), "{e}");
         assert!(e.ends_with(": bad"), "{e}");
         assert_eq!(steps.timings.len(), 1);

@@ -64,15 +64,14 @@ mod tests {
     #[test]
     fn children_get_the_variables_and_xtask_keeps_its_own() {
         let env = ChildEnv::new().with("NAO_XTASK_TEST_A", "1");
-        let env = env
-            .with("NAO_XTASK_TEST_A", "2")
-            .with("NAO_XTASK_TEST_B", "x y");
+        let env = env.with("NAO_XTASK_TEST_A", "2");
+        let env = env.with("NAO_XTASK_TEST_B", "x y");
         let mut cmd = Command::new("env");
         env.apply(&mut cmd);
-        let set: Vec<String> = cmd
-            .get_envs()
-            .map(|(k, v)| format!("{}={}", k.to_string_lossy(), v.unwrap().to_string_lossy()))
-            .collect();
+        let line = |(k, v): (&OsStr, Option<&OsStr>)| {
+            format!("{}={}", k.to_string_lossy(), v.unwrap().to_string_lossy())
+        };
+        let set: Vec<String> = cmd.get_envs().map(line).collect();
         assert_eq!(set, ["NAO_XTASK_TEST_A=2", "NAO_XTASK_TEST_B=x y"]);
         assert_eq!(env.describe(), set);
         assert!(std::env::var_os("NAO_XTASK_TEST_A").is_none());
@@ -81,18 +80,14 @@ mod tests {
     #[test]
     fn search_paths_are_prefixed() {
         const VAR: &str = "NAO_XTASK_TEST_PATH";
-        let parts =
-            |env: ChildEnv| std::env::split_paths(env.get(VAR).unwrap()).collect::<Vec<_>>();
-        let env = ChildEnv::new().with(VAR, "/old");
         let dirs = ["/a", "/b"].map(PathBuf::from);
-        assert_eq!(
-            parts(env.with_path_prefix(VAR, &dirs)),
-            ["/a", "/b", "/old"].map(PathBuf::from)
-        );
+        let env = ChildEnv::new().with(VAR, "/old");
+        let env = env.with_path_prefix(VAR, &dirs);
+        let parts: Vec<PathBuf> = std::env::split_paths(env.get(VAR).unwrap()).collect();
+        assert_eq!(parts, ["/a", "/b", "/old"].map(PathBuf::from));
         // an empty value adds no entry
-        let fresh = ChildEnv::new()
-            .with(VAR, "")
-            .with_path_prefix(VAR, &dirs[..1]);
+        let fresh = ChildEnv::new().with(VAR, "");
+        let fresh = fresh.with_path_prefix(VAR, &dirs[..1]);
         assert_eq!(fresh.get(VAR).unwrap(), "/a");
     }
 }

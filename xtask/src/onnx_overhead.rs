@@ -42,9 +42,8 @@ pub fn command(root: &Path, args: &OnnxOverheadArgs) -> Result<()> {
     let target_dir = Workspace::load(root)?.target_dir;
     let mut script = Command::new(&py);
     script.arg(root.join("scripts/onnx_overhead.py"));
-    script
-        .arg("--criterion-dir")
-        .arg(target_dir.join("criterion"));
+    script.arg("--criterion-dir");
+    script.arg(target_dir.join("criterion"));
     env.apply(script.env("CARGO", cargo_program()).current_dir(root));
     run_python(&mut script, "timing the same UNet session from Python")?;
     eprintln!("<== onnx-overhead ok ({})", fmt_duration(start.elapsed()));

@@ -94,10 +94,8 @@ pub fn output(cmd: &mut Command, what: &str) -> Result<String> {
 
 /// Whether `cmd` starts and succeeds, all its output discarded: for probes.
 pub fn succeeds(cmd: &mut Command) -> bool {
-    let quiet = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+    cmd.stdin(Stdio::null()).stdout(Stdio::null());
+    let quiet = cmd.stderr(Stdio::null());
     quiet.status().is_ok_and(|s| s.success())
 }
 
@@ -146,14 +144,12 @@ mod tests {
 
     #[test]
     fn failures_name_the_command() {
-        let e = run(&mut Command::new("false"), "testing")
-            .unwrap_err()
-            .to_string();
+        let e = run(&mut Command::new("false"), "testing").unwrap_err();
+        let e = e.to_string();
         assert!(e.starts_with("testing: `false` exited with"), "{e}");
         let mut absent = Command::new("/nonexistent/xtask-probe");
-        let e = run_with_hint(&mut absent, "testing", "; install it")
-            .unwrap_err()
-            .to_string();
+        let e = run_with_hint(&mut absent, "testing", "; install it").unwrap_err();
+        let e = e.to_string();
         assert!(
             e.contains("could not start `/nonexistent/xtask-probe`"),
             "{e}"

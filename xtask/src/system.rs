@@ -220,9 +220,8 @@ impl Probe for HostProbe {
     fn package_installed(&self, name: &str) -> bool {
         // a package removed but for its configuration files is "deinstall ok config-files"
         let mut query = Command::new("dpkg-query");
-        query
-            .args(["-W", "-f=${Status}", name])
-            .stderr(Stdio::null());
+        query.args(["-W", "-f=${Status}", name]);
+        query.stderr(Stdio::null());
         let status = query.output();
         status.is_ok_and(|o| o.status.success() && o.stdout == b"install ok installed")
     }
@@ -281,10 +280,8 @@ mod tests {
 
     fn dataset_in(dir: &str, gz: bool) -> BTreeSet<PathBuf> {
         let name = |f: &str| if gz { format!("{f}.gz") } else { f.to_string() };
-        DATASET_FILES
-            .iter()
-            .map(|f| Path::new(dir).join(name(f)))
-            .collect()
+        let path = |f: &&str| Path::new(dir).join(name(f));
+        DATASET_FILES.iter().map(path).collect()
     }
 
     /// Nothing installed, not root, no sudo.
@@ -341,10 +338,8 @@ mod tests {
         let mut m = complete();
         m.files.clear();
         let e = ensure(&m, false).unwrap_err().to_string();
-        assert!(
-            e.ends_with("\n    sudo apt-get install -y dataset-fashion-mnist"),
-            "{e}"
-        );
+        let command = format!("\n    sudo apt-get install -y {DATASET_PACKAGE}");
+        assert!(e.ends_with(&command), "{e}");
     }
 
     #[test]
@@ -362,8 +357,8 @@ mod tests {
         assert!(reason.contains(expected), "{reason}");
         // one file missing is missing data
         let mut m = complete();
-        m.files
-            .remove(&Path::new(DEBIAN_DATASET_DIR).join("t10k-labels-idx1-ubyte.gz"));
+        let file = Path::new(DEBIAN_DATASET_DIR).join("t10k-labels-idx1-ubyte.gz");
+        m.files.remove(&file);
         assert_eq!(missing(&m).unwrap().0, [DATASET_PACKAGE]);
     }
 
@@ -372,10 +367,8 @@ mod tests {
         let mut m = bare();
         (m.no_dpkg, m.dataset_var, m.files) = (true, Some("/d"), dataset_in("/d", true));
         let (packages, notes) = missing(&m).unwrap();
-        assert!(
-            packages.is_empty() && notes[1].contains("not checked"),
-            "{notes:?}"
-        );
+        assert!(packages.is_empty(), "{packages:?}");
+        assert!(notes[1].contains("not checked"), "{notes:?}");
         let mut m = bare();
         (m.no_dpkg, m.root) = (true, true);
         assert!(missing(&m).unwrap_err().contains("not a Debian system"));
@@ -412,9 +405,7 @@ mod tests {
         assert_eq!(show(&install), expected);
         let [update, install] = install_commands(&packages[..1], Via::Sudo);
         assert_eq!(show(&update), format!("sudo -n {apt} update -qq"));
-        assert_eq!(
-            show(&install),
-            format!("sudo -n {apt} install -y -qq libvulkan1")
-        );
+        let expected = format!("sudo -n {apt} install -y -qq libvulkan1");
+        assert_eq!(show(&install), expected);
     }
 }

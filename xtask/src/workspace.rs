@@ -59,10 +59,8 @@ pub fn metadata(root: &Path, resolve: bool) -> Result<Metadata> {
 fn host_tuple() -> Result<String> {
     let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
     let mut print = Command::new(rustc);
-    let out = output(
-        print.args(["--print", "host-tuple"]),
-        "asking rustc for its platform",
-    )?;
+    print.args(["--print", "host-tuple"]);
+    let out = output(&mut print, "asking rustc for its platform")?;
     Ok(out.trim().to_string())
 }
 

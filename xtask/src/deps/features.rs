@@ -89,8 +89,9 @@ autodiff,burn-optim,optim,safetensors,std burn v0.22.1 (*)
     fn a_crate_without_them_passes() {
         let sampling = "default nao-sampling v0.1.0 (/w/crates/nao-sampling)\n\
                         default nao-backend v0.1.0 (/w/crates/nao-backend)\n";
+        let verdict = check("nao-sampling", sampling).unwrap();
         assert_eq!(
-            check("nao-sampling", sampling).unwrap(),
+            verdict,
             "nao-sampling: no burn feature \"autodiff\" or \"optim\""
         );
         // burn-core's autodiff is another package's feature; burn's "std" is allowed; a

@@ -40,15 +40,10 @@ pub fn normal_graph(metadata: &Metadata) -> Graph {
     let normal = |d: &&NodeDep| d.dep_kinds.iter().any(|k| k.kind == DependencyKind::Normal);
     let mut graph = Graph::new();
     for node in metadata.resolve.iter().flat_map(|r| &r.nodes) {
-        let deps = node
-            .deps
-            .iter()
-            .filter(normal)
-            .map(|d| names[&d.pkg].clone());
-        graph
-            .entry(names[&node.id].clone())
-            .or_default()
-            .extend(deps);
+        let deps = node.deps.iter().filter(normal);
+        let deps = deps.map(|d| names[&d.pkg].clone());
+        let entry = graph.entry(names[&node.id].clone());
+        entry.or_default().extend(deps);
     }
     graph
 }
@@ -110,10 +105,8 @@ mod tests {
 
     fn graph(edges: &[(&str, &[&str])]) -> Graph {
         let deps = |deps: &[&str]| deps.iter().map(|d| d.to_string()).collect();
-        edges
-            .iter()
-            .map(|(name, d)| (name.to_string(), deps(d)))
-            .collect()
+        let edge = |(name, d): &(&str, &[&str])| (name.to_string(), deps(d));
+        edges.iter().map(edge).collect()
     }
 
     #[test]
@@ -138,21 +131,13 @@ mod tests {
 
     #[test]
     fn light_crates_pass_and_their_names_are_checked() {
-        let mut g: Graph = LIGHT_CRATES
-            .iter()
-            .map(|c| (c.to_string(), BTreeSet::new()))
-            .collect();
+        let alone = |c: &&str| (c.to_string(), BTreeSet::new());
+        let mut g: Graph = LIGHT_CRATES.iter().map(alone).collect();
         g.get_mut("nao-prior").unwrap().insert("rand_chacha".into());
         let ok = check(&g).unwrap();
-        assert!(
-            ok.ends_with("no burn*, ort*, tch or wgpu among 13 crates"),
-            "{ok}"
-        );
+        assert!(ok.ends_with("wgpu among 13 crates"), "{ok}");
         g.get_mut("nao-video").unwrap().insert("wgpu".into());
         let e = check(&g).unwrap_err();
-        assert!(
-            e.contains("ML backend crate(s): wgpu\n  nao-video → wgpu"),
-            "{e}"
-        );
+        assert!(e.contains("crate(s): wgpu\n  nao-video → wgpu"), "{e}");
     }
 }

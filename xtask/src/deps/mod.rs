@@ -37,16 +37,18 @@ pub struct DepsArgs {
 /// Run the checks; fail with every problem found.
 pub fn command(root: &Path, args: &DepsArgs) -> Result<()> {
     let mut problems: Vec<String> = Vec::new();
+    // a check's line for the log, or its problem for the end
+    let mut verdict = |outcome: Result<String, String>, found: &str| match outcome {
+        Ok(line) => eprintln!("{line}"),
+        Err(problem) => {
+            eprintln!("{found} (listed at the end)");
+            problems.push(problem);
+        }
+    };
 
     eprintln!("-- device-free crates");
     let graph = light::normal_graph(&metadata(root, true)?);
-    match light::check(&graph) {
-        Ok(line) => eprintln!("{line}"),
-        Err(problem) => {
-            eprintln!("heavy dependencies found (listed at the end)");
-            problems.push(problem);
-        }
-    }
+    verdict(light::check(&graph), "heavy dependencies found");
 
     eprintln!("-- training features");
     let crates: Vec<&str> = if args.inference_crates.is_empty() {
@@ -57,13 +59,8 @@ pub fn command(root: &Path, args: &DepsArgs) -> Result<()> {
     for krate in crates {
         let mut tree = cargo(root, &ChildEnv::new(), &features::tree_args(krate));
         let tree = output(&mut tree, &format!("listing {krate}'s features"))?;
-        match features::check(krate, &tree) {
-            Ok(line) => eprintln!("{line}"),
-            Err(problem) => {
-                eprintln!("{krate}: forbidden features (listed at the end)");
-                problems.push(problem);
-            }
-        }
+        let found = format!("{krate}: forbidden features");
+        verdict(features::check(krate, &tree), &found);
     }
 
     if problems.is_empty() {
@@ -84,9 +81,7 @@ mod tests {
         let (reached, _) = light::heavy_chains(&graph, &["xtask"]);
         assert!(reached > 10, "{reached}");
         let (_, chains) = light::heavy_chains(&graph, &["nao-burn"]);
-        assert!(
-            chains.iter().any(|c| c[..2] == ["nao-burn", "burn"]),
-            "{chains:?}"
-        );
+        let direct = chains.iter().any(|c| c[..2] == ["nao-burn", "burn"]);
+        assert!(direct, "{chains:?}");
     }
 }
