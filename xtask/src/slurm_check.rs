@@ -157,6 +157,7 @@ pub fn command(root: &Path, args: &SlurmCheckArgs) -> Result<()> {
     step("array job and merge job");
     let states = cluster.states(&jobs)?;
     cluster.stop();
+    step("cluster stop");
     check_states(&states, args.tasks + 1, &logs)?;
 
     let differences = compare_datasets(&single, &sharded)?;
@@ -356,8 +357,8 @@ fn write_key(path: &Path) -> Result<()> {
     let urandom = std::fs::File::open("/dev/urandom");
     let read = urandom.and_then(|mut f| f.read_exact(&mut key));
     read.map_err(|e| XtaskError::io("/dev/urandom", e))?;
-    let mut file = std::fs::OpenOptions::new();
-    let file = file.write(true).create_new(true).mode(0o600).open(path);
+    let mut options = std::fs::OpenOptions::new();
+    let file = options.write(true).create_new(true).mode(0o600).open(path);
     let written = file.and_then(|mut f| f.write_all(&key));
     written.map_err(|e| XtaskError::io(path, e))
 }
