@@ -4,72 +4,31 @@
 use std::path::Path;
 
 use clap::Args;
-use nao_backend::Device;
 
-use crate::devices::{self, SUITE};
+use crate::devices::{features_args, DeviceArgs, SUITE};
 use crate::error::Result;
 use crate::process::run_cargo;
-use crate::{backends, setup_libtorch};
 
 /// Options of `cargo xtask bench-backends`.
 #[derive(Debug, Args)]
 pub struct BenchBackendsArgs {
-    #[arg(
-        long = "device",
-        visible_alias = "backend",
-        value_name = "DEVICE",
-        value_parser = devices::parse,
-        help = devices::help() + "; default: cpu, wgpu, onnx-cpu, and tch-cpu when LibTorch is provisioned"
-    )]
-    pub devices: Vec<Device>,
+    #[command(flatten)]
+    pub devices: DeviceArgs,
     /// Arguments for criterion, after `--`.
     #[arg(last = true, value_name = "CRITERION-ARGS")]
     pub criterion_args: Vec<String>,
 }
 
-/// The bench's features: the devices' features of nao-conformance (`flex` is its default).
-fn features(devices: &[Device]) -> String {
-    let mut out: Vec<&str> = Vec::new();
-    for d in devices {
-        if d.feature() != "flex" && !out.contains(&d.feature()) {
-            out.push(d.feature());
-        }
-    }
-    out.join(",")
-}
-
 /// Run the bench.
 pub fn command(root: &Path, args: &BenchBackendsArgs) -> Result<()> {
-    let devices = devices::chosen(&args.devices, setup_libtorch::provisioned(root).is_some());
-    let env = backends::prepare(root, &devices, false)?;
-    let features = features(&devices);
+    let (devices, env) = args.devices.prepare(root)?;
+    let features = features_args(&devices);
     let mut cargo_args = vec!["bench", "-p", SUITE];
-    if !features.is_empty() {
-        cargo_args.extend(["--features", features.as_str()]);
-    }
+    cargo_args.extend(features.iter().map(String::as_str));
     cargo_args.extend(["--bench", "throughput"]);
     if !args.criterion_args.is_empty() {
         cargo_args.push("--");
         cargo_args.extend(args.criterion_args.iter().map(String::as_str));
     }
     run_cargo(root, &env, &cargo_args)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_bench_gets_the_devices_features() {
-        assert_eq!(
-            features(&[
-                Device::Cpu,
-                Device::Wgpu,
-                Device::TchCpu,
-                Device::TchCuda(0)
-            ]),
-            "wgpu,tch"
-        );
-        assert_eq!(features(&[Device::Cpu]), "");
-    }
 }

@@ -10,11 +10,10 @@ use std::time::Instant;
 use clap::Args;
 use nao_backend::Device;
 
-use crate::backends;
 use crate::devices;
 use crate::error::Result;
-use crate::process::{cargo_program, fmt_duration, succeeds};
-use crate::python::{python, run_python, venv_python};
+use crate::process::{cargo_program, fmt_duration};
+use crate::python::{run_python, venv};
 
 /// Options of `cargo xtask bench-sd`.
 #[derive(Debug, Args)]
@@ -32,49 +31,21 @@ pub struct BenchSdArgs {
     script_args: Vec<String>,
 }
 
-/// `.cache/venv-sd-bench` with torch, diffusers and numpy; returns its interpreter.
-fn torch_venv(root: &Path) -> Result<PathBuf> {
-    let venv = root.join(".cache").join("venv-sd-bench");
-    let py = venv_python(&venv);
-    if !py.is_file() {
-        run_python(
-            Command::new(python()).args(["-m", "venv"]).arg(&venv),
-            "creating the SD benchmark's Python virtual environment",
-        )?;
-    }
-    if !succeeds(Command::new(&py).args(["-c", "import numpy, torch, diffusers"])) {
-        run_python(
-            Command::new(&py).args([
-                "-m",
-                "pip",
-                "install",
-                "--disable-pip-version-check",
-                "--no-input",
-                "torch",
-                "diffusers",
-                "numpy",
-            ]),
-            "installing torch, diffusers and numpy into the SD benchmark's virtual environment",
-        )?;
-    }
-    Ok(py)
-}
-
 /// Run the comparison.
 pub fn command(root: &Path, args: &BenchSdArgs) -> Result<()> {
     let start = Instant::now();
-    let env = backends::prepare(root, &[args.device], false)?;
+    let env = devices::prepare(root, &[args.device], false)?;
+    let probe = "import numpy, torch, diffusers";
+    let packages = ["torch", "diffusers", "numpy"];
     let py = match &args.python {
         Some(p) => p.clone(),
-        None => torch_venv(root)?,
+        None => venv(root, "venv-sd-bench", probe, &packages)?,
     };
     let mut script = Command::new(&py);
-    script
-        .arg(root.join("scripts").join("sd_unet_bench.py"))
-        .args(["--device", &args.device.to_string()])
-        .args(&args.script_args)
-        .env("CARGO", cargo_program())
-        .current_dir(root);
+    script.arg(root.join("scripts/sd_unet_bench.py"));
+    script.args(["--device", &args.device.to_string()]);
+    script.args(&args.script_args);
+    script.env("CARGO", cargo_program()).current_dir(root);
     if args.device.feature() != "flex" {
         script.args(["--features", args.device.feature()]);
     }

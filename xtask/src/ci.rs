@@ -5,8 +5,8 @@
 //!    passwordless sudo, else the one `sudo apt-get install` line and a stop before any build),
 //!    ONNX Runtime, and LibTorch with `--all-backends`;
 //! 2. `cargo fmt --check`;
-//! 3. the dependency checks (`cargo xtask deps`: light crates, training features, module
-//!    cycles), which read sources and `cargo tree` and build nothing;
+//! 3. the dependency checks (`cargo xtask deps`: device-free crates, training features), which
+//!    read `cargo metadata` and `cargo tree` and build nothing;
 //! 4. clippy with `-D warnings`;
 //! 5. the tests with the conformance suites (cargo-nextest when installed, else `cargo test`);
 //! 6. `nao augment` as a SLURM job array (`slurm-check` with the `nao` the tests built: about
@@ -24,18 +24,20 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use cargo_metadata::{Target, TargetKind};
 use clap::Args;
 
-use crate::conformance::{self, features_args, Report};
+use crate::conformance::{self, Report};
 use crate::deps::{self, DepsArgs};
+use crate::devices::{self, features_args};
 use crate::env::ChildEnv;
 use crate::error::{Result, XtaskError};
 use crate::longtail::{self, LongtailArgs};
-use crate::process::{fmt_duration, have_nextest, run_cargo};
+use crate::process::{fmt_duration, have_nextest, print_timings, run_cargo};
+use crate::setup_libtorch;
 use crate::slurm_check::{self, SlurmCheckArgs};
 use crate::system::{ensure, HostProbe};
 use crate::workspace::Workspace;
-use crate::{backends, devices, setup_libtorch};
 
 /// Options of `cargo xtask ci`.
 #[derive(Debug, Args)]
@@ -49,7 +51,7 @@ pub struct CiArgs {
 const STEPS: [&str; 10] = [
     "provisioning (system packages, ONNX Runtime; LibTorch with --all-backends)",
     "format",
-    "dependency checks (device-free crates, training features, module cycles)",
+    "dependency checks (device-free crates, training features)",
     "clippy",
     "tests (with the conformance suites)",
     "nao augment on a SLURM job array (slurm-check)",
@@ -60,6 +62,7 @@ const STEPS: [&str; 10] = [
 ];
 
 /// Runs the steps in order, timing each.
+#[derive(Default)]
 struct Steps {
     next: usize,
     timings: Vec<(&'static str, Duration)>,
@@ -95,19 +98,17 @@ impl Steps {
 /// resolve features with the dev-dependencies, as clippy `--all-targets` does; without it the
 /// dev-dependencies' features drop out (today `either/use_std`, through rayon), and cargo
 /// checks rayon, gemm and burn's whole stack a second time for rustdoc.
-pub fn doc_args(ws: &Workspace) -> Vec<String> {
-    let libs: Vec<String> = ws
-        .members
-        .iter()
-        .flat_map(|m| &m.targets)
-        .filter(|t| t.is_lib())
-        .map(|t| t.crate_name())
-        .collect();
-    let mut args: Vec<String> = ["doc", "--workspace", "--no-deps", "--lib", "--examples"]
-        .map(str::to_string)
-        .to_vec();
-    for target in ws.members.iter().flat_map(|m| &m.targets) {
-        if target.is_bin() && target.doc && !libs.contains(&target.crate_name()) {
+pub fn doc_args(targets: &[&Target]) -> Vec<String> {
+    // the name rustc gives a crate: `-` becomes `_`
+    let crate_name = |t: &Target| t.name.replace('-', "_");
+    use TargetKind::{CDyLib, DyLib, Lib, ProcMacro, RLib, StaticLib};
+    let lib = |k: &TargetKind| matches!(k, Lib | RLib | DyLib | ProcMacro | CDyLib | StaticLib);
+    let libs = targets.iter().filter(|t| t.kind.iter().any(lib));
+    let libs: Vec<String> = libs.map(|t| crate_name(t)).collect();
+    let args = ["doc", "--workspace", "--no-deps", "--lib", "--examples"];
+    let mut args: Vec<String> = args.map(str::to_string).to_vec();
+    for target in targets {
+        if target.is_bin() && target.doc && !libs.contains(&crate_name(target)) {
             args.extend(["--bin".to_string(), target.name.clone()]);
         }
     }
@@ -121,10 +122,7 @@ const EXTRA_FEATURES: [&str; 2] = ["--features", "nao-cli/mp4"];
 /// Run CI.
 pub fn command(root: &Path, args: &CiArgs) -> Result<()> {
     let total = Instant::now();
-    let mut steps = Steps {
-        next: 0,
-        timings: Vec::new(),
-    };
+    let mut steps = Steps::default();
     let with_tch = args.all_backends || setup_libtorch::provisioned(root).is_some();
     let devices = devices::chosen(&[], with_tch);
 
@@ -132,7 +130,7 @@ pub fn command(root: &Path, args: &CiArgs) -> Result<()> {
         ensure(&HostProbe, false)?;
         // LibTorch when tch-cpu is among the devices; ONNX Runtime always: the nao-onnx tests
         // load it whatever the devices
-        backends::prepare(root, &devices, true)
+        devices::prepare(root, &devices, true)
     })?;
     // The property-based fuzz tests run a bounded number of cases per property (proptest's
     // default is 256); a longer fuzzing run sets PROPTEST_CASES itself.
@@ -142,33 +140,24 @@ pub fn command(root: &Path, args: &CiArgs) -> Result<()> {
     };
     steps.run(|| run_cargo(root, &env, &["fmt", "--all", "--check"]))?;
     steps.run(|| deps::command(root, &DepsArgs::default()))?;
-    steps.run(|| {
-        run_cargo(
-            root,
-            &env,
-            &[
-                "clippy",
-                "--workspace",
-                "--all-targets",
-                EXTRA_FEATURES[0],
-                EXTRA_FEATURES[1],
-                "--",
-                "-D",
-                "warnings",
-            ],
-        )
-    })?;
+    let mut clippy = vec!["clippy", "--workspace", "--all-targets"];
+    clippy.extend(EXTRA_FEATURES.into_iter().chain(["--", "-D", "warnings"]));
+    steps.run(|| run_cargo(root, &env, &clippy))?;
     let features = features_args(&devices);
+    // the feature set of the test-profile steps
+    let with_features = |args: &[&str]| -> Vec<String> {
+        let extra = features.iter().map(String::as_str).chain(EXTRA_FEATURES);
+        let all = args.iter().copied().chain(extra);
+        all.map(String::from).collect()
+    };
     steps.run(|| {
-        let mut tests: Vec<String> = if have_nextest(root) {
-            vec!["nextest".into(), "run".into(), "--workspace".into()]
+        let tests: &[&str] = if have_nextest(root) {
+            &["nextest", "run", "--workspace"]
         } else {
             eprintln!("xtask: cargo-nextest not found; using cargo test");
-            vec!["test".into(), "--workspace".into(), "--all-targets".into()]
+            &["test", "--workspace", "--all-targets"]
         };
-        tests.extend(features.iter().cloned());
-        tests.extend(EXTRA_FEATURES.map(String::from));
-        run_cargo(root, &env, &tests)
+        run_cargo(root, &env, &with_features(tests))
     })?;
     steps.run(|| {
         // the nao binary the tests just built: no second build with other features
@@ -177,103 +166,66 @@ pub fn command(root: &Path, args: &CiArgs) -> Result<()> {
     })?;
     steps.run(|| {
         let debug = Workspace::load(root)?.target_dir.join("debug");
-        longtail::command(
-            root,
-            &LongtailArgs::quick_with(debug.join("nao"), debug.join("nao-longtail")),
-        )
+        let quick = LongtailArgs::quick_with(debug.join("nao"), debug.join("nao-longtail"));
+        longtail::command(root, &quick)
     })?;
     steps.run(|| conformance::report(root, &env, Report::Table))?;
-    steps.run(|| {
-        let mut doctests: Vec<String> = vec!["test".into(), "--workspace".into(), "--doc".into()];
-        doctests.extend(features.iter().cloned());
-        doctests.extend(EXTRA_FEATURES.map(String::from));
-        run_cargo(root, &env, &doctests)
-    })?;
+    let doctests = with_features(&["test", "--workspace", "--doc"]);
+    steps.run(|| run_cargo(root, &env, &doctests))?;
     steps.run(|| {
         let ws = Workspace::load(root)?;
+        let targets: Vec<&Target> = ws.members.iter().flat_map(|m| &m.targets).collect();
         // for this step only: every other step builds without it
         let doc_env = env.clone().with("RUSTDOCFLAGS", "-D warnings");
-        run_cargo(root, &doc_env, &doc_args(&ws))
+        run_cargo(root, &doc_env, &doc_args(&targets))
     })?;
 
     eprintln!("\nxtask ci: all {} steps passed", STEPS.len());
-    for (name, took) in &steps.timings {
-        eprintln!("  {:>9}  {name}", fmt_duration(*took));
-    }
-    eprintln!("  {:>9}  total", fmt_duration(total.elapsed()));
+    print_timings(&steps.timings, total);
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::workspace::{Member, Target};
 
     fn target(name: &str, kind: &str, doc: bool) -> Target {
-        Target {
-            name: name.into(),
-            kinds: vec![kind.into()],
-            src_path: format!("/w/{name}.rs").into(),
-            doc,
-        }
+        serde_json::from_value(serde_json::json!({
+            "name": name, "kind": [kind], "src_path": format!("/w/{name}.rs"), "doc": doc
+        }))
+        .unwrap()
     }
 
     #[test]
     fn rustdoc_documents_what_cargo_doc_does_by_default() {
-        let ws = Workspace {
-            root: "/w".into(),
-            target_dir: "/w/target".into(),
-            members: vec![
-                Member {
-                    name: "nao".into(),
-                    dir: "/w".into(),
-                    targets: vec![
-                        target("nao", "lib", true),
-                        target("geometry", "bench", false),
-                    ],
-                },
-                Member {
-                    name: "nao-cli".into(),
-                    dir: "/w/crates/nao-cli".into(),
-                    // takes the name of the root package's library
-                    targets: vec![target("nao", "bin", true), target("basic", "test", false)],
-                },
-                Member {
-                    name: "nao-conformance".into(),
-                    dir: "/w/crates/nao-conformance".into(),
-                    targets: vec![
-                        target("nao_conformance", "lib", true),
-                        target("nao-conformance", "bin", true),
-                    ],
-                },
-                Member {
-                    name: "nao-burn".into(),
-                    dir: "/w/crates/nao-burn".into(),
-                    targets: vec![
-                        target("nao_burn", "lib", true),
-                        target("nao-train", "bin", true),
-                        target("hidden", "bin", false),
-                    ],
-                },
-            ],
-        };
+        let targets = [
+            // the root package
+            target("nao", "lib", true),
+            target("geometry", "bench", false),
+            // nao-cli: takes the name of the root package's library
+            target("nao", "bin", true),
+            target("basic", "test", false),
+            // nao-conformance
+            target("nao_conformance", "lib", true),
+            target("nao-conformance", "bin", true),
+            // nao-burn
+            target("nao_burn", "lib", true),
+            target("nao-train", "bin", true),
+            target("hidden", "bin", false),
+        ];
+        let args = doc_args(&targets.iter().collect::<Vec<_>>()).join(" ");
         assert_eq!(
-            doc_args(&ws).join(" "),
+            args,
             "doc --workspace --no-deps --lib --examples --bin nao-train"
         );
     }
 
     #[test]
     fn the_steps_are_numbered_and_a_failure_names_its_step() {
-        let mut steps = Steps {
-            next: 0,
-            timings: Vec::new(),
-        };
+        let mut steps = Steps::default();
         assert_eq!(steps.run(|| Ok(7)).unwrap(), 7);
-        let e = steps
-            .run(|| -> Result<()> { Err(XtaskError::Check("bad".into())) })
-            .unwrap_err()
-            .to_string();
+        let e = steps.run(|| -> Result<()> { Err(XtaskError::Check("bad".into())) });
+        let e = e.unwrap_err().to_string();
         assert!(e.starts_with("step 2/10 'format' failed after"), "{e}");
         assert!(e.ends_with(": bad"), "{e}");
         assert_eq!(steps.timings.len(), 1);

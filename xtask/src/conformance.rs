@@ -7,26 +7,18 @@ use std::path::Path;
 use std::process::Command;
 
 use clap::Args;
-use nao_backend::Device;
 
-use crate::devices::{self, suite_features, SUITE};
+use crate::devices::{features_args, DeviceArgs, SUITE};
 use crate::env::ChildEnv;
 use crate::error::{Result, XtaskError};
 use crate::process::{have_nextest, run, run_cargo};
 use crate::workspace::Workspace;
-use crate::{backends, setup_libtorch};
 
 /// Options of `cargo xtask conformance`.
 #[derive(Debug, Args)]
 pub struct ConformanceArgs {
-    #[arg(
-        long = "device",
-        visible_alias = "backend",
-        value_name = "DEVICE",
-        value_parser = devices::parse,
-        help = devices::help() + "; default: cpu, wgpu, onnx-cpu, and tch-cpu when LibTorch is provisioned"
-    )]
-    pub devices: Vec<Device>,
+    #[command(flatten)]
+    pub devices: DeviceArgs,
     /// Rewrite the committed reference with the cpu device instead of testing.
     #[arg(long)]
     pub write_reference: bool,
@@ -41,40 +33,26 @@ pub enum Report {
     WriteReference,
 }
 
-/// `--features` for a workspace build with `devices` (empty: the suite's default, cpu only).
-pub fn features_args(devices: &[Device]) -> Vec<String> {
-    let features = suite_features(devices);
-    if features.is_empty() {
-        Vec::new()
-    } else {
-        vec!["--features".to_string(), features.join(",")]
-    }
-}
-
-fn strings(args: &[&str]) -> Vec<String> {
-    args.iter().map(|a| a.to_string()).collect()
-}
-
 /// Run the suite's tests (the same workspace build as `ci`'s), then its table.
 pub fn command(root: &Path, args: &ConformanceArgs) -> Result<()> {
-    let devices = devices::chosen(&args.devices, setup_libtorch::provisioned(root).is_some());
-    let env = backends::prepare(root, &devices, false)?;
-    let features = features_args(&devices);
-    if args.write_reference {
-        let mut build = strings(&["test", "--workspace", "--no-run"]);
-        build.extend(features);
-        run_cargo(root, &env, &build)?;
-        return report(root, &env, Report::WriteReference);
-    }
+    let (devices, env) = args.devices.prepare(root)?;
     let filter = format!("package({SUITE})");
-    let mut tests = if have_nextest(root) {
-        strings(&["nextest", "run", "--workspace", "-E", &filter])
+    let cargo_args: &[&str] = if args.write_reference {
+        &["test", "--workspace", "--no-run"]
+    } else if have_nextest(root) {
+        &["nextest", "run", "--workspace", "-E", &filter]
     } else {
-        strings(&["test", "--workspace", "--test", "conformance"])
+        &["test", "--workspace", "--test", "conformance"]
     };
-    tests.extend(features);
-    run_cargo(root, &env, &tests)?;
-    report(root, &env, Report::Table)
+    let features = features_args(&devices);
+    let features = features.iter().map(String::as_str);
+    let cargo_args = cargo_args.iter().copied().chain(features);
+    run_cargo(root, &env, &cargo_args.collect::<Vec<_>>())?;
+    let what = match args.write_reference {
+        true => Report::WriteReference,
+        false => Report::Table,
+    };
+    report(root, &env, what)
 }
 
 /// Run the suite's binary that the test build made (building it apart, without the
@@ -85,41 +63,16 @@ pub fn report(root: &Path, env: &ChildEnv, what: Report) -> Result<()> {
     // the test profile builds into `debug/`
     let bin = target_dir.join("debug").join(SUITE);
     if !bin.is_file() {
-        return Err(XtaskError::Check(format!(
-            "{} is missing: the workspace's test build makes it (cargo test --workspace --features …)",
-            bin.display()
-        )));
+        let build = "the workspace's test build makes it (cargo test --workspace --features …)";
+        let message = format!("{} is missing: {build}", bin.display());
+        return Err(XtaskError::Check(message));
     }
     let mut cmd = Command::new(&bin);
     match what {
-        Report::WriteReference => {
-            cmd.arg("--write-reference");
-        }
-        Report::Table => {
-            cmd.arg("--json").arg(target_dir.join("conformance.json"));
-        }
-    }
-    cmd.current_dir(root);
-    env.apply(&mut cmd);
-    run(
-        &mut cmd,
-        "the conformance table (a device outside its tolerance is marked FAIL above)",
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_suite_build_gets_one_feature_per_device_family() {
-        assert!(features_args(&[Device::Cpu]).is_empty());
-        assert_eq!(
-            features_args(&[Device::Cpu, Device::Wgpu, Device::OnnxCpu, Device::TchCpu]),
-            [
-                "--features",
-                "nao-conformance/wgpu,nao-conformance/onnx,nao-conformance/tch"
-            ]
-        );
-    }
+        Report::WriteReference => cmd.arg("--write-reference"),
+        Report::Table => cmd.arg("--json").arg(target_dir.join("conformance.json")),
+    };
+    env.apply(cmd.current_dir(root));
+    let what = "the conformance table (a device outside its tolerance is marked FAIL above)";
+    run(&mut cmd, what)
 }

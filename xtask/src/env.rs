@@ -31,11 +31,8 @@ impl ChildEnv {
     /// This environment with `dirs` put in front of the search path `name` (e.g.
     /// `LD_LIBRARY_PATH`), before this environment's value of it or else xtask's own.
     pub fn with_path_prefix(self, name: &'static str, dirs: &[PathBuf]) -> Self {
-        let inherited = self
-            .get(name)
-            .map(OsStr::to_os_string)
-            .or_else(|| std::env::var_os(name))
-            .unwrap_or_default();
+        let own = self.get(name).map(OsStr::to_os_string);
+        let inherited = own.or_else(|| std::env::var_os(name)).unwrap_or_default();
         let mut all: Vec<PathBuf> = dirs.to_vec();
         // an empty entry would mean the current directory
         all.extend(std::env::split_paths(&inherited).filter(|p| !p.as_os_str().is_empty()));
@@ -55,10 +52,8 @@ impl ChildEnv {
 
     /// `NAME=value` lines, for the log.
     pub fn describe(&self) -> Vec<String> {
-        self.vars
-            .iter()
-            .map(|(k, v)| format!("{k}={}", v.to_string_lossy()))
-            .collect()
+        let line = |(k, v): (&&str, &OsString)| format!("{k}={}", v.to_string_lossy());
+        self.vars.iter().map(line).collect()
     }
 }
 
@@ -68,56 +63,31 @@ mod tests {
 
     #[test]
     fn children_get_the_variables_and_xtask_keeps_its_own() {
-        let env = ChildEnv::new()
-            .with("NAO_XTASK_TEST_A", "1")
-            .with("NAO_XTASK_TEST_A", "2")
-            .with("NAO_XTASK_TEST_B", "x y");
+        let env = ChildEnv::new().with("NAO_XTASK_TEST_A", "1");
+        let env = env.with("NAO_XTASK_TEST_A", "2");
+        let env = env.with("NAO_XTASK_TEST_B", "x y");
         let mut cmd = Command::new("env");
         env.apply(&mut cmd);
-        let set: Vec<(String, String)> = cmd
-            .get_envs()
-            .map(|(k, v)| {
-                (
-                    k.to_string_lossy().into_owned(),
-                    v.unwrap().to_string_lossy().into_owned(),
-                )
-            })
-            .collect();
-        assert_eq!(
-            set,
-            [
-                ("NAO_XTASK_TEST_A".to_string(), "2".to_string()),
-                ("NAO_XTASK_TEST_B".to_string(), "x y".to_string())
-            ]
-        );
+        let line = |(k, v): (&OsStr, Option<&OsStr>)| {
+            format!("{}={}", k.to_string_lossy(), v.unwrap().to_string_lossy())
+        };
+        let set: Vec<String> = cmd.get_envs().map(line).collect();
+        assert_eq!(set, ["NAO_XTASK_TEST_A=2", "NAO_XTASK_TEST_B=x y"]);
+        assert_eq!(env.describe(), set);
         assert!(std::env::var_os("NAO_XTASK_TEST_A").is_none());
-        assert_eq!(
-            env.describe(),
-            ["NAO_XTASK_TEST_A=2", "NAO_XTASK_TEST_B=x y"]
-        );
     }
 
     #[test]
     fn search_paths_are_prefixed() {
-        let env = ChildEnv::new()
-            .with("NAO_XTASK_TEST_PATH", "/old")
-            .with_path_prefix(
-                "NAO_XTASK_TEST_PATH",
-                &[PathBuf::from("/a"), PathBuf::from("/b")],
-            );
-        let value = env.get("NAO_XTASK_TEST_PATH").unwrap();
-        let parts: Vec<PathBuf> = std::env::split_paths(value).collect();
-        assert_eq!(
-            parts,
-            [
-                PathBuf::from("/a"),
-                PathBuf::from("/b"),
-                PathBuf::from("/old")
-            ]
-        );
-        let fresh = ChildEnv::new()
-            .with("NAO_XTASK_TEST_PATH", "")
-            .with_path_prefix("NAO_XTASK_TEST_PATH", &[PathBuf::from("/a")]);
-        assert_eq!(fresh.get("NAO_XTASK_TEST_PATH").unwrap(), "/a");
+        const VAR: &str = "NAO_XTASK_TEST_PATH";
+        let dirs = ["/a", "/b"].map(PathBuf::from);
+        let env = ChildEnv::new().with(VAR, "/old");
+        let env = env.with_path_prefix(VAR, &dirs);
+        let parts: Vec<PathBuf> = std::env::split_paths(env.get(VAR).unwrap()).collect();
+        assert_eq!(parts, ["/a", "/b", "/old"].map(PathBuf::from));
+        // an empty value adds no entry
+        let fresh = ChildEnv::new().with(VAR, "");
+        let fresh = fresh.with_path_prefix(VAR, &dirs[..1]);
+        assert_eq!(fresh.get(VAR).unwrap(), "/a");
     }
 }

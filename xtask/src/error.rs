@@ -8,63 +8,48 @@ use thiserror::Error;
 /// Why a command of xtask failed.
 #[derive(Debug, Error)]
 pub enum XtaskError {
-    /// A program could not be started (not installed, not executable).
+    /// A program (`command`, as shown to the user) could not be started (not installed, not
+    /// executable); `hint` says what to do about it (empty, or text starting with "; ").
     #[error("could not start `{command}`: {source}{hint}")]
     Spawn {
-        /// the command line, as shown to the user
         command: String,
-        /// what the operating system said
         source: std::io::Error,
-        /// what to do about it (empty, or text starting with "; ")
         hint: String,
     },
-    /// A program ran and failed.
+    /// A program ran and failed: `what` it was doing, its `command` line, its exit `status`.
     #[error("{what}: `{command}` exited with {status}")]
     Exit {
-        /// what the program was doing
         what: String,
-        /// the command line, as shown to the user
         command: String,
-        /// its exit status
         status: ExitStatus,
     },
     /// A file or folder could not be read or written.
     #[error("{}: {source}", path.display())]
     Io {
-        /// the file or folder
         path: PathBuf,
-        /// what the operating system said
         source: std::io::Error,
     },
-    /// A file's content is not what it should be (unparsable Rust, unexpected JSON, …).
+    /// A file's content (or a command's output) is not what it should be: `message` says what
+    /// is wrong, where.
     #[error("{}: {message}", path.display())]
-    Parse {
-        /// the file (or the command whose output it was)
-        path: PathBuf,
-        /// what is wrong, where
-        message: String,
-    },
+    Parse { path: PathBuf, message: String },
     /// The machine lacks something that xtask may not or cannot provide itself.
     #[error("{0}")]
     Provision(String),
-    /// A check of the project failed (module cycle, forbidden dependency or feature, …).
+    /// A check of the project failed (a forbidden dependency or feature, …).
     #[error("{0}")]
     Check(String),
     /// The command line names something that does not exist (a bench, …).
     #[error("{0}")]
     Usage(String),
-    /// A step of `cargo xtask ci` failed.
+    /// A step of `cargo xtask ci` failed: its 1-based `index` of `total`, its `name`, how long
+    /// it ran (`after`), and why.
     #[error("step {index}/{total} '{name}' failed after {after}: {source}")]
     Step {
-        /// 1-based number of the step
         index: usize,
-        /// number of steps
         total: usize,
-        /// the step's name
         name: &'static str,
-        /// how long it ran
         after: String,
-        /// why it failed
         source: Box<XtaskError>,
     },
 }

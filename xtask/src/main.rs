@@ -3,36 +3,12 @@
 //! Run through the cargo alias in `.cargo/config.toml` (`cargo xtask COMMAND`); `cargo xtask
 //! help COMMAND` shows a command's options.
 //!
-//! - `ci [--all-backends]`: everything CI checks, stopping at the first failure, with per-step
-//!   timings (module [`ci`]): provisioning of the system packages, ONNX Runtime (and LibTorch
-//!   with `--all-backends`) before any build; rustfmt; the dependency checks; clippy with
-//!   `-D warnings`; the tests with the backend conformance suite (cargo-nextest when installed,
-//!   else `cargo test`) on cpu, wgpu (Mesa's software Vulkan) and onnx-cpu, plus tch-cpu when
-//!   LibTorch is provisioned; the conformance table; doc tests; rustdoc with warnings as errors.
-//! - `setup [--dry-run] [--all-backends]`: the provisioning alone (module [`setup`]): the Debian
-//!   packages `dataset-fashion-mnist`, `mesa-vulkan-drivers` and `libvulkan1`, installed when
-//!   xtask runs as root or has passwordless sudo, otherwise the one `sudo apt-get install -y …`
-//!   line to run and a non-zero exit; then `setup-ort` (and `setup-libtorch`).
-//! - `deps [--inference-crate CRATE]…`: the dependency checks (module [`deps`]): the
-//!   device-free crates pull in no ML backend; the crates that only run models do not enable
-//!   burn's `autodiff`/`optim`; no crate has a cycle among its modules.
-//! - `bench [NAME] [-- CRITERION-ARGS]`: the criterion benches of `benches/`.
-//! - `bench-backends [--device D]… [-- CRITERION-ARGS]`: sampling throughput of the embedded
-//!   model per device.
-//! - `conformance [--device D]… [--write-reference]`: the backend conformance suite and its
-//!   table of differences from the CPU reference.
-//! - `setup-ort`: ONNX Runtime's shared library from its PyPI wheel, into `.cache/onnxruntime/`;
-//!   prints the path for `ORT_DYLIB_PATH`.
-//! - `setup-libtorch`: PyTorch 2.9.0's LibTorch (CPU part, ≈ 1 GB) into `.cache/libtorch/`;
-//!   prints `LIBTORCH` and `LD_LIBRARY_PATH`.
-//! - `onnx-overhead [-- CRITERION-ARGS]`: nao-onnx against Python's onnxruntime on one UNet
-//!   call.
-//! - `bench-sd [--device D] [--python PY] [-- SCRIPT-ARGS]`: one full-size Stable Diffusion
-//!   UNet call (SD 1.5's architecture, random weights) on nao beside PyTorch diffusers.
-//! - `train [ARGS]`: retrain the embedded Fashion-MNIST model (`nao-train`).
-//! - `slurm-check [--release]`: `nao augment` as a SLURM job array on a one-node cluster it
-//!   installs (Debian's slurm-wlm, munge), starts and stops, checked byte for byte against a
-//!   single-process run (module [`slurm_check`]).
+//! One module per command, whose documentation says what it does:
+//! [`ci`] (everything CI checks, in order, timed), [`setup`] (the provisioning alone: system
+//! packages, ONNX Runtime, LibTorch), [`deps`] (the dependency checks), [`bench`],
+//! [`bench_backends`], [`conformance`], [`setup_ort`], [`setup_libtorch`], [`onnx_overhead`],
+//! [`bench_sd`], [`train`], [`slurm_check`] (`nao augment` on a one-node SLURM cluster it
+//! installs, starts and stops) and [`longtail`].
 //!
 //! Devices (`--device`, alias `--backend`) are `nao_backend::Device` names. xtask never changes
 //! its own environment: the variables the children need (`ORT_DYLIB_PATH`, `LIBTORCH`,
@@ -40,7 +16,6 @@
 //! process ([`env::ChildEnv`]).
 #![warn(missing_docs)]
 
-mod backends;
 mod bench;
 mod bench_backends;
 mod bench_sd;
@@ -86,7 +61,7 @@ enum Command {
     Ci(ci::CiArgs),
     /// Provision what the tests need: system packages (apt), ONNX Runtime, LibTorch.
     Setup(setup::SetupArgs),
-    /// The dependency checks: device-free crates, training features, module cycles.
+    /// The dependency checks: device-free crates, training features.
     Deps(deps::DepsArgs),
     /// The criterion benches of benches/.
     Bench(bench::BenchArgs),
@@ -150,67 +125,36 @@ mod tests {
         Cli::command().debug_assert();
     }
 
+    /// `xtask LINE`, split at spaces.
+    fn parse(line: &str) -> Result<Command, clap::Error> {
+        Cli::try_parse_from(std::iter::once("xtask").chain(line.split(' '))).map(|c| c.command)
+    }
+
     #[test]
     fn devices_and_passthrough_arguments_parse() {
-        let cli = Cli::try_parse_from([
-            "xtask",
-            "conformance",
-            "--device",
-            "wgpu",
-            "--backend",
-            "onnx-cpu",
-        ])
-        .unwrap();
-        let Command::Conformance(args) = cli.command else {
-            panic!("{cli:?}");
+        let Ok(Command::Conformance(args)) = parse("conformance --device wgpu --backend onnx-cpu")
+        else {
+            panic!();
         };
-        assert_eq!(args.devices, [Device::Wgpu, Device::OnnxCpu]);
+        assert_eq!(args.devices.devices, [Device::Wgpu, Device::OnnxCpu]);
+        let e = parse("conformance --device gpu").unwrap_err().to_string();
+        assert!(e.contains("unknown device 'gpu'"), "{e}");
 
-        let e = Cli::try_parse_from(["xtask", "conformance", "--device", "gpu"]).unwrap_err();
-        assert!(e.to_string().contains("unknown device 'gpu'"), "{e}");
-
-        let cli =
-            Cli::try_parse_from(["xtask", "train", "--seed", "7", "--steps-scale", "0.1"]).unwrap();
-        let Command::Train(args) = cli.command else {
-            panic!("{cli:?}");
+        let Ok(Command::Train(args)) = parse("train --seed 7 --steps-scale 0.1") else {
+            panic!();
         };
         assert_eq!(args.args, ["--seed", "7", "--steps-scale", "0.1"]);
-
-        let cli = Cli::try_parse_from([
-            "xtask",
-            "bench",
-            "geometry",
-            "--",
-            "--save-baseline",
-            "main",
-        ])
-        .unwrap();
-        let Command::Bench(args) = cli.command else {
-            panic!("{cli:?}");
+        let Ok(Command::Bench(args)) = parse("bench geometry -- --save-baseline main") else {
+            panic!();
         };
         assert_eq!(args.name.as_deref(), Some("geometry"));
         assert_eq!(args.criterion_args, ["--save-baseline", "main"]);
 
-        assert!(Cli::try_parse_from(["xtask", "ci", "--all-backends"]).is_ok());
-        assert!(Cli::try_parse_from(["xtask", "ci", "--everything"]).is_err());
-        assert!(Cli::try_parse_from(["xtask", "setup", "--dry-run"]).is_ok());
-
-        let cli = Cli::try_parse_from(["xtask", "slurm-check"]).unwrap();
-        let Command::SlurmCheck(args) = cli.command else {
-            panic!("{cli:?}");
-        };
+        assert!(parse("ci --all-backends").is_ok() && parse("ci --everything").is_err());
+        assert!(parse("setup --dry-run").is_ok());
         // ci runs the check as the command line's defaults do, with the tests' binary
         let ci = slurm_check::SlurmCheckArgs::with_binary("target/debug/nao".into());
-        assert_eq!(
-            (
-                args.tasks,
-                args.per_class,
-                args.steps,
-                args.timeout,
-                args.release
-            ),
-            (ci.tasks, ci.per_class, ci.steps, ci.timeout, ci.release)
-        );
-        assert!(Cli::try_parse_from(["xtask", "slurm-check", "--release", "--nao", "x"]).is_err());
+        assert!(ci.nao.is_some() && !ci.release && (ci.tasks, ci.timeout) == (4, 600));
+        assert!(parse("slurm-check --release --nao x").is_err());
     }
 }

@@ -3,8 +3,8 @@
 
 use std::ffi::OsString;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
 
 use crate::env::ChildEnv;
 use crate::error::{Result, XtaskError};
@@ -24,45 +24,49 @@ pub fn cargo<S: AsRef<str>>(root: &Path, env: &ChildEnv, args: &[S]) -> Command 
 
 /// The command line of `cmd` as the user would type it (inline scripts shown as `<script>`).
 pub fn show(cmd: &Command) -> String {
-    let program = cmd.get_program().to_string_lossy();
     // the cargo of $CARGO is a full path; `cargo` reads better and means the same
-    let program = if cmd.get_program() == cargo_program() {
-        "cargo".into()
-    } else {
-        program
+    let program = match cmd.get_program() {
+        p if p == cargo_program() => "cargo".into(),
+        p => p.to_string_lossy(),
     };
-    std::iter::once(program.into_owned())
-        .chain(cmd.get_args().map(|a| {
-            let a = a.to_string_lossy();
-            if a.contains('\n') {
-                "<script>".to_string()
-            } else {
-                a.into_owned()
-            }
-        }))
-        .collect::<Vec<_>>()
-        .join(" ")
+    let args = cmd.get_args().map(|a| match a.to_string_lossy() {
+        a if a.contains('\n') => "<script>".into(),
+        a => a,
+    });
+    let words: Vec<_> = std::iter::once(program).chain(args).collect();
+    words.join(" ")
+}
+
+/// Start `cmd` (echoed first) through `start`; fail when it cannot start (the error says
+/// `hint`: empty, or text starting with "; ") or exits unsuccessfully (saying `what` it did).
+fn checked<T>(
+    cmd: &mut Command,
+    what: &str,
+    hint: &str,
+    start: impl FnOnce(&mut Command) -> std::io::Result<(ExitStatus, T)>,
+) -> Result<T> {
+    let command = show(cmd);
+    eprintln!("$ {command}");
+    let (status, value) = start(cmd).map_err(|source| XtaskError::Spawn {
+        command: command.clone(),
+        source,
+        hint: hint.to_string(),
+    })?;
+    if !status.success() {
+        let what = what.to_string();
+        return Err(XtaskError::Exit {
+            what,
+            command,
+            status,
+        });
+    }
+    Ok(value)
 }
 
 /// Run `cmd` (echoed first), inheriting stdio; `what` says what it does, for the error, and
 /// `hint` (empty, or text starting with "; ") what to do when it cannot start.
 pub fn run_with_hint(cmd: &mut Command, what: &str, hint: &str) -> Result<()> {
-    let shown = show(cmd);
-    eprintln!("$ {shown}");
-    let status = cmd.status().map_err(|source| XtaskError::Spawn {
-        command: shown.clone(),
-        source,
-        hint: hint.to_string(),
-    })?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(XtaskError::Exit {
-            what: what.to_string(),
-            command: shown,
-            status,
-        })
-    }
+    checked(cmd, what, hint, |c| Ok((c.status()?, ())))
 }
 
 /// Run `cmd` (echoed first), inheriting stdio.
@@ -78,45 +82,27 @@ pub fn run_cargo<S: AsRef<str>>(root: &Path, env: &ChildEnv, args: &[S]) -> Resu
 
 /// Run `cmd` (echoed first) and return its standard output; its standard error is shown.
 pub fn output(cmd: &mut Command, what: &str) -> Result<String> {
-    let shown = show(cmd);
-    eprintln!("$ {shown}");
-    let out = cmd
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|source| XtaskError::Spawn {
-            command: shown.clone(),
-            source,
-            hint: String::new(),
-        })?;
-    if !out.status.success() {
-        return Err(XtaskError::Exit {
-            what: what.to_string(),
-            command: shown,
-            status: out.status,
-        });
-    }
-    String::from_utf8(out.stdout).map_err(|e| XtaskError::Parse {
-        path: shown.into(),
+    let stdout = checked(cmd, what, "", |c| {
+        let out = c.stderr(Stdio::inherit()).output()?;
+        Ok((out.status, out.stdout))
+    })?;
+    String::from_utf8(stdout).map_err(|e| XtaskError::Parse {
+        path: show(cmd).into(),
         message: format!("output is not UTF-8: {e}"),
     })
 }
 
 /// Whether `cmd` starts and succeeds, all its output discarded: for probes.
 pub fn succeeds(cmd: &mut Command) -> bool {
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
+    cmd.stdin(Stdio::null()).stdout(Stdio::null());
+    let quiet = cmd.stderr(Stdio::null());
+    quiet.status().is_ok_and(|s| s.success())
 }
 
 /// Whether `cargo nextest` is installed and runs.
 pub fn have_nextest(root: &Path) -> bool {
-    succeeds(&mut cargo(
-        root,
-        &ChildEnv::new(),
-        &["nextest", "--version"],
-    ))
+    let mut probe = cargo(root, &ChildEnv::new(), &["nextest", "--version"]);
+    succeeds(&mut probe)
 }
 
 /// `1.2s` or `2m05.0s`.
@@ -127,6 +113,14 @@ pub fn fmt_duration(d: Duration) -> String {
     } else {
         format!("{}m{:04.1}s", (s / 60.0) as u64, s % 60.0)
     }
+}
+
+/// The time of each step, then the total since `start`, one line each.
+pub fn print_timings(timings: &[(&str, Duration)], start: Instant) {
+    for (name, took) in timings {
+        eprintln!("  {:>9}  {name}", fmt_duration(*took));
+    }
+    eprintln!("  {:>9}  total", fmt_duration(start.elapsed()));
 }
 
 #[cfg(test)]
@@ -151,23 +145,16 @@ mod tests {
     #[test]
     fn failures_name_the_command() {
         let e = run(&mut Command::new("false"), "testing").unwrap_err();
+        let e = e.to_string();
+        assert!(e.starts_with("testing: `false` exited with"), "{e}");
+        let mut absent = Command::new("/nonexistent/xtask-probe");
+        let e = run_with_hint(&mut absent, "testing", "; install it").unwrap_err();
+        let e = e.to_string();
         assert!(
-            e.to_string().starts_with("testing: `false` exited with"),
+            e.contains("could not start `/nonexistent/xtask-probe`"),
             "{e}"
         );
-        let e = run_with_hint(
-            &mut Command::new("/nonexistent/xtask-probe"),
-            "testing",
-            "; install it",
-        )
-        .unwrap_err();
-        let text = e.to_string();
-        assert!(
-            text.contains("could not start `/nonexistent/xtask-probe`")
-                && text.ends_with("; install it"),
-            "{text}"
-        );
-        assert!(succeeds(&mut Command::new("true")));
-        assert!(!succeeds(&mut Command::new("/nonexistent/xtask-probe")));
+        assert!(e.ends_with("; install it"), "{e}");
+        assert!(succeeds(&mut Command::new("true")) && !succeeds(&mut absent));
     }
 }

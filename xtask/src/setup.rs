@@ -29,11 +29,11 @@ pub fn provision(root: &Path, args: &SetupArgs) -> Result<()> {
     if args.dry_run {
         match setup_ort::provisioned(root) {
             Some(lib) => eprintln!("ONNX Runtime: {} is there", lib.display()),
-            None => eprintln!(
-                "ONNX Runtime: would download the onnxruntime {} wheel with pip into {}",
-                setup_ort::ort_version()?,
-                setup_ort::cache_dir(root).display()
-            ),
+            None => {
+                let (version, dir) = (setup_ort::ort_version()?, setup_ort::cache_dir(root));
+                let dir = dir.display();
+                eprintln!("ONNX Runtime: would install the onnxruntime {version} wheel into {dir}");
+            }
         }
     } else {
         setup_ort::setup_ort(root)?;

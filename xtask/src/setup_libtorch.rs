@@ -11,11 +11,10 @@
 //! `pip` honours `PIP_FIND_LINKS` / `PIP_INDEX_URL` for local mirrors.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use crate::env::ChildEnv;
 use crate::error::{Result, XtaskError};
-use crate::python::{python, run_python};
+use crate::python::pip_install_target;
 
 /// The PyTorch release burn-tch 0.22 (tch 0.22) is written against.
 const TORCH_VERSION: &str = "2.9.0";
@@ -69,79 +68,47 @@ pub fn provisioned(root: &Path) -> Option<LibTorch> {
 
 /// Install (once) and return LibTorch.
 pub fn setup_libtorch(root: &Path) -> Result<LibTorch> {
+    let (base, site) = (base(root), base(root).join("site"));
     if let Some(lt) = provisioned(root) {
-        eprintln!(
-            "LibTorch {TORCH_VERSION} already provisioned in {}",
-            base(root).display()
-        );
+        let base = base.display();
+        eprintln!("LibTorch {TORCH_VERSION} already provisioned in {base}");
         return Ok(lt);
     }
-    let site = base(root).join("site");
-    if site.exists() {
-        // an interrupted install: start over
-        std::fs::remove_dir_all(&site).map_err(|e| XtaskError::io(&site, e))?;
-    }
-    eprintln!(
-        "installing PyTorch {TORCH_VERSION}'s libtorch (≈ 900 MB download) into {}",
-        site.display()
-    );
-    let mut cmd = Command::new(python());
-    cmd.args(["-m", "pip", "install", "--quiet", "--no-deps", "--target"])
-        .arg(&site)
-        .arg(format!("torch=={TORCH_VERSION}"))
-        .args(NVIDIA_WHEELS);
-    run_python(&mut cmd, "setup-libtorch")?;
+    let into = site.display();
+    eprintln!("installing PyTorch {TORCH_VERSION}'s libtorch (≈ 900 MB download) into {into}");
+    let mut wheels = vec![format!("torch=={TORCH_VERSION}")];
+    wheels.extend(NVIDIA_WHEELS.map(String::from));
+    let wheels: Vec<&str> = wheels.iter().map(String::as_str).collect();
+    pip_install_target(&site, &wheels, "setup-libtorch")?;
     let lt = describe(root);
-    let torch_lib = &lt.lib_dirs[0];
     let shim_lib = lt.shim.join("lib");
     if lt.shim.exists() {
         std::fs::remove_dir_all(&lt.shim).map_err(|e| XtaskError::io(&lt.shim, e))?;
     }
     std::fs::create_dir_all(&shim_lib).map_err(|e| XtaskError::io(&shim_lib, e))?;
-    for (name, target) in SHIM_LIBS {
-        let target = torch_lib.join(target);
-        if !target.is_file() {
-            return Err(XtaskError::Provision(format!(
-                "{} is missing from the torch {TORCH_VERSION} wheel",
-                target.display()
-            )));
+    let include = (site.join("torch").join("include"), lt.shim.join("include"));
+    let libs = SHIM_LIBS.map(|(name, target)| (lt.lib_dirs[0].join(target), shim_lib.join(name)));
+    for (target, link) in libs.into_iter().chain([include]) {
+        if !target.exists() {
+            let missing = target.display();
+            let message = format!("{missing} is missing from the torch {TORCH_VERSION} wheel");
+            return Err(XtaskError::Provision(message));
         }
-        symlink(&target, &shim_lib.join(name))?;
+        std::os::unix::fs::symlink(&target, &link).map_err(|e| {
+            let (link, target) = (link.display(), target.display());
+            XtaskError::Provision(format!("cannot link {link} to {target}: {e}"))
+        })?;
     }
-    symlink(
-        &site.join("torch").join("include"),
-        &lt.shim.join("include"),
-    )?;
     std::fs::write(marker(root), TORCH_VERSION).map_err(|e| XtaskError::io(marker(root), e))?;
     Ok(lt)
-}
-
-#[cfg(unix)]
-fn symlink(target: &Path, link: &Path) -> Result<()> {
-    std::os::unix::fs::symlink(target, link).map_err(|e| {
-        XtaskError::Provision(format!(
-            "cannot link {} to {}: {e}",
-            link.display(),
-            target.display()
-        ))
-    })
-}
-
-#[cfg(not(unix))]
-fn symlink(_: &Path, link: &Path) -> Result<()> {
-    Err(XtaskError::Provision(format!(
-        "setup-libtorch makes symbolic links ({}); on this platform set LIBTORCH to a LibTorch \
-         2.9.0 folder yourself",
-        link.display()
-    )))
 }
 
 impl LibTorch {
     /// `env` with `LIBTORCH` (for the build) and `LD_LIBRARY_PATH` (for the tests) on this
     /// LibTorch.
     pub fn child_env(&self, env: ChildEnv) -> ChildEnv {
-        env.with("LIBTORCH", &self.shim)
-            .with_path_prefix("LD_LIBRARY_PATH", &self.lib_dirs)
+        let env = env.with("LIBTORCH", &self.shim);
+        env.with_path_prefix("LD_LIBRARY_PATH", &self.lib_dirs)
     }
 }
 

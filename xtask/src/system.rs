@@ -6,13 +6,13 @@
 //! - Mesa's software Vulkan driver (lavapipe) and the Vulkan loader: the conformance suite runs
 //!   burn's wgpu backend on them on a machine without a GPU.
 //!
-//! [`plan`] decides from [`Probe`]s (injected, so the decision is unit-tested without apt):
-//! nothing to do; install (as root, or through passwordless `sudo -n`); or stop before any
-//! build with the one command the user has to run.
+//! [`missing`] and [`via`] decide from [`Probe`]s (injected, so the decision is unit-tested
+//! without apt): nothing to do; install (as root, or through passwordless `sudo -n`); or stop
+//! before any build with the one command the user has to run.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use crate::error::{Result, XtaskError};
 use crate::process::{run, show, succeeds};
@@ -41,7 +41,7 @@ pub trait Probe {
     fn passwordless_sudo(&self) -> bool;
     /// Whether `dpkg` is there (a Debian-like system).
     fn has_dpkg(&self) -> bool;
-    /// Whether `dpkg -s NAME` reports the package installed.
+    /// Whether dpkg reports the package installed.
     fn package_installed(&self, name: &str) -> bool;
     /// Whether `path` is a file.
     fn is_file(&self, path: &Path) -> bool;
@@ -58,93 +58,42 @@ pub enum Via {
     Sudo,
 }
 
-/// What to do about the system packages.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Plan {
-    /// Everything is there; `notes` say where (and what could not be checked).
-    Ready {
-        /// lines for the log
-        notes: Vec<String>,
-    },
-    /// Install `packages` with apt-get.
-    Install {
-        /// the missing packages
-        packages: Vec<&'static str>,
-        /// as root or through sudo
-        via: Via,
-    },
-    /// xtask may not install: the user must run `command` (and nothing is built before).
-    AskUser {
-        /// the missing packages
-        packages: Vec<&'static str>,
-        /// the one command line to run
-        command: String,
-    },
-    /// Something apt cannot fix (a wrong `$NAO_FASHION_MNIST_DIR`, no dpkg and no data).
-    Blocked {
-        /// what is wrong and what to do
-        reason: String,
-    },
-}
-
-/// The Fashion-MNIST folder the tests read: `$NAO_FASHION_MNIST_DIR`, else Debian's.
-pub fn dataset_dir(probe: &dyn Probe) -> (PathBuf, bool) {
-    match probe.var(DATASET_DIR_VAR) {
-        Some(dir) => (PathBuf::from(dir), true),
-        None => (PathBuf::from(DEBIAN_DATASET_DIR), false),
-    }
-}
-
-/// The dataset files missing from `dir` (each may be gzipped or not).
-fn missing_dataset_files(probe: &dyn Probe, dir: &Path) -> Vec<&'static str> {
-    DATASET_FILES
-        .into_iter()
-        .filter(|name| {
-            !probe.is_file(&dir.join(format!("{name}.gz"))) && !probe.is_file(&dir.join(name))
-        })
-        .collect()
-}
-
-/// Decide what the machine needs.
-pub fn plan(probe: &dyn Probe) -> Plan {
+/// The packages the tests need that the machine lacks, with notes for the log (where the data
+/// is, what could not be checked); `Err` says what apt cannot fix (a wrong
+/// `$NAO_FASHION_MNIST_DIR`, no dpkg and no data) and what to do.
+pub fn missing(probe: &dyn Probe) -> Result<(Vec<&'static str>, Vec<String>), String> {
     let mut notes = Vec::new();
     let mut missing: Vec<&'static str> = Vec::new();
     let dpkg = probe.has_dpkg();
-
-    let (dir, from_var) = dataset_dir(probe);
-    let absent = missing_dataset_files(probe, &dir);
+    let (dir, from_var) = match probe.var(DATASET_DIR_VAR) {
+        Some(dir) => (PathBuf::from(dir), true),
+        None => (PathBuf::from(DEBIAN_DATASET_DIR), false),
+    };
+    let present =
+        |f: &&str| probe.is_file(&dir.join(format!("{f}.gz"))) || probe.is_file(&dir.join(f));
+    let absent: Vec<&str> = DATASET_FILES.into_iter().filter(|f| !present(f)).collect();
+    let lacks = format!("{} lacks {}", dir.display(), absent.join(", "));
     if absent.is_empty() {
         notes.push(format!("Fashion-MNIST: {}", dir.display()));
     } else if from_var {
         // the tests read this folder, whatever apt installs elsewhere
-        return Plan::Blocked {
-            reason: format!(
-                "{DATASET_DIR_VAR}={} lacks {} (each may be gzipped): point it at a folder \
-                 with the four Fashion-MNIST IDX files, or unset it to use Debian's \
-                 {DATASET_PACKAGE} in {DEBIAN_DATASET_DIR}",
-                dir.display(),
-                absent.join(", ")
-            ),
-        };
+        return Err(format!(
+            "{DATASET_DIR_VAR}={lacks} (each may be gzipped): point it at a folder with the four \
+             Fashion-MNIST IDX files, or unset it to use Debian's {DATASET_PACKAGE} in \
+             {DEBIAN_DATASET_DIR}"
+        ));
     } else if !dpkg {
-        return Plan::Blocked {
-            reason: format!(
-                "Fashion-MNIST is missing ({} lacks {}) and this is not a Debian system \
-                 (no dpkg): put the four IDX files in a folder and set {DATASET_DIR_VAR} to it",
-                dir.display(),
-                absent.join(", ")
-            ),
-        };
+        return Err(format!(
+            "Fashion-MNIST is missing ({lacks}) and this is not a Debian system (no dpkg): put \
+             the four IDX files in a folder and set {DATASET_DIR_VAR} to it"
+        ));
     } else {
         missing.push(DATASET_PACKAGE);
     }
-
     if dpkg {
-        missing.extend(
-            VULKAN_PACKAGES
-                .into_iter()
-                .filter(|p| !probe.package_installed(p)),
-        );
+        let installed = |p: &&str| probe.package_installed(p);
+        missing.extend(VULKAN_PACKAGES.iter().filter(|p| !installed(p)));
+        notes.push(format!("installed: {}", VULKAN_PACKAGES.join(", ")));
     } else {
         notes.push(format!(
             "no dpkg: {} not checked; the wgpu conformance tests need a Vulkan driver and the \
@@ -152,26 +101,16 @@ pub fn plan(probe: &dyn Probe) -> Plan {
             VULKAN_PACKAGES.join(" and ")
         ));
     }
-    if missing.is_empty() {
-        notes.push(format!("installed: {}", VULKAN_PACKAGES.join(", ")));
-        return Plan::Ready { notes };
-    }
+    Ok((missing, notes))
+}
+
+/// How packages get installed here: as root, through passwordless sudo, or (`None`) by the
+/// user.
+pub fn via(probe: &dyn Probe) -> Option<Via> {
     if probe.is_root() {
-        Plan::Install {
-            packages: missing,
-            via: Via::Root,
-        }
-    } else if probe.passwordless_sudo() {
-        Plan::Install {
-            packages: missing,
-            via: Via::Sudo,
-        }
+        Some(Via::Root)
     } else {
-        let command = format!("sudo apt-get install -y {}", missing.join(" "));
-        Plan::AskUser {
-            packages: missing,
-            command,
-        }
+        probe.passwordless_sudo().then_some(Via::Sudo)
     }
 }
 
@@ -179,18 +118,13 @@ pub fn plan(probe: &dyn Probe) -> Plan {
 /// `apt-get install` (through `sudo -n` unless root).
 pub fn install_commands(packages: &[&str], via: Via) -> [Command; 2] {
     let apt = |args: &[&str]| {
-        let mut cmd = match via {
-            Via::Root => Command::new("env"),
-            Via::Sudo => {
-                let mut c = Command::new("sudo");
-                c.args(["-n", "env"]);
-                c
-            }
-        };
+        let mut cmd = Command::new(if via == Via::Root { "env" } else { "sudo" });
+        if via == Via::Sudo {
+            cmd.args(["-n", "env"]);
+        }
         // sudo resets the environment: the variable goes through `env` on the command line
-        cmd.arg("DEBIAN_FRONTEND=noninteractive")
-            .arg("apt-get")
-            .args(args);
+        cmd.args(["DEBIAN_FRONTEND=noninteractive", "apt-get"]);
+        cmd.args(args);
         cmd
     };
     let mut install = vec!["install", "-y", "-qq"];
@@ -198,69 +132,72 @@ pub fn install_commands(packages: &[&str], via: Via) -> [Command; 2] {
     [apt(&["update", "-qq"]), apt(&install)]
 }
 
-/// Bring the machine to [`Plan::Ready`], or fail saying what the user must do. With `dry_run`,
-/// say what would run and change nothing.
-pub fn ensure(probe: &dyn Probe, dry_run: bool) -> Result<()> {
-    match plan(probe) {
-        Plan::Ready { notes } => {
-            for n in notes {
-                eprintln!("{n}");
-            }
-            Ok(())
-        }
-        Plan::Blocked { reason } => Err(XtaskError::Provision(reason)),
-        Plan::AskUser { packages, command } => {
-            // stdout: the line to copy
-            println!("{command}");
-            Err(XtaskError::Provision(format!(
-                "missing system packages: {}; xtask is not root and cannot use sudo without a password, \
-                 so run this first, then run xtask again:\n    {command}",
-                packages.join(", ")
-            )))
-        }
-        Plan::Install { packages, via } => {
-            let [mut update, mut install] = install_commands(&packages, via);
-            if dry_run {
-                eprintln!(
-                    "missing: {} (dry run: nothing installed)",
-                    packages.join(", ")
-                );
-                eprintln!("would run: {}", show(&update));
-                eprintln!("would run: {}", show(&install));
-                return Ok(());
-            }
-            eprintln!(
-                "installing the missing system packages: {}",
-                packages.join(", ")
-            );
-            if let Err(e) = run(&mut update, "updating apt's package lists") {
-                // the lists already there may do
-                eprintln!("xtask: {e}; installing from the current package lists");
-            }
-            run(&mut install, "installing the system packages")?;
-            match plan(probe) {
-                Plan::Ready { notes } => {
-                    for n in notes {
-                        eprintln!("{n}");
-                    }
-                    Ok(())
-                }
-                other => Err(XtaskError::Provision(format!(
-                    "apt-get installed {} but the machine is still not ready: {other:?}",
-                    packages.join(", ")
-                ))),
-            }
-        }
+/// Install `packages` as root or through sudo (with `dry_run`, only say how); when xtask may
+/// not, print the one line the user must run and fail.
+fn install(probe: &dyn Probe, packages: &[&str], dry_run: bool) -> Result<()> {
+    let names = packages.join(", ");
+    let Some(via) = via(probe) else {
+        let command = format!("sudo apt-get install -y {}", packages.join(" "));
+        // stdout: the line to copy
+        println!("{command}");
+        return Err(XtaskError::Provision(format!(
+            "missing system packages: {names}; xtask is not root and cannot use sudo without a \
+             password, so run this first, then run xtask again:\n    {command}"
+        )));
+    };
+    let [mut update, mut install] = install_commands(packages, via);
+    if dry_run {
+        eprintln!("missing: {names} (dry run: nothing installed)");
+        let (update, install) = (show(&update), show(&install));
+        eprintln!("would run: {update}\nwould run: {install}");
+        return Ok(());
     }
+    eprintln!("installing the missing system packages: {names}");
+    if let Err(e) = run(&mut update, "updating apt's package lists") {
+        // the lists already there may do
+        eprintln!("xtask: {e}; installing from the current package lists");
+    }
+    run(&mut install, "installing the system packages")
 }
 
-/// Whether `dpkg -s` output describes an installed package (`dpkg -s` also succeeds for a
-/// removed package whose configuration files remain).
-fn dpkg_says_installed(status: &str) -> bool {
-    status.lines().any(|l| {
-        l.strip_prefix("Status:")
-            .is_some_and(|s| s.trim().ends_with("ok installed"))
-    })
+/// Bring the machine to what the tests need, or fail saying what the user must do. With
+/// `dry_run`, say what would run and change nothing.
+pub fn ensure(probe: &dyn Probe, dry_run: bool) -> Result<()> {
+    let (packages, mut notes) = missing(probe).map_err(XtaskError::Provision)?;
+    if !packages.is_empty() {
+        install(probe, &packages, dry_run)?;
+        if dry_run {
+            return Ok(());
+        }
+        notes = match missing(probe) {
+            Ok((still, notes)) if still.is_empty() => notes,
+            other => {
+                let names = packages.join(", ");
+                let message =
+                    format!("apt-get installed {names} but the machine is still not ready");
+                return Err(XtaskError::Provision(format!("{message}: {other:?}")));
+            }
+        };
+    }
+    eprintln!("{}", notes.join("\n"));
+    Ok(())
+}
+
+/// Install the Debian `packages` that are missing (a command's own needs, such as
+/// slurm-check's SLURM), or fail saying what the user must do.
+pub fn ensure_packages(probe: &dyn Probe, packages: &[&str]) -> Result<()> {
+    let missing = packages.iter().filter(|p| !probe.package_installed(p));
+    let missing: Vec<&str> = missing.copied().collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    if !probe.has_dpkg() {
+        let packages = packages.join(", ");
+        let message =
+            "xtask installs them only with apt, and this is not a Debian system (no dpkg)";
+        return Err(XtaskError::Provision(format!("{packages}: {message}")));
+    }
+    install(probe, &missing, false)
 }
 
 /// The real machine.
@@ -268,10 +205,8 @@ pub struct HostProbe;
 
 impl Probe for HostProbe {
     fn is_root(&self) -> bool {
-        Command::new("id")
-            .arg("-u")
-            .output()
-            .is_ok_and(|o| o.status.success() && o.stdout.trim_ascii() == b"0")
+        let id = Command::new("id").arg("-u").output();
+        id.is_ok_and(|o| o.status.success() && o.stdout.trim_ascii() == b"0")
     }
 
     fn passwordless_sudo(&self) -> bool {
@@ -283,13 +218,12 @@ impl Probe for HostProbe {
     }
 
     fn package_installed(&self, name: &str) -> bool {
-        Command::new("dpkg")
-            .args(["-s", name])
-            .stderr(std::process::Stdio::null())
-            .output()
-            .is_ok_and(|o| {
-                o.status.success() && dpkg_says_installed(&String::from_utf8_lossy(&o.stdout))
-            })
+        // a package removed but for its configuration files is "deinstall ok config-files"
+        let mut query = Command::new("dpkg-query");
+        query.args(["-W", "-f=${Status}", name]);
+        query.stderr(Stdio::null());
+        let status = query.output();
+        status.is_ok_and(|o| o.status.success() && o.stdout == b"install ok installed")
     }
 
     fn is_file(&self, path: &Path) -> bool {
@@ -345,26 +279,23 @@ mod tests {
     }
 
     fn dataset_in(dir: &str, gz: bool) -> BTreeSet<PathBuf> {
-        DATASET_FILES
-            .iter()
-            .map(|f| Path::new(dir).join(if gz { format!("{f}.gz") } else { f.to_string() }))
-            .collect()
+        let name = |f: &str| if gz { format!("{f}.gz") } else { f.to_string() };
+        let path = |f: &&str| Path::new(dir).join(name(f));
+        DATASET_FILES.iter().map(path).collect()
+    }
+
+    /// Nothing installed, not root, no sudo.
+    fn bare() -> Fake {
+        Fake::default()
     }
 
     /// Everything installed: Debian's dataset package and the Vulkan packages.
     fn complete() -> Fake {
-        let mut packages: BTreeSet<&'static str> = VULKAN_PACKAGES.into_iter().collect();
-        packages.insert(DATASET_PACKAGE);
-        Fake {
-            packages,
-            files: dataset_in(DEBIAN_DATASET_DIR, true),
-            ..Fake::default()
-        }
-    }
-
-    /// Nothing installed.
-    fn bare() -> Fake {
-        Fake::default()
+        let mut m = bare();
+        m.packages = VULKAN_PACKAGES.into_iter().collect();
+        m.packages.insert(DATASET_PACKAGE);
+        m.files = dataset_in(DEBIAN_DATASET_DIR, true);
+        m
     }
 
     const ALL_MISSING: [&str; 3] = [DATASET_PACKAGE, "mesa-vulkan-drivers", "libvulkan1"];
@@ -372,154 +303,85 @@ mod tests {
     #[test]
     fn root_sudo_or_neither_with_everything_present() {
         for (root, sudo) in [(true, false), (false, true), (false, false)] {
-            let m = Fake {
-                root,
-                sudo,
-                ..complete()
-            };
-            let Plan::Ready { notes } = plan(&m) else {
-                panic!("root={root} sudo={sudo}: {:?}", plan(&m));
-            };
-            assert!(notes[0].contains(DEBIAN_DATASET_DIR), "{notes:?}");
-            assert_eq!(
-                m.sudo_probes.get(),
-                0,
-                "sudo probed with nothing to install"
-            );
+            let mut m = complete();
+            (m.root, m.sudo) = (root, sudo);
+            let (packages, notes) = missing(&m).unwrap();
+            assert!(packages.is_empty() && notes[0].contains(DEBIAN_DATASET_DIR));
             assert!(ensure(&m, false).is_ok());
+            assert_eq!(m.sudo_probes.get(), 0, "sudo probed for nothing");
         }
     }
 
     #[test]
-    fn root_installs_what_is_missing() {
-        let m = Fake {
-            root: true,
-            ..bare()
-        };
-        assert_eq!(
-            plan(&m),
-            Plan::Install {
-                packages: ALL_MISSING.to_vec(),
-                via: Via::Root
-            }
-        );
-        assert_eq!(m.sudo_probes.get(), 0);
+    fn root_or_passwordless_sudo_installs_what_is_missing() {
+        let mut m = bare();
+        m.root = true;
+        assert_eq!(missing(&m).unwrap().0, ALL_MISSING);
+        assert_eq!(via(&m), Some(Via::Root));
         // a dry run says what it would do and changes nothing
         assert!(ensure(&m, true).is_ok());
-    }
+        assert_eq!(m.sudo_probes.get(), 0);
 
-    #[test]
-    fn passwordless_sudo_installs_what_is_missing() {
-        let mut m = Fake {
-            sudo: true,
-            ..complete()
-        };
+        let mut m = complete();
+        m.sudo = true;
         m.packages.remove("libvulkan1");
-        assert_eq!(
-            plan(&m),
-            Plan::Install {
-                packages: vec!["libvulkan1"],
-                via: Via::Sudo
-            }
-        );
+        assert_eq!(missing(&m).unwrap().0, ["libvulkan1"]);
+        assert_eq!(via(&m), Some(Via::Sudo));
     }
 
     #[test]
     fn without_root_or_sudo_the_user_gets_one_command() {
-        let m = bare();
-        let p = plan(&m);
-        assert_eq!(
-            p,
-            Plan::AskUser {
-                packages: ALL_MISSING.to_vec(),
-                command: "sudo apt-get install -y dataset-fashion-mnist mesa-vulkan-drivers \
-                          libvulkan1"
-                    .into()
-            }
-        );
-        let e = ensure(&m, false).unwrap_err().to_string();
-        assert!(
-            e.contains(
-                "sudo apt-get install -y dataset-fashion-mnist mesa-vulkan-drivers libvulkan1"
-            ),
-            "{e}"
-        );
+        let e = ensure(&bare(), false).unwrap_err().to_string();
+        let command = format!("sudo apt-get install -y {}", ALL_MISSING.join(" "));
+        assert!(e.contains(&command), "{e}");
         // only the dataset missing
         let mut m = complete();
         m.files.clear();
-        assert_eq!(
-            plan(&m),
-            Plan::AskUser {
-                packages: vec![DATASET_PACKAGE],
-                command: "sudo apt-get install -y dataset-fashion-mnist".into()
-            }
-        );
+        let e = ensure(&m, false).unwrap_err().to_string();
+        let command = format!("\n    sudo apt-get install -y {DATASET_PACKAGE}");
+        assert!(e.ends_with(&command), "{e}");
     }
 
     #[test]
     fn the_dataset_folder_follows_the_tests_rule() {
         // the variable wins over Debian's folder; plain (not gzipped) files count
-        let m = Fake {
-            dataset_var: Some("/data/fmnist"),
-            files: dataset_in("/data/fmnist", false),
-            ..complete()
-        };
-        let Plan::Ready { notes } = plan(&m) else {
-            panic!("{:?}", plan(&m));
-        };
-        assert_eq!(notes[0], "Fashion-MNIST: /data/fmnist");
+        let mut m = complete();
+        m.dataset_var = Some("/data/fmnist");
+        m.files = dataset_in("/data/fmnist", false);
+        assert_eq!(missing(&m).unwrap().1[0], "Fashion-MNIST: /data/fmnist");
         // a variable naming a folder without the files: apt cannot help, even as root
-        let m = Fake {
-            root: true,
-            dataset_var: Some("/data/empty"),
-            ..complete()
-        };
-        let Plan::Blocked { reason } = plan(&m) else {
-            panic!("{:?}", plan(&m));
-        };
-        assert!(
-            reason.contains("NAO_FASHION_MNIST_DIR=/data/empty lacks train-images-idx3-ubyte"),
-            "{reason}"
-        );
+        let mut m = complete();
+        (m.root, m.dataset_var) = (true, Some("/data/empty"));
+        let reason = missing(&m).unwrap_err();
+        let expected = "NAO_FASHION_MNIST_DIR=/data/empty lacks train-images-idx3-ubyte";
+        assert!(reason.contains(expected), "{reason}");
         // one file missing is missing data
         let mut m = complete();
-        m.files
-            .remove(&Path::new(DEBIAN_DATASET_DIR).join("t10k-labels-idx1-ubyte.gz"));
-        assert!(
-            matches!(plan(&m), Plan::AskUser { packages, .. } if packages == [DATASET_PACKAGE])
-        );
+        let file = Path::new(DEBIAN_DATASET_DIR).join("t10k-labels-idx1-ubyte.gz");
+        m.files.remove(&file);
+        assert_eq!(missing(&m).unwrap().0, [DATASET_PACKAGE]);
     }
 
     #[test]
     fn without_dpkg_only_the_data_is_checked() {
-        let m = Fake {
-            no_dpkg: true,
-            dataset_var: Some("/d"),
-            files: dataset_in("/d", true),
-            ..bare()
-        };
-        let Plan::Ready { notes } = plan(&m) else {
-            panic!("{:?}", plan(&m));
-        };
+        let mut m = bare();
+        (m.no_dpkg, m.dataset_var, m.files) = (true, Some("/d"), dataset_in("/d", true));
+        let (packages, notes) = missing(&m).unwrap();
+        assert!(packages.is_empty(), "{packages:?}");
         assert!(notes[1].contains("not checked"), "{notes:?}");
-        let m = Fake {
-            no_dpkg: true,
-            root: true,
-            ..bare()
-        };
-        assert!(
-            matches!(plan(&m), Plan::Blocked { reason } if reason.contains("not a Debian system"))
-        );
+        let mut m = bare();
+        (m.no_dpkg, m.root) = (true, true);
+        assert!(missing(&m).unwrap_err().contains("not a Debian system"));
     }
 
     #[test]
-    fn dpkg_status_is_read() {
-        let installed = "Package: libvulkan1\nStatus: install ok installed\nPriority: optional\n";
-        let removed =
-            "Package: libvulkan1\nStatus: deinstall ok config-files\nPriority: optional\n";
-        assert!(dpkg_says_installed(installed));
-        assert!(!dpkg_says_installed(removed));
-        assert!(!dpkg_says_installed(""));
+    fn a_command_s_own_packages_are_installed_or_asked_for() {
+        const SLURM: [&str; 2] = ["slurm-wlm", "munge"];
+        let mut m = bare();
+        let e = ensure_packages(&m, &SLURM).unwrap_err().to_string();
+        assert!(e.contains("sudo apt-get install -y slurm-wlm munge"), "{e}");
+        m.packages.extend(SLURM);
+        assert!(ensure_packages(&m, &SLURM).is_ok());
     }
 
     #[test]
@@ -530,32 +392,20 @@ mod tests {
         if host.has_dpkg() {
             assert!(!host.package_installed("nao-xtask-no-such-package"));
         }
-        assert!(host.is_file(
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("Cargo.toml")
-                .as_path()
-        ));
+        assert!(host.is_file(&Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml")));
     }
 
     #[test]
     fn apt_runs_noninteractive_as_root_or_through_sudo() {
-        let [update, install] = install_commands(&["libvulkan1", "mesa-vulkan-drivers"], Via::Root);
-        assert_eq!(
-            show(&update),
-            "env DEBIAN_FRONTEND=noninteractive apt-get update -qq"
-        );
-        assert_eq!(
-            show(&install),
-            "env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libvulkan1 mesa-vulkan-drivers"
-        );
-        let [update, install] = install_commands(&["libvulkan1"], Via::Sudo);
-        assert_eq!(
-            show(&update),
-            "sudo -n env DEBIAN_FRONTEND=noninteractive apt-get update -qq"
-        );
-        assert_eq!(
-            show(&install),
-            "sudo -n env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libvulkan1"
-        );
+        let apt = "env DEBIAN_FRONTEND=noninteractive apt-get";
+        let packages = ["libvulkan1", "mesa-vulkan-drivers"];
+        let [update, install] = install_commands(&packages, Via::Root);
+        assert_eq!(show(&update), format!("{apt} update -qq"));
+        let expected = format!("{apt} install -y -qq libvulkan1 mesa-vulkan-drivers");
+        assert_eq!(show(&install), expected);
+        let [update, install] = install_commands(&packages[..1], Via::Sudo);
+        assert_eq!(show(&update), format!("sudo -n {apt} update -qq"));
+        let expected = format!("sudo -n {apt} install -y -qq libvulkan1");
+        assert_eq!(show(&install), expected);
     }
 }

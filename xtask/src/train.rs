@@ -9,10 +9,6 @@ use crate::env::ChildEnv;
 use crate::error::Result;
 use crate::process::run_cargo;
 
-/// The package and binary of the trainer.
-const TRAINER_PACKAGE: &str = "nao-burn-train";
-const TRAINER_BIN: &str = "nao-train";
-
 /// Options of `cargo xtask train`.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
@@ -29,16 +25,15 @@ pub struct TrainArgs {
 /// The trainer in release mode; without the default `embedded` feature, whose
 /// `include_bytes!` needs the weights this command writes.
 pub fn command(root: &Path, args: &TrainArgs) -> Result<()> {
+    // the trainer is nao-train of nao-burn-train
     let mut cargo_args = vec![
         "run",
         "--release",
         "-p",
-        TRAINER_PACKAGE,
+        "nao-burn-train",
         "--no-default-features",
-        "--bin",
-        TRAINER_BIN,
-        "--",
     ];
+    cargo_args.extend(["--bin", "nao-train", "--"]);
     cargo_args.extend(args.args.iter().map(String::as_str));
     run_cargo(root, &ChildEnv::new(), &cargo_args)
 }
