@@ -50,9 +50,33 @@
 //! assert_eq!(image.shape, vec![1, 3, 32, 32]);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! ## Building blocks
+//!
+//! The three networks are public on their own, each loaded from its component folder alone
+//! (`config.json` and the weights, checked and converted as above) and run on burn tensors
+//! (`burn::tensor::Tensor`) on the device it was loaded on, in the compute precision:
+//!
+//! | module | type | what it does |
+//! |---|---|---|
+//! | [`clip`] | [`ClipTextModel`](clip::ClipTextModel) | token ids `[b][n]` → text embeddings `[b, n, hidden]` (`last_hidden_state`) |
+//! | [`unet`] | [`Unet`](unet::Unet) | latents `[b, 4, h, w]`, timesteps, text embeddings → predicted noise (or `v`) `[b, 4, h, w]` |
+//! | [`vae`] | [`Vae`](vae::Vae) | images `[b, 3, H, W]` in `[−1, 1]` ⇄ latents `[b, 4, H/8, W/8]`, and the latent scaling |
+//! | [`config`] | [`ClipConfig`](config::ClipConfig), [`UnetConfig`](config::UnetConfig), [`VaeConfig`](config::VaeConfig) | each component's `config.json`, checked and bounded |
+//!
+//! (The sizes shown are Stable Diffusion's; each part takes its own from its config.) The
+//! token ids come from [`nao_clip::ClipTokenizer`] on the folder's `tokenizer/`. Each part
+//! checks the shapes it is given ([`SdError::Shape`]) and documents its layouts and value
+//! ranges exactly. A loaded [`StableDiffusion`] lends its own parts
+//! ([`text_encoder`](StableDiffusion::text_encoder), [`unet`](StableDiffusion::unet),
+//! [`vae`](StableDiffusion::vae)); [`StableDiffusion`] itself works on nao's host tensors
+//! (`nao_backend::Tensor`) and adds the tokenizer, the latent scaling and the `[0, 1]` image
+//! range around them.
 #![warn(missing_docs)]
+// the only unsafe code maps the weights files (weights.rs), each block with its SAFETY note
+#![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 
-mod clip;
+pub mod clip;
 pub mod config;
 mod detect;
 mod error;
@@ -62,8 +86,8 @@ mod options;
 mod random;
 mod resnet;
 mod transformer;
-mod unet;
-mod vae;
+pub mod unet;
+pub mod vae;
 mod weights;
 
 pub use burn::tensor::Device;

@@ -14,8 +14,8 @@ use crate::clip::{self, ClipTextModel};
 use crate::config::{ClipConfig, UnetConfig, VaeConfig};
 use crate::detect::{model_dir, model_name};
 use crate::unet::Unet;
-use crate::vae::{VaeDecoder, VaeEncoder};
-use crate::weights::{select_file, Loader, Mode, Planned, WeightFile};
+use crate::vae::Vae;
+use crate::weights::{compute_dtype, select_file, Loader, Mode, Planned, WeightFile};
 use crate::{SdError, SdOptions};
 
 /// A Stable Diffusion 1.x / 2.x model from a diffusers folder; see the [crate docs](crate).
@@ -32,9 +32,7 @@ pub struct StableDiffusion {
     /// Rows of the token embedding: every token id must be below.
     text_vocab: usize,
     unet: Unet,
-    unet_config: UnetConfig,
-    encoder: VaeEncoder,
-    decoder: VaeDecoder,
+    vae: Vae,
     weight_files: Vec<PathBuf>,
 }
 
@@ -94,22 +92,6 @@ impl Configs {
     }
 }
 
-fn compute_dtype(precision: Precision, device: &Device) -> Result<DType, SdError> {
-    let dtype = match precision {
-        Precision::F32 => DType::F32,
-        Precision::F16 => DType::F16,
-        Precision::Bf16 => DType::BF16,
-    };
-    if device.supports_dtype(dtype) {
-        Ok(dtype)
-    } else {
-        Err(SdError::Device(format!(
-            "precision {precision} is not supported for computation on the device {device:?}; \
-             use f32 (the default) or another device"
-        )))
-    }
-}
-
 /// The three weights files, mapped.
 struct Files {
     text: WeightFile,
@@ -121,8 +103,7 @@ struct Files {
 struct Networks {
     text: ClipTextModel,
     unet: Unet,
-    encoder: VaeEncoder,
-    decoder: VaeDecoder,
+    vae: Vae,
 }
 
 /// The tensors each weights file must hold: text encoder, UNet, VAE.
@@ -135,19 +116,10 @@ impl<'a> Loaders<'a> {
     fn of_files(c: &'a Configs, f: &'a Files, device: &Device, dtype: DType, mode: Mode) -> Self {
         Self([
             Loader::new(&f.text, &c.clip.path, device, dtype, mode)
-                .with_prefix(text_prefix(&f.text)),
+                .with_prefix(clip::weight_prefix(&f.text)),
             Loader::new(&f.unet, &c.unet.path, device, dtype, mode),
             Loader::new(&f.vae, &c.vae.path, device, dtype, mode),
         ])
-    }
-}
-
-fn text_prefix(file: &WeightFile) -> &'static str {
-    // transformers < 5 saved the weights under `text_model.`
-    if file.names().iter().any(|n| n.starts_with("text_model.")) {
-        "text_model."
-    } else {
-        ""
     }
 }
 
@@ -158,18 +130,9 @@ fn build(c: &Configs, loaders: Loaders) -> Result<(Networks, Plans), SdError> {
     let text_plan = t.finish(clip::IGNORED)?;
     let unet = Unet::new(&c.unet, &mut u)?;
     let unet_plan = u.finish(&[])?;
-    let encoder = VaeEncoder::new(&c.vae, &mut v)?;
-    let decoder = VaeDecoder::new(&c.vae, &mut v)?;
+    let vae = Vae::new(&c.vae, &mut v)?;
     let plans = [text_plan, unet_plan, v.finish(&[])?];
-    Ok((
-        Networks {
-            text,
-            unet,
-            encoder,
-            decoder,
-        },
-        plans,
-    ))
+    Ok((Networks { text, unet, vae }, plans))
 }
 
 /// The name and shape of every tensor the configs imply, per weights file.
@@ -292,9 +255,7 @@ impl StableDiffusion {
             text: nets.text,
             text_vocab: configs.clip.vocab_size,
             unet: nets.unet,
-            unet_config: configs.unet,
-            encoder: nets.encoder,
-            decoder: nets.decoder,
+            vae: nets.vae,
             weight_files: vec![
                 files.text.path().to_path_buf(),
                 files.unet.path().to_path_buf(),
@@ -322,6 +283,24 @@ impl StableDiffusion {
     /// The tokenizer.
     pub fn tokenizer(&self) -> &ClipTokenizer {
         &self.tokenizer
+    }
+
+    /// The text encoder, to run on burn tensors without the host round trip of
+    /// [`encode_prompt`](Backend::encode_prompt).
+    pub fn text_encoder(&self) -> &ClipTextModel {
+        &self.text
+    }
+
+    /// The UNet, to run on burn tensors without the host round trip of
+    /// [`predict_noise`](Backend::predict_noise).
+    pub fn unet(&self) -> &Unet {
+        &self.unet
+    }
+
+    /// The VAE, to run on burn tensors without the host round trip of
+    /// [`encode_image`](Backend::encode_image) and [`decode_latents`](Backend::decode_latents).
+    pub fn vae(&self) -> &Vae {
+        &self.vae
     }
 
     fn upload<const D: usize>(&self, t: &HostTensor, shape: [usize; D]) -> Tensor<D> {
@@ -375,21 +354,22 @@ impl StableDiffusion {
                 ),
             ));
         }
-        self.download(self.text.forward(&ids))
+        self.download(self.text.forward_unchecked(&ids))
     }
 
     /// The UNet, see [`Backend::predict_noise`].
-    fn unet(
+    fn predict(
         &self,
         latents: &HostTensor,
         timesteps: &[i64],
         context: &HostTensor,
     ) -> Result<HostTensor, SdError> {
         let [b, c, h, w] = nchw(latents, "the latents")?;
-        if c != self.unet_config.in_channels {
+        if c != self.unet.config().in_channels {
             return Err(SdError::Shape(format!(
                 "the latents {:?} have {c} channels, the UNet takes {}",
-                latents.shape, self.unet_config.in_channels
+                latents.shape,
+                self.unet.config().in_channels
             )));
         }
         if timesteps.len() != b {
@@ -398,7 +378,7 @@ impl StableDiffusion {
                 timesteps.len()
             )));
         }
-        let cross = self.unet_config.cross_attention_dim[0];
+        let cross = self.unet.config().cross_attention_dim[0];
         let ctx_shape = match context.shape.as_slice() {
             &[cb, t, d] if cb == b && t > 0 && d == cross && context.data.len() == cb * t * d => {
                 [cb, t, d]
@@ -412,7 +392,7 @@ impl StableDiffusion {
         };
         let x = self.upload(latents, [b, c, h, w]);
         let ctx = self.upload(context, ctx_shape);
-        self.download(self.unet.forward(x, timesteps, &ctx))
+        self.download(self.unet.forward_unchecked(x, timesteps, &ctx))
     }
 
     fn check_latents(&self, latents: &HostTensor) -> Result<[usize; 4], SdError> {
@@ -439,7 +419,7 @@ impl StableDiffusion {
                 .map(|&z| (f64::from(z) / scale + shift) as f32)
                 .collect(),
         };
-        self.download(self.decoder.forward(self.upload(&unscaled, shape)))
+        self.download(self.vae.decoder.forward(self.upload(&unscaled, shape)))
     }
 
     /// VAE-encode images, see [`Backend::encode_image`].
@@ -452,7 +432,7 @@ impl StableDiffusion {
                 images.shape, self.info.image_channels
             )));
         }
-        let mean = self.download(self.encoder.forward(self.upload(images, [b, c, h, w])))?;
+        let mean = self.download(self.vae.encoder.forward(self.upload(images, [b, c, h, w])))?;
         let (scale, shift) = (self.info.vae_scaling_factor, self.shift_factor);
         Ok(HostTensor {
             data: mean
@@ -495,7 +475,7 @@ impl Backend for StableDiffusion {
         timesteps: &[i64],
         context: &HostTensor,
     ) -> Result<HostTensor, BackendError> {
-        Ok(self.unet(latents, timesteps, context)?)
+        Ok(self.predict(latents, timesteps, context)?)
     }
 
     fn encode_image(&self, images: &HostTensor) -> Result<HostTensor, BackendError> {

@@ -1,10 +1,24 @@
 //! Building blocks shared by the networks: attention (burn's fused attention operation, by
 //! bounded blocks of query rows), nearest up-sampling to a size, the sinusoidal timestep
-//! embedding.
+//! embedding, moving inputs to a network's device and dtype.
 
 use burn::tensor::module::attention as fused_attention;
 use burn::tensor::ops::AttentionModuleOptions;
 use burn::tensor::{DType, Device, Int, Tensor, TensorData};
+
+/// `x` on `device` in `dtype`: moved and cast only where it is not already.
+pub(crate) fn to_model<const D: usize>(x: Tensor<D>, device: &Device, dtype: DType) -> Tensor<D> {
+    let x = if x.device() == *device {
+        x
+    } else {
+        x.to_device(device)
+    };
+    if x.dtype() == dtype {
+        x
+    } else {
+        x.cast(dtype)
+    }
+}
 
 /// Most attention scores a block of query rows may span (rows × keys × batch × heads): 2²⁴
 /// scores are 64 MiB in f32. burn's CPU backend (flex) and its GPU backends (cubecl's flash

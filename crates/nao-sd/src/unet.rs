@@ -2,18 +2,50 @@
 //! embedding, down blocks (`CrossAttnDownBlock2D`, `DownBlock2D`), `UNetMidBlock2DCrossAttn`,
 //! up blocks (`CrossAttnUpBlock2D`, `UpBlock2D`) fed by the down path's skip connections, and
 //! `conv_out` — every size from `unet/config.json`.
+//!
+//! [`Unet::load`] builds it from a `unet/` folder alone; [`Unet::forward`] predicts what the
+//! model was trained to predict (the noise ε, or `v` for v-prediction models: the scheduler
+//! config's `prediction_type` says which) for latents, one timestep per latent, and text
+//! embeddings such as [`ClipTextModel::forward`](crate::clip::ClipTextModel::forward) gives.
+//!
+//! ```
+//! use burn::tensor::{Distribution, Tensor};
+//! use nao_sd::unet::Unet;
+//! use nao_sd::SdOptions;
+//!
+//! // a tiny SD 2.x-style UNet: 3 blocks, latents of 4 channels, text embeddings of width 32
+//! let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sd2-v");
+//! let device = nao_sd::Device::flex();
+//! let unet = Unet::load(dir.join("unet"), &device, &SdOptions::default())?;
+//! let c = unet.config();
+//! assert_eq!((c.in_channels, c.cross_attention_dim[0], c.sample_size), (4, 32, (8, 8)));
+//!
+//! // two latents of 8×8 (any size works; multiples of `c.downsample()` avoid rounding)
+//! let latents = Tensor::<4>::random([2, 4, 8, 8], Distribution::Normal(0.0, 1.0), &device);
+//! let text = Tensor::<3>::zeros([2, 77, 32], &device);
+//! let prediction = unet.forward(latents, &[999, 500], text)?;
+//! assert_eq!(prediction.dims(), [2, 4, 8, 8]);
+//!
+//! // a timestep per latent, and text embeddings of the UNet's width
+//! let latents = Tensor::<4>::zeros([1, 4, 8, 8], &device);
+//! assert!(unet.forward(latents.clone(), &[1, 2], Tensor::zeros([1, 77, 32], &device)).is_err());
+//! assert!(unet.forward(latents, &[1], Tensor::zeros([1, 77, 16], &device)).is_err());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::path::Path;
 
 use burn::nn::conv::Conv2d;
 use burn::nn::{GroupNorm, Linear};
 use burn::tensor::activation::silu;
-use burn::tensor::{DType, Tensor};
+use burn::tensor::{DType, Device, Tensor};
 
 use crate::config::{DownBlockKind, UnetConfig, UpBlockKind};
-use crate::nn::timestep_embedding;
+use crate::nn::{timestep_embedding, to_model};
 use crate::resnet::{downsample, ResnetBlock, ResnetSpec, Upsample};
 use crate::transformer::{SpatialTransformer, TransformerSpec};
-use crate::weights::Loader;
-use crate::SdError;
+use crate::weights::{load_component, Loader};
+use crate::{SdError, SdOptions};
 
 #[derive(Debug)]
 struct DownBlock {
@@ -29,9 +61,14 @@ struct UpBlock {
     upsampler: Option<Upsample>,
 }
 
-/// The noise predictor.
+/// diffusers' `UNet2DConditionModel` as Stable Diffusion 1.x / 2.x use it, with every size from
+/// its `config.json` ([`UnetConfig`]): the noise (or `v`) predictor; see the
+/// [module docs](self).
 #[derive(Debug)]
-pub(crate) struct Unet {
+pub struct Unet {
+    config: UnetConfig,
+    device: Device,
+    dtype: DType,
     conv_in: Conv2d,
     time_linear_1: Linear,
     time_linear_2: Linear,
@@ -48,7 +85,102 @@ pub(crate) struct Unet {
 }
 
 impl Unet {
-    pub fn new(c: &UnetConfig, w: &mut Loader) -> Result<Self, SdError> {
+    /// Load a UNet folder on its own: `dir` holds `config.json` and the weights
+    /// (`diffusion_pytorch_model.safetensors`, or a variant such as
+    /// `diffusion_pytorch_model.fp16.safetensors` chosen with [`SdOptions::variant`]), as in a
+    /// diffusers folder's `unet/`.
+    ///
+    /// The config is checked first (its `cross_attention_dim` must be the same for every
+    /// block: one text embedding feeds them all), then every tensor of the weights file
+    /// against the shapes it implies (names, shapes, dtypes, nothing missing or left over),
+    /// then the tensors are converted one by one to [`SdOptions::precision`] on `device`.
+    pub fn load(
+        dir: impl AsRef<Path>,
+        device: &Device,
+        options: &SdOptions,
+    ) -> Result<Self, SdError> {
+        let dir = dir.as_ref();
+        let config = UnetConfig::from_file(&dir.join("config.json"))?;
+        let dims = &config.cross_attention_dim;
+        if dims.iter().any(|&d| d != dims[0]) {
+            return Err(SdError::config(
+                &config.path,
+                format!(
+                    "'cross_attention_dim' = {dims:?} differs between blocks: one text \
+                     embedding conditions every block"
+                ),
+            ));
+        }
+        load_component(
+            dir,
+            &config.path,
+            device,
+            options,
+            |_| "",
+            &[],
+            |w| Self::new(&config, w),
+        )
+    }
+
+    /// The config the UNet was built from.
+    pub fn config(&self) -> &UnetConfig {
+        &self.config
+    }
+
+    /// The model's prediction `[b, out_channels, h, w]` — the noise ε, or `v` for a
+    /// v-prediction model (the scheduler's `prediction_type`; the UNet computes the same
+    /// either way) — for `latents` `[b, in_channels, h, w]`, one timestep per latent, and
+    /// text embeddings `text` `[b, tokens, cross_attention_dim]`.
+    ///
+    /// The latents are those the sampler works on: scaled VAE latents
+    /// ([`Vae::scale_latents`](crate::vae::Vae::scale_latents)) with noise, as diffusers'
+    /// pipelines pass them (`scheduler.scale_model_input` is the identity for DDIM). Any
+    /// positive `h` and `w` work; multiples of [`UnetConfig::downsample`] avoid rounding on
+    /// the way down and up. Timesteps are the scheduler's (`0..num_train_timesteps`), turned
+    /// into the sinusoidal embedding in f32 as diffusers does. `text` is
+    /// [`ClipTextModel::forward`](crate::clip::ClipTextModel::forward)'s output (for
+    /// classifier-free guidance, the batch holds the conditional and unconditional rows; the
+    /// combination is the caller's).
+    ///
+    /// Inputs are moved to the UNet's device and cast to its compute precision
+    /// ([`SdOptions::precision`]) where they are not already; the output is in that precision.
+    /// Errors ([`SdError::Shape`]) when a shape does not fit: a size 0, other channels than
+    /// `in_channels`, not one timestep per latent, or text embeddings of another batch or width.
+    pub fn forward(
+        &self,
+        latents: Tensor<4>,
+        timesteps: &[i64],
+        text: Tensor<3>,
+    ) -> Result<Tensor<4>, SdError> {
+        let c = &self.config;
+        let [b, ch, h, w] = latents.dims();
+        if b == 0 || h == 0 || w == 0 || ch != c.in_channels {
+            return Err(SdError::Shape(format!(
+                "the latents must be [batch, {}, height, width] with positive sizes, got {:?}",
+                c.in_channels,
+                latents.dims()
+            )));
+        }
+        if timesteps.len() != b {
+            return Err(SdError::Shape(format!(
+                "{} timesteps for a batch of {b} latents",
+                timesteps.len()
+            )));
+        }
+        let cross = c.cross_attention_dim[0];
+        let [tb, tokens, d] = text.dims();
+        if tb != b || tokens == 0 || d != cross {
+            return Err(SdError::Shape(format!(
+                "the text embeddings must be [{b}, tokens, {cross}] for {b} latents, got {:?}",
+                text.dims()
+            )));
+        }
+        let latents = to_model(latents, &self.device, self.dtype);
+        let text = to_model(text, &self.device, self.dtype);
+        Ok(self.forward_unchecked(latents, timesteps, &text))
+    }
+
+    pub(crate) fn new(c: &UnetConfig, w: &mut Loader) -> Result<Self, SdError> {
         let n = c.block_out_channels.len();
         let ch = &c.block_out_channels;
         let temb = c.time_embed_dim;
@@ -180,6 +312,9 @@ impl Unet {
             None,
         )?;
         Ok(Self {
+            config: c.clone(),
+            device: w.device().clone(),
+            dtype: w.dtype(),
             conv_in,
             time_linear_1,
             time_linear_2,
@@ -197,8 +332,13 @@ impl Unet {
     }
 
     /// The model output for latents `[b, c, h, w]` (compute dtype), one timestep per item, and
-    /// text embeddings `[b, tokens, cross_dim]` (compute dtype).
-    pub fn forward(&self, x: Tensor<4>, timesteps: &[i64], ctx: &Tensor<3>) -> Tensor<4> {
+    /// text embeddings `[b, tokens, cross_dim]` (compute dtype); the caller checks the shapes.
+    pub(crate) fn forward_unchecked(
+        &self,
+        x: Tensor<4>,
+        timesteps: &[i64],
+        ctx: &Tensor<3>,
+    ) -> Tensor<4> {
         let dtype = x.dtype();
         let device = x.device();
         let x = if self.center_input_sample {

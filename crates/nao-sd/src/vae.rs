@@ -1,17 +1,212 @@
 //! diffusers' `AutoencoderKL`: the encoder (down blocks of ResNets, a mid block with one
 //! self-attention, the posterior's mean and log-variance), `quant_conv` / `post_quant_conv`,
 //! and the decoder that mirrors the encoder — every size from `vae/config.json`.
+//!
+//! [`Vae::load`] builds both halves from a `vae/` folder alone. [`Vae::encode`] and
+//! [`Vae::decode`] work on the autoencoder's own (unscaled) latents;
+//! [`Vae::scale_latents`] and [`Vae::unscale_latents`] convert to and from the scaled latents
+//! the UNet and the samplers work on. From an image to the UNet and back:
+//!
+//! ```text
+//! image [b, 3, H, W] in [−1, 1] ── encode ──▶ posterior mean [b, 4, H/8, W/8]
+//!     ── scale_latents ──▶ (mean − shift_factor) × scaling_factor   (what the UNet sees)
+//!     ── unscale_latents ──▶ latents / scaling_factor + shift_factor
+//!     ── decode ──▶ image [b, 3, H, W], about [−1, 1], not clamped
+//! ```
+//!
+//! ([`StableDiffusion`](crate::StableDiffusion)'s `decode_latents` then maps the image to
+//! `[0, 1]`: `(x + 1) / 2`, clamped.)
+//!
+//! ```
+//! use burn::tensor::Tensor;
+//! use nao_sd::vae::Vae;
+//! use nao_sd::SdOptions;
+//!
+//! // a tiny SD 2.x-style VAE: 3 blocks (down-sampling by 4), 4 latent channels, fp16 weights
+//! let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sd2-v");
+//! let device = nao_sd::Device::flex();
+//! let vae = Vae::load(dir.join("vae"), &device, &SdOptions::default())?;
+//! assert_eq!((vae.downsample(), vae.config().scaling_factor), (4, 0.18215));
+//!
+//! // a grey gradient, in [−1, 1]
+//! let image = Tensor::<1>::from_floats(
+//!     std::array::from_fn::<f32, 1024, _>(|i| i as f32 / 1023.0 * 2.0 - 1.0),
+//!     &device,
+//! )
+//! .reshape([1, 1, 32, 32])
+//! .repeat_dim(1, 3);
+//! let mean = vae.encode(image)?;
+//! assert_eq!(mean.dims(), [1, 4, 8, 8]);
+//! let latents = vae.scale_latents(mean); // what the UNet and the samplers work on
+//!
+//! let decoded = vae.decode(vae.unscale_latents(latents))?;
+//! assert_eq!(decoded.dims(), [1, 3, 32, 32]);
+//! // to [0, 1] as the pipeline does
+//! let pixels = decoded.add_scalar(1.0).div_scalar(2.0).clamp(0.0, 1.0);
+//! assert_eq!(pixels.dims(), [1, 3, 32, 32]);
+//!
+//! // image sizes must be multiples of the down-sampling
+//! assert!(vae.encode(Tensor::zeros([1, 3, 30, 32], &device)).is_err());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::path::Path;
 
 use burn::nn::conv::Conv2d;
 use burn::nn::{GroupNorm, Linear};
 use burn::tensor::activation::silu;
-use burn::tensor::Tensor;
+use burn::tensor::{DType, Device, Tensor};
 
 use crate::config::VaeConfig;
-use crate::nn::{attention, ATTENTION_CHUNK_SCORES};
+use crate::nn::{attention, to_model, ATTENTION_CHUNK_SCORES};
 use crate::resnet::{downsample, ResnetBlock, ResnetSpec, Upsample};
-use crate::weights::Loader;
-use crate::SdError;
+use crate::weights::{load_component, Loader};
+use crate::{SdError, SdOptions};
+
+/// diffusers' `AutoencoderKL` as Stable Diffusion 1.x / 2.x use it, with every size from its
+/// `config.json` ([`VaeConfig`]): the encoder (images to the posterior's mean) and the
+/// decoder (latents to images); see the [module docs](self).
+#[derive(Debug)]
+pub struct Vae {
+    config: VaeConfig,
+    device: Device,
+    dtype: DType,
+    pub(crate) encoder: VaeEncoder,
+    pub(crate) decoder: VaeDecoder,
+}
+
+impl Vae {
+    /// Load a VAE folder on its own: `dir` holds `config.json` and the weights
+    /// (`diffusion_pytorch_model.safetensors`, or a variant such as
+    /// `diffusion_pytorch_model.fp16.safetensors` chosen with [`SdOptions::variant`]), as in a
+    /// diffusers folder's `vae/`.
+    ///
+    /// The config is checked first, then every tensor of the weights file against the shapes
+    /// it implies (names — also the `query`/`key`/`value`/`proj_attn` attention names of
+    /// files converted by older diffusers —, shapes, dtypes, nothing missing or left over),
+    /// then the tensors are converted one by one to [`SdOptions::precision`] on `device`.
+    pub fn load(
+        dir: impl AsRef<Path>,
+        device: &Device,
+        options: &SdOptions,
+    ) -> Result<Self, SdError> {
+        let dir = dir.as_ref();
+        let config = VaeConfig::from_file(&dir.join("config.json"))?;
+        load_component(
+            dir,
+            &config.path,
+            device,
+            options,
+            |_| "",
+            &[],
+            |w| Self::new(&config, w),
+        )
+    }
+
+    /// Both halves, encoder first, from one file's loader.
+    pub(crate) fn new(cfg: &VaeConfig, w: &mut Loader) -> Result<Self, SdError> {
+        Ok(Self {
+            config: cfg.clone(),
+            device: w.device().clone(),
+            dtype: w.dtype(),
+            encoder: VaeEncoder::new(cfg, w)?,
+            decoder: VaeDecoder::new(cfg, w)?,
+        })
+    }
+
+    /// The config the VAE was built from.
+    pub fn config(&self) -> &VaeConfig {
+        &self.config
+    }
+
+    /// How many image pixels a latent spans on each side: `2^(blocks − 1)`, 8 for Stable
+    /// Diffusion ([`VaeConfig::downsample`]).
+    pub fn downsample(&self) -> usize {
+        self.config.downsample()
+    }
+
+    /// The posterior's mean `[b, latent_channels, H / s, W / s]` (`s` =
+    /// [`downsample`](Self::downsample)) of images `[b, in_channels, H, W]` with values in
+    /// `[−1, 1]` (pixels `p` in `[0, 1]` as `2p − 1`); `H` and `W` must be multiples of `s`.
+    ///
+    /// The mean itself, unscaled and without sampling the posterior — diffusers'
+    /// `vae.encode(x).latent_dist.mean`. The latents the UNet works on are
+    /// [`scale_latents`](Self::scale_latents) of it (diffusers' pipelines also take the mean
+    /// for inversion; they sample the posterior for img2img).
+    ///
+    /// The images are moved to the VAE's device and cast to its compute precision
+    /// ([`SdOptions::precision`]) where they are not already; the output is in that precision.
+    /// Errors ([`SdError::Shape`]) for a size 0, other channels than `in_channels`, or sizes
+    /// that are not multiples of `s`.
+    pub fn encode(&self, images: Tensor<4>) -> Result<Tensor<4>, SdError> {
+        let [b, c, h, w] = images.dims();
+        let s = self.downsample();
+        if b == 0 || h == 0 || w == 0 || c != self.config.in_channels || h % s != 0 || w % s != 0 {
+            return Err(SdError::Shape(format!(
+                "the images {:?} must be [batch, {}, height, width] with positive sizes multiple \
+                 of {s}",
+                images.dims(),
+                self.config.in_channels
+            )));
+        }
+        Ok(self
+            .encoder
+            .forward(to_model(images, &self.device, self.dtype)))
+    }
+
+    /// Images `[b, out_channels, h · s, w · s]` (`s` = [`downsample`](Self::downsample)) of
+    /// unscaled latents `[b, latent_channels, h, w]` — latents from the UNet's side go through
+    /// [`unscale_latents`](Self::unscale_latents) first.
+    ///
+    /// The decoder's output as it is (diffusers' `vae.decode(z).sample`): about `[−1, 1]`, not
+    /// clamped; `(x + 1) / 2` clamped to `[0, 1]` gives pixels, as
+    /// [`StableDiffusion`](crate::StableDiffusion)'s `decode_latents` does.
+    ///
+    /// The latents are moved to the VAE's device and cast to its compute precision
+    /// ([`SdOptions::precision`]) where they are not already; the output is in that precision.
+    /// Errors ([`SdError::Shape`]) for a size 0 or other channels than `latent_channels`.
+    pub fn decode(&self, latents: Tensor<4>) -> Result<Tensor<4>, SdError> {
+        let [b, c, h, w] = latents.dims();
+        if b == 0 || h == 0 || w == 0 || c != self.config.latent_channels {
+            return Err(SdError::Shape(format!(
+                "the latents {:?} must be [batch, {}, height, width] with positive sizes",
+                latents.dims(),
+                self.config.latent_channels
+            )));
+        }
+        Ok(self
+            .decoder
+            .forward(to_model(latents, &self.device, self.dtype)))
+    }
+
+    /// The latents the UNet works on, of a posterior mean from [`encode`](Self::encode):
+    /// `(mean − shift_factor) × scaling_factor` (`× 0.18215` for Stable Diffusion 1.x / 2.x,
+    /// whose shift is 0), computed in the tensor's own precision on its device.
+    ///
+    /// [`StableDiffusion`](crate::StableDiffusion) computes the same on the host in f64, so
+    /// the two can differ in the last bit.
+    pub fn scale_latents(&self, mean: Tensor<4>) -> Tensor<4> {
+        let shifted = if self.config.shift_factor == 0.0 {
+            mean
+        } else {
+            mean.sub_scalar(self.config.shift_factor)
+        };
+        shifted.mul_scalar(self.config.scaling_factor)
+    }
+
+    /// The inverse of [`scale_latents`](Self::scale_latents), what [`decode`](Self::decode)
+    /// takes: `latents / scaling_factor + shift_factor`, computed in the tensor's own
+    /// precision on its device (in f64 on the host in
+    /// [`StableDiffusion`](crate::StableDiffusion)).
+    pub fn unscale_latents(&self, latents: Tensor<4>) -> Tensor<4> {
+        let unscaled = latents.div_scalar(self.config.scaling_factor);
+        if self.config.shift_factor == 0.0 {
+            unscaled
+        } else {
+            unscaled.add_scalar(self.config.shift_factor)
+        }
+    }
+}
 
 /// ε of every group norm of the VAE.
 const EPS: f64 = 1e-6;
@@ -135,7 +330,7 @@ pub(crate) struct VaeEncoder {
 }
 
 impl VaeEncoder {
-    pub fn new(cfg: &VaeConfig, w: &mut Loader) -> Result<Self, SdError> {
+    fn new(cfg: &VaeConfig, w: &mut Loader) -> Result<Self, SdError> {
         let ch = &cfg.block_out_channels;
         let n = ch.len();
         let l2 = 2 * cfg.latent_channels;
@@ -207,7 +402,7 @@ pub(crate) struct VaeDecoder {
 }
 
 impl VaeDecoder {
-    pub fn new(cfg: &VaeConfig, w: &mut Loader) -> Result<Self, SdError> {
+    fn new(cfg: &VaeConfig, w: &mut Loader) -> Result<Self, SdError> {
         let ch = &cfg.block_out_channels;
         let n = ch.len();
         let l = cfg.latent_channels;

@@ -10,10 +10,11 @@ use burn::nn::conv::Conv2d;
 use burn::nn::{GroupNorm, LayerNorm, LayerNormConfig, Linear, PaddingConfig2d};
 use burn::tensor::{DType, Device, Tensor, TensorData};
 use memmap2::Mmap;
+use nao_backend::Precision;
 use safetensors::tensor::{Metadata, TensorInfo};
 use safetensors::{Dtype, SafeTensors};
 
-use crate::SdError;
+use crate::{SdError, SdOptions};
 
 /// The weights file of a component folder.
 ///
@@ -256,6 +257,53 @@ fn declared_length(file: &mut std::fs::File, size: u64, path: &Path) -> Result<u
     usize::try_from(expected).map_err(|_| bad(format!("{expected} bytes: too large")))
 }
 
+/// The burn dtype networks compute in at `precision`, if `device` supports it.
+pub(crate) fn compute_dtype(precision: Precision, device: &Device) -> Result<DType, SdError> {
+    let dtype = match precision {
+        Precision::F32 => DType::F32,
+        Precision::F16 => DType::F16,
+        Precision::Bf16 => DType::BF16,
+    };
+    if device.supports_dtype(dtype) {
+        Ok(dtype)
+    } else {
+        Err(SdError::Device(format!(
+            "precision {precision} is not supported for computation on the device {device:?}; \
+             use f32 (the default) or another device"
+        )))
+    }
+}
+
+/// One network from a component folder alone (`text_encoder/`, `unet/`, `vae/`): its weights
+/// file chosen by `options.variant` ([`select_file`]) and mapped, every tensor checked against
+/// what `build` takes (names, shapes, dtypes, nothing missing or left over but `ignored`),
+/// then `build` run again converting each tensor to `options.precision` on `device` — as
+/// [`StableDiffusion::load`](crate::StableDiffusion::load) does for each file.
+///
+/// `config` is the component's config file (named in errors); `prefix` gives the prefix of
+/// every tensor name in the mapped file.
+pub(crate) fn load_component<T>(
+    dir: &Path,
+    config: &Path,
+    device: &Device,
+    options: &SdOptions,
+    prefix: fn(&WeightFile) -> &'static str,
+    ignored: &[&str],
+    build: impl Fn(&mut Loader) -> Result<T, SdError>,
+) -> Result<T, SdError> {
+    let dtype = compute_dtype(options.precision, device)?;
+    let file = WeightFile::open(&select_file(dir, options.variant.as_deref())?)?;
+    let run = |mode| -> Result<T, SdError> {
+        let mut loader = Loader::new(&file, config, device, dtype, mode).with_prefix(prefix(&file));
+        let network = build(&mut loader)?;
+        loader.finish(ignored)?;
+        Ok(network)
+    };
+    // names, shapes and dtypes of the whole file before any tensor is converted
+    run(Mode::Check)?;
+    run(Mode::Load)
+}
+
 /// Whether a loader only checks names and shapes (building modules of empty tensors) or loads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Mode {
@@ -317,6 +365,16 @@ impl<'a> Loader<'a> {
             used: HashSet::new(),
             planned: Vec::new(),
         }
+    }
+
+    /// The device tensors are loaded onto.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// The compute dtype tensors are converted to.
+    pub fn dtype(&self) -> DType {
+        self.dtype
     }
 
     /// Prefix every name with `prefix`.
