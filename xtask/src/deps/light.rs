@@ -15,6 +15,7 @@ pub const LIGHT_CRATES: &[&str] = &[
     "nao-viz",
     "nao-metrics",
     "nao-video",
+    "nao-walk",
 ];
 
 /// Whether a crate name is an ML backend the light crates must not depend on.
