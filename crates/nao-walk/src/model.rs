@@ -289,7 +289,12 @@ mod tests {
         let model = ModelId::new("analytic", "analytic v1");
         let mut spec = WalkSpec::new("a cat", dir.path().join("work"));
         spec.steps = 3;
+        spec.guidance = 1.0;
         let mut frames = ModelFrames::new(&backend, &model, &spec, [4, 8, 8]).unwrap();
+        frames
+            .work_dir()
+            .write_manifest(&serde_json::json!({}))
+            .unwrap();
         assert_eq!(frames.image_shape(), (3, 16, 16));
         let (a, b) = (seed(0.0), seed(1.0));
         let mut events = Vec::new();

@@ -541,3 +541,186 @@ impl Rendered<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::ops::ControlFlow;
+
+    use nao_backend::Tensor;
+    use nao_prior::{GaussianSeeds, RngName};
+    use nao_test_support::AnalyticBackend;
+
+    use super::*;
+    use crate::{plot, quiet, Ease, Event};
+
+    fn seed(s: u64) -> Keyframe {
+        Keyframe::Seed {
+            source: format!("seed {s}"),
+            latent: [4, 8, 8],
+            values: GaussianSeeds::new(RngName::ChaCha20, s).seed(256),
+        }
+    }
+
+    /// An RGB picture, `[1, 3, 16, 16]` in `[−1, 1]`.
+    fn picture() -> Keyframe {
+        let data = (0..3 * 256)
+            .map(|i| ((i as f32) * 0.37).sin() * 0.8)
+            .collect();
+        Keyframe::Image {
+            source: "picture".into(),
+            pixels: Tensor::new(vec![1, 3, 16, 16], data).unwrap(),
+        }
+    }
+
+    #[test]
+    fn plans_refuse_what_no_walk_can_be() {
+        let spec = WalkSpec::new("a cat", "work");
+        let err = Walk::plan(spec.clone(), vec![seed(1)])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("1 keyframe (seed 1)") && err.contains("--loop"),
+            "{err}"
+        );
+        let mut few = spec.clone();
+        few.frames = Some(3);
+        few.hold = 1;
+        let err = Walk::plan(few, vec![seed(1), seed(2)])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("--frames/--seconds/--hold") && err.contains("too few"),
+            "{err}"
+        );
+        let mut orbit = spec.clone();
+        orbit.closed = true;
+        let walk = Walk::plan(orbit, vec![seed(1)]).unwrap();
+        assert!(walk.is_orbit() && !walk.needs_vae_encoder());
+        assert_eq!((walk.segments(), walk.periods()), (1, 50));
+        let walk = Walk::plan(spec, vec![picture(), seed(1), seed(2)]).unwrap();
+        assert_eq!(walk.periods(), 100);
+        let backend = AnalyticBackend::new();
+        let model = ModelId::new("analytic", "analytic");
+        assert_eq!(
+            walk.frame_size(&model, nao_backend::Backend::info(&backend))
+                .unwrap(),
+            [16, 16]
+        );
+    }
+
+    #[test]
+    fn a_walk_renders_plays_reports_and_resumes() {
+        let dir = tempfile::tempdir().unwrap();
+        let backend = AnalyticBackend::new();
+        let model = ModelId::new("analytic", "analytic");
+        let mut spec = WalkSpec::new("a cat", dir.path().join("work"));
+        spec.steps = 4;
+        spec.guidance = 1.0;
+        spec.frames = Some(9);
+        spec.hold = 1;
+        spec.closed = true;
+        spec.scale = 2;
+        spec.ease = Ease::Sine;
+        spec.method = nao_geodesic::Method::Slerp;
+        let keyframes = vec![picture(), seed(1), seed(2)];
+        let walk = Walk::plan(spec.clone(), keyframes.clone()).unwrap();
+
+        let mut stages = Vec::new();
+        let mut rendered = walk
+            .render(&backend, &model, &mut |e| {
+                if let Event::Stage { what, steps } = e {
+                    stages.push((what.to_string(), steps));
+                }
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+        assert_eq!(
+            stages,
+            [
+                ("inverting the image keyframes".to_string(), 4),
+                ("sampling the frames".to_string(), 6 * 4)
+            ]
+        );
+        let mut gif = Vec::new();
+        let played = rendered
+            .encode(VideoFormat::Gif, &mut gif, &mut quiet)
+            .unwrap();
+        assert_eq!(&gif[..6], b"GIF89a");
+        let report = rendered.report(&played);
+        // 9 periods, 3 keyframes held 1 extra: 6 distinct frames on 3 segments
+        assert_eq!((report.frames, report.periods), (6, 9));
+        assert_eq!((report.size, report.latent_shape), ([32, 32], [4, 8, 8]));
+        assert_eq!((report.method, report.closed), ("slerp", true));
+        assert_eq!((report.sampled, report.reused), (6, 0));
+        let kinds: Vec<_> = report.keyframes.iter().map(|k| k.kind).collect();
+        assert_eq!(kinds, ["image", "seed", "seed"]);
+        let ticks: u32 = report.frame_stats.iter().map(|f| f.ticks).sum();
+        assert_eq!(ticks, 9);
+        assert!(report.pacing.unevenness.is_finite() && report.pacing.passes.is_none());
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["loop"], true);
+        assert_eq!(json["pacing"]["ease"], "sine");
+
+        // the frames folder: one PNG per period, held keyframes repeated
+        let mut periods = Vec::new();
+        let again = rendered
+            .frames_to(&mut quiet, &mut |i, png| {
+                assert_eq!(&png[1..4], b"PNG");
+                periods.push(i);
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(periods, (0..9).collect::<Vec<_>>());
+        assert_eq!(again.stats.len(), 6);
+        let picture = plot(&report.frame_stats, report.chi_mode, "test").unwrap();
+        assert!(picture.height() > 600);
+        rendered.finish().unwrap();
+        assert!(dir.path().join("work/manifest.json").is_file(), "kept");
+
+        // the same walk again: nothing inverted or sampled
+        let mut steps = 0;
+        let mut count = |e: Event<'_>| {
+            if e == Event::Step {
+                steps += 1;
+            }
+            ControlFlow::Continue(())
+        };
+        let mut apng = Vec::new();
+        let output = Output::Video {
+            format: VideoFormat::Apng,
+            out: &mut apng,
+        };
+        let second = walk.run(&backend, &model, output, &mut count).unwrap();
+        assert_eq!((second.sampled, second.reused, steps), (0, 6, 0));
+        assert_eq!(second.frame_stats.len(), 6);
+
+        // another prompt, cancelled after two frames, then resumed
+        spec.prompt = "a dog".into();
+        spec.keep_work_dir = false;
+        let walk = Walk::plan(spec, keyframes).unwrap();
+        let cancel = |e: Event<'_>| match e {
+            Event::Sampled { done: 2, .. } => ControlFlow::Break(()),
+            _ => ControlFlow::Continue(()),
+        };
+        let err = walk
+            .run(&backend, &model, Output::Frames(&mut |_, _| Ok(())), &mut {
+                cancel
+            })
+            .unwrap_err();
+        assert!(matches!(err, WalkError::Cancelled), "{err}");
+        let resumed = walk
+            .run(
+                &backend,
+                &model,
+                Output::Frames(&mut |_, _| Ok(())),
+                &mut quiet,
+            )
+            .unwrap();
+        assert_eq!((resumed.sampled, resumed.reused), (4, 2));
+        assert!(!resumed.work_dir_kept);
+        assert!(
+            !dir.path().join("work").exists(),
+            "a work folder not kept is removed once the walk is written"
+        );
+    }
+}

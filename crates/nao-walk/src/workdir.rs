@@ -348,6 +348,7 @@ mod tests {
         assert!(!fa.exists() || work.file(Kind::Frame, &a).unwrap() == fa);
         assert!(work.read(Kind::Frame, &a, 100).is_ok());
         // a reopened folder finds its files
+        work.write_manifest(&serde_json::json!({})).unwrap();
         let again = WorkDir::open(work.path(), true).unwrap();
         assert!(again.contains(Kind::Frame, &a) && again.contains(Kind::Frame, &b));
     }
