@@ -14,7 +14,9 @@
 //! - [`polyline_cost`]: the continuous NAO functional of any polyline, so every method is
 //!   measured with the same yardstick, and [`resampled_reference_loss`], the official discrete
 //!   loss of any polyline resampled to 50 points;
-//! - [`resample_by_arc_length`]: resampling a polyline uniformly in arc length;
+//! - [`resample_by_arc_length`]: resampling a polyline uniformly in arc length, and
+//!   [`LengthTable`]: the cumulative length (arc length or NAO cost) of any method's path at
+//!   evenly spaced weights, to place points at fractions of its length;
 //! - [`interpolate`] with a [`Method`] chosen by name, and [`interpolate_at`] at any positions
 //!   along the path (for easing and pacing).
 //!
@@ -42,6 +44,7 @@ mod cost;
 mod error;
 mod frames;
 mod leg;
+mod length;
 mod method;
 mod nao;
 mod plan;
@@ -59,6 +62,7 @@ pub use circle::CircleLeg;
 pub use cost::polyline_cost;
 pub use error::GeodesicError;
 pub use frames::{Frames, Spacing};
+pub use length::{invert_cumulative, LengthTable};
 pub use method::{interpolate, interpolate_at, plan, Method};
 pub use nao::{Geodesic, Nao};
 pub use plan::{FramePlan, PathFrames};

@@ -23,6 +23,7 @@ pub const LIGHT_CRATES: &[&str] = &[
     "nao-metrics",
     "nao-video",
     "nao-augment",
+    "nao-walk",
 ];
 
 /// Whether a crate name is an ML backend the light crates must not depend on.

@@ -1,11 +1,17 @@
 //! Easing curves: how the frames of one segment speed up and slow down.
 
-use clap::ValueEnum;
-
 /// An easing curve `e: [0, 1] → [0, 1]`, increasing, with `e(0) = 0` and `e(1) = 1`, applied to
 /// each segment's share of the walk: a frame at fraction `s` of its segment's frames lands at
 /// fraction `e(s)` of the segment's length (in the chosen spacing).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+///
+/// ```
+/// use nao_walk::Ease;
+/// assert_eq!(Ease::Linear.at(0.25), 0.25);
+/// assert!(Ease::InOut.at(0.1) < 0.01); // lingers near the keyframe
+/// assert_eq!("in-out".parse::<Ease>(), Ok(Ease::InOut));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Ease {
     /// Constant speed.
     #[default]
@@ -21,6 +27,9 @@ pub enum Ease {
 }
 
 impl Ease {
+    /// Every curve.
+    pub const ALL: [Ease; 5] = [Ease::Linear, Ease::In, Ease::Out, Ease::InOut, Ease::Sine];
+
     /// The curve at `s ∈ [0, 1]`.
     pub fn at(self, s: f64) -> f64 {
         let s = s.clamp(0.0, 1.0);
@@ -34,7 +43,7 @@ impl Ease {
         }
     }
 
-    /// The name on the command line.
+    /// The name on the command line (`linear`, `in`, `out`, `in-out`, `sine`).
     pub fn as_str(self) -> &'static str {
         match self {
             Ease::Linear => "linear",
@@ -46,13 +55,24 @@ impl Ease {
     }
 }
 
+impl std::str::FromStr for Ease {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|e| e.as_str() == s)
+            .ok_or_else(|| format!("unknown ease '{s}' (known: linear, in, out, in-out, sine)"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn curves_are_increasing_maps_of_the_unit_interval() {
-        for e in Ease::value_variants() {
+        for e in Ease::ALL {
             assert_eq!(e.at(0.0), 0.0, "{e:?}");
             assert!((e.at(1.0) - 1.0).abs() < 1e-15, "{e:?}");
             let mut last = 0.0;
@@ -61,6 +81,7 @@ mod tests {
                 assert!(v > last, "{e:?} at {i}");
                 last = v;
             }
+            assert_eq!(e.as_str().parse::<Ease>(), Ok(e));
         }
         // symmetric curves pass through the middle
         for e in [Ease::Linear, Ease::InOut, Ease::Sine] {

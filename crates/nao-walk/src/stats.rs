@@ -1,14 +1,14 @@
-//! What `nao walk` reports: per frame the seed's norm and log χ and the change from the
-//! previous frame (in seed space and in the image), and the `--plot` of those curves.
+//! What a walk reports per frame: the seed's norm and log χ and the change from the previous
+//! frame (in seed space and in the image), and the plot of those curves (`nao walk --plot`).
 
 use image::{imageops, RgbImage};
 use nao_viz::{palette, LinePlot, Series};
 use serde::Serialize;
 
-use crate::error::CliError;
+use crate::{Result, WalkError};
 
 /// One distinct frame of the walk.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FrameStats {
     /// Its index among the distinct frames.
     pub index: usize,
@@ -34,15 +34,16 @@ pub struct FrameStats {
     /// the measure of perceptual pacing; absent for the first).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub image_distance: Option<f64>,
-    /// Whether the frame came from the work folder rather than being sampled by this run.
+    /// Whether the frame came from the work folder rather than being sampled by this run
+    /// ([`FrameSource::was_cached`](crate::FrameSource::was_cached)).
     pub cached: bool,
 }
 
-/// The `--plot` picture: three panels over the frame index — seed norm (with the χ mode),
+/// The plot of a walk (`nao walk --plot`): three panels over the frame index — seed norm (with the χ mode),
 /// log χ, and the change from the previous frame in seed space and in the image, each divided
 /// by its mean (1 everywhere is an evenly paced walk). Labels are ASCII: the plot's bitmap
 /// font has no Greek.
-pub fn plot(frames: &[FrameStats], chi_mode: f64, title: &str) -> Result<RgbImage, CliError> {
+pub fn plot(frames: &[FrameStats], chi_mode: f64, title: &str) -> Result<RgbImage> {
     let points = |f: &dyn Fn(&FrameStats) -> Option<f64>| -> Vec<(f64, f64)> {
         frames
             .iter()
@@ -69,7 +70,7 @@ pub fn plot(frames: &[FrameStats], chi_mode: f64, title: &str) -> Result<RgbImag
         p.series = series;
         p.height = 300;
         p.render()
-            .map_err(|e| CliError::compute("the --plot picture", e))
+            .map_err(|e| WalkError::compute("the --plot picture", e))
     };
     let panels = [
         panel(

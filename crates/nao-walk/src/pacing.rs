@@ -8,7 +8,7 @@
 //! moves at one pace. Within a segment of `m` intervals the frames sit at the eased fractions
 //! `ease(j/m)` of its length, `j = 0 … m−1`; the frame at `j = 0` is the keyframe itself.
 
-use super::ease::Ease;
+use crate::Ease;
 
 /// One distinct frame of the walk.
 #[derive(Debug, Clone, Copy, PartialEq)]
