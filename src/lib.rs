@@ -16,6 +16,8 @@
 //! | `embedded` | `nao-burn` | `models` | the embedded Fashion-MNIST model: its classifier, bundled images |
 //! | `augment` | `nao-augment` | `augment` | datasets from a few real images, and their evaluation |
 //! | `metrics` | `nao-metrics` | `augment` | Fréchet distance, precision/recall, classifiers |
+//! | `walk` | `nao-walk` | `walk` | animations along NAO paths, evenly paced, resumable |
+//! | `video` | `nao-video` | `walk` | GIF, APNG (and MP4) writers |
 //! | `viz` | `nao-viz` | `viz` | decoded images as PNG, grids, plots |
 //!
 //! `full` turns on everything that runs on the CPU; the runnable `examples/` use it
@@ -43,5 +45,9 @@ pub use nao_models as models;
 pub use nao_prior as prior;
 #[cfg(feature = "diffusion")]
 pub use nao_sampling as sampling;
+#[cfg(feature = "walk")]
+pub use nao_video as video;
 #[cfg(feature = "viz")]
 pub use nao_viz as viz;
+#[cfg(feature = "walk")]
+pub use nao_walk as walk;

@@ -11,13 +11,14 @@
 //! 5. the tests with the conformance suites (cargo-nextest when installed, else `cargo test`);
 //! 6. `nao augment` as a SLURM job array (`slurm-check` with the `nao` the tests built: about
 //!    20 s, plus installing slurm-wlm and munge the first time);
-//! 7. the long-tail experiment's plumbing (`longtail --quick` with the `nao` and
+//! 7. the runnable `examples/` on the embedded model (the binaries the tests built);
+//! 8. the long-tail experiment's plumbing (`longtail --quick` with the `nao` and
 //!    `nao-longtail` the tests built: real data, a tiny classifier, one seed);
-//! 8. the conformance table;
-//! 9. the doc tests;
-//! 10. rustdoc with warnings as errors.
+//! 9. the conformance table;
+//! 10. the doc tests;
+//! 11. rustdoc with warnings as errors.
 //!
-//! Build reuse: one feature set for the test-profile steps (5–9), so burn is built once for
+//! Build reuse: one feature set for the test-profile steps (5–10), so burn is built once for
 //! them; and rustdoc (10) resolves features as clippy (4) does, so it reuses clippy's checked
 //! dependencies instead of checking burn's stack again (see [`doc_args`]).
 
@@ -32,6 +33,7 @@ use crate::deps::{self, DepsArgs};
 use crate::devices::{self, features_args};
 use crate::env::ChildEnv;
 use crate::error::{Result, XtaskError};
+use crate::examples::{self, ExamplesArgs};
 use crate::longtail::{self, LongtailArgs};
 use crate::process::{fmt_duration, have_nextest, print_timings, run_cargo};
 use crate::setup_libtorch;
@@ -48,13 +50,14 @@ pub struct CiArgs {
 }
 
 /// The steps' names, in order.
-const STEPS: [&str; 10] = [
+const STEPS: [&str; 11] = [
     "provisioning (system packages, ONNX Runtime; LibTorch with --all-backends)",
     "format",
     "dependency checks (device-free crates, training features)",
     "clippy",
     "tests (with the conformance suites)",
     "nao augment on a SLURM job array (slurm-check)",
+    "the examples on the embedded model",
     "the long-tail experiment, --quick (plumbing)",
     "conformance table",
     "doc tests",
@@ -116,8 +119,9 @@ pub fn doc_args(targets: &[&Target]) -> Vec<String> {
 }
 
 /// Optional features every CI build and test run includes besides the devices': the MP4
-/// encoder of `nao walk` (OpenH264 from its bundled C++ source, so CI checks that it builds).
-const EXTRA_FEATURES: [&str; 2] = ["--features", "nao-cli/mp4"];
+/// encoder of `nao walk` (OpenH264 from its bundled C++ source, so CI checks that it builds),
+/// and the facade's `full`, which the runnable examples need (the test step builds them).
+const EXTRA_FEATURES: [&str; 4] = ["--features", "nao-cli/mp4", "--features", "nao/full"];
 
 /// Run CI.
 pub fn command(root: &Path, args: &CiArgs) -> Result<()> {
@@ -163,6 +167,14 @@ pub fn command(root: &Path, args: &CiArgs) -> Result<()> {
         // the nao binary the tests just built: no second build with other features
         let nao = Workspace::load(root)?.target_dir.join("debug").join("nao");
         slurm_check::command(root, &SlurmCheckArgs::with_binary(nao))
+    })?;
+    steps.run(|| {
+        // the examples the tests just built
+        let built = Workspace::load(root)?
+            .target_dir
+            .join("debug")
+            .join("examples");
+        examples::command(root, &ExamplesArgs { built: Some(built) })
     })?;
     steps.run(|| {
         let debug = Workspace::load(root)?.target_dir.join("debug");
@@ -226,7 +238,7 @@ mod tests {
         assert_eq!(steps.run(|| Ok(7)).unwrap(), 7);
         let e = steps.run(|| -> Result<()> { Err(XtaskError::Check("bad".into())) });
         let e = e.unwrap_err().to_string();
-        assert!(e.starts_with("step 2/10 'format' failed after"), "{e}");
+        assert!(e.starts_with("step 2/11 'format' failed after"), "{e}");
         assert!(e.ends_with(": bad"), "{e}");
         assert_eq!(steps.timings.len(), 1);
     }

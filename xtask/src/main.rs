@@ -8,7 +8,8 @@
 //! packages, ONNX Runtime, LibTorch), [`deps`] (the dependency checks), [`bench`],
 //! [`bench_backends`], [`conformance`], [`setup_ort`], [`setup_libtorch`], [`onnx_overhead`],
 //! [`bench_sd`], [`train`], [`slurm_check`] (`nao augment` on a one-node SLURM cluster it
-//! installs, starts and stops) and [`longtail`].
+//! installs, starts and stops), [`examples`] (the runnable examples on the embedded model)
+//! and [`longtail`].
 //!
 //! Devices (`--device`, alias `--backend`) are `nao_backend::Device` names. xtask never changes
 //! its own environment: the variables the children need (`ORT_DYLIB_PATH`, `LIBTORCH`,
@@ -25,6 +26,7 @@ mod deps;
 mod devices;
 mod env;
 mod error;
+mod examples;
 mod longtail;
 mod onnx_overhead;
 mod process;
@@ -82,6 +84,8 @@ enum Command {
     /// `nao augment` as a SLURM job array on a one-node cluster (installed, started and stopped
     /// here), compared byte for byte with a single-process run.
     SlurmCheck(slurm_check::SlurmCheckArgs),
+    /// Run every example of examples/ on the embedded model.
+    Examples(examples::ExamplesArgs),
     /// The long-tail experiment: a classifier trained on the long-tailed Fashion-MNIST set
     /// alone, oversampled, and with `nao augment` images of each seed method; docs/results.md.
     Longtail(longtail::LongtailArgs),
@@ -103,6 +107,7 @@ fn main() -> ExitCode {
         Command::BenchSd(args) => bench_sd::command(&root, args),
         Command::Train(args) => train::command(&root, args),
         Command::SlurmCheck(args) => slurm_check::command(&root, args),
+        Command::Examples(args) => examples::command(&root, args),
         Command::Longtail(args) => longtail::command(&root, args),
     };
     match result {
