@@ -18,6 +18,10 @@ use crate::{AugmentError, Dataset, ImageFolder, Result};
 /// Images scored per classifier call: memory stays flat whatever the class size.
 const BATCH: usize = 64;
 
+/// The most neighbours of the k-NN measures (their papers use 3 to 10; k ≥ the number of
+/// real images of a class leaves the measure undefined anyway).
+pub const MAX_K: usize = 1000;
+
 /// What to evaluate.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EvalSpec {
@@ -140,8 +144,11 @@ pub fn evaluate(
     spec: &EvalSpec,
     progress: &mut Progress<'_>,
 ) -> Result<EvalReport> {
-    if spec.k == 0 {
-        return Err(AugmentError::input("--k 0: the k-NN measures need k ≥ 1"));
+    if spec.k == 0 || spec.k > MAX_K {
+        return Err(AugmentError::input(format!(
+            "--k {}: the k-NN measures need k from 1 to at most {MAX_K}",
+            spec.k
+        )));
     }
     let real = ImageSet::of_folder(ImageFolder::scan(&spec.real_dir, "--real")?);
     let generated = spec

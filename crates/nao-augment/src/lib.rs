@@ -85,7 +85,7 @@ pub use config::{
 pub use dataset::{Dataset, DatasetImage};
 pub use draw::{draw, image_rng_seed, Drawn};
 pub use error::{AugmentError, Result};
-pub use eval::{evaluate, EvalReport, EvalSpec, MethodReport};
+pub use eval::{evaluate, EvalReport, EvalSpec, MethodReport, MAX_K};
 pub use eval_report::fixed_or_dash;
 pub use folder::{is_image_name, ImageClass, ImageFile, ImageFolder, IMAGE_EXTENSIONS};
 pub use generate::relative_file;

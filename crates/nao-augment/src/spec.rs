@@ -51,8 +51,7 @@ pub const MAX_IMAGES: usize = 10_000_000;
 /// The most points per path from the centroid to each inverted seed.
 pub const MAX_PATH_POSITIONS: usize = 1000;
 
-/// The most DDIM steps (schedulers have 1000 training timesteps).
-pub const MAX_STEPS: usize = 10_000;
+pub use nao_sampling::MAX_STEPS;
 
 impl AugmentSpec {
     /// The defaults of `nao augment`: NAO, 100 images per class, 3 points per path, 50 steps,

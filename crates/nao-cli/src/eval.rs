@@ -98,18 +98,31 @@ impl EvalArgs {
 /// Run `nao eval`.
 pub fn run(args: &EvalArgs, json: bool) -> Result<(), CliError> {
     if let Some(size) = &args.input_size {
+        let text = size
+            .iter()
+            .map(usize::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
         if size.len() != 2 || size.contains(&0) {
             return Err(CliError::input(format!(
-                "--input-size {}: give the height and width, H,W (both ≥ 1)",
-                size.iter()
-                    .map(usize::to_string)
-                    .collect::<Vec<_>>()
-                    .join(",")
+                "--input-size {text}: give the height and width, H,W (both ≥ 1)"
+            )));
+        }
+        // each image of a batch is resized to this: the product is bounded, not each side
+        let pixels = (size[0] as u64).saturating_mul(size[1] as u64);
+        if pixels > nao_inversion::MAX_IMAGE_PIXELS {
+            return Err(CliError::input(format!(
+                "--input-size {text}: {pixels} pixels, at most {} (8192 × 8192)",
+                nao_inversion::MAX_IMAGE_PIXELS
             )));
         }
     }
-    if args.k == 0 {
-        return Err(CliError::input("--k 0: the k-NN measures need k ≥ 1"));
+    if args.k == 0 || args.k > nao_augment::MAX_K {
+        return Err(CliError::input(format!(
+            "--k {}: the k-NN measures need k from 1 to at most {}",
+            args.k,
+            nao_augment::MAX_K
+        )));
     }
     let mut out = Outputs::new();
     out.input(&args.real, "--real")?;

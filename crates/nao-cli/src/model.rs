@@ -207,6 +207,12 @@ pub fn check_steps(
             "{option} 0: at least one step is needed"
         )));
     }
+    if steps > nao_sampling::MAX_STEPS {
+        return Err(CliError::input(format!(
+            "{option} {steps}: at most {}",
+            nao_sampling::MAX_STEPS
+        )));
+    }
     if let Some(config) = scheduler {
         nao_sampling::check_step_count(config, steps).map_err(|e| {
             CliError::input(format!(

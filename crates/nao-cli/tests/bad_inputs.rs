@@ -198,6 +198,101 @@ fn deep_json(_: String) -> String {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Setup helpers of the second round (issue 21)
+// ---------------------------------------------------------------------------------------------
+
+/// real/bag/0.png, real/bag/1.png: two real images of a class of the embedded model.
+fn real(d: &Path) {
+    std::fs::create_dir_all(d.join("real/bag")).unwrap();
+    image(&d.join("real/bag/0.png"));
+    let img = image::GrayImage::from_fn(28, 28, |x, y| image::Luma([(x * 5 + y * 7) as u8]));
+    img.save(d.join("real/bag/1.png")).unwrap();
+}
+
+/// Run `nao ARGS` in `d` as part of a setup; it must succeed.
+fn nao_ok(d: &Path, args: &[&str]) {
+    let out = Command::new(env!("CARGO_BIN_EXE_nao"))
+        .args(args)
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "setup: nao {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The options of the small datasets of these cases.
+const SMALL: &[&str] = &["--per-class", "2", "--steps", "2"];
+
+/// real/ and out/: a dataset made by `nao augment` (2 images of the class, merged).
+fn dataset(d: &Path) {
+    real(d);
+    let mut args = vec!["augment", "real", "-o", "out"];
+    args.extend(SMALL);
+    nao_ok(d, &args);
+}
+
+/// A dataset whose class seeds were changed after the images were made (a NaN in them).
+fn dataset_changed_seeds(d: &Path) {
+    dataset(d);
+    let p = d.join("out/seeds/bag.npy");
+    let mut a = nao_npy::read_npy(&p).unwrap().to_f64_vec();
+    a[3] = f64::NAN;
+    let shape = nao_npy::read_npy(&p).unwrap().shape().to_vec();
+    write_npy_f64(&p, &shape, &a).unwrap();
+}
+
+/// A PNG that declares `w × h` pixels and holds none (IHDR, an empty IDAT, IEND).
+fn declared_png(p: &Path, w: u32, h: u32) {
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut c = !0u32;
+        for &b in bytes {
+            c ^= u32::from(b);
+            for _ in 0..8 {
+                c = if c & 1 != 0 {
+                    0xEDB8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
+            }
+        }
+        !c
+    }
+    let mut ihdr = b"IHDR".to_vec();
+    ihdr.extend(w.to_be_bytes());
+    ihdr.extend(h.to_be_bytes());
+    ihdr.extend([8, 0, 0, 0, 0]);
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    for chunk in [ihdr, b"IDAT".to_vec(), b"IEND".to_vec()] {
+        png.extend((chunk.len() as u32 - 4).to_be_bytes());
+        png.extend(&chunk);
+        png.extend(crc32(&chunk).to_be_bytes());
+    }
+    std::fs::write(p, png).unwrap();
+}
+
+/// huge.png: 22 000 × 22 000 declared (a decompression bomb's header); b.png an image.
+fn huge(d: &Path) {
+    declared_png(&d.join("huge.png"), 22_000, 22_000);
+    image(&d.join("b.png"));
+}
+
+/// wide.png: a real 3 000 000 × 1 grey image (a few KB of PNG).
+fn wide(d: &Path) {
+    let img = image::GrayImage::from_fn(3_000_000, 1, |x, _| image::Luma([(x % 7) as u8]));
+    img.save(d.join("wide.png")).unwrap();
+}
+
+/// An ONNX classifier's labels with one class twice (case and `_` differ).
+fn twice_labelled(d: &Path) {
+    real(d);
+    std::fs::write(d.join("clf.onnx"), b"not read before the labels").unwrap();
+    std::fs::write(d.join("labels.txt"), "bag\nankle_boot\nAnkle-Boot\n").unwrap();
+}
+
+// ---------------------------------------------------------------------------------------------
 // The table
 // ---------------------------------------------------------------------------------------------
 
@@ -1229,6 +1324,610 @@ fn cases() -> Vec<Case> {
             args: &["distance", "x.npy", "y.npy"],
             expect: &["x.npy", "y.npy"],
             target: None,
+        },
+        // 9. An output may not be, lie in, or hold one of the command's inputs.
+        Case {
+            name: "invert -o the image itself",
+            class: "9",
+            setup: |d| image(&d.join("img.png")),
+            args: &["invert", "img.png", "--prompt", "bag", "-o", "img.png"],
+            expect: &["IMAGE img.png", "-o/--output img.png", "same file"],
+            target: Some(("img.png", File)),
+        },
+        Case {
+            name: "invert -o a hard link of the image",
+            class: "9",
+            setup: |d| {
+                image(&d.join("img.png"));
+                std::fs::hard_link(d.join("img.png"), d.join("seeds.npy")).unwrap();
+            },
+            args: &["invert", "img.png", "--prompt", "bag", "-o", "seeds.npy"],
+            expect: &["img.png", "seeds.npy", "same file"],
+            target: Some(("seeds.npy", File)),
+        },
+        Case {
+            name: "path -o the first seed",
+            class: "9",
+            setup: seeds,
+            args: &["path", "a.npy", "b.npy", "-o", "./a.npy"],
+            expect: &["A a.npy", "./a.npy", "same file"],
+            target: Some(("a.npy", File)),
+        },
+        Case {
+            name: "centroid -o one of the seeds",
+            class: "9",
+            setup: seeds,
+            args: &["centroid", "a.npy", "b.npy", "-o", "b.npy"],
+            expect: &["SEED b.npy", "same file"],
+            target: Some(("b.npy", File)),
+        },
+        Case {
+            name: "sample --save-latents the seeds",
+            class: "9",
+            setup: latent,
+            args: &[
+                "sample",
+                "lat.npy",
+                "--prompt",
+                "bag",
+                "-o",
+                "out",
+                "--save-latents",
+                "lat.npy",
+            ],
+            expect: &["SEEDS lat.npy", "--save-latents", "same file"],
+            target: Some(("lat.npy", File)),
+        },
+        Case {
+            name: "sample -o the folder of the seeds",
+            class: "9",
+            setup: |d| {
+                std::fs::create_dir(d.join("work")).unwrap();
+                write_npy_f32(d.join("work/lat.npy"), &[4, 7, 7], &wavy(196, 0.3)).unwrap();
+            },
+            args: &["sample", "work/lat.npy", "--prompt", "bag", "-o", "work"],
+            expect: &["work/lat.npy", "-o/--output work", "holds the input"],
+            target: Some(("work", Folder)),
+        },
+        Case {
+            name: "reconstruct -o inside the model folder",
+            class: "9",
+            setup: |d| {
+                image(&d.join("img.png"));
+                link_tree(&embedded_weights(), &d.join("m"), Path::new("-"));
+            },
+            args: &[
+                "reconstruct",
+                "img.png",
+                "--model",
+                "m",
+                "--prompt",
+                "bag",
+                "-o",
+                "m/rec",
+            ],
+            expect: &["--model m", "m/rec", "inside the input"],
+            target: Some(("m/rec", Absent)),
+        },
+        Case {
+            name: "walk -o the first keyframe",
+            class: "9",
+            setup: |d| {
+                image(&d.join("a.png"));
+                image(&d.join("b.png"));
+            },
+            args: &["walk", "a.png", "b.png", "--prompt", "bag", "-o", "a.png"],
+            expect: &["IMAGE_OR_SEED a.png", "same file"],
+            target: Some(("a.png", File)),
+        },
+        Case {
+            name: "walk --plot the second keyframe",
+            class: "9",
+            setup: |d| {
+                image(&d.join("a.png"));
+                image(&d.join("b.png"));
+            },
+            args: &[
+                "walk", "a.png", "b.png", "--prompt", "bag", "-o", "w.gif", "--plot", "b.png",
+            ],
+            expect: &["IMAGE_OR_SEED b.png", "--plot b.png", "same file"],
+            target: Some(("b.png", File)),
+        },
+        Case {
+            name: "walk --frames-dir over the keyframes",
+            class: "9",
+            setup: |d| {
+                std::fs::create_dir(d.join("keys")).unwrap();
+                image(&d.join("keys/a.png"));
+                image(&d.join("keys/b.png"));
+            },
+            args: &[
+                "walk",
+                "keys/a.png",
+                "keys/b.png",
+                "--prompt",
+                "bag",
+                "--frames-dir",
+                "keys",
+            ],
+            expect: &["keys/a.png", "--frames-dir keys", "holds the input"],
+            target: Some(("keys", Folder)),
+        },
+        Case {
+            name: "walk --work-dir over the keyframes",
+            class: "9",
+            setup: |d| {
+                std::fs::create_dir(d.join("keys")).unwrap();
+                image(&d.join("keys/a.png"));
+                image(&d.join("keys/b.png"));
+            },
+            args: &[
+                "walk",
+                "keys/a.png",
+                "keys/b.png",
+                "--prompt",
+                "bag",
+                "-o",
+                "w.gif",
+                "--work-dir",
+                "keys",
+            ],
+            expect: &["keys/a.png", "--work-dir keys", "holds the input"],
+            target: Some(("keys", Folder)),
+        },
+        Case {
+            name: "eval -o inside a generated folder",
+            class: "9",
+            setup: dataset,
+            args: &["eval", "out", "--real", "real", "-o", "out/eval"],
+            expect: &["GENERATED out", "-o/--output out/eval", "inside the input"],
+            target: Some(("out/eval", Absent)),
+        },
+        Case {
+            name: "augment -o inside the model folder",
+            class: "9",
+            setup: |d| {
+                real(d);
+                link_tree(&embedded_weights(), &d.join("m"), Path::new("-"));
+            },
+            args: &[
+                "augment",
+                "real",
+                "--model",
+                "m",
+                "-o",
+                "m/out",
+                "--per-class",
+                "2",
+            ],
+            expect: &["--model m", "m/out", "inside the input"],
+            target: Some(("m/out", Absent)),
+        },
+        Case {
+            name: "export-onnx --out inside --model",
+            class: "9",
+            setup: |d| link_tree(&embedded_weights(), &d.join("m"), Path::new("-")),
+            args: &["export-onnx", "--model", "m", "--out", "m/onnx"],
+            expect: &["--model m", "--out m/onnx", "inside the input"],
+            target: Some(("m/onnx", Absent)),
+        },
+        // 10. Counts that size memory or work are bounded before anything is written.
+        Case {
+            name: "augment --per-class 10^12",
+            class: "10",
+            setup: real,
+            args: &[
+                "augment",
+                "real",
+                "-o",
+                "out",
+                "--per-class",
+                "1000000000000",
+            ],
+            expect: &["--per-class 1000000000000", "at most 1000000"],
+            target: Some(("out", Absent)),
+        },
+        Case {
+            name: "augment --path-positions 10^9",
+            class: "10",
+            setup: real,
+            args: &[
+                "augment",
+                "real",
+                "-o",
+                "out",
+                "--path-positions",
+                "1000000000",
+            ],
+            expect: &["--path-positions 1000000000", "at most 1000"],
+            target: Some(("out", Absent)),
+        },
+        Case {
+            name: "augment merge of a run.json with per_class 10^12",
+            class: "10",
+            setup: |d| {
+                dataset(d);
+                let p = d.join("out/run.json");
+                let text = std::fs::read_to_string(&p).unwrap();
+                std::fs::write(&p, set_json(&text, "per_class", "1000000000000")).unwrap();
+            },
+            args: &["augment", "merge", "out"],
+            expect: &["out/run.json", "per_class is 1000000000000", "damaged"],
+            target: Some(("out", Folder)),
+        },
+        Case {
+            name: "augment --steps 10^9",
+            class: "10",
+            setup: real,
+            args: &["augment", "real", "-o", "out", "--steps", "1000000000"],
+            expect: &["--steps 1000000000", "at most"],
+            target: Some(("out", Absent)),
+        },
+        Case {
+            name: "eval --input-size 30000,30000",
+            class: "10",
+            setup: |d| {
+                real(d);
+                std::fs::write(d.join("clf.onnx"), b"not read").unwrap();
+                std::fs::write(d.join("labels.txt"), "bag\n").unwrap();
+            },
+            args: &[
+                "eval",
+                "real",
+                "--real",
+                "real",
+                "--classifier",
+                "clf.onnx",
+                "--labels",
+                "labels.txt",
+                "--input-size",
+                "30000,30000",
+                "-o",
+                "ev",
+            ],
+            expect: &["--input-size 30000,30000", "pixels"],
+            target: Some(("ev", Absent)),
+        },
+        Case {
+            name: "eval --k 2^64-1",
+            class: "10",
+            setup: real,
+            args: &[
+                "eval",
+                "real",
+                "--real",
+                "real",
+                "--k",
+                "18446744073709551615",
+                "-o",
+                "ev",
+            ],
+            expect: &["--k 18446744073709551615", "at most"],
+            target: Some(("ev", Absent)),
+        },
+        Case {
+            name: "sample --threads 100000",
+            class: "10",
+            setup: latent,
+            args: &[
+                "sample",
+                "lat.npy",
+                "--prompt",
+                "bag",
+                "--device",
+                "onnx-cpu",
+                "--threads",
+                "100000",
+                "-o",
+                "out",
+            ],
+            expect: &["--threads 100000", "per core"],
+            target: OUT_ABSENT,
+        },
+        Case {
+            name: "walk --frames 10^12",
+            class: "10",
+            setup: |d| {
+                image(&d.join("a.png"));
+                image(&d.join("b.png"));
+            },
+            args: &[
+                "walk",
+                "a.png",
+                "b.png",
+                "--prompt",
+                "bag",
+                "-o",
+                "w.gif",
+                "--frames",
+                "1000000000000",
+            ],
+            expect: &["--frames 1000000000000", "at most"],
+            target: Some(("w.gif", Absent)),
+        },
+        // 11. Images are bounded by pixels, read from their header before decoding.
+        Case {
+            name: "invert a 22000x22000 image",
+            class: "11",
+            setup: huge,
+            args: &["invert", "huge.png", "--prompt", "bag", "-o", "s.npy"],
+            expect: &["huge.png", "22000×22000", "million pixels"],
+            target: Some(("s.npy", Absent)),
+        },
+        Case {
+            name: "reconstruct a 22000x22000 image",
+            class: "11",
+            setup: huge,
+            args: &["reconstruct", "huge.png", "--prompt", "bag", "-o", "rec"],
+            expect: &["huge.png", "22000×22000"],
+            target: Some(("rec", Absent)),
+        },
+        Case {
+            name: "walk from a 22000x22000 image",
+            class: "11",
+            setup: huge,
+            args: &[
+                "walk", "huge.png", "b.png", "--prompt", "bag", "-o", "w.gif",
+            ],
+            expect: &["huge.png", "22000×22000"],
+            target: Some(("w.gif", Absent)),
+        },
+        Case {
+            name: "augment with a 22000x22000 real image",
+            class: "11",
+            setup: |d| {
+                real(d);
+                declared_png(&d.join("real/bag/2.png"), 22_000, 22_000);
+            },
+            args: &[
+                "augment",
+                "real",
+                "-o",
+                "out",
+                "--per-class",
+                "2",
+                "--steps",
+                "2",
+            ],
+            expect: &["real/bag/2.png", "22000×22000"],
+            target: Some(("out", Absent)),
+        },
+        Case {
+            name: "eval of a 22000x22000 image",
+            class: "11",
+            setup: |d| {
+                real(d);
+                std::fs::create_dir_all(d.join("gen/bag")).unwrap();
+                declared_png(&d.join("gen/bag/0.png"), 22_000, 22_000);
+            },
+            args: &["eval", "gen", "--real", "real", "-o", "ev"],
+            expect: &["gen/bag/0.png", "22000×22000"],
+            target: Some(("ev", Absent)),
+        },
+        Case {
+            name: "invert a 3000000x1 image stretched",
+            class: "11",
+            setup: wide,
+            args: &[
+                "invert", "wide.png", "--prompt", "bag", "--resize", "stretch", "-o", "s.npy",
+            ],
+            expect: &["wide.png", "stretch", "centre-crop"],
+            target: Some(("s.npy", Absent)),
+        },
+        // 12. What nao wrote earlier is checked before it is trusted.
+        Case {
+            name: "augment resume with changed class seeds",
+            class: "12",
+            setup: dataset_changed_seeds,
+            args: &[
+                "augment",
+                "real",
+                "-o",
+                "out",
+                "--per-class",
+                "2",
+                "--steps",
+                "2",
+            ],
+            expect: &["out/seeds/bag.npy", "changed since it was written"],
+            target: Some(("out", Folder)),
+        },
+        Case {
+            name: "augment merge with changed class seeds",
+            class: "12",
+            setup: dataset_changed_seeds,
+            args: &["augment", "merge", "out"],
+            expect: &["out/seeds/bag.npy", "changed since it was written"],
+            target: Some(("out", Folder)),
+        },
+        Case {
+            name: "eval of a manifest pointing outside its dataset",
+            class: "12",
+            setup: |d| {
+                dataset(d);
+                image(&d.join("elsewhere.png"));
+                let p = d.join("out/manifest.jsonl");
+                let text = std::fs::read_to_string(&p).unwrap();
+                std::fs::write(&p, text.replacen("bag/000.png", "../elsewhere.png", 1)).unwrap();
+            },
+            args: &["eval", "out", "--real", "real", "-o", "ev"],
+            expect: &["manifest.jsonl:1", "../elsewhere.png", "not a path inside"],
+            target: Some(("ev", Absent)),
+        },
+        // 13. Every message names its culprit.
+        Case {
+            name: "sample --guidance 1e308",
+            class: "13",
+            setup: latent,
+            args: &[
+                "sample",
+                "lat.npy",
+                "--prompt",
+                "bag",
+                "--guidance",
+                "1e308",
+                "-o",
+                "out",
+            ],
+            expect: &["--guidance", "0 to 1000"],
+            target: OUT_ABSENT,
+        },
+        Case {
+            name: "augment --guidance 1e308",
+            class: "13",
+            setup: real,
+            args: &["augment", "real", "-o", "out", "--guidance", "1e308"],
+            expect: &["--guidance", "0 to 1000"],
+            target: Some(("out", Absent)),
+        },
+        Case {
+            name: "walk --seconds 1e300",
+            class: "13",
+            setup: |d| {
+                image(&d.join("a.png"));
+                image(&d.join("b.png"));
+            },
+            args: &[
+                "walk",
+                "a.png",
+                "b.png",
+                "--prompt",
+                "bag",
+                "-o",
+                "w.gif",
+                "--seconds",
+                "1e300",
+            ],
+            expect: &["--seconds", "frame periods"],
+            target: Some(("w.gif", Absent)),
+        },
+        Case {
+            name: "walk --hold 2^64-1",
+            class: "13",
+            setup: |d| {
+                image(&d.join("a.png"));
+                image(&d.join("b.png"));
+            },
+            args: &[
+                "walk",
+                "a.png",
+                "b.png",
+                "--prompt",
+                "bag",
+                "-o",
+                "w.gif",
+                "--hold",
+                "18446744073709551615",
+            ],
+            expect: &["--hold 18446744073709551615", "at most"],
+            target: Some(("w.gif", Absent)),
+        },
+        Case {
+            name: "diffusers weights with 4 GiB of trailing bytes",
+            class: "13",
+            setup: |d| {
+                latent(d);
+                let src = fixture("diffusers");
+                link_tree(
+                    &src,
+                    &d.join("m"),
+                    Path::new("unet/diffusion_pytorch_model.safetensors"),
+                );
+                sparse(
+                    &d.join("m/unet/diffusion_pytorch_model.safetensors"),
+                    4 << 30,
+                );
+            },
+            args: &[
+                "sample",
+                "{onnx-seed}",
+                "--model",
+                "m",
+                "--prompt",
+                "a",
+                "-o",
+                "out",
+            ],
+            expect: &[
+                "unet/diffusion_pytorch_model.safetensors",
+                "bytes after its last tensor",
+            ],
+            target: OUT_ABSENT,
+        },
+        Case {
+            name: "diffusers weights a dangling link",
+            class: "13",
+            setup: |d| {
+                let src = fixture("diffusers");
+                link_tree(&src, &d.join("m"), Path::new("-"));
+                let w = d.join("m/unet/diffusion_pytorch_model.safetensors");
+                std::fs::remove_file(&w).unwrap();
+                symlink("../../blobs/gone", &w).unwrap();
+            },
+            args: &[
+                "sample",
+                "{onnx-seed}",
+                "--model",
+                "m",
+                "--prompt",
+                "a",
+                "-o",
+                "out",
+            ],
+            expect: &["unet/diffusion_pytorch_model.safetensors"],
+            target: OUT_ABSENT,
+        },
+        Case {
+            name: "augment with a FIFO among the real images",
+            class: "13",
+            setup: |d| {
+                real(d);
+                mkfifo(&d.join("real/bag/2.png"));
+            },
+            args: &["augment", "real", "-o", "out", "--per-class", "2"],
+            expect: &["real/bag/2.png", "FIFO"],
+            target: Some(("out", Absent)),
+        },
+        Case {
+            name: "augment resume over an image that is a link",
+            class: "13",
+            setup: |d| {
+                dataset(d);
+                std::fs::remove_file(d.join("out/bag/001.png")).unwrap();
+                image(&d.join("elsewhere.png"));
+                symlink("../../elsewhere.png", d.join("out/bag/001.png")).unwrap();
+            },
+            args: &[
+                "augment",
+                "real",
+                "-o",
+                "out",
+                "--per-class",
+                "2",
+                "--steps",
+                "2",
+            ],
+            expect: &["out/bag/001.png", "symbolic link"],
+            target: Some(("out/bag/001.png", Link)),
+        },
+        Case {
+            name: "eval --labels with one class twice",
+            class: "13",
+            setup: twice_labelled,
+            args: &[
+                "eval",
+                "real",
+                "--real",
+                "real",
+                "--classifier",
+                "clf.onnx",
+                "--labels",
+                "labels.txt",
+                "-o",
+                "ev",
+            ],
+            expect: &["labels.txt", "same class", "ankle_boot"],
+            target: Some(("ev", Absent)),
         },
     ]
 }

@@ -38,6 +38,6 @@ pub use ddim::{DdimInverseScheduler, DdimScheduler, StepOutput};
 pub use error::SamplingError;
 pub use pipeline::{
     check_guidance, check_latents, encode_prompt, no_progress, sample, Direction, GuidedPredictor,
-    SampleOptions, StepProgress, VarianceNoise, MAX_GUIDANCE,
+    SampleOptions, StepProgress, VarianceNoise, MAX_GUIDANCE, MAX_STEPS,
 };
 pub use schedule::check_step_count;

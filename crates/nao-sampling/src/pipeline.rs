@@ -174,6 +174,11 @@ impl SampleOptions {
     }
 }
 
+/// The most sampling or inversion steps a caller may ask for before any model is loaded
+/// (schedulers have 1000 training timesteps; `check_step_count` then holds a step count to
+/// the model's own schedule).
+pub const MAX_STEPS: usize = 10_000;
+
 /// The largest classifier-free guidance scale accepted. Practical scales are 1 to 20; far
 /// larger ones only overflow `uncond + g·(cond − uncond)` in f32 into infinities.
 pub const MAX_GUIDANCE: f64 = 1000.0;

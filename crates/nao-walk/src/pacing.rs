@@ -55,7 +55,9 @@ pub fn counts(
     // an orbit (one segment, closed) needs two frames to move at all
     let needed = segments.max(if closed { 2 } else { 1 });
     if periods <= held || intervals < needed {
-        let least = held + needed + usize::from(!closed);
+        let least = held
+            .saturating_add(needed)
+            .saturating_add(usize::from(!closed));
         return Err(format!(
             "{periods} frame(s) are too few for {keyframes} keyframe(s) over {segments} \
              segment(s){}: the walk needs at least {least}",

@@ -139,11 +139,32 @@ impl WalkSpec {
         if self.steps == 0 {
             return Err(WalkError::input("--steps 0: at least one step is needed"));
         }
-        if !(self.guidance.is_finite() && self.guidance >= 0.0) {
+        if self.steps > nao_sampling::MAX_STEPS {
             return Err(WalkError::input(format!(
-                "--guidance {}: the guidance scale must be a finite number ≥ 0 (≤ 1 runs no \
+                "--steps {}: at most {}",
+                self.steps,
+                nao_sampling::MAX_STEPS
+            )));
+        }
+        if !(self.guidance.is_finite()
+            && (0.0..=nao_sampling::MAX_GUIDANCE).contains(&self.guidance))
+        {
+            return Err(WalkError::input(format!(
+                "--guidance {}: the guidance scale must be a number from 0 to {} (≤ 1 runs no \
                  unconditional pass)",
-                self.guidance
+                self.guidance,
+                nao_sampling::MAX_GUIDANCE
+            )));
+        }
+        if let Some(n) = self.frames.filter(|&n| n > MAX_PERIODS) {
+            return Err(WalkError::input(format!(
+                "--frames {n}: a walk has at most {MAX_PERIODS} frame periods"
+            )));
+        }
+        if self.hold > MAX_PERIODS {
+            return Err(WalkError::input(format!(
+                "--hold {}: a keyframe can be held at most {MAX_PERIODS} frame periods",
+                self.hold
             )));
         }
         if self.fps == 0 || self.fps > nao_video::MAX_FPS {
@@ -162,6 +183,14 @@ impl WalkSpec {
             if !(s.is_finite() && s > 0.0) {
                 return Err(WalkError::input(format!(
                     "--seconds {s}: the duration must be a positive number"
+                )));
+            }
+            // checked before fps × seconds is rounded into a count
+            if f64::from(self.fps) * s > MAX_PERIODS as f64 {
+                return Err(WalkError::input(format!(
+                    "--seconds {s}: at {} frames per second that is more than the \
+                     {MAX_PERIODS} frame periods a walk may have",
+                    self.fps
                 )));
             }
         }
