@@ -95,14 +95,30 @@ pub fn path_plan(
     seed: &[f64],
     n: usize,
 ) -> Result<Option<FramePlan>, CentroidError> {
-    let geometry = match method {
+    let Some(geometry) = path_geometry(method) else {
+        return Ok(None);
+    };
+    Ok(Some(plan(geometry, c, seed, n, Spacing::Euclidean)?))
+}
+
+/// The paths of a centroid method's geometry: NAO geodesics for the NAO methods, straight
+/// lines for the Euclidean and Gaussian means, NLERP for the normalised mean, SLERP for the
+/// spherical mean; `None` for [`CentroidMethod::NaoReference`], whose paths are its
+/// optimiser's own.
+///
+/// ```
+/// use nao_centroid::{path_geometry, CentroidMethod};
+/// use nao_geodesic::Method;
+/// assert_eq!(path_geometry(CentroidMethod::Spherical), Some(Method::Slerp));
+/// ```
+pub fn path_geometry(method: CentroidMethod) -> Option<Method> {
+    Some(match method {
         CentroidMethod::Nao | CentroidMethod::NaoFrechet => Method::Nao,
         CentroidMethod::Euclidean | CentroidMethod::Gaussian => Method::Lerp,
         CentroidMethod::Normalized => Method::Nlerp,
         CentroidMethod::Spherical => Method::Slerp,
-        CentroidMethod::NaoReference => return Ok(None),
-    };
-    Ok(Some(plan(geometry, c, seed, n, Spacing::Euclidean)?))
+        CentroidMethod::NaoReference => return None,
+    })
 }
 
 /// The centroid of `seeds` by `method`, with `path_frames` frames of the path from the centroid

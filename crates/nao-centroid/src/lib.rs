@@ -37,7 +37,7 @@ mod method;
 pub mod nao;
 pub mod reference;
 
-pub use compute::{centroid, geodesics_to_seeds, path_plan, CentroidResult};
+pub use compute::{centroid, geodesics_to_seeds, path_geometry, path_plan, CentroidResult};
 pub use error::CentroidError;
 pub use method::{CentroidMethod, CentroidOptions, NormTarget};
 pub use nao::{NaoCentroidConfig, NaoObjective};
