@@ -11,8 +11,8 @@
 //! 5. the tests with the conformance suites (cargo-nextest when installed, else `cargo test`);
 //! 6. `nao augment` as a SLURM job array (`slurm-check` with the `nao` the tests built: about
 //!    20 s, plus installing slurm-wlm and munge the first time);
-//! 7. the long-tail experiment's plumbing (`longtail --quick` with the `nao` and
-//!    `nao-longtail` the tests built: real data, a tiny classifier, one seed);
+//! 7. the long-tail experiment's plumbing (`longtail --quick` with the `nao-longtail` the
+//!    tests built: real data, a tiny classifier, one seed);
 //! 8. the conformance table;
 //! 9. the doc tests;
 //! 10. rustdoc with warnings as errors.
@@ -177,10 +177,7 @@ pub fn command(root: &Path, args: &CiArgs) -> Result<()> {
     })?;
     steps.run(|| {
         let debug = Workspace::load(root)?.target_dir.join("debug");
-        longtail::command(
-            root,
-            &LongtailArgs::quick_with(debug.join("nao"), debug.join("nao-longtail")),
-        )
+        longtail::command(root, &LongtailArgs::quick_with(debug.join("nao-longtail")))
     })?;
     steps.run(|| conformance::report(root, &env, Report::Table))?;
     steps.run(|| {

@@ -5,6 +5,7 @@
 //! noise predictor chain, and the classifier beside it (convolutions in burn's CPU backend use
 //! about one core each, so the two chains share the machine's two cores).
 
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -75,8 +76,9 @@ fn bar(mp: &MultiProgress, len: usize, name: &str) -> ProgressBar {
     pb
 }
 
-/// Update a bar; without a terminal (CI logs, `nohup`) print a line every 5 % instead.
-fn report(pb: &ProgressBar, name: &str, i: usize, total: usize, loss: f64) {
+/// Update a bar; without a terminal (CI logs, `nohup`) print a line every 5 % instead. The
+/// trainers stop when this says so: at SIGINT/SIGTERM.
+fn report(pb: &ProgressBar, name: &str, i: usize, total: usize, loss: f64) -> ControlFlow<()> {
     pb.set_position(i as u64);
     pb.set_message(format!("{loss:.5}"));
     if pb.is_hidden() && (i % (total / 20).max(1) == 0 || i == total) {
@@ -84,6 +86,11 @@ fn report(pb: &ProgressBar, name: &str, i: usize, total: usize, loss: f64) {
             "{name}: step {i}/{total}, loss {loss:.5}, {:.0} s",
             pb.elapsed().as_secs_f64()
         );
+    }
+    if nao_fs::signals::interrupted() {
+        ControlFlow::Break(())
+    } else {
+        ControlFlow::Continue(())
     }
 }
 
