@@ -16,14 +16,20 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use nao_augment::fixed_or_dash;
 use nao_burn_train::longtail::{
-    percent, Comparison, ConfigReport, Event, ExperimentSpec, Plan, Results, LONG_TAIL, OVERSAMPLE,
+    percent, Comparison, ConfigReport, Event, ExperimentSpec, LongtailError, Plan, Results,
+    LONG_TAIL, OVERSAMPLE,
 };
 use nao_burn_train::FashionMnist;
 use nao_fs::Outputs;
 use serde::Serialize;
 
 #[derive(Debug, Parser)]
-#[command(name = "nao-longtail", about = "The long-tail experiment")]
+// an option given twice takes its last value, so a script can append to a command line
+#[command(
+    name = "nao-longtail",
+    about = "The long-tail experiment",
+    args_override_self = true
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -171,7 +177,16 @@ fn run(args: &RunArgs) -> Result<(), Error> {
     let mut bars = Bars::new();
     let results = plan.run(&mut |event| bars.show(event));
     bars.clear();
-    let results = results?;
+    let results = results.map_err(|e| -> Error {
+        match e {
+            LongtailError::Cancelled => format!(
+                "interrupted; the finished work is kept in {}, and the same command resumes it",
+                args.work.display()
+            )
+            .into(),
+            e => e.into(),
+        }
+    })?;
 
     let report = Report {
         command: &command,
