@@ -73,7 +73,10 @@ pub enum Event<'a> {
     RunFinished(&'a RunResult),
 }
 
-/// The callback the experiment reports to (see the [module docs](self)).
+/// The callback the experiment reports to: it receives every [`Event`] and answers
+/// [`ControlFlow::Break`] to stop the experiment, which then returns
+/// [`LongtailError::Cancelled`] with the finished work kept. Worker threads call it too (one at
+/// a time), hence `Send`; once it has said stop, every worker stops at its next step.
 pub type Progress<'a> = dyn FnMut(Event<'_>) -> ControlFlow<()> + Send + 'a;
 
 /// A callback that lets the experiment run to the end and shows nothing.
