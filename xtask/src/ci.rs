@@ -12,8 +12,8 @@
 //! 6. `nao augment` as a SLURM job array (`slurm-check` with the `nao` the tests built: about
 //!    20 s, plus installing slurm-wlm and munge the first time);
 //! 7. the runnable `examples/` on the embedded model (the binaries the tests built);
-//! 8. the long-tail experiment's plumbing (`longtail --quick` with the `nao` and
-//!    `nao-longtail` the tests built: real data, a tiny classifier, one seed);
+//! 8. the long-tail experiment's plumbing (`longtail --quick` with the `nao-longtail` the
+//!    tests built: real data, a tiny classifier, one seed);
 //! 9. the conformance table;
 //! 10. the doc tests;
 //! 11. rustdoc with warnings as errors.
@@ -178,8 +178,7 @@ pub fn command(root: &Path, args: &CiArgs) -> Result<()> {
     })?;
     steps.run(|| {
         let debug = Workspace::load(root)?.target_dir.join("debug");
-        let quick = LongtailArgs::quick_with(debug.join("nao"), debug.join("nao-longtail"));
-        longtail::command(root, &quick)
+        longtail::command(root, &LongtailArgs::quick_with(debug.join("nao-longtail")))
     })?;
     steps.run(|| conformance::report(root, &env, Report::Table))?;
     let doctests = with_features(&["test", "--workspace", "--doc"]);

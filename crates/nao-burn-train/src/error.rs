@@ -29,6 +29,9 @@ pub enum TrainError {
     /// Writing an output failed.
     #[error(transparent)]
     Output(#[from] nao_fs::FsError),
+    /// The progress callback asked to stop (a trainer stops between steps).
+    #[error("cancelled")]
+    Cancelled,
 }
 
 impl TrainError {

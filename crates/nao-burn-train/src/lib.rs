@@ -7,7 +7,14 @@
 //!   classifier) on burn's autodiff with Adam, deterministic from a seed;
 //! - [`save_module`]: weights as safetensors, written atomically;
 //! - the `nao-train` binary (`cargo xtask train`) that runs them all and writes the weights,
-//!   reports and bundled test images into `crates/nao-burn`.
+//!   reports and bundled test images into `crates/nao-burn`;
+//! - [`longtail`]: the long-tail experiment (does adding generated images of the rare classes
+//!   help a classifier?) as a library — its plan, generation and measures through
+//!   `nao-augment`, the training-run pool, the aggregation and the conclusion — and the
+//!   `nao-longtail` binary that renders its report (`cargo xtask longtail`).
+//!
+//! The trainers report every step to a callback that may stop them ([`train::Progress`]);
+//! nothing here reads a signal flag or prints.
 //!
 //! Programs that only run the model depend on `nao-burn` alone, which builds without burn's
 //! autodiff and optimisers (`cargo xtask deps` checks it).

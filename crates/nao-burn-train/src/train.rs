@@ -4,6 +4,8 @@
 //! flips, conditioning dropout) comes from the project's seeded ChaCha8 generator on the host,
 //! so a run is reproducible on any burn device (up to the device's float rounding).
 
+use std::ops::ControlFlow;
+
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
@@ -154,8 +156,25 @@ fn seeded_init<M>(seed: u64, device: &Device, build: impl FnOnce(&Device) -> M) 
     build(device)
 }
 
-/// A progress report: stage name, step (1-based), total steps, the step's loss.
-pub type Progress<'a> = &'a mut dyn FnMut(&str, usize, usize, f64);
+/// A progress report: stage name, step (1-based), total steps, the step's loss. The answer
+/// decides whether training goes on: [`ControlFlow::Break`] stops it after this step with
+/// [`TrainError::Cancelled`] (a program maps its interruption signal to it; the trainers read
+/// no global flag).
+pub type Progress<'a> = &'a mut dyn FnMut(&str, usize, usize, f64) -> ControlFlow<()>;
+
+/// Report a step; `Err(Cancelled)` when the callback says stop.
+fn report(
+    progress: Progress<'_>,
+    stage: &str,
+    step: usize,
+    steps: usize,
+    loss: f64,
+) -> Result<(), TrainError> {
+    match progress(stage, step, steps, loss) {
+        ControlFlow::Continue(()) => Ok(()),
+        ControlFlow::Break(()) => Err(TrainError::Cancelled),
+    }
+}
 
 /// Images `[b, 1, 28, 28]` on `device` from host pixels in `[−1, 1]`.
 pub fn image_tensor(pixels: Vec<f32>, device: &Device) -> Tensor<4> {
@@ -249,7 +268,7 @@ pub fn train_autoencoder(
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         model = optim.step(stage.lr_at(step), model, grads);
         losses.push(value);
-        progress("autoencoder", step + 1, stage.steps, value);
+        report(progress, "autoencoder", step + 1, stage.steps, value)?;
     }
     Ok((model.valid(), losses))
 }
@@ -337,7 +356,7 @@ pub fn train_denoiser(
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         model = optim.step(stage.lr_at(step), model, grads);
         losses.push(value);
-        progress("denoiser", step + 1, stage.steps, value);
+        report(progress, "denoiser", step + 1, stage.steps, value)?;
     }
     Ok((model.valid(), losses))
 }
@@ -364,8 +383,6 @@ pub fn train_classifier(
     let mut rng = GaussianSeeds::new(RngName::ChaCha8, config.seed ^ 0xC100);
     let mut losses = Vec::with_capacity(stage.steps);
     for step in 0..stage.steps {
-        // a killed or interrupted run stops between steps
-        nao_fs::signals::check()?;
         let idx = batches.next(stage.batch);
         let mut px = data.batch_signed(&idx);
         random_flips(&mut px, &mut rng);
@@ -376,7 +393,7 @@ pub fn train_classifier(
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         model = optim.step(stage.lr_at(step), model, grads);
         losses.push(value);
-        progress("classifier", step + 1, stage.steps, value);
+        report(progress, "classifier", step + 1, stage.steps, value)?;
     }
     Ok((model.valid(), losses))
 }

@@ -1,8 +1,9 @@
-//! `nao-longtail` on a small synthetic Fashion-MNIST (20 training and 10 test images per class,
-//! each class its own stripe pattern): the real images it picks, the configurations and their
-//! training sets, the report files, resuming from finished runs, retraining when the recipe
-//! changes, and bad inputs. `cargo xtask longtail --quick` (a CI step) runs the whole
-//! experiment on the real data with `nao augment`.
+//! `nao-longtail run` on a small synthetic Fashion-MNIST (200 training and 10 test images per
+//! class, each class its own stripe pattern) with the embedded model: every configuration
+//! trained, scored and reported, the generated sets measured, a second run reusing everything,
+//! and bad inputs. The plan, the pool, the aggregation and the conclusion have unit tests in
+//! the library; `cargo xtask longtail --quick` (a CI step) runs the experiment on the real data.
+#![cfg(feature = "embedded")]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -10,7 +11,7 @@ use std::process::{Command, Output};
 use nao_burn_train::encode_idx;
 use serde_json::Value;
 
-const TRAIN_PER_CLASS: usize = 20;
+const TRAIN_PER_CLASS: usize = 200;
 const TEST_PER_CLASS: usize = 10;
 
 /// Class `c`'s image `i`: a horizontal stripe at row 2c, with a little per-image variation.
@@ -56,18 +57,6 @@ impl Work {
         std::fs::create_dir(w.path("data")).unwrap();
         write_split(&w.path("data"), "train", TRAIN_PER_CLASS);
         write_split(&w.path("data"), "t10k", TEST_PER_CLASS);
-        // generated images: 3 per rare class
-        for class in ["bag", "ankle-boot"] {
-            let dir = w.path("gen").join(class);
-            std::fs::create_dir_all(&dir).unwrap();
-            let c = if class == "bag" { 8 } else { 9 };
-            for i in 0..3 {
-                image::GrayImage::from_raw(28, 28, image(c, i + 7))
-                    .unwrap()
-                    .save(dir.join(format!("{i:03}.png")))
-                    .unwrap();
-            }
-        }
         w
     }
 
@@ -99,200 +88,153 @@ impl Work {
     }
 }
 
-/// `train` with a tiny recipe; `extra` adds --steps and --per-class (and anything else).
-fn train_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+/// `run --quick` with the synthetic data, 2 real and 3 generated images per rare class (2 DDIM
+/// steps), 2 seeds; `extra` adds anything else.
+fn run_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
     let mut a = vec![
-        "train",
+        "run",
+        "--quick",
         "--data",
         "data",
-        "--real-per-class",
-        "1",
         "--work",
         "work",
-        "--generated",
-        "nao=gen",
+        "--real-per-class",
+        "2",
+        "--per-class",
+        "3",
+        "--steps",
+        "2",
         "--seeds",
         "2",
-        "--channels",
-        "2",
-        "--hidden",
-        "8",
-        "--batch",
-        "8",
-        "--results",
-        "results",
-        "--markdown",
-        "results.md",
+        "--train-steps",
+        "5",
+        "--command",
+        "the test",
     ];
     a.extend(extra);
     a
 }
 
 fn results(w: &Work) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(w.path("results/results.json")).unwrap()).unwrap()
+    serde_json::from_str(&std::fs::read_to_string(w.path("work/results/results.json")).unwrap())
+        .unwrap()
 }
 
 #[test]
-fn real_images_are_drawn_from_the_long_tailed_set_deterministically() {
+fn every_configuration_is_generated_trained_scored_reported_and_resumed() {
     let w = Work::new();
-    for out in ["a", "b"] {
-        w.ok(&[
-            "real",
-            "--data",
-            "data",
-            "--real-per-class",
-            "1",
-            "--out",
-            out,
-        ]);
-    }
-    // every test image of the rare classes, for `nao eval`
-    w.ok(&[
-        "real",
-        "--data",
-        "data",
-        "--real-per-class",
-        "1",
-        "--out",
-        "a",
-        "--test-out",
-        "t",
-    ]);
-    for class in ["bag", "ankle-boot"] {
-        assert_eq!(
-            std::fs::read_dir(w.path("t").join(class)).unwrap().count(),
-            TEST_PER_CLASS
-        );
-    }
-    for class in ["bag", "ankle-boot"] {
-        let a = std::fs::read(w.path("a").join(class).join("00.png")).unwrap();
-        assert_eq!(
-            a,
-            std::fs::read(w.path("b").join(class).join("00.png")).unwrap()
-        );
-        let img = image::load_from_memory(&a).unwrap().into_luma8();
-        // the stripe of its class (bag: row 18, ankle boot: row 20)
-        let row = if class == "bag" { 18 } else { 20 };
-        assert!(img.get_pixel(5, row).0[0] >= 200, "{class}");
-    }
-    // the long-tailed set keeps 1 % of a rare class: 1 of 20 here, so 2 cannot be drawn
-    let e = w.fails(&[
-        "real",
-        "--data",
-        "data",
-        "--real-per-class",
-        "2",
-        "--out",
-        "c",
-    ]);
+    let first = w.ok(&run_args(&[]));
+    assert!(first.contains("16 runs to train, 0 kept"), "{first}");
     assert!(
-        e.contains("class 8 has 1 images") && e.contains("2 were asked"),
-        "{e}"
+        first.contains("nao: 6 images (6 made now, 0 kept)"),
+        "{first}"
     );
-    assert!(!w.path("c").exists());
-}
-
-#[test]
-fn every_configuration_is_trained_scored_reported_and_resumed() {
-    let w = Work::new();
-    let first = w.ok(&train_args(&["--steps", "5", "--per-class", "3"]));
-    assert!(first.contains("6 runs to train, 0 kept"), "{first}");
     let r = results(&w);
+    assert_eq!(r["command"], "the test");
     let configs = r["configs"].as_array().unwrap();
     let names: Vec<&str> = configs
         .iter()
         .map(|c| c["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["long-tail", "oversample", "+nao"]);
-    // 8 common classes × 20 + 2 rare × 1; oversampled to 20 each; plus 3 generated per class
+    assert_eq!(
+        names,
+        [
+            "long-tail",
+            "oversample",
+            "+prompt-only",
+            "+euclidean",
+            "+normalized",
+            "+spherical",
+            "+gaussian",
+            "+nao"
+        ]
+    );
+    // 8 common classes × 200 + 2 rare × 2; oversampled to 200 each; plus 3 generated per class
     let images: Vec<u64> = configs
         .iter()
         .map(|c| c["train_images"].as_u64().unwrap())
         .collect();
-    assert_eq!(images, [162, 200, 168]);
-    assert_eq!(r["runs"].as_array().unwrap().len(), 6);
+    assert_eq!(images, [1604, 2000, 1610, 1610, 1610, 1610, 1610, 1610]);
+    assert_eq!(r["runs"].as_array().unwrap().len(), 16);
     assert_eq!(r["test_images"], 100);
+    assert_eq!(r["generated_per_rare_class"], 3);
     for c in configs {
-        for key in ["rare", "overall", "balanced"] {
-            let s = &c[key];
-            assert_eq!(s["values"].as_array().unwrap().len(), 2);
-            let mean = s["mean"].as_f64().unwrap();
-            assert!((0.0..=1.0).contains(&mean), "{c}");
-        }
+        let s = &c["rare"];
+        assert_eq!(s["values"].as_array().unwrap().len(), 2);
+        assert!((0.0..=1.0).contains(&s["mean"].as_f64().unwrap()), "{c}");
     }
-    assert!(!r["conclusion"].as_array().unwrap().is_empty());
-    let md = std::fs::read_to_string(w.path("results.md")).unwrap();
-    assert!(
-        md.contains("| +nao |") && md.contains("results/longtail.png"),
-        "{md}"
+    let conclusion = r["conclusion"].as_array().unwrap();
+    assert!(conclusion
+        .iter()
+        .any(|l| l.as_str().unwrap().starts_with("+nao against +gaussian: ")));
+    // the generated sets, measured against the rare classes' test images
+    let methods: Vec<&str> = r["eval"]["methods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["method"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        methods,
+        [
+            "prompt-only",
+            "euclidean",
+            "normalized",
+            "spherical",
+            "gaussian",
+            "nao"
+        ]
     );
-    let png = image::open(w.path("results/longtail.png")).unwrap();
+    assert!(w.path("work/eval/eval.json").is_file());
+    let md = std::fs::read_to_string(w.path("work/results.md")).unwrap();
+    for part in [
+        "| +nao | 1610 |",
+        "results/longtail.png",
+        "## What the generated images are like",
+        "| nao | ",
+        "```sh\nthe test\n```",
+    ] {
+        assert!(md.contains(part), "{part}: {md}");
+    }
+    let png = image::open(w.path("work/results/longtail.png")).unwrap();
     assert!(png.width() >= 1000);
+    let real = std::fs::read(w.path("work/real/bag/01.png")).unwrap();
 
-    // the same command keeps every finished run and reports the same scores
-    let again = w.ok(&train_args(&["--steps", "5", "--per-class", "3"]));
-    assert!(again.contains("0 runs to train, 6 kept"), "{again}");
-    assert_eq!(results(&w)["runs"], r["runs"]);
-    // another recipe retrains
-    let other = w.ok(&train_args(&["--steps", "6", "--per-class", "3"]));
-    assert!(other.contains("6 runs to train, 0 kept"), "{other}");
-    // `nao eval`'s measures of the generated sets join the report
-    let eval = serde_json::json!({"classifier": "c", "k": 5, "methods": [{"method": "nao",
-        "overall": {"accuracy": 0.5, "frechet_distance": 12.5, "precision": 0.25,
-        "recall": 0.125, "coverage": 0.5, "diversity": 3.0, "real_diversity": 4.0,
-        "mean_log_chi": -0.5}}]});
-    std::fs::write(w.path("eval.json"), eval.to_string()).unwrap();
-    w.ok(&train_args(&[
-        "--steps",
-        "6",
-        "--per-class",
-        "3",
-        "--eval",
-        "eval.json",
-    ]));
-    let md = std::fs::read_to_string(w.path("results.md")).unwrap();
+    // the same command makes no image and trains no run, and reports the same scores
+    let again = w.ok(&run_args(&[]));
+    assert!(again.contains("0 runs to train, 16 kept"), "{again}");
     assert!(
-        md.contains("| nao | 50.0 % | 12.50 | 0.250 | 0.125 | 0.500 | 3.00 | -0.50 |"),
-        "{md}"
+        again.contains("nao: 6 images (0 made now, 6 kept)"),
+        "{again}"
     );
-    assert_eq!(results(&w)["eval"], eval);
+    assert_eq!(results(&w)["runs"], r["runs"]);
+    assert_eq!(std::fs::read(w.path("work/real/bag/01.png")).unwrap(), real);
+
+    // a generated set of another size is refused, naming the option; the report stays
+    let e = w.fails(&run_args(&["--per-class", "4"]));
+    assert!(
+        e.contains("generated/prompt-only")
+            && e.contains("per_class (--per-class): 3 in run.json, 4 now"),
+        "{e}"
+    );
+    assert_eq!(results(&w)["runs"], r["runs"]);
 }
 
 #[test]
 fn bad_inputs_are_named_and_write_nothing() {
     let w = Work::new();
-    let e = w.fails(&train_args(&["--steps", "5", "--per-class", "4"]));
+    let e = w.fails(&run_args(&["--seeds", "0"]));
+    assert!(e.contains("--seeds 0"), "{e}");
+    let e = w.fails(&run_args(&["--train-steps", "0"]));
+    assert!(e.contains("steps"), "{e}");
+    // the long-tailed set keeps 1 % of a rare class: 2 of 200 here, so 3 cannot be drawn
+    let e = w.fails(&run_args(&["--real-per-class", "3"]));
     assert!(
-        e.contains("gen") && e.contains("3 images of bag, 4 needed"),
+        e.contains("class 8 has 2 images") && e.contains("3 were asked"),
         "{e}"
     );
-    std::fs::remove_dir_all(w.path("gen/ankle-boot")).unwrap();
-    let e = w.fails(&train_args(&["--steps", "5", "--per-class", "3"]));
-    assert!(e.contains("ankle-boot"), "{e}");
-    let e = w.fails(&train_args(&[
-        "--steps",
-        "5",
-        "--per-class",
-        "3",
-        "--generated",
-        "nao",
-    ]));
-    assert!(e.contains("METHOD=DIR"), "{e}");
-    let e = w.fails(&train_args(&["--steps", "0", "--per-class", "3"]));
-    assert!(e.contains("steps"), "{e}");
-    let e = w.fails(&[
-        "train",
-        "--data",
-        "nowhere",
-        "--work",
-        "work",
-        "--per-class",
-        "1",
-        "--results",
-        "results",
-        "--markdown",
-        "results.md",
-    ]);
+    let e = w.fails(&["run", "--data", "nowhere", "--work", "work"]);
     assert!(e.contains("nowhere"), "{e}");
-    assert!(!w.path("results").exists() && !w.path("results.md").exists());
+    assert!(!w.path("work/results").exists() && !w.path("work/results.md").exists());
+    assert!(!w.path("work/generated").exists());
 }

@@ -1,9 +1,11 @@
 //! A short training run on the bundled images: every stage's loss goes down, and the same seed
 //! gives the same run.
 
+use std::ops::ControlFlow;
+
 use nao_burn::{bundled_images, Device, NUM_CLASSES};
 use nao_burn_train::train::{self, Stage, TrainConfig};
-use nao_burn_train::ImageSet;
+use nao_burn_train::{ImageSet, TrainError};
 
 fn bundled_set() -> ImageSet {
     let mut set = ImageSet::default();
@@ -54,8 +56,10 @@ fn every_stage_learns_and_runs_are_reproducible() {
     let data = bundled_set();
     let device = Device::flex();
     let cfg = small_config(40);
-    let (ae, ae_loss) =
-        train::train_autoencoder(&data, &cfg, &device, &mut |_, _, _, _| {}).unwrap();
+    let (ae, ae_loss) = train::train_autoencoder(&data, &cfg, &device, &mut |_, _, _, _| {
+        ControlFlow::Continue(())
+    })
+    .unwrap();
     let (f, l) = first_last(&ae_loss, 5);
     assert!(l < 0.7 * f, "autoencoder loss {f} → {l}");
 
@@ -84,31 +88,41 @@ fn every_stage_learns_and_runs_are_reproducible() {
         .alphas_cumprod()
         .to_vec();
     let (_, dn_loss) =
-        train::train_denoiser(&lat, &data.labels, &ac, &cfg, &device, &mut |_, _, _, _| {})
-            .unwrap();
+        train::train_denoiser(&lat, &data.labels, &ac, &cfg, &device, &mut |_, _, _, _| {
+            ControlFlow::Continue(())
+        })
+        .unwrap();
     let (f, l) = first_last(&dn_loss, 20);
     // Early ε-MSE falls slowly (1.02 → 0.94 here); a trainer that does not update stays at 1.
     assert!(l < 0.95 * f, "denoiser loss {f} → {l}");
 
-    let (_, cls_loss) =
-        train::train_classifier(&data, &cfg, &device, &mut |_, _, _, _| {}).unwrap();
+    let (_, cls_loss) = train::train_classifier(&data, &cfg, &device, &mut |_, _, _, _| {
+        ControlFlow::Continue(())
+    })
+    .unwrap();
     let (f, l) = first_last(&cls_loss, 5);
     assert!(l < 0.8 * f, "classifier loss {f} → {l}");
 
     // Same seed, same run; another seed, another run.
     let short = small_config(5);
-    let a = train::train_classifier(&data, &short, &device, &mut |_, _, _, _| {})
-        .unwrap()
-        .1;
-    let b = train::train_classifier(&data, &short, &device, &mut |_, _, _, _| {})
-        .unwrap()
-        .1;
+    let a = train::train_classifier(&data, &short, &device, &mut |_, _, _, _| {
+        ControlFlow::Continue(())
+    })
+    .unwrap()
+    .1;
+    let b = train::train_classifier(&data, &short, &device, &mut |_, _, _, _| {
+        ControlFlow::Continue(())
+    })
+    .unwrap()
+    .1;
     assert_eq!(a, b);
     let mut other = short.clone();
     other.seed += 1;
-    let c = train::train_classifier(&data, &other, &device, &mut |_, _, _, _| {})
-        .unwrap()
-        .1;
+    let c = train::train_classifier(&data, &other, &device, &mut |_, _, _, _| {
+        ControlFlow::Continue(())
+    })
+    .unwrap()
+    .1;
     assert_ne!(a, c);
 }
 
@@ -137,4 +151,33 @@ fn configs_are_validated() {
     assert!(s.lr_at(0) < s.lr_at(1));
     assert!((s.lr_at(2) - 1.0).abs() < 1e-3);
     assert!((s.lr_at(99) - 0.05).abs() < 1e-3);
+}
+
+/// A progress callback that records the steps and stops at the third.
+fn stop_at_3(
+    steps: &mut Vec<usize>,
+) -> impl FnMut(&str, usize, usize, f64) -> ControlFlow<()> + '_ {
+    move |_, i, _, _| {
+        steps.push(i);
+        if i == 3 {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    }
+}
+
+#[test]
+fn the_callback_stops_every_trainer() {
+    let data = bundled_set();
+    let device = Device::flex();
+    let cfg = small_config(10);
+    let mut steps = Vec::new();
+    let e = train::train_classifier(&data, &cfg, &device, &mut stop_at_3(&mut steps)).unwrap_err();
+    assert!(matches!(e, TrainError::Cancelled), "{e}");
+    assert_eq!(steps, [1, 2, 3]);
+    let mut steps = Vec::new();
+    let e = train::train_autoencoder(&data, &cfg, &device, &mut stop_at_3(&mut steps)).unwrap_err();
+    assert!(matches!(e, TrainError::Cancelled), "{e}");
+    assert_eq!(steps, [1, 2, 3]);
 }

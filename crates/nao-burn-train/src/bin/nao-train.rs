@@ -6,6 +6,7 @@
 //! about one core each, so the two chains share the machine's two cores).
 #![forbid(unsafe_code)]
 
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -76,8 +77,9 @@ fn bar(mp: &MultiProgress, len: usize, name: &str) -> ProgressBar {
     pb
 }
 
-/// Update a bar; without a terminal (CI logs, `nohup`) print a line every 5 % instead.
-fn report(pb: &ProgressBar, name: &str, i: usize, total: usize, loss: f64) {
+/// Update a bar; without a terminal (CI logs, `nohup`) print a line every 5 % instead. The
+/// trainers stop when this says so: at SIGINT/SIGTERM.
+fn report(pb: &ProgressBar, name: &str, i: usize, total: usize, loss: f64) -> ControlFlow<()> {
     pb.set_position(i as u64);
     pb.set_message(format!("{loss:.5}"));
     if pb.is_hidden() && (i % (total / 20).max(1) == 0 || i == total) {
@@ -85,6 +87,11 @@ fn report(pb: &ProgressBar, name: &str, i: usize, total: usize, loss: f64) {
             "{name}: step {i}/{total}, loss {loss:.5}, {:.0} s",
             pb.elapsed().as_secs_f64()
         );
+    }
+    if nao_fs::signals::interrupted() {
+        ControlFlow::Break(())
+    } else {
+        ControlFlow::Continue(())
     }
 }
 
