@@ -47,6 +47,13 @@ pub struct Config {
     pub resize: String,
     /// Whether unreadable real images are left out.
     pub skip_bad_images: bool,
+    /// Real images inverted per class (absent: all).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shots: Option<usize>,
+    /// Where the seeds come from (absent: `centroid-paths`, the only source before there was a
+    /// choice, so older datasets keep their configuration).
+    #[serde(default = "default_source", skip_serializing_if = "is_default_source")]
+    pub source: String,
     /// The model's identity (`nao_models::ModelSource::identity`).
     pub model_identity: String,
     /// The precision the model computes in.
@@ -90,6 +97,14 @@ impl Config {
     }
 }
 
+fn default_source() -> String {
+    crate::SourceMix::default().to_string()
+}
+
+fn is_default_source(s: &str) -> bool {
+    s == default_source()
+}
+
 /// The command-line option of each configuration field, for error messages.
 fn option_of(field: &str) -> &'static str {
     match field {
@@ -106,6 +121,8 @@ fn option_of(field: &str) -> &'static str {
         "seed" => "--seed",
         "resize" => "--resize",
         "skip_bad_images" => "--skip-bad-images",
+        "shots" => "--shots",
+        "source" => "--source",
         "model_identity" => "--model (its files)",
         "dtype" => "--dtype",
         "variant" => "--variant",
@@ -139,6 +156,9 @@ pub struct SeedsHash {
     /// `seeds/<class>.npy` (absent for prompt-only, which has no points).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub npy: Option<String>,
+    /// `seeds/<class>.inverted.npy` (absent for prompt-only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inverted: Option<String>,
 }
 
 /// The model, for people (its identity is in the configuration).
@@ -244,6 +264,8 @@ mod tests {
             seed: 0,
             resize: "center-crop".into(),
             skip_bad_images: false,
+            shots: None,
+            source: default_source(),
             model_identity: "sha256:11".into(),
             dtype: "f32".into(),
             variant: None,
@@ -291,6 +313,7 @@ mod tests {
                 SeedsHash {
                     json: "00".into(),
                     npy: None,
+                    inverted: None,
                 },
             )]),
         };

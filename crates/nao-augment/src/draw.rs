@@ -1,23 +1,34 @@
 //! The seed of image `index` of a class: a function of (configuration, class, index) only, so
 //! any process may make any image, in any order.
 //!
-//! With the class's `P` points (the centroid, then every path at the first position, every path
-//! at the second, …; see [`ClassSeeds`](crate::ClassSeeds)), image `index` takes point
-//! `index mod P` in round `index / P`. Round 0 is the point itself. Round `r ≥ 1` repeats the
-//! points with a seeded perturbation that keeps the point's norm, so its log χ is unchanged and
-//! DDIM stays deterministic (η = 0): the direction `z/‖z‖ + (jitter/√d)·ε`, with ε a standard
-//! Gaussian vector, rescaled to `‖z‖`. A jitter of s turns the direction by about atan(s).
+//! Every image has its own random numbers: ChaCha20 seeded with the first 8 bytes
+//! (little-endian) of SHA-256 over the length-prefixed fields `nao-augment/1`, the spec's seed
+//! (8 bytes, little-endian), the class name and the index (8 bytes, little-endian). With a mix
+//! of sources, the image's first uniform number picks its source (a single source draws
+//! nothing for it). Then:
 //!
-//! Prompt-only draws a fresh Gaussian seed per image. Both use ChaCha20 seeded with the first
-//! 8 bytes (little-endian) of SHA-256 over the length-prefixed fields `nao-augment/1`, the
-//! spec's seed (8 bytes, little-endian), the class name and the index (8 bytes,
-//! little-endian).
+//! - **centroid-paths**: with the class's `P` points (the centroid, then every path at the
+//!   first position, every path at the second, …; see [`ClassSeeds`](crate::ClassSeeds)),
+//!   image `index` takes point `index mod P` in round `index / P`. Round 0 is the point itself.
+//!   Round `r ≥ 1` repeats the points with a seeded perturbation that keeps the point's norm,
+//!   so its log χ is unchanged and DDIM stays deterministic (η = 0): the direction
+//!   `z/‖z‖ + (jitter/√d)·ε`, with ε a standard Gaussian vector, rescaled to `‖z‖`. A jitter
+//!   of s turns the direction by about atan(s).
+//! - **pairs**: two different inverted images `a` and `b` (each uniform), then `t` uniform in
+//!   (0, 1): the point at `t` on the method's path from `a` to `b` (NAO geodesic, straight
+//!   line, NLERP or SLERP; spaced by Euclidean arc length, as the paths of centroid-paths are).
+//! - **subsets**: a size `k` uniform in 2..=n, then `k` different inverted images (a partial
+//!   Fisher–Yates shuffle): their centroid by the method.
+//!
+//! Prompt-only draws a fresh Gaussian seed per image.
 
+use nao_centroid::{centroid, path_geometry, CentroidOptions};
 use nao_fs::hash::FieldHasher;
+use nao_geodesic::{interpolate_at, Spacing};
 use nao_prior::{GaussianSeeds, RngName};
 
 use crate::manifest::SeedSource;
-use crate::SeedMethod;
+use crate::{AugmentError, Result, SeedMethod, SourceKind, SourceMix};
 
 /// The random-number seed of one image.
 ///
@@ -42,42 +53,146 @@ pub struct Drawn {
     pub values: Vec<f64>,
     /// Its source.
     pub source: SeedSource,
-    /// 0 for the point itself, r ≥ 1 for its r-th perturbed copy.
+    /// 0 for a point itself (and every pair and subset), r ≥ 1 for a centroid-paths point's
+    /// r-th perturbed copy.
     pub round: usize,
 }
 
-/// The seed of image `index` of a class whose points are `points` (with their `sources`), in
-/// dimension `d`.
-pub fn draw(
-    method: SeedMethod,
-    points: &[Vec<f64>],
-    sources: &[SeedSource],
-    d: usize,
-    index: usize,
-    rng_seed: u64,
-    jitter: f64,
-) -> Drawn {
-    let mut rng = GaussianSeeds::new(RngName::ChaCha20, rng_seed);
-    if method == SeedMethod::PromptOnly || points.is_empty() {
-        return Drawn {
-            values: rng.seed(d),
-            source: SeedSource::Random,
-            round: 0,
+/// What the seeds of one class are drawn from.
+#[derive(Debug, Clone, Copy)]
+pub struct ClassPool<'a> {
+    /// The seed method.
+    pub method: SeedMethod,
+    /// The centroid-paths points (empty when no image uses them).
+    pub points: &'a [Vec<f64>],
+    /// Where each point lies.
+    pub sources: &'a [SeedSource],
+    /// The inverted seeds of the class's real images (empty for prompt-only).
+    pub inverted: &'a [Vec<f64>],
+    /// The real images' file names, in the order of `inverted`.
+    pub images: &'a [String],
+    /// The sources and their proportions.
+    pub mix: &'a SourceMix,
+    /// How far repeated centroid-paths rounds turn a point's direction.
+    pub jitter: f64,
+    /// The seeds' size.
+    pub dim: usize,
+}
+
+impl ClassPool<'_> {
+    /// The seed of image `index`, drawn with the random-number seed `rng_seed`
+    /// ([`image_rng_seed`]).
+    pub fn draw(&self, index: usize, rng_seed: u64) -> Result<Drawn> {
+        let mut rng = GaussianSeeds::new(RngName::ChaCha20, rng_seed);
+        let Some(centroid_method) = self.method.centroid_method() else {
+            return Ok(Drawn {
+                values: rng.seed(self.dim),
+                source: SeedSource::Random,
+                round: 0,
+            });
         };
+        let kind = match self.mix.parts() {
+            [(kind, _)] => *kind,
+            _ => self.mix.pick(rng.uniform()),
+        };
+        let n = self.inverted.len();
+        let missing = |what: &str| {
+            AugmentError::compute(
+                "drawing a seed",
+                format!("image {index}: the class has no {what} to draw from"),
+            )
+        };
+        match kind {
+            SourceKind::CentroidPaths => {
+                let p = self.points.len();
+                if p == 0 {
+                    return Err(missing("centroid-paths points"));
+                }
+                let (k, round) = (index % p, index / p);
+                let point = &self.points[k];
+                let values = if round == 0 {
+                    point.clone()
+                } else {
+                    let epsilon: Vec<f64> = rng.seed(point.len());
+                    perturb(point, &epsilon, self.jitter)
+                };
+                Ok(Drawn {
+                    values,
+                    source: self.sources[k].clone(),
+                    round,
+                })
+            }
+            SourceKind::Pairs => {
+                if n < 2 {
+                    return Err(missing("pair of inverted images"));
+                }
+                let a = below(&mut rng, n);
+                let b = (a + 1 + below(&mut rng, n - 1)) % n;
+                let t = open_unit(&mut rng);
+                let geometry = path_geometry(centroid_method)
+                    .ok_or_else(|| missing("path geometry for its method"))?;
+                let frames = interpolate_at(
+                    geometry,
+                    &self.inverted[a],
+                    &self.inverted[b],
+                    &[t],
+                    Spacing::Euclidean,
+                )
+                .map_err(|e| AugmentError::compute("a point between two seeds", e))?;
+                Ok(Drawn {
+                    values: frames.frame(0).to_vec(),
+                    source: SeedSource::Pair {
+                        a,
+                        b,
+                        images: [self.images[a].clone(), self.images[b].clone()],
+                        t,
+                    },
+                    round: 0,
+                })
+            }
+            SourceKind::Subsets => {
+                if n < 2 {
+                    return Err(missing("subset of two inverted images"));
+                }
+                let k = 2 + below(&mut rng, n - 1);
+                let mut order: Vec<usize> = (0..n).collect();
+                for i in 0..k {
+                    let j = i + below(&mut rng, n - i);
+                    order.swap(i, j);
+                }
+                let mut members = order[..k].to_vec();
+                members.sort_unstable();
+                let views: Vec<&[f64]> = members
+                    .iter()
+                    .map(|&m| self.inverted[m].as_slice())
+                    .collect();
+                let c = centroid(centroid_method, &views, &CentroidOptions::default(), None)
+                    .map_err(|e| AugmentError::compute("the centroid of a subset", e))?;
+                Ok(Drawn {
+                    values: c.centroid,
+                    source: SeedSource::Subset {
+                        images: members.iter().map(|&m| self.images[m].clone()).collect(),
+                        members,
+                    },
+                    round: 0,
+                })
+            }
+        }
     }
-    let p = points.len();
-    let (k, round) = (index % p, index / p);
-    let point = &points[k];
-    let values = if round == 0 {
-        point.clone()
-    } else {
-        let epsilon: Vec<f64> = rng.seed(point.len());
-        perturb(point, &epsilon, jitter)
-    };
-    Drawn {
-        values,
-        source: sources[k].clone(),
-        round,
+}
+
+/// A uniform integer in `0..n` (`n ≥ 1`).
+fn below(rng: &mut GaussianSeeds, n: usize) -> usize {
+    ((rng.uniform() * n as f64) as usize).min(n - 1)
+}
+
+/// A uniform number in the open interval (0, 1).
+fn open_unit(rng: &mut GaussianSeeds) -> f64 {
+    loop {
+        let u = rng.uniform();
+        if u > 0.0 {
+            return u;
+        }
     }
 }
 
@@ -99,9 +214,16 @@ fn perturb(z: &[f64], epsilon: &[f64], jitter: f64) -> Vec<f64> {
 mod tests {
     use super::*;
 
-    fn points() -> (Vec<Vec<f64>>, Vec<SeedSource>) {
+    struct Fixture {
+        points: Vec<Vec<f64>>,
+        sources: Vec<SeedSource>,
+        inverted: Vec<Vec<f64>>,
+        images: Vec<String>,
+    }
+
+    fn fixture() -> Fixture {
         let mut rng = GaussianSeeds::new(RngName::ChaCha20, 5);
-        let values: Vec<Vec<f64>> = (0..3).map(|_| rng.seed(64)).collect();
+        let points: Vec<Vec<f64>> = (0..3).map(|_| rng.seed(64)).collect();
         let sources = vec![
             SeedSource::Centroid,
             SeedSource::Path {
@@ -115,34 +237,48 @@ mod tests {
                 t: 0.5,
             },
         ];
-        (values, sources)
+        let inverted: Vec<Vec<f64>> = (0..4).map(|_| rng.seed(64)).collect();
+        let images = ["a.png", "b.png", "c.png", "d.png"]
+            .map(String::from)
+            .to_vec();
+        Fixture {
+            points,
+            sources,
+            inverted,
+            images,
+        }
+    }
+
+    fn pool<'a>(f: &'a Fixture, method: SeedMethod, mix: &'a SourceMix) -> ClassPool<'a> {
+        ClassPool {
+            method,
+            points: &f.points,
+            sources: &f.sources,
+            inverted: &f.inverted,
+            images: &f.images,
+            mix,
+            jitter: 0.2,
+            dim: 64,
+        }
     }
 
     #[test]
-    fn the_rule_cycles_over_points_then_perturbs() {
-        let (values, sources) = points();
-        let at = |i: usize| {
-            draw(
-                SeedMethod::Nao,
-                &values,
-                &sources,
-                64,
-                i,
-                image_rng_seed(0, "bag", i),
-                0.2,
-            )
-        };
+    fn centroid_paths_cycle_over_points_then_perturb() {
+        let f = fixture();
+        let mix = SourceMix::default();
+        let p = pool(&f, SeedMethod::Nao, &mix);
+        let at = |i: usize| p.draw(i, image_rng_seed(0, "bag", i)).unwrap();
         for i in 0..3 {
             let d = at(i);
-            assert_eq!(d.values, values[i]);
-            assert_eq!(d.source, sources[i]);
+            assert_eq!(d.values, f.points[i]);
+            assert_eq!(d.source, f.sources[i]);
             assert_eq!(d.round, 0);
         }
         for i in 3..9 {
             let d = at(i);
-            assert_eq!(d.source, sources[i % 3]);
+            assert_eq!(d.source, f.sources[i % 3]);
             assert_eq!(d.round, i / 3);
-            let z = &values[i % 3];
+            let z = &f.points[i % 3];
             // the norm (so log χ) is kept, the direction turns by about atan(0.2)
             let (nz, nd) = (nao_prior::norm(z), nao_prior::norm(&d.values));
             assert!((nz - nd).abs() < 1e-12 * nz, "{nz} vs {nd}");
@@ -155,16 +291,69 @@ mod tests {
     }
 
     #[test]
-    fn seeds_depend_on_seed_class_and_index_only() {
-        let a = image_rng_seed(0, "bag", 1);
-        assert_eq!(a, image_rng_seed(0, "bag", 1));
-        assert_ne!(a, image_rng_seed(1, "bag", 1));
-        assert_ne!(a, image_rng_seed(0, "bag", 2));
-        assert_ne!(a, image_rng_seed(0, "bags", 1));
-        let r = draw(SeedMethod::PromptOnly, &[], &[], 196, 0, a, 0.2);
+    fn pairs_lie_on_the_methods_path_between_two_images() {
+        let f = fixture();
+        let mix = SourceMix::only(SourceKind::Pairs);
+        let p = pool(&f, SeedMethod::Euclidean, &mix);
+        let mut seen = std::collections::HashSet::new();
+        for i in 0..40 {
+            let d = p.draw(i, image_rng_seed(7, "bag", i)).unwrap();
+            let SeedSource::Pair { a, b, t, images } = &d.source else {
+                panic!("{:?}", d.source)
+            };
+            assert!(a != b && *t > 0.0 && *t < 1.0);
+            assert_eq!(images[0], f.images[*a]);
+            // straight lines for the Euclidean mean: (1 − t)·x_a + t·x_b
+            for k in 0..64 {
+                let want = (1.0 - t) * f.inverted[*a][k] + t * f.inverted[*b][k];
+                assert!((d.values[k] - want).abs() < 1e-9);
+            }
+            seen.insert((*a, *b));
+            assert_eq!(d, p.draw(i, image_rng_seed(7, "bag", i)).unwrap());
+        }
+        assert!(seen.len() > 6, "pairs vary: {seen:?}");
+    }
+
+    #[test]
+    fn subsets_are_the_methods_centroid_of_two_or_more_images() {
+        let f = fixture();
+        let mix = SourceMix::only(SourceKind::Subsets);
+        let p = pool(&f, SeedMethod::Euclidean, &mix);
+        let mut sizes = std::collections::BTreeSet::new();
+        for i in 0..40 {
+            let d = p.draw(i, image_rng_seed(1, "bag", i)).unwrap();
+            let SeedSource::Subset { members, .. } = &d.source else {
+                panic!("{:?}", d.source)
+            };
+            assert!(members.len() >= 2 && members.windows(2).all(|w| w[0] < w[1]));
+            for k in 0..64 {
+                let mean =
+                    members.iter().map(|&m| f.inverted[m][k]).sum::<f64>() / members.len() as f64;
+                assert!((d.values[k] - mean).abs() < 1e-9);
+            }
+            sizes.insert(members.len());
+        }
+        assert_eq!(sizes, [2, 3, 4].into(), "every size from 2 to n");
+    }
+
+    #[test]
+    fn a_mix_draws_each_source_in_proportion_and_prompt_only_draws_noise() {
+        let f = fixture();
+        let mix: SourceMix = "centroid-paths:1,pairs:1".parse().unwrap();
+        let p = pool(&f, SeedMethod::Nao, &mix);
+        let pairs = (0..200)
+            .filter(|&i| {
+                matches!(
+                    p.draw(i, image_rng_seed(0, "bag", i)).unwrap().source,
+                    SeedSource::Pair { .. }
+                )
+            })
+            .count();
+        assert!((70..130).contains(&pairs), "{pairs} of 200");
+        let p = pool(&f, SeedMethod::PromptOnly, &mix);
+        let r = p.draw(0, image_rng_seed(0, "bag", 0)).unwrap();
         assert_eq!(r.source, SeedSource::Random);
-        assert_eq!(r.values.len(), 196);
-        let chi = nao_prior::ChiPrior::new(196).unwrap();
+        let chi = nao_prior::ChiPrior::new(64).unwrap();
         let norm = nao_prior::norm(&r.values);
         assert!((norm - chi.mean()).abs() < 5.0 * chi.std_dev(), "{norm}");
     }

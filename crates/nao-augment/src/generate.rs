@@ -12,7 +12,7 @@ use nao_fs::Outputs;
 use nao_prior::ChiPrior;
 use nao_sampling::SampleOptions;
 
-use crate::draw::{draw, image_rng_seed};
+use crate::draw::{image_rng_seed, ClassPool};
 use crate::manifest::{manifest_files, read_manifest, ManifestLine, ManifestWriter, SeedSource};
 use crate::progress::{report, Event, Progress};
 use crate::seeds::{read_class_seeds, ClassSeeds, SEEDS_DIR};
@@ -47,6 +47,8 @@ pub fn relative_file(class: &str, index: usize, per_class: usize) -> String {
 struct ClassState {
     seeds: ClassSeeds,
     sources: Vec<SeedSource>,
+    /// The inverted images' file names, in the order of the inverted seeds.
+    images: Vec<String>,
     conditioning: Conditioning,
 }
 
@@ -155,15 +157,25 @@ pub(crate) fn generate(
         let Some((_, cs)) = &state else {
             unreachable!("loaded above")
         };
-        let drawn = draw(
-            spec.method,
-            &cs.seeds.values,
-            &cs.sources,
-            d,
-            i,
-            image_rng_seed(spec.seed, class, i),
-            spec.jitter,
-        );
+        let pool = ClassPool {
+            method: spec.method,
+            points: &cs.seeds.values,
+            sources: &cs.sources,
+            inverted: &cs.seeds.inverted,
+            images: &cs.images,
+            mix: &spec.source,
+            jitter: spec.jitter,
+            dim: d,
+        };
+        let drawn = pool
+            .draw(i, image_rng_seed(spec.seed, class, i))
+            .map_err(|e| match e {
+                AugmentError::Compute { what, message } => AugmentError::Compute {
+                    what,
+                    message: format!("class '{class}': {message}"),
+                },
+                other => other,
+            })?;
         let values: Vec<f32> = drawn.values.iter().map(|&v| v as f32).collect();
         let seed_norm = nao_prior::norm(&values);
         let x_t = Tensor {
@@ -261,11 +273,13 @@ fn load_class(
         .iter()
         .map(|p| p.source.clone())
         .collect();
+    let images = seeds.record.images.iter().map(|i| i.file.clone()).collect();
     let conditioning = nao_sampling::encode_prompt(job.model, &seeds.record.prompt, options)
         .map_err(|e| AugmentError::input(format!("prompt \"{}\": {e}", seeds.record.prompt)))?;
     Ok(ClassState {
         seeds,
         sources,
+        images,
         conditioning,
     })
 }

@@ -153,6 +153,8 @@ impl Augment {
             seed: spec.seed,
             resize: spec.resize.name().to_string(),
             skip_bad_images: spec.skip_bad_images,
+            shots: spec.shots,
+            source: spec.source.to_string(),
             model_identity: model.identity.clone(),
             dtype: model.dtype.clone(),
             variant: model.variant.clone(),
@@ -231,6 +233,11 @@ impl Augment {
             steps: spec.steps,
             resize: spec.resize,
             skip_bad_images: spec.skip_bad_images,
+            shots: spec.shots,
+            seed: spec.seed,
+            centroid_paths: spec.source.uses(crate::SourceKind::CentroidPaths),
+            pairwise: spec.source.uses(crate::SourceKind::Pairs)
+                || spec.source.uses(crate::SourceKind::Subsets),
         };
         // Everything still to be prepared is read and its prompt encoded before the first
         // write: a bad image or an unknown class fails now, with the folder as it was.

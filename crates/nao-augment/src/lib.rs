@@ -77,13 +77,14 @@ mod progress;
 mod real;
 mod seeds;
 mod shard;
+mod source;
 mod spec;
 
 pub use config::{
     differences, read_run_file, Config, ModelRecord, RunFile, SeedsHash, FORMAT, RUN_FILE,
 };
 pub use dataset::{Dataset, DatasetImage};
-pub use draw::{draw, image_rng_seed, Drawn};
+pub use draw::{image_rng_seed, ClassPool, Drawn};
 pub use error::{AugmentError, Result};
 pub use eval::{evaluate, EvalReport, EvalSpec, MethodReport, MAX_K};
 pub use eval_report::fixed_or_dash;
@@ -100,4 +101,5 @@ pub use seeds::{
     read_class_seeds, ClassSeeds, ImageRecord, PointRecord, SeedsRecord, SkippedImage, SEEDS_DIR,
 };
 pub use shard::Shard;
+pub use source::{SourceKind, SourceMix};
 pub use spec::{AugmentSpec, MAX_IMAGES, MAX_PATH_POSITIONS, MAX_PER_CLASS, MAX_STEPS};

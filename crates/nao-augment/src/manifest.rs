@@ -64,6 +64,27 @@ pub enum SeedSource {
     },
     /// A random Gaussian seed (prompt-only).
     Random,
+    /// The point at `t` on the method's path from the inverted seed of real image number `a`
+    /// to that of number `b` (source `pairs`).
+    Pair {
+        /// The first image's number among the class's inverted images (the order of
+        /// `seeds/<class>.json`'s `images`, from 0).
+        a: usize,
+        /// The second image's number.
+        b: usize,
+        /// Their file names.
+        images: [String; 2],
+        /// The position on the path, in (0, 1).
+        t: f64,
+    },
+    /// The method's centroid of the inverted seeds of some of the class's real images (source
+    /// `subsets`).
+    Subset {
+        /// Their numbers among the class's inverted images, ascending.
+        members: Vec<usize>,
+        /// Their file names.
+        images: Vec<String>,
+    },
 }
 
 impl ManifestLine {

@@ -5,17 +5,20 @@
 //!
 //! `seeds/<class>.npy` holds the points, float64, shape `[P, c, h, w]`, in the order of the
 //! seed rule (the centroid; then the first position on the path to every image, then the
-//! second, …); `seeds/<class>.json` says where each came from, with the real images used (and
-//! those skipped) and the norms. Every process that samples reads these files, so every shard
+//! second, …; only when a source uses them); `seeds/<class>.inverted.npy` the inverted seeds of
+//! the real images, float64, `[k, c, h, w]`, in the order of the record's `images` (pairs and
+//! subsets are drawn from them); `seeds/<class>.json` says where each point came from, with the
+//! real images used (and those skipped or left out by `--shots`) and the norms. Every process that samples reads these files, so every shard
 //! starts from the same bits whichever process inverted the images.
 
 use std::path::{Path, PathBuf};
 
 use nao_backend::{Backend, Tensor};
+use nao_fs::hash::FieldHasher;
 use nao_fs::Outputs;
 use nao_inversion::{decode_image, ImageSpec, InversionOptions, ResizePolicy};
 use nao_npy::NpyArray;
-use nao_prior::ChiPrior;
+use nao_prior::{ChiPrior, GaussianSeeds, RngName};
 use serde::{Deserialize, Serialize};
 
 use crate::config::SeedsHash;
@@ -43,6 +46,9 @@ pub struct SeedsRecord {
     pub images: Vec<ImageRecord>,
     /// Real images that could not be read (left out on request).
     pub skipped: Vec<SkippedImage>,
+    /// Real images of the class folder that `--shots` did not choose.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unused: Vec<String>,
     /// The points, in the order of `seeds/<class>.npy` (empty for prompt-only).
     pub points: Vec<PointRecord>,
 }
@@ -87,8 +93,10 @@ pub struct PointRecord {
 pub struct ClassSeeds {
     /// The record.
     pub record: SeedsRecord,
-    /// The points, in record order.
+    /// The centroid-paths points, in record order.
     pub values: Vec<Vec<f64>>,
+    /// The inverted seeds of the record's images, in order (empty for prompt-only).
+    pub inverted: Vec<Vec<f64>>,
 }
 
 /// A class's real images, decoded.
@@ -107,6 +115,14 @@ pub(crate) struct Preparer<'a> {
     pub steps: usize,
     pub resize: ResizePolicy,
     pub skip_bad_images: bool,
+    /// Real images inverted per class (`None`: all).
+    pub shots: Option<usize>,
+    /// The spec's seed (which images `shots` chooses).
+    pub seed: u64,
+    /// Whether any image is drawn from the centroid-paths points (else they are not computed).
+    pub centroid_paths: bool,
+    /// Whether pairs or subsets are drawn (they need two inverted images).
+    pub pairwise: bool,
 }
 
 fn json_path(out_dir: &Path, class: &str) -> PathBuf {
@@ -115,6 +131,45 @@ fn json_path(out_dir: &Path, class: &str) -> PathBuf {
 
 fn npy_path(out_dir: &Path, class: &str) -> PathBuf {
     out_dir.join(SEEDS_DIR).join(format!("{class}.npy"))
+}
+
+fn inverted_path(out_dir: &Path, class: &str) -> PathBuf {
+    out_dir
+        .join(SEEDS_DIR)
+        .join(format!("{class}.inverted.npy"))
+}
+
+/// The images of a class `shots` chooses: all of them, or a seeded choice of `shots` (the same
+/// in every process), in name order; and the names of those left out.
+pub(crate) fn choose_shots(
+    class: &RealClass,
+    shots: Option<usize>,
+    seed: u64,
+) -> (Vec<&RealImage>, Vec<String>) {
+    let n = class.images.len();
+    let Some(k) = shots.filter(|&k| k < n) else {
+        return (class.images.iter().collect(), Vec::new());
+    };
+    let mut h = FieldHasher::new();
+    h.field(b"nao-augment/shots")
+        .field(&seed.to_le_bytes())
+        .field(class.name.as_bytes());
+    let mut rng = GaussianSeeds::new(RngName::ChaCha20, h.finish_u64());
+    let mut order: Vec<usize> = (0..n).collect();
+    for i in 0..k {
+        let j = i + ((rng.uniform() * (n - i) as f64) as usize).min(n - i - 1);
+        order.swap(i, j);
+    }
+    let mut chosen = order[..k].to_vec();
+    chosen.sort_unstable();
+    let unused = (0..n)
+        .filter(|i| !chosen.contains(i))
+        .map(|i| class.images[i].name.clone())
+        .collect();
+    (
+        chosen.into_iter().map(|i| &class.images[i]).collect(),
+        unused,
+    )
 }
 
 /// Whether the class's seeds are in the output folder (the record is written together with
@@ -135,7 +190,8 @@ impl Preparer<'_> {
         let spec = ImageSpec::for_model(self.model.info());
         let mut good = Vec::new();
         let mut skipped = Vec::new();
-        for image in &class.images {
+        let (chosen, _) = choose_shots(class, self.shots, self.seed);
+        for image in chosen {
             let decoded = image.read().and_then(|bytes| {
                 decode_image(&bytes, &spec, self.resize)
                     .map_err(|e| AugmentError::input(e.for_file(&image.path).to_string()))
@@ -164,6 +220,20 @@ impl Preparer<'_> {
                 class.images.len()
             )));
         }
+        if self.pairwise && self.method.inverts() && good.len() < 2 {
+            return Err(AugmentError::input(format!(
+                "{}: class '{}' has {} usable real image(s); pairs and subsets (--source) need \
+                 at least 2",
+                class
+                    .images
+                    .first()
+                    .and_then(|i| i.path.parent())
+                    .unwrap_or(Path::new(""))
+                    .display(),
+                class.name,
+                good.len()
+            )));
+        }
         Ok(Decoded {
             images: good,
             skipped,
@@ -180,6 +250,7 @@ impl Preparer<'_> {
         progress: &mut Progress<'_>,
     ) -> Result<()> {
         let Decoded { images, skipped } = self.decode(class, progress)?;
+        let (_, unused) = choose_shots(class, self.shots, self.seed);
         let info = self.model.info();
         let (h, w) = info.default_image_size;
         let latent_shape = info
@@ -199,8 +270,10 @@ impl Preparer<'_> {
             latent_shape: latent_shape.clone(),
             images: Vec::new(),
             skipped,
+            unused,
             points: Vec::new(),
         };
+        let mut inverted_values: Vec<Vec<f64>> = Vec::new();
         let mut values: Vec<Vec<f64>> = Vec::new();
         if let Some(method) = self.method.centroid_method() {
             let inverted = self.invert(&images, prompt, progress)?;
@@ -214,7 +287,14 @@ impl Preparer<'_> {
                 });
             }
             let views: Vec<&[f64]> = inverted.iter().map(Vec::as_slice).collect();
-            let points = centroid_points(method, &views, self.positions)?;
+            // the centroid and its paths only when some image is drawn from them (a NAO
+            // centroid is the costly part of preparing a class)
+            let points = if self.centroid_paths {
+                Some(centroid_points(method, &views, self.positions)?)
+            } else {
+                None
+            };
+            inverted_values = inverted.clone();
             let mut push = |source: SeedSource, z: Vec<f64>| {
                 let (norm, log_chi) = stats(&z);
                 record.points.push(PointRecord {
@@ -223,6 +303,9 @@ impl Preparer<'_> {
                     log_chi,
                 });
                 values.push(z);
+            };
+            let Some(points) = points else {
+                return self.write(out_dir, class, record, values, inverted_values, out);
             };
             push(SeedSource::Centroid, points.centroid);
             // position-major: every path at the first position, then the next, so that a
@@ -255,21 +338,41 @@ impl Preparer<'_> {
                 });
             }
         }
-        if let Some(bad) = values.iter().flatten().position(|v| !v.is_finite()) {
-            return Err(AugmentError::compute(
-                "class seeds",
-                format!(
-                    "class '{}': a point has a non-finite value (flat index {bad}); nothing \
-                     written",
-                    class.name
-                ),
-            ));
+        self.write(out_dir, class, record, values, inverted_values, out)
+    }
+
+    /// Stage a class's points, inverted seeds and record.
+    fn write(
+        &self,
+        out_dir: &Path,
+        class: &RealClass,
+        record: SeedsRecord,
+        values: Vec<Vec<f64>>,
+        inverted: Vec<Vec<f64>>,
+        out: &mut Outputs,
+    ) -> Result<()> {
+        for (what, set) in [("a point", &values), ("an inverted seed", &inverted)] {
+            if let Some(bad) = set.iter().flatten().position(|v| !v.is_finite()) {
+                return Err(AugmentError::compute(
+                    "class seeds",
+                    format!(
+                        "class '{}': {what} has a non-finite value (flat index {bad}); nothing \
+                         written",
+                        class.name
+                    ),
+                ));
+            }
         }
-        if !values.is_empty() {
-            let mut shape = vec![values.len()];
-            shape.extend(&latent_shape);
-            let array = NpyArray::from_f64(&shape, values.concat())?;
-            out.write(&npy_path(out_dir, &class.name), &array.to_bytes())?;
+        for (path, set) in [
+            (npy_path(out_dir, &class.name), values),
+            (inverted_path(out_dir, &class.name), inverted),
+        ] {
+            if !set.is_empty() {
+                let mut shape = vec![set.len()];
+                shape.extend(&record.latent_shape);
+                let array = NpyArray::from_f64(&shape, set.concat())?;
+                out.write(&path, &array.to_bytes())?;
+            }
         }
         let text = serde_json::to_string_pretty(&record)
             .map_err(|e| AugmentError::compute("JSON encoding", e))?;
@@ -304,14 +407,17 @@ impl Preparer<'_> {
 
 /// The hashes of a class's seeds files as they are now.
 pub(crate) fn hash_seeds(out_dir: &Path, class: &str) -> Result<SeedsHash> {
-    let npy = npy_path(out_dir, class);
-    Ok(SeedsHash {
-        json: file_sha256(&json_path(out_dir, class))?,
-        npy: if std::fs::symlink_metadata(&npy).is_ok() {
-            Some(file_sha256(&npy)?)
+    let hash = |path: PathBuf| -> Result<Option<String>> {
+        Ok(if std::fs::symlink_metadata(&path).is_ok() {
+            Some(file_sha256(&path)?)
         } else {
             None
-        },
+        })
+    };
+    Ok(SeedsHash {
+        json: file_sha256(&json_path(out_dir, class))?,
+        npy: hash(npy_path(out_dir, class))?,
+        inverted: hash(inverted_path(out_dir, class))?,
     })
 }
 
@@ -342,6 +448,11 @@ pub(crate) fn verify_seeds(
             recorded.npy.as_ref(),
             now.npy.as_ref(),
         ),
+        (
+            inverted_path(out_dir, class),
+            recorded.inverted.as_ref(),
+            now.inverted.as_ref(),
+        ),
     ] {
         if was != is {
             return Err(AugmentError::input(format!(
@@ -365,36 +476,61 @@ pub fn read_class_seeds(out_dir: &Path, class: &str) -> Result<ClassSeeds> {
     let record: SeedsRecord = serde_json::from_str(&text).map_err(|e| {
         AugmentError::input(format!("{}: not a class seeds file: {e}", path.display()))
     })?;
-    let d: usize = record.latent_shape.iter().product();
-    let values = if record.points.is_empty() {
-        Vec::new()
+    let values = read_set(
+        &npy_path(out_dir, class),
+        record.points.len(),
+        &record,
+        &path,
+    )?;
+    // prompt-only inverts nothing; a dataset of an older version has no inverted file
+    let inverted_file = inverted_path(out_dir, class);
+    let inverted = if record.images.iter().any(|i| i.norm.is_some())
+        && std::fs::symlink_metadata(&inverted_file).is_ok()
+    {
+        read_set(&inverted_file, record.images.len(), &record, &path)?
     } else {
-        let npy = npy_path(out_dir, class);
-        let array = nao_npy::read_npy(&npy)?;
-        let mut expected = vec![record.points.len()];
-        expected.extend(&record.latent_shape);
-        if array.shape() != expected.as_slice() {
-            return Err(AugmentError::input(format!(
-                "{}: shape {:?}, but {} lists {} points of shape {:?}; the seeds folder is \
-                 damaged",
-                npy.display(),
-                array.shape(),
-                path.display(),
-                record.points.len(),
-                record.latent_shape
-            )));
-        }
-        let values = array.to_f64_vec();
-        if let Some(bad) = values.iter().position(|v| !v.is_finite()) {
-            return Err(AugmentError::input(format!(
-                "{}: value {bad} is {} (point {} of {}); the seeds folder is damaged",
-                npy.display(),
-                values[bad],
-                bad / d.max(1),
-                record.points.len()
-            )));
-        }
-        values.chunks(d.max(1)).map(<[f64]>::to_vec).collect()
+        Vec::new()
     };
-    Ok(ClassSeeds { record, values })
+    Ok(ClassSeeds {
+        record,
+        values,
+        inverted,
+    })
+}
+
+/// `count` seeds of the record's latent shape from a float64 `.npy` (none when `count` is 0),
+/// each checked finite.
+fn read_set(
+    npy: &Path,
+    count: usize,
+    record: &SeedsRecord,
+    record_path: &Path,
+) -> Result<Vec<Vec<f64>>> {
+    if count == 0 {
+        return Ok(Vec::new());
+    }
+    let d: usize = record.latent_shape.iter().product();
+    let array = nao_npy::read_npy(npy)?;
+    let mut expected = vec![count];
+    expected.extend(&record.latent_shape);
+    if array.shape() != expected.as_slice() {
+        return Err(AugmentError::input(format!(
+            "{}: shape {:?}, but {} lists {count} seeds of shape {:?}; the seeds folder is \
+             damaged",
+            npy.display(),
+            array.shape(),
+            record_path.display(),
+            record.latent_shape
+        )));
+    }
+    let values = array.to_f64_vec();
+    if let Some(bad) = values.iter().position(|v| !v.is_finite()) {
+        return Err(AugmentError::input(format!(
+            "{}: value {bad} is {} (seed {} of {count}); the seeds folder is damaged",
+            npy.display(),
+            values[bad],
+            bad / d.max(1)
+        )));
+    }
+    Ok(values.chunks(d.max(1)).map(<[f64]>::to_vec).collect())
 }

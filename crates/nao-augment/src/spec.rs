@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use nao_inversion::ResizePolicy;
 
-use crate::{AugmentError, Result, SeedMethod};
+use crate::{AugmentError, Result, SeedMethod, SourceKind, SourceMix};
 
 /// Everything that decides a dataset's images, apart from the model: the real images, the
 /// output folder, the prompt, the seed method and the sampling options. The command-line
@@ -39,6 +39,11 @@ pub struct AugmentSpec {
     pub resize: ResizePolicy,
     /// Leave out real images that cannot be read instead of stopping: `--skip-bad-images`.
     pub skip_bad_images: bool,
+    /// How many real images per class are inverted (a seeded choice among the class
+    /// folder's, the same in every process): `--shots` [`None`: all of them].
+    pub shots: Option<usize>,
+    /// Where each image's seed comes from: `--source`.
+    pub source: SourceMix,
 }
 
 /// The most images per class: past ImageNet's largest classes by a factor of 500, and small
@@ -71,6 +76,8 @@ impl AugmentSpec {
             seed: 0,
             resize: ResizePolicy::CenterCrop,
             skip_bad_images: false,
+            shots: None,
+            source: SourceMix::default(),
         }
     }
 
@@ -119,6 +126,19 @@ impl AugmentSpec {
                 "--jitter {}: give a finite number > 0 (the images past the distinct points \
                  would otherwise repeat them)",
                 self.jitter
+            )));
+        }
+        if self.shots == Some(0) {
+            return Err(AugmentError::input(
+                "--shots 0: give at least 1 real image per class",
+            ));
+        }
+        let pairwise = self.source.uses(SourceKind::Pairs) || self.source.uses(SourceKind::Subsets);
+        if pairwise && self.shots == Some(1) {
+            return Err(AugmentError::input(format!(
+                "--shots 1 with --source {}: pairs and subsets need at least 2 real images per \
+                 class",
+                self.source
             )));
         }
         if !self.prompt_template.contains("{class}") {

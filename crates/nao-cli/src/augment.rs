@@ -81,6 +81,16 @@ struct SpecArgs {
     /// Points per path from the centroid to each inverted seed, at t = j/(K+1), j = 1..K.
     #[arg(long, value_name = "K", default_value_t = 3)]
     path_positions: usize,
+    /// Real images inverted per class: a seeded choice of N among the class folder's, the
+    /// same in every process [default: all of them].
+    #[arg(long, value_name = "N")]
+    shots: Option<usize>,
+    /// Where each image's seed comes from: centroid-paths (the centroid and the points on the
+    /// paths from it to each image), pairs (a random point on the method's path between a
+    /// random pair of the images), subsets (the method's centroid of a random subset of 2 or
+    /// more), or a mix with weights, e.g. pairs:3,subsets:1.
+    #[arg(long, value_name = "SOURCE", default_value = "centroid-paths")]
+    source: nao_augment::SourceMix,
     /// How far the repeated rounds turn a point's direction (images past the number of
     /// distinct points): about atan(S) radians, the norm kept.
     #[arg(long, value_name = "S", default_value_t = 0.2)]
@@ -116,6 +126,8 @@ impl SpecArgs {
         spec.seed = self.seed;
         spec.resize = self.resize;
         spec.skip_bad_images = self.skip_bad_images;
+        spec.shots = self.shots;
+        spec.source = self.source.clone();
         Ok(spec)
     }
 }

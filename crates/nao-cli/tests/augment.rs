@@ -734,3 +734,82 @@ fn stable_diffusion_folders_make_datasets_too() {
     };
     assert_ne!(identity("onnx"), identity("diffusers"));
 }
+
+/// `--shots` and `--source`: pairs and subsets drawn from a seeded choice of the real images,
+/// each image's source in the manifest, the same dataset from one process or from shards, and
+/// the configuration (with its new fields) recorded and compared.
+#[test]
+fn shots_and_sources_draw_from_pairs_and_subsets() {
+    let w = Work::new();
+    let real = real_dir(&w);
+    let r = real.to_str().unwrap();
+    let more = ["--shots", "3", "--source", "pairs:1,subsets:1"];
+    w.json(&augment_args(
+        r,
+        "one",
+        "8",
+        &[&more[..], &["--json"]].concat(),
+    ));
+    let lines = manifest(&w.path("one"));
+    assert_eq!(lines.len(), 16);
+    let (mut pairs, mut subsets) = (0, 0);
+    for l in &lines {
+        let s = &l["source"];
+        match s["kind"].as_str().unwrap() {
+            "pair" => {
+                pairs += 1;
+                let t = s["t"].as_f64().unwrap();
+                assert!(t > 0.0 && t < 1.0 && s["a"] != s["b"], "{l}");
+            }
+            "subset" => {
+                subsets += 1;
+                let members = s["members"].as_array().unwrap();
+                assert!((2..=3).contains(&members.len()), "{l}");
+            }
+            other => panic!("source {other}: {l}"),
+        }
+    }
+    assert!(pairs > 0 && subsets > 0, "{pairs} pairs, {subsets} subsets");
+    // three real images of each class were inverted, the others left out by --shots
+    let record: Value =
+        serde_json::from_str(&std::fs::read_to_string(w.path("one/seeds/bag.json")).unwrap())
+            .unwrap();
+    assert_eq!(record["images"].as_array().unwrap().len(), 3);
+    assert!(!record["unused"].as_array().unwrap().is_empty());
+    assert!(w.path("one/seeds/bag.inverted.npy").is_file());
+    assert!(
+        !w.path("one/seeds/bag.npy").exists(),
+        "no centroid-paths points needed"
+    );
+    let run: Value =
+        serde_json::from_str(&std::fs::read_to_string(w.path("one/run.json")).unwrap()).unwrap();
+    assert_eq!(run["config"]["shots"], 3);
+    assert_eq!(run["config"]["source"], "pairs:0.5,subsets:0.5");
+    // two shards make the same dataset
+    for shard in ["0/2", "1/2"] {
+        w.json(&augment_args(
+            r,
+            "two",
+            "8",
+            &[&more[..], &["--shard", shard, "--json"]].concat(),
+        ));
+    }
+    w.json(&["augment", "merge", "two", "--json"]);
+    assert_same_dataset(&w.path("one"), &w.path("two"));
+    // another source in the same folder is refused, naming it
+    let e = w.fails(&augment_args(
+        r,
+        "one",
+        "8",
+        &["--shots", "3", "--source", "pairs"],
+    ));
+    assert!(e.contains("source (--source)"), "{e}");
+    // one real image is too few for pairs
+    let e = w.fails(&augment_args(
+        r,
+        "x",
+        "2",
+        &["--shots", "1", "--source", "pairs"],
+    ));
+    assert!(e.contains("--shots 1") && e.contains("at least 2"), "{e}");
+}
