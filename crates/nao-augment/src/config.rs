@@ -54,6 +54,9 @@ pub struct Config {
     /// choice, so older datasets keep their configuration).
     #[serde(default = "default_source", skip_serializing_if = "is_default_source")]
     pub source: String,
+    /// The refinement of each seed before sampling (absent: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refine: Option<String>,
     /// The model's identity (`nao_models::ModelSource::identity`).
     pub model_identity: String,
     /// The precision the model computes in.
@@ -123,6 +126,7 @@ fn option_of(field: &str) -> &'static str {
         "skip_bad_images" => "--skip-bad-images",
         "shots" => "--shots",
         "source" => "--source",
+        "refine" => "--refine and its options",
         "model_identity" => "--model (its files)",
         "dtype" => "--dtype",
         "variant" => "--variant",
@@ -266,6 +270,7 @@ mod tests {
             skip_bad_images: false,
             shots: None,
             source: default_source(),
+            refine: None,
             model_identity: "sha256:11".into(),
             dtype: "f32".into(),
             variant: None,

@@ -16,7 +16,7 @@ use crate::draw::{image_rng_seed, ClassPool};
 use crate::manifest::{manifest_files, read_manifest, ManifestLine, ManifestWriter, SeedSource};
 use crate::progress::{report, Event, Progress};
 use crate::seeds::{read_class_seeds, ClassSeeds, SEEDS_DIR};
-use crate::{AugmentError, AugmentSpec, Result, Shard};
+use crate::{AugmentError, AugmentSpec, Refiner, Result, Shard};
 
 /// What one shard's run works with.
 pub(crate) struct Job<'a> {
@@ -56,6 +56,7 @@ struct ClassState {
 pub(crate) fn generate(
     job: &Job<'_>,
     writer: &mut ManifestWriter<'_>,
+    mut refiner: Option<&mut dyn Refiner>,
     progress: &mut Progress<'_>,
 ) -> Result<Generated> {
     let spec = job.spec;
@@ -152,7 +153,12 @@ pub(crate) fn generate(
         let class = &job.classes[c];
         if state.as_ref().is_none_or(|(sc, _)| *sc != c) {
             crate::seeds::verify_seeds(out_dir, class, seeds_hashes.get(class.as_str()))?;
-            state = Some((c, load_class(job, class, &options, latent)?));
+            let loaded = load_class(job, class, &options, latent)?;
+            if let Some(r) = refiner.as_deref_mut() {
+                let images = real_images(job, class, &loaded.images)?;
+                r.prepare(class, &loaded.seeds.record.prompt, &images)?;
+            }
+            state = Some((c, loaded));
         }
         let Some((_, cs)) = &state else {
             unreachable!("loaded above")
@@ -176,7 +182,19 @@ pub(crate) fn generate(
                 },
                 other => other,
             })?;
-        let values: Vec<f32> = drawn.values.iter().map(|&v| v as f32).collect();
+        let (drawn_values, refinement) = match refiner.as_deref_mut() {
+            Some(r) => {
+                let (refined, how) = r.refine(&drawn.values).map_err(|e| {
+                    AugmentError::compute(
+                        "refining a seed",
+                        format!("class '{class}', index {i}: {e}"),
+                    )
+                })?;
+                (refined, Some(how))
+            }
+            None => (drawn.values, None),
+        };
+        let values: Vec<f32> = drawn_values.iter().map(|&v| v as f32).collect();
         let seed_norm = nao_prior::norm(&values);
         let x_t = Tensor {
             shape: vec![1, latent[0], latent[1], latent[2]],
@@ -233,6 +251,7 @@ pub(crate) fn generate(
             sha256: sha256_hex(&png),
             model: job.model_name.to_string(),
             device: job.device.to_string(),
+            refinement,
         })?;
         result.made += 1;
         report(
@@ -282,6 +301,23 @@ fn load_class(
         images,
         conditioning,
     })
+}
+
+/// The real images a class's seeds were made from (the record's), decoded for the model, as
+/// one batch `[n, channels, H, W]` in `[−1, 1]`: what a refiner matches seeds to.
+fn real_images(job: &Job<'_>, class: &str, files: &[String]) -> Result<Tensor> {
+    let spec = nao_inversion::ImageSpec::for_model(job.model.info());
+    let dir = job.spec.real_dir.join(class);
+    let images = files
+        .iter()
+        .map(|f| {
+            let path = dir.join(f);
+            let bytes = nao_fs::input::read_limited(&path, crate::MAX_IMAGE_BYTES)?;
+            nao_inversion::decode_image(&bytes, &spec, job.spec.resize)
+                .map_err(|e| AugmentError::input(e.for_file(&path).to_string()))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Tensor::concat(&images).map_err(|e| AugmentError::compute("the real images", e))
 }
 
 /// Remove the temporary files a killed run of this shard left beside its images. Only this

@@ -20,7 +20,7 @@ use crate::merge::merge;
 use crate::progress::{report, Event, Progress};
 use crate::real::{fingerprint, hash_classes, RealClass};
 use crate::seeds::{hash_seeds, is_prepared, Preparer, SEEDS_DIR};
-use crate::{AugmentError, AugmentSpec, ImageFolder, Result, Shard};
+use crate::{AugmentError, AugmentSpec, ImageFolder, Refiner, Result, Shard};
 
 /// The lock file in the output folder that serialises writing run.json and the class seeds.
 const SETUP_LOCK: &str = ".nao-augment.lock";
@@ -155,6 +155,7 @@ impl Augment {
             skip_bad_images: spec.skip_bad_images,
             shots: spec.shots,
             source: spec.source.to_string(),
+            refine: spec.refine.clone(),
             model_identity: model.identity.clone(),
             dtype: model.dtype.clone(),
             variant: model.variant.clone(),
@@ -197,7 +198,19 @@ impl Augment {
         runtime: &Runtime,
         progress: &mut Progress<'_>,
     ) -> Result<Outcome> {
-        self.execute(model, runtime, false, progress)
+        self.execute(model, runtime, false, None, progress)
+    }
+
+    /// [`Augment::run`] refining every drawn seed with `refiner` before it is sampled; the
+    /// spec's [`AugmentSpec::refine`] must name it (its [`Refiner::identity`]).
+    pub fn run_refined(
+        &self,
+        model: &dyn Backend,
+        runtime: &Runtime,
+        refiner: &mut dyn Refiner,
+        progress: &mut Progress<'_>,
+    ) -> Result<Outcome> {
+        self.execute(model, runtime, false, Some(refiner), progress)
     }
 
     /// Only invert the real images and compute every class's points into `seeds/` (the first
@@ -208,7 +221,7 @@ impl Augment {
         runtime: &Runtime,
         progress: &mut Progress<'_>,
     ) -> Result<Outcome> {
-        self.execute(model, runtime, true, progress)
+        self.execute(model, runtime, true, None, progress)
     }
 
     fn execute(
@@ -216,10 +229,33 @@ impl Augment {
         model: &dyn Backend,
         runtime: &Runtime,
         prepare_only: bool,
+        mut refiner: Option<&mut dyn Refiner>,
         progress: &mut Progress<'_>,
     ) -> Result<Outcome> {
         let spec = &self.spec;
         let out_dir = spec.out_dir.as_path();
+        if !prepare_only {
+            match (&spec.refine, &refiner) {
+                (Some(want), Some(r)) if *want != r.identity() => {
+                    return Err(AugmentError::input(format!(
+                        "the spec's refinement ({want}) is not the refiner given ({})",
+                        r.identity()
+                    )))
+                }
+                (Some(want), None) => {
+                    return Err(AugmentError::input(format!(
+                        "the spec names a refinement ({want}) but no refiner was given"
+                    )))
+                }
+                (None, Some(_)) => {
+                    return Err(AugmentError::input(
+                        "a refiner was given but the spec names no refinement (set \
+                         AugmentSpec::refine to its identity)",
+                    ))
+                }
+                _ => {}
+            }
+        }
         nao_sampling::check_step_count(&model.info().scheduler, spec.steps).map_err(|e| {
             AugmentError::input(format!(
                 "--steps {}: not a step count this model's scheduler takes: {e}",
@@ -316,7 +352,7 @@ impl Augment {
                 classes: &self.config.classes,
                 shard: self.shard,
             };
-            generated = generate(&job, writer, progress)?;
+            generated = generate(&job, writer, refiner.take(), progress)?;
         }
         // The shard's lock goes before the merge, which checks that no shard is still running.
         drop(writer);

@@ -75,6 +75,7 @@ mod method;
 mod points;
 mod progress;
 mod real;
+mod refine;
 mod seeds;
 mod shard;
 mod source;
@@ -97,6 +98,7 @@ pub use method::SeedMethod;
 pub use points::{centroid_points, path_positions, CentroidPoints};
 pub use progress::{quiet, Event, Progress};
 pub use real::{fingerprint, RealClass, RealImage, MAX_IMAGE_BYTES};
+pub use refine::{Refinement, Refiner};
 pub use seeds::{
     read_class_seeds, ClassSeeds, ImageRecord, PointRecord, SeedsRecord, SkippedImage, SEEDS_DIR,
 };

@@ -44,6 +44,10 @@ pub struct ManifestLine {
     pub model: String,
     /// The device it ran on.
     pub device: String,
+    /// What the refinement did to the seed, when seeds are refined (`seed_norm` and `log_chi`
+    /// are then the refined seed's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refinement: Option<crate::Refinement>,
 }
 
 /// Where a seed comes from.
@@ -329,6 +333,7 @@ mod tests {
             sha256: "ab".repeat(32),
             model: "embedded".into(),
             device: "cpu".into(),
+            refinement: None,
         }
     }
 

@@ -44,6 +44,10 @@ pub struct AugmentSpec {
     pub shots: Option<usize>,
     /// Where each image's seed comes from: `--source`.
     pub source: SourceMix,
+    /// The identity of the refinement each drawn seed goes through before it is sampled
+    /// (`--refine`; [`Refiner::identity`](crate::Refiner::identity)), `None` for none. The
+    /// refiner itself is given to [`Augment::run`](crate::Augment::run).
+    pub refine: Option<String>,
 }
 
 /// The most images per class: past ImageNet's largest classes by a factor of 500, and small
@@ -78,6 +82,7 @@ impl AugmentSpec {
             skip_bad_images: false,
             shots: None,
             source: SourceMix::default(),
+            refine: None,
         }
     }
 

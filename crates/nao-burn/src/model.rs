@@ -171,12 +171,38 @@ impl BurnModel {
         &self.card
     }
 
-    pub(crate) fn autoencoder(&self) -> &Autoencoder {
+    /// The autoencoder (for computations on burn tensors, such as differentiating through
+    /// the decoder).
+    pub fn autoencoder(&self) -> &Autoencoder {
         &self.autoencoder
     }
 
-    pub(crate) fn denoiser(&self) -> &Denoiser {
+    /// The noise predictor.
+    pub fn denoiser(&self) -> &Denoiser {
         &self.denoiser
+    }
+
+    /// The evaluation classifier.
+    pub fn classifier(&self) -> &Classifier {
+        &self.classifier
+    }
+
+    /// The same model with every parameter frozen: on an autodiff device, gradients then flow
+    /// to inputs (a seed) without being computed for the weights.
+    ///
+    /// ```
+    /// let device = nao_burn::Device::flex().autodiff();
+    /// let model = nao_burn::BurnModel::embedded(&device)?.frozen();
+    /// # Ok::<(), nao_burn::BurnModelError>(())
+    /// ```
+    pub fn frozen(self) -> Self {
+        use burn::module::Module;
+        Self {
+            autoencoder: self.autoencoder.no_grad(),
+            denoiser: self.denoiser.no_grad(),
+            classifier: self.classifier.no_grad(),
+            ..self
+        }
     }
 
     /// The burn device the networks live on.

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use clap::{Args, Subcommand};
 use indicatif::ProgressBar;
-use nao_augment::{Augment, AugmentSpec, Event, Outcome, Runtime, SeedMethod, Shard};
+use nao_augment::{Augment, AugmentSpec, Event, Outcome, Refiner, Runtime, SeedMethod, Shard};
 use nao_inversion::ResizePolicy;
 use nao_models::Needs;
 use serde::Serialize;
@@ -106,6 +106,12 @@ struct SpecArgs {
     /// seeds/<class>.json) instead of stopping.
     #[arg(long)]
     skip_bad_images: bool,
+    /// Refine each drawn seed before it is sampled: seedselect (SeedSelect toward the class's
+    /// real images; on burn devices) or none.
+    #[arg(long, value_name = "HOW", default_value = "none", value_parser = ["none", "seedselect"])]
+    refine: String,
+    #[command(flatten)]
+    select: crate::select::SelectOptions,
 }
 
 impl SpecArgs {
@@ -191,6 +197,9 @@ fn make(args: &SpecArgs, shard: Option<Option<&str>>, json: bool) -> Result<(), 
     let mut out = nao_fs::Outputs::new();
     args.model.register_input(&mut out)?;
     out.input(&spec.real_dir, "REAL_DIR")?;
+    let mut refiner = refiner(args)?;
+    let mut spec = spec;
+    spec.refine = refiner.as_ref().map(|r| r.identity());
     let job = Augment::plan(spec, args.model.model_id()?, whole)?;
     out.claim_folder(&job.spec().out_dir, "-o/--output")?;
     let prepare_only = shard.is_none();
@@ -229,10 +238,10 @@ fn make(args: &SpecArgs, shard: Option<Option<&str>>, json: bool) -> Result<(), 
         }
         interruption()
     };
-    let outcome: Result<Outcome, _> = if prepare_only {
-        job.prepare(&*opened.model, &runtime, &mut progress)
-    } else {
-        job.run(&*opened.model, &runtime, &mut progress)
+    let outcome: Result<Outcome, _> = match (prepare_only, refiner.as_mut()) {
+        (true, _) => job.prepare(&*opened.model, &runtime, &mut progress),
+        (false, Some(r)) => job.run_refined(&*opened.model, &runtime, r, &mut progress),
+        (false, None) => job.run(&*opened.model, &runtime, &mut progress),
     };
     bars.0
         .iter()
@@ -264,6 +273,21 @@ fn make(args: &SpecArgs, shard: Option<Option<&str>>, json: bool) -> Result<(), 
         manifest: o.manifest.map(|m| m.display().to_string()),
     };
     emit(json, &report, || text(&report))
+}
+
+/// SeedSelect as the refinement of `--refine seedselect`, on `--device`'s burn device: the
+/// defaults for random seeds with prompt-only, for seeds from real images otherwise.
+fn refiner(args: &SpecArgs) -> Result<Option<nao_select::SeedSelectRefiner>, CliError> {
+    if args.refine != "seedselect" {
+        return Ok(None);
+    }
+    let config = args.select.config(args.method == SeedMethod::PromptOnly)?;
+    let device = args.model.burn_device()?;
+    let folder = args.model.folder().map(std::path::Path::to_path_buf);
+    let open = move |prompt: &str| nao_select::open_model(folder.as_deref(), &device, prompt);
+    nao_select::SeedSelectRefiner::new(config, Box::new(open))
+        .map(Some)
+        .map_err(|e| CliError::input(e.to_string()))
 }
 
 fn text(r: &Report) -> String {

@@ -71,6 +71,7 @@ mod reconstruct;
 mod sample;
 mod seed;
 mod seeds;
+mod select;
 mod walk;
 
 /// Norm-aware optimisation (NAO) of diffusion-model seeds: χ-prior statistics, seed norms,
@@ -115,6 +116,9 @@ enum Command {
     /// A dataset from a few real images per class: invert, centroid and paths, sample N images
     /// per class; deterministic, resumable, sharded (--shard) for job arrays.
     Augment(Box<augment::AugmentArgs>),
+    /// SeedSelect: seeds refined so that their images match a concept's real images (through
+    /// a differentiable sampler), then sampled.
+    Select(Box<select::SelectArgs>),
     /// The devices (--device) this build has, and with --probe whether they run here.
     Devices(devices::DevicesArgs),
     /// Write the embedded model (or trained weights of its kind) as ONNX files.
@@ -144,6 +148,7 @@ fn main() -> ExitCode {
         Command::Reconstruct(args) => reconstruct::run(args, cli.json),
         Command::Walk(args) => walk::run(args, cli.json),
         Command::Augment(args) => augment::run(args, cli.json),
+        Command::Select(args) => select::run(args, cli.json),
         Command::Devices(args) => devices::run(args, cli.json),
         Command::ExportOnnx(args) => export_onnx::run(args, cli.json),
         Command::Eval(args) => eval::run(args, cli.json),

@@ -122,6 +122,24 @@ impl ModelArgs {
         Ok(())
     }
 
+    /// The model folder (`None`: the embedded model).
+    pub fn folder(&self) -> Option<&Path> {
+        self.model.as_deref()
+    }
+
+    /// The burn device of `--device` (cpu by default), for what runs on burn alone
+    /// (SeedSelect differentiates through the model).
+    pub fn burn_device(&self) -> Result<nao_burn::Device, CliError> {
+        let device = self.device.unwrap_or(nao_backend::Device::Cpu);
+        if device.engine() != nao_backend::Engine::Burn {
+            return Err(CliError::input(format!(
+                "--device {device}: {}",
+                nao_select::not_differentiable("ONNX Runtime")
+            )));
+        }
+        nao_models::open_burn_device(device).map_err(|e| CliError::input(e.to_string()))
+    }
+
     /// What a dataset records of the model: its name, which weights (a hash of the files),
     /// the precision and the weight variant.
     pub fn model_id(&self) -> Result<nao_augment::ModelId, CliError> {

@@ -28,8 +28,8 @@ use crate::workspace::metadata;
 /// Options of `cargo xtask deps`.
 #[derive(Debug, Clone, Default, Args)]
 pub struct DepsArgs {
-    /// Check this crate for burn's training features instead of the built-in list (several
-    /// allowed).
+    /// Check this crate for burn's training features (`autodiff`, `optim`) instead of the
+    /// built-in list (several allowed).
     #[arg(long = "inference-crate", value_name = "CRATE")]
     pub inference_crates: Vec<String>,
 }
@@ -51,16 +51,17 @@ pub fn command(root: &Path, args: &DepsArgs) -> Result<()> {
     verdict(light::check(&graph), "heavy dependencies found");
 
     eprintln!("-- training features");
-    let crates: Vec<&str> = if args.inference_crates.is_empty() {
-        features::INFERENCE_CRATES.to_vec()
+    let crates: Vec<(&str, &[&str])> = if args.inference_crates.is_empty() {
+        features::CHECKED.to_vec()
     } else {
-        args.inference_crates.iter().map(String::as_str).collect()
+        let named = args.inference_crates.iter().map(String::as_str);
+        named.map(|krate| (krate, features::TRAINING)).collect()
     };
-    for krate in crates {
+    for (krate, forbidden) in crates {
         let mut tree = cargo(root, &ChildEnv::new(), &features::tree_args(krate));
         let tree = output(&mut tree, &format!("listing {krate}'s features"))?;
         let found = format!("{krate}: forbidden features");
-        verdict(features::check(krate, &tree), &found);
+        verdict(features::check(krate, forbidden, &tree), &found);
     }
 
     if problems.is_empty() {
