@@ -46,26 +46,32 @@ fn the_gradient_matches_central_differences() {
         let z = seeds(1, 3).remove(0);
         let (loss, grad) = problem.loss_and_grad(std::slice::from_ref(&z)).unwrap();
         assert!(loss[0].is_finite() && loss[0] > 0.0);
+        // the gradient's own direction (its derivative there is its norm), then random ones;
+        // the forward pass runs in f32, so its rounding noise is absolute: errors are measured
+        // against the gradient's norm
+        let g_norm = nao_prior::norm(&grad[0]);
+        let mut directions = vec![grad[0].iter().map(|g| g / g_norm).collect::<Vec<f64>>()];
         let mut rng = GaussianSeeds::new(RngName::ChaCha20, 11);
         for _ in 0..3 {
             let v: Vec<f64> = rng.seed(196);
             let norm = nao_prior::norm(&v);
-            let v: Vec<f64> = v.iter().map(|x| x / norm).collect();
+            directions.push(v.iter().map(|x| x / norm).collect());
+        }
+        for (i, v) in directions.iter().enumerate() {
             let h = 1e-2;
             let shifted = |s: f64| -> Vec<f32> {
                 z.iter()
-                    .zip(&v)
+                    .zip(v)
                     .map(|(&a, &b)| (f64::from(a) + s * h * b) as f32)
                     .collect()
             };
             let l = problem.loss(&[shifted(1.0), shifted(-1.0)]).unwrap();
             let fd = (l[0] - l[1]) / (2.0 * h);
-            let analytic: f64 = grad[0].iter().zip(&v).map(|(g, b)| g * b).sum();
-            let scale = fd.abs().max(analytic.abs()).max(1e-3);
+            let analytic: f64 = grad[0].iter().zip(v).map(|(g, b)| g * b).sum();
             assert!(
-                (fd - analytic).abs() / scale < 2e-2,
-                "guidance {guidance}, checkpointing {checkpointing}: finite differences {fd}, \
-                 gradient {analytic}"
+                (fd - analytic).abs() < 5e-3 * g_norm,
+                "guidance {guidance}, checkpointing {checkpointing}, direction {i}: finite \
+                 differences {fd}, gradient {analytic} (gradient norm {g_norm})"
             );
         }
     }
