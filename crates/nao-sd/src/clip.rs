@@ -55,8 +55,11 @@ pub(crate) fn weight_prefix(file: &WeightFile) -> &'static str {
     }
 }
 
+/// One pre-norm transformer block of CLIP's encoders, the same computation in the text
+/// encoder (with a causal mask) and in the vision tower (without):
+/// `x + attn(ln1(x))`, then `x + fc2(act(fc1(ln2(x))))`.
 #[derive(Debug)]
-struct Layer {
+pub(crate) struct EncoderLayer {
     norm1: LayerNorm,
     q: Linear,
     k: Linear,
@@ -67,6 +70,67 @@ struct Layer {
     fc2: Linear,
 }
 
+impl EncoderLayer {
+    /// The block under `prefix` (`encoder.layers.N`), with transformers' names.
+    pub(crate) fn new(
+        w: &mut Loader,
+        prefix: &str,
+        hidden: usize,
+        intermediate: usize,
+        eps: f64,
+    ) -> Result<Self, SdError> {
+        let p = prefix;
+        let h = hidden;
+        Ok(Self {
+            norm1: w.layer_norm(&format!("{p}.layer_norm1"), h, eps)?,
+            q: w.linear(&format!("{p}.self_attn.q_proj"), h, h, true)?,
+            k: w.linear(&format!("{p}.self_attn.k_proj"), h, h, true)?,
+            v: w.linear(&format!("{p}.self_attn.v_proj"), h, h, true)?,
+            out: w.linear(&format!("{p}.self_attn.out_proj"), h, h, true)?,
+            norm2: w.layer_norm(&format!("{p}.layer_norm2"), h, eps)?,
+            fc1: w.linear(&format!("{p}.mlp.fc1"), h, intermediate, true)?,
+            fc2: w.linear(&format!("{p}.mlp.fc2"), intermediate, h, true)?,
+        })
+    }
+
+    /// The block on `[b, n, hidden]`.
+    pub(crate) fn forward(
+        &self,
+        x: Tensor<3>,
+        heads: usize,
+        act: ClipActivation,
+        causal: bool,
+    ) -> Tensor<3> {
+        let y = self.norm1.forward(x.clone());
+        let a = attention(
+            self.q.forward(y.clone()),
+            self.k.forward(y.clone()),
+            self.v.forward(y),
+            heads,
+            causal,
+            false,
+            ATTENTION_CHUNK_SCORES,
+        );
+        let x = x + self.out.forward(a);
+        let y = self.fc1.forward(self.norm2.forward(x.clone()));
+        x + self.fc2.forward(activation(y, act))
+    }
+}
+
+/// The MLP activation, as transformers computes it.
+fn activation(y: Tensor<3>, act: ClipActivation) -> Tensor<3> {
+    match act {
+        ClipActivation::QuickGelu => y.clone() * sigmoid(y.mul_scalar(1.702)),
+        ClipActivation::Gelu => gelu(y),
+        ClipActivation::GeluTanh => {
+            // ½x(1 + tanh(√(2/π)(x + 0.044715x³))), transformers' NewGELUActivation
+            let inner = (y.clone() + y.clone().powi_scalar(3).mul_scalar(0.044715))
+                .mul_scalar((2.0 / std::f64::consts::PI).sqrt());
+            y.mul_scalar(0.5) * (inner.tanh() + 1.0)
+        }
+    }
+}
+
 /// transformers' `CLIPTextModel`, the text encoder of Stable Diffusion 1.x / 2.x, with every
 /// size from its `config.json` ([`ClipConfig`]); see the [module docs](self).
 #[derive(Debug)]
@@ -74,7 +138,7 @@ pub struct ClipTextModel {
     config: ClipConfig,
     token_embedding: Tensor<2>,
     position_embedding: Tensor<2>,
-    layers: Vec<Layer>,
+    layers: Vec<EncoderLayer>,
     final_norm: LayerNorm,
     heads: usize,
     act: ClipActivation,
@@ -162,17 +226,8 @@ impl ClipTextModel {
         )?;
         let layers = (0..c.num_hidden_layers)
             .map(|i| {
-                let p = format!("encoder.layers.{i}");
-                Ok(Layer {
-                    norm1: w.layer_norm(&format!("{p}.layer_norm1"), h, eps)?,
-                    q: w.linear(&format!("{p}.self_attn.q_proj"), h, h, true)?,
-                    k: w.linear(&format!("{p}.self_attn.k_proj"), h, h, true)?,
-                    v: w.linear(&format!("{p}.self_attn.v_proj"), h, h, true)?,
-                    out: w.linear(&format!("{p}.self_attn.out_proj"), h, h, true)?,
-                    norm2: w.layer_norm(&format!("{p}.layer_norm2"), h, eps)?,
-                    fc1: w.linear(&format!("{p}.mlp.fc1"), h, c.intermediate_size, true)?,
-                    fc2: w.linear(&format!("{p}.mlp.fc2"), c.intermediate_size, h, true)?,
-                })
+                let prefix = format!("encoder.layers.{i}");
+                EncoderLayer::new(w, &prefix, h, c.intermediate_size, eps)
             })
             .collect::<Result<Vec<_>, SdError>>()?;
         Ok(Self {
@@ -207,23 +262,7 @@ impl ClipTextModel {
             .unsqueeze_dim::<3>(0);
         let mut x = tokens + positions;
         for l in &self.layers {
-            let y = l.norm1.forward(x.clone());
-            let a = attention(
-                l.q.forward(y.clone()),
-                l.k.forward(y.clone()),
-                l.v.forward(y),
-                self.heads,
-                true,
-                false,
-                ATTENTION_CHUNK_SCORES,
-            );
-            x = x + l.out.forward(a);
-            let y = l.fc1.forward(l.norm2.forward(x.clone()));
-            let y = match self.act {
-                ClipActivation::QuickGelu => y.clone() * sigmoid(y.mul_scalar(1.702)),
-                ClipActivation::Gelu => gelu(y),
-            };
-            x = x + l.fc2.forward(y);
+            x = l.forward(x, self.heads, self.act, true);
         }
         self.final_norm.forward(x)
     }

@@ -53,7 +53,7 @@
 //!
 //! ## Building blocks
 //!
-//! The three networks are public on their own, each loaded from its component folder alone
+//! The networks are public on their own, each loaded from its component folder alone
 //! (`config.json` and the weights, checked and converted as above) and run on burn tensors
 //! (`burn::tensor::Tensor`) on the device it was loaded on, in the compute precision:
 //!
@@ -62,7 +62,8 @@
 //! | [`clip`] | [`ClipTextModel`](clip::ClipTextModel) | token ids `[b][n]` → text embeddings `[b, n, hidden]` (`last_hidden_state`) |
 //! | [`unet`] | [`Unet`](unet::Unet) | latents `[b, 4, h, w]`, timesteps, text embeddings → predicted noise (or `v`) `[b, 4, h, w]` |
 //! | [`vae`] | [`Vae`](vae::Vae) | images `[b, 3, H, W]` in `[−1, 1]` ⇄ latents `[b, 4, H/8, W/8]`, and the latent scaling |
-//! | [`config`] | [`ClipConfig`](config::ClipConfig), [`UnetConfig`](config::UnetConfig), [`VaeConfig`](config::VaeConfig) | each component's `config.json`, checked and bounded |
+//! | [`clip_vision`] | [`ClipVisionModel`](clip_vision::ClipVisionModel), [`ClipImageProcessor`](clip_vision::ClipImageProcessor) | the CLIP vision tower of an `image_encoder/` folder: normalised pixels `[b, 3, S, S]` → `image_embeds` `[b, projection_dim]` and `last_hidden_state`; the image processor for host images and, differentiably, for decoded ones (SeedSelect's image encoder) |
+//! | [`config`] | [`ClipConfig`](config::ClipConfig), [`UnetConfig`](config::UnetConfig), [`VaeConfig`](config::VaeConfig), [`ClipVisionConfig`](config::ClipVisionConfig) | each component's `config.json`, checked and bounded |
 //!
 //! (The sizes shown are Stable Diffusion's; each part takes its own from its config.) The
 //! token ids come from [`nao_clip::ClipTokenizer`] on the folder's `tokenizer/`. Each part
@@ -77,6 +78,7 @@
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 
 pub mod clip;
+pub mod clip_vision;
 pub mod config;
 mod detect;
 mod error;

@@ -597,7 +597,8 @@ impl<'a> Loader<'a> {
     }
 
     /// Every tensor of the file must have been taken, except those named in `ignored`
-    /// (buffers such as CLIP's `position_ids`). Returns the tensors recorded in [`Mode::Plan`]
+    /// (buffers such as CLIP's `position_ids`; a name ending in `*` stands for every name it
+    /// begins, such as a whole CLIP model's `text_model.*` beside its vision tower). Returns the tensors recorded in [`Mode::Plan`]
     /// (none in the other modes).
     pub fn finish(self, ignored: &[&str]) -> Result<Vec<Planned>, SdError> {
         let Some(file) = self.file else {
@@ -608,9 +609,11 @@ impl<'a> Loader<'a> {
             .into_iter()
             .filter(|n| !self.used.contains(n))
             .filter(|n| {
-                !ignored
-                    .iter()
-                    .any(|i| n.strip_prefix(&self.prefix) == Some(*i))
+                let name = n.strip_prefix(&self.prefix);
+                !ignored.iter().any(|i| match i.strip_suffix('*') {
+                    Some(start) => name.is_some_and(|n| n.starts_with(start)),
+                    None => name == Some(*i),
+                })
             })
             .collect();
         if unexpected.is_empty() {

@@ -8,13 +8,16 @@ use super::json::ConfigFile;
 use super::{MAX_HEADS, MAX_POSITIONS, MAX_TEXT_LAYERS, MAX_VOCAB, MAX_WIDTH};
 use crate::SdError;
 
-/// The activation of the text encoder's MLP.
+/// The activation of the MLP of CLIP's encoder layers (text and vision towers).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClipActivation {
     /// `x·σ(1.702x)`: OpenAI CLIP (Stable Diffusion 1.x).
     QuickGelu,
     /// The exact (erf) GELU: OpenCLIP (Stable Diffusion 2.x).
     Gelu,
+    /// GELU's tanh approximation, `½x(1 + tanh(√(2/π)(x + 0.044715x³)))` (transformers'
+    /// `gelu_new` and `gelu_pytorch_tanh`); vision towers only.
+    GeluTanh,
 }
 
 /// The sizes of a CLIP text encoder.

@@ -12,6 +12,9 @@ use crate::SdError;
 pub(crate) struct ConfigFile {
     pub path: PathBuf,
     map: Map<String, Value>,
+    /// The section of the file these keys are (`vision_config` of a whole CLIP model's
+    /// config), named in errors; `None` for the file's top level.
+    section: Option<String>,
 }
 
 impl ConfigFile {
@@ -30,6 +33,7 @@ impl ConfigFile {
             Value::Object(map) => Ok(Self {
                 path: path.to_path_buf(),
                 map,
+                section: None,
             }),
             other => Err(SdError::config(
                 path,
@@ -39,7 +43,31 @@ impl ConfigFile {
     }
 
     pub fn err(&self, message: impl Into<String>) -> SdError {
-        SdError::config(&self.path, message)
+        match &self.section {
+            None => SdError::config(&self.path, message),
+            Some(s) => SdError::config(&self.path, format!("{} (in '{s}')", message.into())),
+        }
+    }
+
+    /// The object under `key` as a config of its own (errors name the file and the section);
+    /// `None` when the key is absent or `null`.
+    pub fn section(&self, key: &str) -> Result<Option<ConfigFile>, SdError> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::Object(map)) => Ok(Some(ConfigFile {
+                path: self.path.clone(),
+                map: map.clone(),
+                section: Some(key.to_string()),
+            })),
+            Some(v) => Err(self.bad(key, v, "is not a JSON object")),
+        }
+    }
+
+    /// These keys with those of `other` over them (transformers' `vision_config_dict`, which
+    /// overrides `vision_config`).
+    pub fn merged(mut self, other: ConfigFile) -> ConfigFile {
+        self.map.extend(other.map);
+        self
     }
 
     /// Whether the key is present with the value `null`.

@@ -3,11 +3,14 @@
 //! allocated from it.
 
 mod clip;
+mod clip_vision;
 pub(crate) mod json;
 mod unet;
 mod vae;
 
 pub use clip::{ClipActivation, ClipConfig};
+pub use clip_vision::ClipVisionConfig;
+pub(crate) use clip_vision::MAX_IMAGE_SIZE;
 pub use unet::{DownBlockKind, UnetConfig, UpBlockKind};
 pub use vae::VaeConfig;
 
@@ -21,7 +24,7 @@ pub(crate) const MAX_LAYERS_PER_BLOCK: usize = 16;
 pub(crate) const MAX_TRANSFORMER_LAYERS: usize = 64;
 /// Most attention heads.
 pub(crate) const MAX_HEADS: usize = 1024;
-/// Most text encoder layers (OpenCLIP ViT-H has 24).
+/// Most text encoder or vision tower layers (OpenCLIP ViT-H has 24 and 32, ViT-bigG 32 and 48).
 pub(crate) const MAX_TEXT_LAYERS: usize = 256;
 /// Largest vocabulary (CLIP's is 49 408).
 pub(crate) const MAX_VOCAB: usize = 1 << 20;
