@@ -196,6 +196,7 @@ fn make(args: &SpecArgs, shard: Option<Option<&str>>, json: bool) -> Result<(), 
     // no output may replace or lie in an input: the real images, the model's folder
     let mut out = nao_fs::Outputs::new();
     args.model.register_input(&mut out)?;
+    args.select.register_input(&mut out)?;
     out.input(&spec.real_dir, "REAL_DIR")?;
     let mut refiner = refiner(args)?;
     let mut spec = spec;
@@ -284,10 +285,21 @@ fn refiner(args: &SpecArgs) -> Result<Option<nao_select::SeedSelectRefiner>, Cli
     let config = args.select.config(args.method == SeedMethod::PromptOnly)?;
     let device = args.model.burn_device()?;
     let folder = args.model.folder().map(std::path::Path::to_path_buf);
-    let open = move |prompt: &str| nao_select::open_model(folder.as_deref(), &device, prompt);
-    nao_select::SeedSelectRefiner::new(config, Box::new(open))
-        .map(Some)
-        .map_err(|e| CliError::input(e.to_string()))
+    let options = args
+        .select
+        .open_options(&args.model, &args.ddim.negative_prompt);
+    let encoder = options.image_encoder.clone();
+    let open =
+        move |prompt: &str| nao_select::open_model(folder.as_deref(), &device, prompt, &options);
+    let mut refiner = nao_select::SeedSelectRefiner::new(config, Box::new(open))
+        .map_err(|e| CliError::input(e.to_string()))?;
+    if let Some(dir) = encoder {
+        let id = nao_models::ModelSource::Folder(dir.clone())
+            .identity()
+            .map_err(|e| CliError::input(format!("--image-encoder {}: {e}", dir.display())))?;
+        refiner = refiner.with_encoder(id);
+    }
+    Ok(Some(refiner))
 }
 
 fn text(r: &Report) -> String {

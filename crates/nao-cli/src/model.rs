@@ -127,6 +127,20 @@ impl ModelArgs {
         self.model.as_deref()
     }
 
+    /// The precision and weights variant, as SeedSelect opens a Stable Diffusion folder.
+    pub fn select_options(
+        &self,
+        image_encoder: Option<PathBuf>,
+        negative: &str,
+    ) -> nao_select::OpenOptions {
+        nao_select::OpenOptions {
+            image_encoder,
+            negative_prompt: negative.to_string(),
+            precision: self.dtype,
+            variant: self.variant.clone(),
+        }
+    }
+
     /// The burn device of `--device` (cpu by default), for what runs on burn alone
     /// (SeedSelect differentiates through the model).
     pub fn burn_device(&self) -> Result<nao_burn::Device, CliError> {

@@ -45,6 +45,11 @@ pub struct SelectOptions {
     /// SeedSelect: seeds refined together (one batch through the networks).
     #[arg(long, value_name = "N", default_value_t = 16)]
     select_batch: usize,
+    /// SeedSelect on Stable Diffusion: the CLIP vision tower whose features the images are
+    /// compared in (a CLIPVisionModelWithProjection folder: config.json, model.safetensors)
+    /// [default: the model folder's image_encoder/].
+    #[arg(long, value_name = "DIR")]
+    image_encoder: Option<PathBuf>,
 }
 
 impl SelectOptions {
@@ -70,6 +75,23 @@ impl SelectOptions {
         c.batch = self.select_batch;
         c.check().map_err(|e| CliError::input(e.to_string()))?;
         Ok(c)
+    }
+
+    /// How SeedSelect opens the model of `model`, with guidance's `negative_prompt`.
+    pub fn open_options(
+        &self,
+        model: &ModelArgs,
+        negative_prompt: &str,
+    ) -> nao_select::OpenOptions {
+        model.select_options(self.image_encoder.clone(), negative_prompt)
+    }
+
+    /// Register the image encoder folder as an input of `out`.
+    pub fn register_input(&self, out: &mut Outputs) -> Result<(), CliError> {
+        if let Some(dir) = &self.image_encoder {
+            out.input(dir, "--image-encoder")?;
+        }
+        Ok(())
     }
 }
 
@@ -129,6 +151,7 @@ pub fn run(args: &SelectArgs, json: bool) -> Result<(), CliError> {
     let config = args.select.config(args.random.is_some())?;
     let mut out = Outputs::new();
     args.model.register_input(&mut out)?;
+    args.select.register_input(&mut out)?;
     out.input(&args.real, "--real")?;
     if let Some(s) = &args.seeds {
         out.input(s, "SEEDS")?;
@@ -139,10 +162,14 @@ pub fn run(args: &SelectArgs, json: bool) -> Result<(), CliError> {
     }
     let real_files = real_files(&args.real)?;
     let start = std::time::Instant::now();
+    let open = args
+        .select
+        .open_options(&args.model, &args.ddim.negative_prompt);
     let model = nao_select::open_model(
         args.model.folder(),
         &args.model.burn_device()?,
         &args.prompt,
+        &open,
     )
     .map_err(|e| CliError::input(e.to_string()))?;
     let [c, h, w] = model.latent_shape();

@@ -520,14 +520,12 @@ impl<'a> Loader<'a> {
     ) -> Result<Linear, SdError> {
         let weight = self.matrix_transposed(&format!("{prefix}.weight"), d_out, d_in)?;
         let bias = if bias {
-            Some(Param::from_tensor(
-                self.tensor(&format!("{prefix}.bias"), [d_out])?,
-            ))
+            Some(constant(self.tensor(&format!("{prefix}.bias"), [d_out])?))
         } else {
             None
         };
         Ok(Linear {
-            weight: Param::from_tensor(weight),
+            weight: constant(weight),
             bias,
         })
     }
@@ -546,8 +544,8 @@ impl<'a> Loader<'a> {
         let bias = self.tensor(&format!("{prefix}.bias"), [c_out])?;
         let p = (kernel - 1) / 2;
         Ok(Conv2d {
-            weight: Param::from_tensor(weight),
-            bias: Some(Param::from_tensor(bias)),
+            weight: constant(weight),
+            bias: Some(constant(bias)),
             stride: [stride, stride],
             kernel_size: [kernel, kernel],
             dilation: [1, 1],
@@ -574,8 +572,8 @@ impl<'a> Loader<'a> {
         let gamma = self.tensor(&format!("{prefix}.weight"), [channels])?;
         let beta = self.tensor(&format!("{prefix}.bias"), [channels])?;
         Ok(GroupNorm {
-            gamma: Some(Param::from_tensor(gamma)),
-            beta: Some(Param::from_tensor(beta)),
+            gamma: Some(constant(gamma)),
+            beta: Some(constant(beta)),
             num_groups: groups,
             num_channels: channels,
             epsilon: eps,
@@ -591,8 +589,8 @@ impl<'a> Loader<'a> {
         let mut norm = LayerNormConfig::new(dim)
             .with_epsilon(eps)
             .init(&self.device);
-        norm.gamma = Param::from_tensor(gamma);
-        norm.beta = Some(Param::from_tensor(beta));
+        norm.gamma = constant(gamma);
+        norm.beta = Some(constant(beta));
         Ok(norm)
     }
 
@@ -689,4 +687,11 @@ mod fuzz {
             }
         }
     }
+}
+
+/// A weight as a burn parameter that never takes a gradient: nao runs these networks and
+/// differentiates through them (SeedSelect), never trains them, so on an autodiff device the
+/// gradients stop at the inputs and no memory goes to the weights' gradients.
+fn constant<const D: usize>(tensor: Tensor<D>) -> Param<Tensor<D>> {
+    Param::from_tensor(tensor).set_require_grad(false)
 }

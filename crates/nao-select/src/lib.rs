@@ -49,15 +49,17 @@ mod net;
 mod open;
 mod refiner;
 mod sampler;
+mod sd;
 mod select;
 
 pub use config::{DecodeTarget, SelectConfig};
 pub use embedded::EmbeddedNet;
 pub use error::{Result, SelectError};
 pub use net::{DiffusionNet, ImageEncoder};
-pub use open::open_model;
+pub use open::{open_model, OpenOptions};
 pub use refiner::{OpenModel, SeedSelectRefiner, SelectModel};
 pub use sampler::{step, Schedule, Step, StepOut};
+pub use sd::SdNet;
 pub use select::{refine, Event, Problem, Refined, Target};
 
 /// The error for a model that cannot be differentiated (an ONNX export), saying what works.

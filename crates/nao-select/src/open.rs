@@ -1,19 +1,36 @@
 //! Opening the model SeedSelect refines through, from the same `--model` and `--device` the
 //! other commands take: the embedded model and weights of its kind (their classifier as the
-//! encoder); an ONNX export is refused with what works instead.
+//! encoder), Stable Diffusion folders (a CLIP vision tower as the encoder); an ONNX export is
+//! refused with what works instead.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use burn::tensor::Device;
+use nao_backend::Precision;
 use nao_models::ModelKind;
 
-use crate::{not_differentiable, EmbeddedNet, Result, SelectError, SelectModel};
+use crate::{not_differentiable, EmbeddedNet, Result, SdNet, SelectError, SelectModel};
+
+/// How [`open_model`] opens a Stable Diffusion folder (the embedded model needs none of it).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OpenOptions {
+    /// The CLIP vision tower (`CLIPVisionModelWithProjection`: `config.json` and
+    /// `model.safetensors`); `None` takes the model folder's `image_encoder/`.
+    pub image_encoder: Option<PathBuf>,
+    /// The negative prompt: guidance's unconditional side.
+    pub negative_prompt: String,
+    /// The precision the networks compute in.
+    pub precision: Precision,
+    /// The weights variant (`"fp16"` for `*.fp16.safetensors`).
+    pub variant: Option<String>,
+}
 
 /// The model in `folder` (`None`: the embedded one) on the burn `device` (made an autodiff
 /// device), frozen and conditioned on `prompt`.
 ///
 /// ```
-/// let model = nao_select::open_model(None, &nao_burn::Device::flex(), "ankle boot")?;
+/// use nao_select::{open_model, OpenOptions};
+/// let model = open_model(None, &nao_burn::Device::flex(), "ankle boot", &OpenOptions::default())?;
 /// assert_eq!(model.latent_shape(), [4, 7, 7]);
 /// # Ok::<(), nao_select::SelectError>(())
 /// ```
@@ -21,6 +38,7 @@ pub fn open_model(
     folder: Option<&Path>,
     device: &Device,
     prompt: &str,
+    options: &OpenOptions,
 ) -> Result<Box<dyn SelectModel>> {
     let kind = match folder {
         None => ModelKind::Embedded,
@@ -37,6 +55,15 @@ pub fn open_model(
             })
     };
     let ad = device.clone().autodiff();
+    if let (Some(encoder), ModelKind::Embedded | ModelKind::EmbeddedWeights) =
+        (&options.image_encoder, kind)
+    {
+        return Err(SelectError::Input(format!(
+            "--image-encoder {}: the embedded model compares images with its own classifier; \
+             an image encoder is for Stable Diffusion folders",
+            encoder.display()
+        )));
+    }
     match kind {
         ModelKind::Embedded => Ok(Box::new(EmbeddedNet::embedded(device, class()?)?)),
         ModelKind::EmbeddedWeights => {
@@ -46,10 +73,17 @@ pub fn open_model(
             Ok(Box::new(EmbeddedNet::new(model, class()?)?))
         }
         ModelKind::EmbeddedOnnx | ModelKind::OnnxExport => Err(not_differentiable(kind.describe())),
-        ModelKind::Diffusers => Err(SelectError::Input(format!(
-            "{}: SeedSelect on Stable Diffusion needs a CLIP image encoder; see \
-             --image-encoder",
-            folder.unwrap_or(Path::new("")).display()
-        ))),
+        ModelKind::Diffusers => {
+            let dir = folder.unwrap_or(Path::new("."));
+            let mut sd = nao_sd::SdOptions::default().with_precision(options.precision);
+            if let Some(v) = &options.variant {
+                sd = sd.with_variant(v);
+            }
+            let encoder = options.image_encoder.as_deref();
+            let negative = &options.negative_prompt;
+            Ok(Box::new(SdNet::load(
+                dir, encoder, device, prompt, negative, &sd,
+            )?))
+        }
     }
 }

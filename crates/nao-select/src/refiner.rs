@@ -22,6 +22,7 @@ pub type OpenModel = dyn FnMut(&str) -> crate::Result<Box<dyn SelectModel>>;
 pub struct SeedSelectRefiner {
     open: Box<OpenModel>,
     config: SelectConfig,
+    encoder: Option<String>,
     current: Option<(Box<dyn SelectModel>, Target)>,
 }
 
@@ -40,6 +41,8 @@ struct Identity<'a> {
     semantic_scale: f64,
     appearance_scale: f64,
     decode: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    encoder: Option<&'a str>,
 }
 
 impl SeedSelectRefiner {
@@ -49,8 +52,17 @@ impl SeedSelectRefiner {
         Ok(Self {
             open,
             config,
+            encoder: None,
             current: None,
         })
+    }
+
+    /// With an image encoder apart from the model (`--image-encoder`), named in the
+    /// [`identity`](Refiner::identity) by `identity` (e.g. a hash of its files): another
+    /// encoder refines seeds differently.
+    pub fn with_encoder(mut self, identity: impl Into<String>) -> Self {
+        self.encoder = Some(identity.into());
+        self
     }
 }
 
@@ -76,6 +88,7 @@ impl Refiner for SeedSelectRefiner {
             semantic_scale: c.semantic_scale,
             appearance_scale: c.appearance_scale,
             decode: c.decode.name(),
+            encoder: self.encoder.as_deref(),
         };
         format!(
             "seedselect {}",

@@ -168,3 +168,38 @@ fn bad_input_is_named() {
     assert!(e.contains("--select-lr"), "{e}");
     assert!(EmbeddedNet::embedded(&nao_burn::Device::flex(), 10).is_err());
 }
+
+#[test]
+fn a_refined_seed_samples_to_the_same_latent_through_the_ordinary_pipeline() {
+    use nao_select::{step, DiffusionNet};
+    let net = net();
+    let plain = nao_burn::BurnModel::embedded(&nao_burn::Device::flex()).unwrap();
+    for guidance in [1.0, 3.0] {
+        let k = 10;
+        let schedule = Schedule::new(net.scheduler(), k).unwrap();
+        let flat: Vec<f32> = seeds(3, 9).concat();
+        let mut x = burn::tensor::Tensor::<4>::from_data(
+            burn::tensor::TensorData::new(flat.clone(), [3, 4, 7, 7]),
+            net.device(),
+        );
+        for s in &schedule.steps {
+            x = step(&net, &schedule, s, x, guidance).unwrap().latents;
+        }
+        let ours: Vec<f32> = x.into_data().try_to_vec::<f32>().unwrap();
+        let options = nao_sampling::SampleOptions::default()
+            .with_steps(k)
+            .with_guidance_scale(guidance);
+        let cond = nao_sampling::encode_prompt(&plain, "bag", &options).unwrap();
+        let seeds = nao_backend::Tensor::new(vec![3, 4, 7, 7], flat).unwrap();
+        let theirs = nao_sampling::sample(&plain, &seeds, &cond, &options, |_| {
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+        let diff = ours
+            .iter()
+            .zip(&theirs.data)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        assert!(diff < 1e-4, "guidance {guidance}: max |Δ| {diff}");
+    }
+}
