@@ -635,6 +635,13 @@ impl<'a> Loader<'a> {
     }
 }
 
+/// A weight as a burn parameter that never takes a gradient: nao runs these networks and
+/// differentiates through them (SeedSelect), never trains them, so on an autodiff device the
+/// gradients stop at the inputs and no memory goes to the weights' gradients.
+fn constant<const D: usize>(tensor: Tensor<D>) -> Param<Tensor<D>> {
+    Param::from_tensor(tensor).set_require_grad(false)
+}
+
 #[cfg(test)]
 mod fuzz {
     //! The safetensors header path: a length prefix and a JSON header of tensors with arbitrary
@@ -689,9 +696,3 @@ mod fuzz {
     }
 }
 
-/// A weight as a burn parameter that never takes a gradient: nao runs these networks and
-/// differentiates through them (SeedSelect), never trains them, so on an autodiff device the
-/// gradients stop at the inputs and no memory goes to the weights' gradients.
-fn constant<const D: usize>(tensor: Tensor<D>) -> Param<Tensor<D>> {
-    Param::from_tensor(tensor).set_require_grad(false)
-}
