@@ -16,9 +16,8 @@
 //! - `nao centroid S1.npy S2.npy … --method nao -o C.npy [--paths-out P.npy]`: the centroid of
 //!   several seeds, optionally with the path from each seed to it.
 //! - `nao distance A.npy B.npy`: the NAO distance.
-//! - `nao invert IMAGE… --model DIR --prompt P -o SEEDS.npy`: images → seeds by DDIM inversion
-//!   with a Stable Diffusion ONNX export, stacked as `[n, c, h, w]`, with their norms under the
-//!   χ prior.
+//! - `nao invert IMAGE… [--model DIR] --prompt P -o SEEDS.npy`: images → seeds by DDIM
+//!   inversion, stacked as `[n, c, h, w]`, with their norms under the χ prior.
 //! - `nao sample SEEDS.npy --model DIR --prompt P -o OUT_DIR`: seeds → images by DDIM sampling
 //!   with classifier-free guidance: one PNG per seed and a contact sheet.
 //! - `nao reconstruct IMAGE --model DIR --prompt P -o OUT_DIR`: invert, sample back, and report
@@ -30,7 +29,11 @@
 //! - `nao augment REAL_DIR -o OUT_DIR [--per-class N] [--method nao] [--shard I/N]`: a dataset
 //!   of new images per class from a few real images per class (inverted, their centroid and
 //!   paths sampled), deterministic, resumable and sharded for job arrays; `nao augment merge
-//!   OUT_DIR` checks and merges the shards' manifests (docs/augment.md).
+//!   OUT_DIR` checks and merges the shards' manifests (docs/augment.md); `--refine
+//!   seedselect` refines each seed first.
+//! - `nao select [SEEDS.npy | --random N] --real DIR --prompt P -o OUT_DIR`: SeedSelect —
+//!   seeds refined through a differentiable sampler so that their images match a concept's
+//!   real images, then sampled (docs/select.md).
 //!
 //! - `nao devices [--probe [--model DIR]]`: the `--device` choices this build has, and whether
 //!   they run (the embedded model, or the model folder given).
@@ -39,8 +42,9 @@
 //! Without `--model`, the model commands run the embedded model (prompts are class names) on
 //! `--device` (default `cpu`: burn's pure-Rust backend; `wgpu`, `tch-cpu`, `tch-cuda`, `cuda`
 //! with the matching Cargo features; `onnx-cpu`/`onnx-cuda` run its ONNX export); with a
-//! Stable Diffusion export as `--model DIR` they run ONNX Runtime, loaded at run time from
-//! `--ort-lib PATH` or `ORT_DYLIB_PATH` (`cargo xtask setup-ort` downloads it).
+//! Stable Diffusion diffusers folder as `--model DIR` they run on the same burn devices; with
+//! an ONNX export, on ONNX Runtime, loaded at run time from `--ort-lib PATH` or
+//! `ORT_DYLIB_PATH` (`cargo xtask setup-ort` downloads it).
 //!
 //! Every command takes `--json` and then prints exactly one JSON object on stdout; progress and
 //! messages go to stderr. Errors name the file and the problem and exit with status 1 (2 for
@@ -75,8 +79,8 @@ mod select;
 mod walk;
 
 /// Norm-aware optimisation (NAO) of diffusion-model seeds: χ-prior statistics, seed norms,
-/// Gaussian seeds, paths, centroids and distances on .npy seeds; images to seeds and back with
-/// a Stable Diffusion ONNX export.
+/// Gaussian seeds, paths, centroids and distances on .npy seeds; images to seeds and back,
+/// walks, SeedSelect and datasets with the embedded model or Stable Diffusion.
 #[derive(Debug, Parser)]
 #[command(name = "nao", version, propagate_version = true)]
 struct Cli {
@@ -104,7 +108,7 @@ enum Command {
     Centroid(centroid::CentroidArgs),
     /// The NAO (geodesic) distance between two seeds.
     Distance(distance::DistanceArgs),
-    /// Images (PNG/JPEG) to seeds by DDIM inversion with a Stable Diffusion ONNX export.
+    /// Images (PNG/JPEG) to seeds by DDIM inversion.
     Invert(invert::InvertArgs),
     /// Seeds to images by DDIM sampling: one PNG per seed and a contact sheet.
     Sample(sample::SampleArgs),
