@@ -138,6 +138,7 @@ impl ModelArgs {
             negative_prompt: negative.to_string(),
             precision: self.dtype,
             variant: self.variant.clone(),
+            latent_size: None,
         }
     }
 

@@ -162,26 +162,53 @@ pub fn run(args: &SelectArgs, json: bool) -> Result<(), CliError> {
     }
     let real_files = real_files(&args.real)?;
     let start = std::time::Instant::now();
-    let open = args
+    // seeds from a file fix the latents' size (Stable Diffusion refines any size)
+    let from_file = match &args.seeds {
+        Some(path) => {
+            let a = read_float_array(path)?;
+            check_finite(&a, 0..a.dim())?;
+            let k = a.shape.len();
+            if k < 3 || a.shape[k - 3..].contains(&0) {
+                return Err(CliError::input(format!(
+                    "{}: seeds of shape {:?}; expected [c, h, w] or [n, c, h, w]",
+                    path.display(),
+                    a.shape
+                )));
+            }
+            Some((path, a))
+        }
+        None => None,
+    };
+    let mut open = args
         .select
         .open_options(&args.model, &args.ddim.negative_prompt);
+    open.latent_size = from_file.as_ref().map(|(_, a)| {
+        let k = a.shape.len();
+        (a.shape[k - 2], a.shape[k - 1])
+    });
     let model = nao_select::open_model(
         args.model.folder(),
         &args.model.burn_device()?,
         &args.prompt,
         &open,
     )
-    .map_err(|e| CliError::input(e.to_string()))?;
+    .map_err(|e| match (&e, &from_file) {
+        // the seeds' size: the file is the culprit
+        (nao_select::SelectError::LatentSize(_), Some((path, a))) => CliError::input(format!(
+            "{}: seeds of shape {:?}: {e}",
+            path.display(),
+            a.shape
+        )),
+        _ => CliError::input(e.to_string()),
+    })?;
     let [c, h, w] = model.latent_shape();
     let d = c * h * w;
-    let (seeds, shape) = match (&args.seeds, args.random) {
-        (Some(path), _) => {
-            let a = read_float_array(path)?;
-            check_finite(&a, 0..a.dim())?;
+    let (seeds, shape) = match (from_file, args.random) {
+        (Some((path, a)), _) => {
             let k = a.shape.len();
-            if k < 3 || a.shape[k - 3..] != [c, h, w] {
+            if a.shape[k - 3] != c {
                 return Err(CliError::input(format!(
-                    "{}: seeds of shape {:?}; the model's latents are [{c}, {h}, {w}]",
+                    "{}: seeds of shape {:?}; the model's latents have {c} channels",
                     path.display(),
                     a.shape
                 )));
@@ -214,7 +241,13 @@ pub fn run(args: &SelectArgs, json: bool) -> Result<(), CliError> {
     )?;
     let info = plain.info().clone();
     check_steps("--steps", args.ddim.steps, Some(&info.scheduler))?;
-    let spec = ImageSpec::for_model(&info);
+    // the real images at the seeds' size: the appearance term compares latents
+    let s = info.vae_downsample.max(1);
+    let spec = ImageSpec {
+        height: h * s,
+        width: w * s,
+        ..ImageSpec::for_model(&info)
+    };
     let images = real_files
         .iter()
         .map(|p| load_image(p, &spec, args.resize).map_err(|e| crate::model::image_error(p, e)))
@@ -246,7 +279,6 @@ pub fn run(args: &SelectArgs, json: bool) -> Result<(), CliError> {
         .with_negative_prompt(args.ddim.negative_prompt.clone());
     let cond = nao_sampling::encode_prompt(&plain, &args.prompt, &options)
         .map_err(|e| CliError::input(format!("--prompt {:?}: {e}", args.prompt)))?;
-    let s = info.vae_downsample.max(1);
     let (ch, ih, iw) = (info.image_channels, h * s, w * s);
     let mut sheet = ContactSheet::new(refined.len(), ih, iw);
     for (i, r) in refined.iter().enumerate() {

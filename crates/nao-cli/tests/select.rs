@@ -167,6 +167,25 @@ fn stable_diffusion_with_its_image_encoder() {
         let l = r["losses"].as_array().unwrap();
         assert!(l.last().unwrap().as_f64() < l[0].as_f64(), "{l:?}");
     }
+    // seeds of another size than the model's default: the images and real images follow
+    let wide: Vec<f32> = (0..4 * 8 * 12)
+        .map(|i| ((i * 37 % 101) as f32 / 50.0) - 1.0)
+        .collect();
+    w.f32_seed("wide.npy", &[1, 4, 8, 12], &wide);
+    w.json(&select(
+        real,
+        "wide",
+        &["wide.npy", "--prompt", "a red bag", "--model", model],
+    ));
+    assert_eq!(read(&w.path("wide/seeds.npy")).shape(), [1, 4, 8, 12]);
+    let png = std::fs::read(w.path("wide/000.png")).unwrap();
+    // the PNG header's width and height (big-endian, after the IHDR tag)
+    let side = |at: usize| u32::from_be_bytes(png[at..at + 4].try_into().unwrap()) as usize;
+    assert_eq!(
+        (side(16), side(20)),
+        (12 * 8, 8 * 8),
+        "width × height of 000.png"
+    );
     // the encoder named apart, on a folder without one
     let bare = w.path("bare");
     std::fs::create_dir(&bare).unwrap();
@@ -217,7 +236,16 @@ fn bad_input_is_named() {
     assert!(e.contains("no such class"), "{e}");
     w.f32_seed("wrong.npy", &[2, 4, 8, 8], &[0.5; 512]);
     let e = w.fails(&select(&real, "o", &["wrong.npy", "--prompt", "bag"]));
-    assert!(e.contains("wrong.npy") && e.contains("[4, 7, 7]"), "{e}");
+    assert!(
+        e.contains("wrong.npy") && e.contains("8×8") && e.contains("7×7"),
+        "{e}"
+    );
+    w.f32_seed("channels.npy", &[2, 3, 7, 7], &[0.5; 294]);
+    let e = w.fails(&select(&real, "o", &["channels.npy", "--prompt", "bag"]));
+    assert!(
+        e.contains("channels.npy") && e.contains("4 channels"),
+        "{e}"
+    );
     let mut nan = vec![0.5f32; 196];
     nan[3] = f32::NAN;
     w.f32_seed("nan.npy", &[4, 7, 7], &nan);

@@ -13,6 +13,10 @@ pub enum SelectError {
     /// whose input size does not fit the model's images, a non-finite value.
     #[error("{0}")]
     Input(String),
+    /// Seeds of a latent size the model cannot take (the embedded model's is fixed; Stable
+    /// Diffusion's sides must be multiples of its VAE factor).
+    #[error("{0}")]
+    LatentSize(String),
     /// The model cannot be differentiated (an ONNX export), with what works instead.
     #[error("{0}")]
     NotDifferentiable(String),

@@ -9,7 +9,9 @@ use burn::tensor::Device;
 use nao_backend::Precision;
 use nao_models::ModelKind;
 
-use crate::{not_differentiable, EmbeddedNet, Result, SdNet, SelectError, SelectModel};
+use crate::{
+    not_differentiable, DiffusionNet, EmbeddedNet, Result, SdNet, SelectError, SelectModel,
+};
 
 /// How [`open_model`] opens a Stable Diffusion folder (the embedded model needs none of it).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -23,6 +25,9 @@ pub struct OpenOptions {
     pub precision: Precision,
     /// The weights variant (`"fp16"` for `*.fp16.safetensors`).
     pub variant: Option<String>,
+    /// The latents' height and width of the seeds to refine (Stable Diffusion samples any size
+    /// its VAE factor divides); `None`: the model's default size.
+    pub latent_size: Option<(usize, usize)>,
 }
 
 /// The model in `folder` (`None`: the embedded one) on the burn `device` (made an autodiff
@@ -64,13 +69,24 @@ pub fn open_model(
             encoder.display()
         )));
     }
+    let fixed_size = |net: EmbeddedNet| -> Result<Box<dyn SelectModel>> {
+        let [_, h, w] = net.latent_shape();
+        match options.latent_size {
+            Some(size) if size != (h, w) => Err(SelectError::LatentSize(format!(
+                "latents of {}×{}: the embedded model's are {h}×{w} (its networks have a fixed \
+                 size)",
+                size.0, size.1
+            ))),
+            _ => Ok(Box::new(net)),
+        }
+    };
     match kind {
-        ModelKind::Embedded => Ok(Box::new(EmbeddedNet::embedded(device, class()?)?)),
+        ModelKind::Embedded => fixed_size(EmbeddedNet::embedded(device, class()?)?),
         ModelKind::EmbeddedWeights => {
             let dir = folder.unwrap_or(Path::new("."));
             let model = nao_burn::BurnModel::load(dir, &ad)
                 .map_err(|e| SelectError::Input(e.to_string()))?;
-            Ok(Box::new(EmbeddedNet::new(model, class()?)?))
+            fixed_size(EmbeddedNet::new(model, class()?)?)
         }
         ModelKind::EmbeddedOnnx | ModelKind::OnnxExport => Err(not_differentiable(kind.describe())),
         ModelKind::Diffusers => {
@@ -81,9 +97,15 @@ pub fn open_model(
             }
             let encoder = options.image_encoder.as_deref();
             let negative = &options.negative_prompt;
-            Ok(Box::new(SdNet::load(
-                dir, encoder, device, prompt, negative, &sd,
-            )?))
+            let mut net = SdNet::load(dir, encoder, device, prompt, negative, &sd)?;
+            if let Some((h, w)) = options.latent_size {
+                let s = nao_backend::Backend::info(net.model())
+                    .vae_downsample
+                    .max(1);
+                let (height, width) = (h.saturating_mul(s), w.saturating_mul(s));
+                net = net.with_image_size(height, width)?;
+            }
+            Ok(Box::new(net))
         }
     }
 }

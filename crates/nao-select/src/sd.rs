@@ -31,6 +31,9 @@ pub struct SdNet {
     device: Device,
 }
 
+/// The largest image side refined (a 4096 × 4096 image is 64 Mpixel of decoder activations).
+const MAX_SIDE: usize = 4096;
+
 fn sd_error(what: &'static str) -> impl Fn(nao_sd::SdError) -> SelectError {
     move |e| SelectError::compute(what, e)
 }
@@ -108,6 +111,29 @@ impl SdNet {
             latent,
             device: ad,
         })
+    }
+
+    /// Refine seeds of images of `height` × `width` pixels instead of the model's default
+    /// size (Stable Diffusion samples any size whose sides are multiples of its VAE factor).
+    ///
+    /// Errors for a side that is 0 or not a multiple of the VAE factor, or an image over
+    /// 4096 × 4096.
+    pub fn with_image_size(mut self, height: usize, width: usize) -> Result<Self> {
+        let info = nao_backend::Backend::info(&self.sd);
+        let s = info.vae_downsample.max(1);
+        if height == 0 || width == 0 || height % s != 0 || width % s != 0 {
+            return Err(SelectError::LatentSize(format!(
+                "images of {width}×{height}: the sides must be positive multiples of the VAE's \
+                 factor {s}"
+            )));
+        }
+        if height > MAX_SIDE || width > MAX_SIDE {
+            return Err(SelectError::LatentSize(format!(
+                "images of {width}×{height}: at most {MAX_SIDE}×{MAX_SIDE}"
+            )));
+        }
+        self.latent = [info.latent_channels, height / s, width / s];
+        Ok(self)
     }
 
     /// The model.
