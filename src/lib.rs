@@ -16,6 +16,7 @@
 //! | `embedded` | `nao-burn` | `models` | the embedded Fashion-MNIST model: its classifier, bundled images |
 //! | `augment` | `nao-augment` | `augment` | datasets from a few real images, and their evaluation |
 //! | `metrics` | `nao-metrics` | `augment` | Fréchet distance, precision/recall, classifiers |
+//! | `select` | `nao-select` | `select` | SeedSelect: seeds refined through a differentiable sampler |
 //! | `walk` | `nao-walk` | `walk` | animations along NAO paths, evenly paced, resumable |
 //! | `video` | `nao-video` | `walk` | GIF, APNG (and MP4) writers |
 //! | `viz` | `nao-viz` | `viz` | decoded images as PNG, grids, plots |
@@ -45,6 +46,8 @@ pub use nao_models as models;
 pub use nao_prior as prior;
 #[cfg(feature = "diffusion")]
 pub use nao_sampling as sampling;
+#[cfg(feature = "select")]
+pub use nao_select as select;
 #[cfg(feature = "walk")]
 pub use nao_video as video;
 #[cfg(feature = "viz")]
