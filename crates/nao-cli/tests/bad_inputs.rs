@@ -1625,6 +1625,25 @@ fn cases() -> Vec<Case> {
             target: OUT_ABSENT,
         },
         Case {
+            name: "sample --threads 1000",
+            class: "10",
+            setup: latent,
+            args: &[
+                "sample",
+                "lat.npy",
+                "--prompt",
+                "bag",
+                "--device",
+                "onnx-cpu",
+                "--threads",
+                "1000",
+                "-o",
+                "out",
+            ],
+            expect: &["--threads 1000", "per core"],
+            target: OUT_ABSENT,
+        },
+        Case {
             name: "walk --frames 10^12",
             class: "10",
             setup: |d| {
@@ -1713,6 +1732,73 @@ fn cases() -> Vec<Case> {
             ],
             expect: &["wide.png", "stretch", "centre-crop"],
             target: Some(("s.npy", Absent)),
+        },
+        Case {
+            name: "reconstruct a 3000000x1 image stretched",
+            class: "11",
+            setup: wide,
+            args: &[
+                "reconstruct",
+                "wide.png",
+                "--prompt",
+                "bag",
+                "--resize",
+                "stretch",
+                "-o",
+                "rec",
+            ],
+            expect: &["wide.png", "stretch", "centre-crop"],
+            target: Some(("rec", Absent)),
+        },
+        Case {
+            name: "walk from a 3000000x1 image stretched",
+            class: "11",
+            setup: |d| {
+                wide(d);
+                image(&d.join("b.png"));
+            },
+            args: &[
+                "walk", "wide.png", "b.png", "--prompt", "bag", "--resize", "stretch", "-o",
+                "w.gif",
+            ],
+            expect: &["wide.png", "stretch"],
+            target: Some(("w.gif", Absent)),
+        },
+        Case {
+            name: "augment with a 3000000x1 real image stretched",
+            class: "11",
+            setup: |d| {
+                real(d);
+                wide(&d.join("real/bag"));
+            },
+            args: &[
+                "augment",
+                "real",
+                "-o",
+                "out",
+                "--per-class",
+                "2",
+                "--steps",
+                "2",
+                "--resize",
+                "stretch",
+            ],
+            expect: &["real/bag/wide.png", "stretch"],
+            target: Some(("out", Absent)),
+        },
+        Case {
+            name: "eval of a 3000000x1 image stretched",
+            class: "11",
+            setup: |d| {
+                real(d);
+                std::fs::create_dir_all(d.join("gen/bag")).unwrap();
+                wide(&d.join("gen/bag"));
+            },
+            args: &[
+                "eval", "gen", "--real", "real", "--resize", "stretch", "-o", "ev",
+            ],
+            expect: &["gen/bag/wide.png", "stretch"],
+            target: Some(("ev", Absent)),
         },
         // 12. What nao wrote earlier is checked before it is trusted.
         Case {
