@@ -50,6 +50,7 @@ fn quick_demo_writes_a_complete_finite_report() {
             "spherical",
             "gaussian",
             "nao",
+            "nao_seedselect",
         ] {
             let s = &methods[m];
             let acc = s["accuracy"]
@@ -68,6 +69,9 @@ fn quick_demo_writes_a_complete_finite_report() {
             }
             assert!(s.get("relative_contrast").is_none());
         }
+        // SeedSelect moved NAO's seeds (the same count, other norms)
+        let norm = |m: &str| methods[m]["mean_norm"].as_f64().unwrap();
+        assert_ne!(norm("nao_seedselect"), norm("nao"), "{class}");
         // The Euclidean mean of seeds falls inside the shell, the NAO centroid does not.
         let chi = |m: &str| methods[m]["mean_log_chi"].as_f64().unwrap();
         assert!(

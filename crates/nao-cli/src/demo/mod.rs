@@ -121,8 +121,9 @@ pub fn run(args: &DemoArgs, json: bool) -> Result<(), CliError> {
     };
     let d = classifier.latent_dim();
     let chi = ChiPrior::new(d).map_err(|e| CliError::compute("χ prior", e))?;
-    // Model batches: 1 + 3 for the interpolation, per rare class 1 inversion + 6 samplings.
-    let pb = bar((4 + RARE_CLASSES.len() * 7) as u64, json, "nao demo");
+    // Model batches: 1 + 3 for the interpolation, per rare class 1 inversion + 7 samplings
+    // (the six seed methods and NAO + SeedSelect).
+    let pb = bar((4 + RARE_CLASSES.len() * 8) as u64, json, "nao demo");
     let engine = Engine {
         model,
         classifier: &classifier,
@@ -161,6 +162,11 @@ pub fn run(args: &DemoArgs, json: bool) -> Result<(), CliError> {
         per_group: 5,
         interior,
         seed: args.seed,
+        // SeedSelect's defaults for NAO seeds, its sampler no longer than the demo's
+        select: nao_select::SelectConfig {
+            steps: steps.min(20),
+            ..nao_select::SelectConfig::from_nao()
+        },
     };
     let mut rare_scores = BTreeMap::new();
     let mut norm_groups: BTreeMap<&str, Vec<f64>> = BTreeMap::new();

@@ -14,9 +14,14 @@ use crate::error::CliError;
 use nao_augment::{centroid_points, SeedMethod};
 use nao_metrics::{measure, DEFAULT_K};
 
-/// The report's method keys, in table order.
-pub fn method_keys() -> [&'static str; 6] {
-    SeedMethod::ALL.map(SeedMethod::report_key)
+/// The key of the row whose seeds are NAO's, refined by SeedSelect.
+pub const NAO_SEEDSELECT: &str = "nao_seedselect";
+
+/// The report's method keys, in table order: every seed method, then NAO + SeedSelect.
+pub fn method_keys() -> Vec<&'static str> {
+    let mut keys: Vec<&str> = SeedMethod::ALL.map(SeedMethod::report_key).to_vec();
+    keys.push(NAO_SEEDSELECT);
+    keys
 }
 
 /// One method's numbers for one class.
@@ -69,6 +74,8 @@ pub struct RareSettings {
     pub interior: usize,
     /// Seed of the baseline's random seeds.
     pub seed: u64,
+    /// SeedSelect's settings for the NAO seeds' refinement (the defaults for NAO seeds).
+    pub select: nao_select::SelectConfig,
 }
 
 /// What one class's experiment gives: scores per method, picture rows, seed norms.
@@ -114,6 +121,7 @@ pub fn run(engine: &Engine<'_>, class: usize, s: &RareSettings) -> Result<ClassO
         }
     }
     let per_method = s.groups * (1 + s.per_group * s.interior);
+    let mut nao_seeds: Vec<Vec<f64>> = Vec::new();
     for method in SeedMethod::ALL {
         let key = method.report_key();
         // Seeds of this method: per group the centroid first, then the interior path points.
@@ -149,42 +157,107 @@ pub fn run(engine: &Engine<'_>, class: usize, s: &RareSettings) -> Result<ClassO
                 seeds.push(z);
             }
         }
-        let sampled: Sampled = engine.sample(&seeds, class)?;
-        let hits = &sampled.scored.hits;
-        let centroid_accuracy = (!centroid_index.is_empty()).then(|| {
-            centroid_index.iter().filter(|&&i| hits[i]).count() as f64 / centroid_index.len() as f64
-        });
-        // the measures of `nao eval`, on the same path
-        let m = measure(&real_features, &sampled.scored, DEFAULT_K);
-        scores.insert(
-            key.to_string(),
-            MethodScore {
-                accuracy: m.accuracy,
-                mean_confidence: m.mean_confidence,
-                frechet_distance: m.frechet_distance,
-                precision: m.precision,
-                recall: m.recall,
-                mean_log_chi: m.mean_log_chi.unwrap_or(f64::NAN),
-                mean_norm: seeds.iter().map(|z| engine.norm(z)).sum::<f64>() / seeds.len() as f64,
-                n: seeds.len(),
-                centroid_accuracy,
-            },
-        );
-        let shown = seeds.len().min(1 + s.per_group * s.interior).min(11);
-        rows.push(GridRow {
-            label: key.replace('_', " "),
-            tiles: (0..shown)
-                .map(|i| {
-                    let ok = if hits[i] { "+" } else { "-" };
-                    tile(
-                        sampled.image(i),
-                        Some(format!("{:.1}{ok}", engine.norm(&seeds[i]))),
-                    )
-                })
-                .collect::<Result<_, _>>()?,
-        });
+        if method == SeedMethod::Nao {
+            nao_seeds.clone_from(&seeds);
+        }
+        let row = score_row(
+            engine,
+            &real_features,
+            &seeds,
+            &centroid_index,
+            class,
+            key,
+            s,
+        )?;
+        scores.insert(key.to_string(), row.0);
+        rows.push(row.1);
     }
+    // NAO's seeds refined by SeedSelect toward the inverted real images, then sampled alike
+    let refined = seedselect(&nao_seeds, &used, class, &s.select)?;
+    let centroid_index: Vec<usize> = (0..s.groups)
+        .map(|g| g * (1 + s.per_group * s.interior))
+        .collect();
+    let row = score_row(
+        engine,
+        &real_features,
+        &refined,
+        &centroid_index,
+        class,
+        NAO_SEEDSELECT,
+        s,
+    )?;
+    scores.insert(NAO_SEEDSELECT.to_string(), row.0);
+    rows.push(row.1);
     Ok((scores, rows, seeds_out))
+}
+
+/// The seeds refined by SeedSelect on the embedded model (burn's CPU backend) toward `real`.
+fn seedselect(
+    seeds: &[Vec<f64>],
+    real: &nao_backend::Tensor,
+    class: usize,
+    config: &nao_select::SelectConfig,
+) -> Result<Vec<Vec<f64>>, CliError> {
+    let net = nao_select::EmbeddedNet::embedded(&nao_burn::Device::flex(), class)
+        .map_err(|e| CliError::compute("SeedSelect", e))?;
+    let target = nao_select::Target::from_images(&net, &net, real)
+        .map_err(|e| CliError::compute("SeedSelect", e))?;
+    let z: Vec<Vec<f32>> = seeds
+        .iter()
+        .map(|s| s.iter().map(|&v| v as f32).collect())
+        .collect();
+    let refined = nao_select::refine(&net, &net, &target, &z, config, &mut |_| {
+        crate::output::interruption()
+    })
+    .map_err(|e| CliError::compute("SeedSelect", e))?;
+    Ok(refined
+        .into_iter()
+        .map(|r| r.seed.iter().map(|&v| f64::from(v)).collect())
+        .collect())
+}
+
+/// Sample `seeds`, score them as `nao eval` does, and make their picture row.
+fn score_row(
+    engine: &Engine<'_>,
+    real_features: &nao_metrics::Features,
+    seeds: &[Vec<f64>],
+    centroid_index: &[usize],
+    class: usize,
+    key: &str,
+    s: &RareSettings,
+) -> Result<(MethodScore, GridRow), CliError> {
+    let sampled: Sampled = engine.sample(seeds, class)?;
+    let hits = &sampled.scored.hits;
+    let centroid_accuracy = (!centroid_index.is_empty()).then(|| {
+        centroid_index.iter().filter(|&&i| hits[i]).count() as f64 / centroid_index.len() as f64
+    });
+    // the measures of `nao eval`, on the same path
+    let m = measure(real_features, &sampled.scored, DEFAULT_K);
+    let score = MethodScore {
+        accuracy: m.accuracy,
+        mean_confidence: m.mean_confidence,
+        frechet_distance: m.frechet_distance,
+        precision: m.precision,
+        recall: m.recall,
+        mean_log_chi: m.mean_log_chi.unwrap_or(f64::NAN),
+        mean_norm: seeds.iter().map(|z| engine.norm(z)).sum::<f64>() / seeds.len() as f64,
+        n: seeds.len(),
+        centroid_accuracy,
+    };
+    let shown = seeds.len().min(1 + s.per_group * s.interior).min(11);
+    let row = GridRow {
+        label: key.replace('_', " "),
+        tiles: (0..shown)
+            .map(|i| {
+                let ok = if hits[i] { "+" } else { "-" };
+                tile(
+                    sampled.image(i),
+                    Some(format!("{:.1}{ok}", engine.norm(&seeds[i]))),
+                )
+            })
+            .collect::<Result<_, _>>()?,
+    };
+    Ok((score, row))
 }
 
 fn tile(pixels: &[f32], caption: Option<String>) -> Result<Tile, CliError> {
