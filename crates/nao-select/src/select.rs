@@ -361,25 +361,19 @@ impl Problem<'_> {
     }
 
     /// The steps run forward without a graph, then backward one network call at a time (see
-    /// the module `sampler`).
+    /// the module `sampler`). The loss terms are computed once, in the backward pass, where
+    /// each step is run again anyway: the forward pass only stores each step's input.
     fn checkpointed(&self, seeds: &[Vec<f32>]) -> Result<(Vec<f64>, Vec<f32>)> {
         let steps = &self.schedule.steps;
         let mut inputs: Vec<Tensor<4>> = Vec::with_capacity(steps.len());
         let mut x = self.tensor(seeds);
-        let mut total: Option<Tensor<1>> = None;
-        for (i, s) in steps.iter().enumerate() {
+        for s in steps {
             inputs.push(x.clone());
-            let out = step(self.net, self.schedule, s, x, self.config.guidance)?;
-            if let Some(l) = self.local_loss(i, &out)? {
-                total = Some(match total {
-                    Some(t) => t + l,
-                    None => l,
-                });
-            }
-            x = out.latents;
+            x = step(self.net, self.schedule, s, x, self.config.guidance)?.latents;
         }
-        let total = total.ok_or_else(|| SelectError::compute("the loss", "no loss terms"))?;
-        let loss: Vec<f64> = to_vec(total)?.into_iter().map(f64::from).collect();
+        // each step's loss terms as the backward pass meets them (summed in the steps' order
+        // at the end, as the forward pass sums them)
+        let mut terms: Vec<(usize, Tensor<1>)> = Vec::new();
         // u: the gradient reaching the current step's output from the later steps
         let mut u: Option<Tensor<4>> = None;
         for (i, s) in steps.iter().enumerate().rev() {
@@ -396,6 +390,7 @@ impl Problem<'_> {
                 None => None,
             };
             if let Some(l) = self.local_loss(i, &out)? {
+                terms.push((i, l.clone().detach()));
                 let l = l.sum();
                 objective = Some(match objective {
                     Some(o) => o + l,
@@ -413,6 +408,13 @@ impl Problem<'_> {
             let g = Tensor::<4>::from_data(g.into_data(), self.net.device());
             u = Some(g);
         }
+        terms.sort_by_key(|(i, _)| *i);
+        let total = terms
+            .into_iter()
+            .map(|(_, t)| t)
+            .reduce(|a, b| a + b)
+            .ok_or_else(|| SelectError::compute("the loss", "no loss terms"))?;
+        let loss: Vec<f64> = to_vec(total)?.into_iter().map(f64::from).collect();
         let u = u.ok_or_else(|| SelectError::compute("the gradient", "no loss terms"))?;
         Ok((loss, to_vec(u)?))
     }
