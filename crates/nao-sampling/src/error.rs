@@ -22,6 +22,25 @@ pub enum SamplingError {
         /// the spacing
         spacing: &'static str,
     },
+    /// A scheduler class (`_class_name` of a config, or a name given by the user) that nao does
+    /// not implement.
+    #[error(
+        "unknown scheduler '{0}': nao has ddim, pndm, plms, euler, euler-ancestral, heun, \
+         dpm++2m, dpm++2m-karras, deis, unipc, lms (and <name>-karras), or diffusers' class \
+         names DDIMScheduler, PNDMScheduler, EulerDiscreteScheduler, \
+         EulerAncestralDiscreteScheduler, HeunDiscreteScheduler, DPMSolverMultistepScheduler, \
+         DEISMultistepScheduler, UniPCMultistepScheduler, LMSDiscreteScheduler"
+    )]
+    UnknownScheduler(String),
+    /// A scheduler option or prediction type the scheduler (or nao's implementation of it) does
+    /// not support.
+    #[error("{scheduler} does not support {what}")]
+    Unsupported {
+        /// the scheduler class
+        scheduler: &'static str,
+        /// the option and its value
+        what: String,
+    },
     /// `step` was called before `set_timesteps`.
     #[error("set_timesteps must be called before step")]
     TimestepsNotSet,
