@@ -212,9 +212,13 @@ impl SchedulerConfig {
         })
     }
 
-    /// Parse the JSON text of a scheduler config.
+    /// Parse the JSON text of a scheduler config. Python's JSON extensions `NaN`, `Infinity`
+    /// and `-Infinity` (diffusers saves `DPMSolverMultistepScheduler`'s default
+    /// `lambda_min_clipped` as `-Infinity`) are read as the strings `"NaN"`, `"Infinity"` and
+    /// `"-Infinity"`.
     pub fn from_json(text: &str) -> Result<Self, String> {
-        let v: Value = serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))?;
+        let text = quote_nonfinite(text);
+        let v: Value = serde_json::from_str(&text).map_err(|e| format!("invalid JSON: {e}"))?;
         let obj = v.as_object().ok_or("expected a JSON object")?;
         let mut c = Self::default();
         for key in TYPED_KEYS {
@@ -375,6 +379,47 @@ impl SchedulerConfig {
     }
 }
 
+/// `text` with the bare tokens `NaN`, `Infinity` and `-Infinity` outside strings quoted, so
+/// that a JSON parser reads the files Python's `json.dumps` writes.
+fn quote_nonfinite(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains("NaN") && !text.contains("Infinity") {
+        return text.into();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if in_string {
+            out.push(c);
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+            rest = &rest[c.len_utf8()..];
+            continue;
+        }
+        if c == '"' {
+            in_string = true;
+        }
+        if let Some(token) = ["-Infinity", "Infinity", "NaN"]
+            .into_iter()
+            .find(|t| rest.starts_with(t))
+        {
+            out.push('"');
+            out.push_str(token);
+            out.push('"');
+            rest = &rest[token.len()..];
+            continue;
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out.into()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -437,5 +482,26 @@ mod tests {
         assert_eq!(c.options["thresholding"], ConfigValue::Bool(false));
         assert!(!c.options.contains_key("_class_name"));
         assert!(SchedulerConfig::from_json(r#"{"_class_name": 3}"#).is_err());
+        // Python's json writes −∞ as -Infinity (DPM-Solver's lambda_min_clipped)
+        let dpm = SchedulerConfig::from_json(
+            r#"{"_class_name": "DPMSolverMultistepScheduler", "lambda_min_clipped": -Infinity,
+                "note": "-Infinity \" NaN", "x": [NaN, Infinity]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            dpm.options["lambda_min_clipped"],
+            ConfigValue::String("-Infinity".into())
+        );
+        assert_eq!(
+            dpm.options["note"],
+            ConfigValue::String("-Infinity \" NaN".into())
+        );
+        assert_eq!(
+            dpm.options["x"],
+            ConfigValue::List(vec![
+                ConfigValue::String("NaN".into()),
+                ConfigValue::String("Infinity".into())
+            ])
+        );
     }
 }
