@@ -83,7 +83,7 @@ pub use config::{
     differences, read_run_file, Config, ModelRecord, RunFile, SeedsHash, FORMAT, RUN_FILE,
 };
 pub use dataset::{Dataset, DatasetImage};
-pub use draw::{draw, image_rng_seed, Drawn};
+pub use draw::{draw, image_rng_seed, noise_rng_seed, Drawn};
 pub use error::{AugmentError, Result};
 pub use eval::{evaluate, EvalReport, EvalSpec, MethodReport};
 pub use eval_report::fixed_or_dash;
