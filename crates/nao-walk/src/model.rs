@@ -398,6 +398,8 @@ mod tests {
         let mut keys = vec![own.key(&x)];
         for name in ["ddim", "euler", "dpm++2m-karras", "heun"] {
             spec.scheduler = Some(name.parse().unwrap());
+            // a fresh work folder each (one with frames and no manifest is refused)
+            spec.work_dir = dir.path().join(name);
             let mut frames = ModelFrames::new(&backend, &model, &spec, [4, 8, 8]).unwrap();
             assert_eq!(frames.sampler(), name);
             let key = frames.key(&x);
