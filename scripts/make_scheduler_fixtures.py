@@ -30,7 +30,7 @@ Re-run (from the repository root; needs ../shared beside it):
     /work/venv-diffusers/bin/python scripts/make_scheduler_fixtures.py
 
 Deterministic (CPU, float32, one thread); made with diffusers 0.42.1, torch 2.15.0. It replaces
-the folder it writes.
+the files it writes (the folder's README.md stays).
 """
 
 import inspect
@@ -225,8 +225,13 @@ def main() -> None:
     torch.use_deterministic_algorithms(True)
     if not TINY.is_dir():
         sys.exit(f"{TINY} is missing: put the shared data beside the repository")
+    # everything but the README, which describes the files
     if OUT.exists():
-        shutil.rmtree(OUT)
+        for child in OUT.iterdir():
+            if child.is_dir():
+                shutil.rmtree(child)
+            elif child.name != "README.md":
+                child.unlink()
     for sub in ["tiny-sd1", "sd2-v", "synthetic"]:
         (OUT / sub).mkdir(parents=True)
     noises = {}
