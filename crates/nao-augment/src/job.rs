@@ -231,9 +231,9 @@ impl Augment {
             spec.steps,
         )
         .map_err(|e| {
-            let what = spec
-                .scheduler
-                .map_or("the model's scheduler".into(), |c| format!("--scheduler {c}"));
+            let what = spec.scheduler.map_or("the model's scheduler".into(), |c| {
+                format!("--scheduler {c}")
+            });
             AugmentError::input(format!("{what} with --steps {}: {e}", spec.steps))
         })?;
         let preparer = Preparer {
