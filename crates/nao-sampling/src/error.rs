@@ -24,13 +24,7 @@ pub enum SamplingError {
     },
     /// A scheduler class (`_class_name` of a config, or a name given by the user) that nao does
     /// not implement.
-    #[error(
-        "unknown scheduler '{0}': nao has ddim, pndm, plms, euler, euler-ancestral, heun, \
-         dpm++2m, dpm++2m-karras, deis, unipc, lms (and <name>-karras), or diffusers' class \
-         names DDIMScheduler, PNDMScheduler, EulerDiscreteScheduler, \
-         EulerAncestralDiscreteScheduler, HeunDiscreteScheduler, DPMSolverMultistepScheduler, \
-         DEISMultistepScheduler, UniPCMultistepScheduler, LMSDiscreteScheduler"
-    )]
+    #[error("unknown scheduler '{0}': nao has {names}", names = crate::kind::known_names())]
     UnknownScheduler(String),
     /// A scheduler option or prediction type the scheduler (or nao's implementation of it) does
     /// not support.

@@ -197,6 +197,17 @@ pub const SCHEDULER_NAMES: [(&str, &str); 12] = [
     ),
 ];
 
+/// The names and class names nao knows, for error messages.
+pub(crate) fn known_names() -> String {
+    let names: Vec<&str> = SCHEDULER_NAMES.iter().map(|(n, _)| *n).collect();
+    let classes: Vec<&str> = SchedulerKind::ALL.iter().map(|k| k.class_name()).collect();
+    format!(
+        "{}, or diffusers' class names {}",
+        names.join(", "),
+        classes.join(", ")
+    )
+}
+
 /// A scheduler class and the options its name sets on top of the model's config: what
 /// `--scheduler NAME` chooses.
 ///
