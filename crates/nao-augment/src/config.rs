@@ -35,8 +35,13 @@ pub struct Config {
     pub per_class: usize,
     /// Points per path.
     pub path_positions: usize,
-    /// DDIM steps (inversion and sampling).
+    /// Steps (inversion and sampling).
     pub steps: usize,
+    /// The sampler (`euler`, `dpm++2m-karras`, …) when not the model's own scheduler; absent
+    /// from datasets made with the model's own, as from those made before samplers could be
+    /// chosen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduler: Option<String>,
     /// Guidance scale of sampling (inversion runs without guidance).
     pub guidance: f64,
     /// The jitter of repeated rounds.
@@ -119,6 +124,7 @@ fn option_of(field: &str) -> &'static str {
         "per_class" => "--per-class",
         "path_positions" => "--path-positions",
         "steps" => "--steps",
+        "scheduler" => "--scheduler",
         "guidance" => "--guidance",
         "jitter" => "--jitter",
         "seed" => "--seed",
@@ -208,8 +214,13 @@ pub fn differences(recorded: &Config, now: &Config) -> Vec<String> {
         return vec!["the configuration cannot be compared".into()];
     };
     let mut out = Vec::new();
-    for (field, new_value) in &new {
+    // both sides' fields: an optional field (scheduler) is absent from either when unset
+    let mut fields: Vec<&String> = new.keys().chain(old.keys()).collect();
+    fields.sort();
+    fields.dedup();
+    for field in fields {
         let old_value = old.get(field).unwrap_or(&Value::Null);
+        let new_value = new.get(field).unwrap_or(&Value::Null);
         if old_value != new_value {
             out.push(format!(
                 "{field} ({}): {} in run.json, {} now",
@@ -263,6 +274,7 @@ mod tests {
             per_class: 10,
             path_positions: 3,
             steps: 50,
+            scheduler: None,
             guidance: 1.0,
             jitter: 0.1,
             seed: 0,
@@ -299,6 +311,18 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("3 field(s)") && e.contains("--per-class"), "{e}");
+        // another sampler is another dataset, whichever side names it
+        let mut euler = a.clone();
+        euler.scheduler = Some("euler".into());
+        for (x, y) in [(&a, &euler), (&euler, &a)] {
+            let d = differences(x, y);
+            assert_eq!(d.len(), 1, "{d:?}");
+            assert!(d[0].starts_with("scheduler (--scheduler)"), "{d:?}");
+        }
+        // run.json files without the field (the model's own scheduler) still read
+        let mut value = serde_json::to_value(&a).unwrap();
+        value.as_object_mut().unwrap().remove("scheduler");
+        assert_eq!(serde_json::from_value::<Config>(value).unwrap(), a);
     }
 
     #[test]

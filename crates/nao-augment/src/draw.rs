@@ -46,6 +46,25 @@ pub fn image_rng_seed(seed: u64, class: &str, index: usize) -> u64 {
     h.finish_u64()
 }
 
+/// The seed of the sampler noise of one image (stochastic samplers: Euler ancestral), a
+/// stream apart from [`image_rng_seed`]'s, so that an image does not depend on which shard or
+/// process makes it.
+///
+/// ```
+/// let a = nao_augment::noise_rng_seed(0, "bag", 3);
+/// assert_eq!(a, nao_augment::noise_rng_seed(0, "bag", 3));
+/// assert_ne!(a, nao_augment::noise_rng_seed(0, "bag", 4));
+/// assert_ne!(a, nao_augment::image_rng_seed(0, "bag", 3));
+/// ```
+pub fn noise_rng_seed(seed: u64, class: &str, index: usize) -> u64 {
+    let mut h = FieldHasher::new();
+    h.field(b"nao-augment/1 sampler noise")
+        .field(&seed.to_le_bytes())
+        .field(class.as_bytes())
+        .field(&(index as u64).to_le_bytes());
+    h.finish_u64()
+}
+
 /// One image's seed and where it comes from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Drawn {

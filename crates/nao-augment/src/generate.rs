@@ -137,6 +137,12 @@ pub(crate) fn generate(
         .with_steps(spec.steps)
         .with_guidance_scale(spec.guidance)
         .with_negative_prompt(spec.negative_prompt.clone());
+    // a stochastic sampler draws its noise from a generator seeded per image, so an image does
+    // not depend on which shard or process makes it
+    let options = match spec.scheduler {
+        Some(c) => options.with_scheduler(c),
+        None => options,
+    };
 
     let total = result.owned - result.already_done;
     report(
@@ -208,6 +214,11 @@ pub(crate) fn generate(
                 format!("{} (class '{class}', index {i}): {e}", target.display()),
             )
         };
+        let noise = nao_sampling::VarianceNoise::Seeded {
+            rng: nao_prior::RngName::ChaCha20,
+            seed: crate::draw::noise_rng_seed(spec.seed, class, i),
+        };
+        let options = options.clone().with_noise(noise);
         let x_0 = nao_sampling::sample(job.model, &x_t, &cs.conditioning, &options, |_| {
             progress(Event::Step)
         })

@@ -148,6 +148,7 @@ impl Augment {
             per_class: spec.per_class,
             path_positions: spec.path_positions,
             steps: spec.steps,
+            scheduler: spec.scheduler.map(|c| c.name()),
             guidance: spec.guidance,
             jitter: spec.jitter,
             seed: spec.seed,
@@ -261,6 +262,17 @@ impl Augment {
                 "--steps {}: not a step count this model's scheduler takes: {e}",
                 spec.steps
             ))
+        })?;
+        nao_sampling::check_sampling_steps(
+            &model.info().scheduler,
+            spec.scheduler.as_ref(),
+            spec.steps,
+        )
+        .map_err(|e| {
+            let what = spec.scheduler.map_or("the model's scheduler".into(), |c| {
+                format!("--scheduler {c}")
+            });
+            AugmentError::input(format!("{what} with --steps {}: {e}", spec.steps))
         })?;
         let preparer = Preparer {
             model,

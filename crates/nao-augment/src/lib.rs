@@ -85,7 +85,7 @@ pub use config::{
     differences, read_run_file, Config, ModelRecord, RunFile, SeedsHash, FORMAT, RUN_FILE,
 };
 pub use dataset::{Dataset, DatasetImage};
-pub use draw::{image_rng_seed, ClassPool, Drawn};
+pub use draw::{image_rng_seed, noise_rng_seed, ClassPool, Drawn};
 pub use error::{AugmentError, Result};
 pub use eval::{evaluate, EvalReport, EvalSpec, MethodReport, MAX_K};
 pub use eval_report::fixed_or_dash;

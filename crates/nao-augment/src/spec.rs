@@ -26,8 +26,11 @@ pub struct AugmentSpec {
     pub per_class: usize,
     /// Points per path from the centroid to each inverted seed: `--path-positions`.
     pub path_positions: usize,
-    /// DDIM steps of inversion and sampling: `--steps`.
+    /// Steps of inversion (DDIM) and sampling: `--steps`.
     pub steps: usize,
+    /// The sampler of the images (`None`: the model's own scheduler class): `--scheduler`.
+    /// Real images are inverted with DDIM whatever it is.
+    pub scheduler: Option<nao_sampling::SchedulerChoice>,
     /// Classifier-free guidance scale of sampling (inversion runs without): `--guidance`.
     pub guidance: f64,
     /// How far repeated rounds turn a point's direction (about atan(jitter) radians):
@@ -75,6 +78,7 @@ impl AugmentSpec {
             per_class: 100,
             path_positions: 3,
             steps: 50,
+            scheduler: None,
             guidance: 1.0,
             jitter: 0.2,
             seed: 0,

@@ -35,6 +35,13 @@ pub enum BackendError {
     /// A device or precision name is unknown, or the device cannot be used.
     #[error("{0}")]
     Device(String),
+    /// The model takes integer timesteps only, and a scheduler asked for a fractional one.
+    #[error(
+        "this model takes integer timesteps only, and the scheduler asked for timestep {0} \
+         (fractional timesteps come from linspace timestep spacing or Karras sigmas in the \
+         Euler, Heun and LMS schedulers: choose leading or trailing spacing, or another scheduler)"
+    )]
+    FractionalTimestep(f64),
     /// The caller cancelled the operation (from a progress callback).
     #[error("cancelled")]
     Cancelled,

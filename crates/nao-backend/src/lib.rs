@@ -18,7 +18,8 @@ mod tensor;
 pub use device::{Device, Engine, Precision, DEVICE_NAMES};
 pub use error::BackendError;
 pub use scheduler_config::{
-    BetaSchedule, PredictionType, SchedulerConfig, TimestepSpacing, MAX_TRAIN_TIMESTEPS,
+    BetaSchedule, ConfigValue, PredictionType, SchedulerConfig, TimestepSpacing,
+    MAX_TRAIN_TIMESTEPS, TYPED_KEYS,
 };
 pub use tensor::Tensor;
 
@@ -143,6 +144,26 @@ pub fn to_unit_range(images: &mut Tensor) {
     }
 }
 
+/// Timesteps as integers, or [`BackendError::FractionalTimestep`] naming the first that is
+/// not one (for backends whose model takes integer timesteps only).
+///
+/// ```
+/// assert_eq!(nao_backend::integer_timesteps(&[999.0, 1.0]).unwrap(), vec![999, 1]);
+/// assert!(nao_backend::integer_timesteps(&[887.5]).unwrap_err().to_string().contains("887.5"));
+/// ```
+pub fn integer_timesteps(timesteps: &[f64]) -> Result<Vec<i64>, BackendError> {
+    timesteps
+        .iter()
+        .map(|&t| {
+            if t.fract() == 0.0 && t.abs() < 9.0e15 {
+                Ok(t as i64)
+            } else {
+                Err(BackendError::FractionalTimestep(t))
+            }
+        })
+        .collect()
+}
+
 /// A diffusion model: text encoder, noise predictor and VAE, on host tensors.
 ///
 /// Batches are along the first axis. Implementations must be deterministic for the same inputs.
@@ -171,6 +192,31 @@ pub trait Backend {
         timesteps: &[i64],
         context: &Tensor,
     ) -> Result<Tensor, BackendError>;
+
+    /// [`Backend::predict_noise`] at timesteps that may be fractional, as diffusers' pipelines
+    /// pass the σ-space schedulers' timesteps (Euler, Heun and LMS with `linspace` spacing or
+    /// Karras σ ask for non-integer ones).
+    ///
+    /// The default serves integer timesteps through `predict_noise` and refuses fractional ones
+    /// with [`BackendError::FractionalTimestep`]; a backend whose model embeds timesteps as
+    /// floats overrides it.
+    ///
+    /// ```
+    /// # use nao_backend::{Backend, BackendError, Tensor};
+    /// # fn check(model: &dyn Backend, x: &Tensor, ctx: &Tensor) {
+    /// // the same as predict_noise(x, &[500], ctx) for every backend
+    /// let _ = model.predict_noise_at(x, &[500.0], ctx);
+    /// # }
+    /// ```
+    fn predict_noise_at(
+        &self,
+        latents: &Tensor,
+        timesteps: &[f64],
+        context: &Tensor,
+    ) -> Result<Tensor, BackendError> {
+        let ints = integer_timesteps(timesteps)?;
+        self.predict_noise(latents, &ints, context)
+    }
 
     /// VAE-encode images `[b, channels, H, W]` in `[−1, 1]`: posterior mean × scaling factor.
     fn encode_image(&self, images: &Tensor) -> Result<Tensor, BackendError>;
@@ -205,6 +251,15 @@ impl<B: Backend + ?Sized> Backend for Box<B> {
         context: &Tensor,
     ) -> Result<Tensor, BackendError> {
         (**self).predict_noise(latents, timesteps, context)
+    }
+
+    fn predict_noise_at(
+        &self,
+        latents: &Tensor,
+        timesteps: &[f64],
+        context: &Tensor,
+    ) -> Result<Tensor, BackendError> {
+        (**self).predict_noise_at(latents, timesteps, context)
     }
 
     fn encode_image(&self, images: &Tensor) -> Result<Tensor, BackendError> {

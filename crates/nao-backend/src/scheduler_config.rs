@@ -1,5 +1,6 @@
 //! The scheduler configuration of a model, as diffusers writes it.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use serde_json::Value;
@@ -43,7 +44,94 @@ pub enum TimestepSpacing {
 /// a hostile file from sizing the schedule's tables (8 bytes per step, several tables).
 pub const MAX_TRAIN_TIMESTEPS: usize = 100_000;
 
-/// `scheduler/scheduler_config.json`, with diffusers' defaults for missing keys.
+/// A value of a scheduler config key that the typed fields of [`SchedulerConfig`] do not hold
+/// (a sampler's own option, such as `use_karras_sigmas` or `solver_order`), as the JSON file
+/// writes it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConfigValue {
+    /// `true` or `false`.
+    Bool(bool),
+    /// A number.
+    Number(f64),
+    /// A string.
+    String(String),
+    /// A list.
+    List(Vec<ConfigValue>),
+    /// `null`.
+    Null,
+    /// A JSON object, kept as its text (no scheduler option of nao's is one).
+    Object(String),
+}
+
+impl ConfigValue {
+    fn from_json(v: &Value) -> Self {
+        match v {
+            Value::Bool(b) => Self::Bool(*b),
+            Value::Number(n) => Self::Number(n.as_f64().unwrap_or(f64::NAN)),
+            Value::String(s) => Self::String(s.clone()),
+            Value::Array(a) => Self::List(a.iter().map(Self::from_json).collect()),
+            Value::Null => Self::Null,
+            Value::Object(_) => Self::Object(v.to_string()),
+        }
+    }
+}
+
+impl std::fmt::Display for ConfigValue {
+    /// JSON-like: `true`, `2`, `"dpmsolver++"`, `[1, 2]`, `null`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Bool(b) => write!(f, "{b}"),
+            Self::Number(x) => write!(f, "{x}"),
+            Self::String(s) => write!(f, "{s:?}"),
+            Self::List(items) => {
+                f.write_str("[")?;
+                for (i, v) in items.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{v}")?;
+                }
+                f.write_str("]")
+            }
+            Self::Null => f.write_str("null"),
+            Self::Object(text) => f.write_str(text),
+        }
+    }
+}
+
+/// The keys of `scheduler_config.json` that [`SchedulerConfig`] holds as typed fields.
+pub const TYPED_KEYS: [&str; 12] = [
+    "num_train_timesteps",
+    "beta_start",
+    "beta_end",
+    "beta_schedule",
+    "trained_betas",
+    "set_alpha_to_one",
+    "steps_offset",
+    "timestep_spacing",
+    "prediction_type",
+    "clip_sample",
+    "clip_sample_range",
+    "rescale_betas_zero_snr",
+];
+
+/// `scheduler/scheduler_config.json`, with diffusers' `DDIMScheduler` defaults for missing keys.
+///
+/// Besides the typed fields every scheduler of nao reads, it keeps what picking another
+/// scheduler class needs, as diffusers' `OtherScheduler.from_config(pipe.scheduler.config)`
+/// does: the file's class (`_class_name`), its other keys (`options`), and which typed keys the
+/// file left out (`defaulted`), since another class takes its own default for those.
+///
+/// ```
+/// use nao_backend::{ConfigValue, SchedulerConfig};
+/// let c = SchedulerConfig::from_json(
+///     r#"{"_class_name": "DPMSolverMultistepScheduler", "use_karras_sigmas": true,
+///         "beta_schedule": "scaled_linear"}"#,
+/// ).unwrap();
+/// assert_eq!(c.class_name.as_deref(), Some("DPMSolverMultistepScheduler"));
+/// assert_eq!(c.options["use_karras_sigmas"], ConfigValue::Bool(true));
+/// assert!(c.defaulted.contains("timestep_spacing") && !c.defaulted.contains("beta_schedule"));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct SchedulerConfig {
     /// Training timesteps `T` (1000).
@@ -70,6 +158,16 @@ pub struct SchedulerConfig {
     pub clip_sample_range: f64,
     /// Rescale betas to zero terminal SNR.
     pub rescale_betas_zero_snr: bool,
+    /// The scheduler class the file names (`_class_name`, e.g. `PNDMScheduler`); `None` for a
+    /// config without one (nao then uses DDIM).
+    pub class_name: Option<String>,
+    /// The file's keys beyond the typed fields (sampler options such as `use_karras_sigmas`,
+    /// `solver_order`, `skip_prk_steps`), as written; keys starting with `_` are left out.
+    pub options: BTreeMap<String, ConfigValue>,
+    /// The typed fields' keys the file left out or set to `null` (their values above are
+    /// `DDIMScheduler`'s defaults). Empty for a config built in code, whose every field counts
+    /// as given.
+    pub defaulted: BTreeSet<String>,
 }
 
 impl Default for SchedulerConfig {
@@ -88,6 +186,9 @@ impl Default for SchedulerConfig {
             clip_sample: true,
             clip_sample_range: 1.0,
             rescale_betas_zero_snr: false,
+            class_name: None,
+            options: BTreeMap::new(),
+            defaulted: BTreeSet::new(),
         }
     }
 }
@@ -111,11 +212,30 @@ impl SchedulerConfig {
         })
     }
 
-    /// Parse the JSON text of a scheduler config.
+    /// Parse the JSON text of a scheduler config. Python's JSON extensions `NaN`, `Infinity`
+    /// and `-Infinity` (diffusers saves `DPMSolverMultistepScheduler`'s default
+    /// `lambda_min_clipped` as `-Infinity`) are read as the strings `"NaN"`, `"Infinity"` and
+    /// `"-Infinity"`.
     pub fn from_json(text: &str) -> Result<Self, String> {
-        let v: Value = serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))?;
+        let text = quote_nonfinite(text);
+        let v: Value = serde_json::from_str(&text).map_err(|e| format!("invalid JSON: {e}"))?;
         let obj = v.as_object().ok_or("expected a JSON object")?;
         let mut c = Self::default();
+        for key in TYPED_KEYS {
+            if matches!(obj.get(key), None | Some(Value::Null)) {
+                c.defaulted.insert(key.to_string());
+            }
+        }
+        match obj.get("_class_name") {
+            None | Some(Value::Null) => {}
+            Some(Value::String(s)) => c.class_name = Some(s.clone()),
+            Some(other) => return Err(format!("'_class_name' must be a string, got {other}")),
+        }
+        for (k, v) in obj {
+            if !k.starts_with('_') && !TYPED_KEYS.contains(&k.as_str()) {
+                c.options.insert(k.clone(), ConfigValue::from_json(v));
+            }
+        }
         let num = |k: &str| -> Result<Option<f64>, String> {
             match obj.get(k) {
                 None | Some(Value::Null) => Ok(None),
@@ -259,6 +379,47 @@ impl SchedulerConfig {
     }
 }
 
+/// `text` with the bare tokens `NaN`, `Infinity` and `-Infinity` outside strings quoted, so
+/// that a JSON parser reads the files Python's `json.dumps` writes.
+fn quote_nonfinite(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains("NaN") && !text.contains("Infinity") {
+        return text.into();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if in_string {
+            out.push(c);
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+            rest = &rest[c.len_utf8()..];
+            continue;
+        }
+        if c == '"' {
+            in_string = true;
+        }
+        if let Some(token) = ["-Infinity", "Infinity", "NaN"]
+            .into_iter()
+            .find(|t| rest.starts_with(t))
+        {
+            out.push('"');
+            out.push_str(token);
+            out.push('"');
+            rest = &rest[token.len()..];
+            continue;
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out.into()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -267,7 +428,7 @@ mod tests {
     fn parses_the_sd1_config_and_rejects_nonsense() {
         let sd1 = r#"{"_class_name": "DDIMScheduler", "beta_end": 0.012, "beta_schedule": "scaled_linear",
             "beta_start": 0.00085, "clip_sample": false, "num_train_timesteps": 1000,
-            "prediction_type": "epsilon", "set_alpha_to_one": false, "steps_offset": 1,
+            "prediction_type": "epsilon", "set_alpha_to_one": false, "steps_offset": 1, "thresholding": false,
             "timestep_spacing": "leading", "trained_betas": null}"#;
         let c = SchedulerConfig::from_json(sd1).unwrap();
         assert_eq!(c.beta_schedule, BetaSchedule::ScaledLinear);
@@ -305,9 +466,42 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.trained_betas, Some(vec![0.1, 0.2, 0.3]));
+        let empty = SchedulerConfig::from_json("{}").unwrap();
+        assert_eq!(empty.defaulted.len(), TYPED_KEYS.len());
         assert_eq!(
-            SchedulerConfig::from_json("{}").unwrap(),
+            SchedulerConfig {
+                defaulted: Default::default(),
+                ..empty
+            },
             SchedulerConfig::default()
+        );
+        let c = SchedulerConfig::from_json(sd1).unwrap();
+        assert_eq!(c.class_name.as_deref(), Some("DDIMScheduler"));
+        assert!(c.defaulted.contains("trained_betas")); // null
+        assert!(!c.defaulted.contains("steps_offset"));
+        assert_eq!(c.options["thresholding"], ConfigValue::Bool(false));
+        assert!(!c.options.contains_key("_class_name"));
+        assert!(SchedulerConfig::from_json(r#"{"_class_name": 3}"#).is_err());
+        // Python's json writes −∞ as -Infinity (DPM-Solver's lambda_min_clipped)
+        let dpm = SchedulerConfig::from_json(
+            r#"{"_class_name": "DPMSolverMultistepScheduler", "lambda_min_clipped": -Infinity,
+                "note": "-Infinity \" NaN", "x": [NaN, Infinity]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            dpm.options["lambda_min_clipped"],
+            ConfigValue::String("-Infinity".into())
+        );
+        assert_eq!(
+            dpm.options["note"],
+            ConfigValue::String("-Infinity \" NaN".into())
+        );
+        assert_eq!(
+            dpm.options["x"],
+            ConfigValue::List(vec![
+                ConfigValue::String("NaN".into()),
+                ConfigValue::String("Infinity".into())
+            ])
         );
     }
 }

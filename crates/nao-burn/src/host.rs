@@ -94,7 +94,7 @@ pub(crate) struct DenoiseInput {
 pub(crate) fn denoise_input(
     card: &ModelCard,
     latents: &Tensor,
-    timesteps: &[i64],
+    timesteps: &[f64],
     context: &Tensor,
 ) -> Result<DenoiseInput, BackendError> {
     let c = card.autoencoder.latent_channels;
@@ -120,10 +120,9 @@ pub(crate) fn denoise_input(
         }
         classes.push(v as i64);
     }
-    let ts: Vec<f64> = timesteps.iter().map(|&t| t as f64).collect();
     Ok(DenoiseInput {
         batch: b,
-        time: timestep_features(&ts, card.denoiser.time_features),
+        time: timestep_features(timesteps, card.denoiser.time_features),
         classes,
     })
 }

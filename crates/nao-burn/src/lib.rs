@@ -82,5 +82,9 @@ pub fn scheduler_config() -> nao_backend::SchedulerConfig {
         clip_sample: false,
         clip_sample_range: 1.0,
         rescale_betas_zero_snr: false,
+        // DDIM (no _class_name); other samplers take this config as diffusers' from_config does
+        class_name: None,
+        options: Default::default(),
+        defaulted: Default::default(),
     }
 }

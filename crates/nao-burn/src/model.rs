@@ -309,6 +309,17 @@ impl Backend for BurnModel {
         timesteps: &[i64],
         context: &nao_backend::Tensor,
     ) -> Result<nao_backend::Tensor, BackendError> {
+        let t: Vec<f64> = timesteps.iter().map(|&t| t as f64).collect();
+        self.predict_noise_at(latents, &t, context)
+    }
+
+    /// Any timestep, fractional ones too: the denoiser's time features are sinusoids of it.
+    fn predict_noise_at(
+        &self,
+        latents: &nao_backend::Tensor,
+        timesteps: &[f64],
+        context: &nao_backend::Tensor,
+    ) -> Result<nao_backend::Tensor, BackendError> {
         let input = host::denoise_input(&self.card, latents, timesteps, context)?;
         let (b, d, tf) = (
             input.batch,

@@ -98,6 +98,17 @@ impl Backend for OnnxModel {
         timesteps: &[i64],
         context: &Tensor,
     ) -> Result<Tensor, BackendError> {
+        let t: Vec<f64> = timesteps.iter().map(|&t| t as f64).collect();
+        self.predict_noise_at(latents, &t, context)
+    }
+
+    /// Any timestep, fractional ones too: the denoiser's time features are sinusoids of it.
+    fn predict_noise_at(
+        &self,
+        latents: &Tensor,
+        timesteps: &[f64],
+        context: &Tensor,
+    ) -> Result<Tensor, BackendError> {
         let input = host::denoise_input(&self.card, latents, timesteps, context)?;
         let (b, d, tf) = (
             input.batch,

@@ -127,6 +127,7 @@ impl SpecArgs {
         spec.per_class = self.per_class;
         spec.path_positions = self.path_positions;
         spec.steps = self.ddim.steps;
+        spec.scheduler = self.ddim.scheduler;
         spec.guidance = self.ddim.guidance.unwrap_or(1.0);
         spec.jitter = self.jitter;
         spec.seed = self.seed;
@@ -153,6 +154,8 @@ struct Report {
     prepared_classes: usize,
     model: String,
     device: String,
+    /// The sampler of the images (`ddim`, `dpm++2m-karras`, …; the inversion is DDIM's).
+    scheduler: String,
     seconds: f64,
     /// Images made per second of sampling (excluding model loading and class seeds).
     images_per_second: f64,
@@ -216,6 +219,12 @@ fn make(args: &SpecArgs, shard: Option<Option<&str>>, json: bool) -> Result<(), 
         kind: opened.kind.describe().to_string(),
         device: opened.device.to_string(),
     };
+    let used = crate::model::sampler(
+        &opened.model.info().scheduler,
+        job.spec().scheduler.as_ref(),
+        job.spec().steps,
+        0.0,
+    )?;
     let out_dir = job.spec().out_dir.clone();
     let mut bars: (Option<ProgressBar>, Option<ProgressBar>) = (None, None);
     let mut progress = |event: Event<'_>| {
@@ -265,6 +274,7 @@ fn make(args: &SpecArgs, shard: Option<Option<&str>>, json: bool) -> Result<(), 
         prepared_classes: o.prepared_classes,
         model: args.model.name(),
         device: runtime.device,
+        scheduler: used.name,
         seconds: started.elapsed().as_secs_f64(),
         images_per_second: if o.generating_seconds > 0.0 {
             o.made as f64 / o.generating_seconds
@@ -310,8 +320,16 @@ fn text(r: &Report) -> String {
         );
     }
     let mut s = format!(
-        "shard {}: {} of its {} images made ({} already there), {:.2} images/s on {}; {:.1} s",
-        r.shard, r.generated, r.owned, r.already_done, r.images_per_second, r.device, r.seconds
+        "shard {}: {} of its {} images made ({} already there) with {}, {:.2} images/s on {}; \
+         {:.1} s",
+        r.shard,
+        r.generated,
+        r.owned,
+        r.already_done,
+        r.scheduler,
+        r.images_per_second,
+        r.device,
+        r.seconds
     );
     match &r.manifest {
         Some(m) => {

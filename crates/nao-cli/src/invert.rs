@@ -69,6 +69,7 @@ struct InvertReport {
 pub fn run(args: &InvertArgs, json: bool) -> Result<(), CliError> {
     args.model.check()?;
     args.ddim.check()?;
+    crate::model::inversion_only(args.ddim.scheduler.as_ref(), "nao invert")?;
     // 1: no guidance, as the NAO paper inverts
     let guidance = args.ddim.guidance_or(1.0)?;
     let steps = args.ddim.steps;

@@ -8,6 +8,7 @@ use clap::Args;
 use nao_backend::{Backend, Device, Precision};
 use nao_inversion::InversionError;
 use nao_models::{open_model, ModelSource, Needs, OpenOptions, OpenedModel};
+use nao_sampling::SchedulerChoice;
 
 use crate::error::CliError;
 use crate::output::spinner;
@@ -170,13 +171,21 @@ impl ModelArgs {
     }
 }
 
-/// The DDIM options every command that samples or inverts shares (sample, walk, reconstruct,
-/// invert, augment).
+/// The diffusion options every command that samples or inverts shares (sample, walk,
+/// reconstruct, invert, augment).
 #[derive(Debug, Args)]
 pub struct DdimArgs {
-    /// DDIM steps, of the inversion and of the sampling (η = 0: deterministic).
+    /// Steps, of the inversion (DDIM) and of the sampling.
     #[arg(long, default_value_t = 50)]
     pub steps: usize,
+    /// The sampler: ddim, pndm, plms (PNDM without its Runge–Kutta warm-up), euler,
+    /// euler-ancestral (noise from --seed where the command has one, else 0), heun, dpm++2m,
+    /// dpm++2m-karras, deis, unipc, lms, <name>-karras (Karras sigmas), or a diffusers class
+    /// name, configured from the model's scheduler_config.json as diffusers' from_config does
+    /// (inversion stays DDIM) [default: the model's own scheduler class (_class_name of
+    /// scheduler_config.json); DDIM for the embedded model].
+    #[arg(long, value_name = "NAME")]
+    pub scheduler: Option<SchedulerChoice>,
     /// Classifier-free guidance scale (≤ 1: the conditional model alone, no unconditional
     /// pass) [default: 7.5 for sample and walk; 1 for invert, reconstruct and augment, which
     /// keeps DDIM inversion and sampling inverse to each other].
@@ -198,6 +207,59 @@ impl DdimArgs {
     /// Check the step count before any file is read.
     pub fn check(&self) -> Result<(), CliError> {
         check_steps("--steps", self.steps, None)
+    }
+}
+
+/// What a command reports of the sampler it uses.
+#[derive(Debug, Clone)]
+pub struct SamplerInfo {
+    /// Its name (`ddim`, `euler`, `dpm++2m-karras`, …).
+    pub name: String,
+    /// Model calls per sampling (more than the steps for Heun and PNDM).
+    pub calls: usize,
+    /// Whether it draws noise (DDIM with η > 0, Euler ancestral).
+    pub stochastic: bool,
+}
+
+/// The sampler `choice` (the model's own scheduler when `None`) on a model of scheduler
+/// config `config` with DDIM's η `eta`, checked against `steps`. An input error naming
+/// `--scheduler` (an unknown class, an option the sampler lacks, `--eta` with another sampler
+/// than DDIM) or `--steps` (a step count whose grid does not fit) otherwise.
+pub fn sampler(
+    config: &nao_backend::SchedulerConfig,
+    choice: Option<&SchedulerChoice>,
+    steps: usize,
+    eta: f64,
+) -> Result<SamplerInfo, CliError> {
+    check_steps("--steps", steps, None)?;
+    let mut s = nao_sampling::new_scheduler(config, choice, eta).map_err(|e| {
+        let what = match choice {
+            Some(c) => format!("--scheduler {c}"),
+            None => "the model's scheduler (choose another with --scheduler)".into(),
+        };
+        CliError::input(format!("{what}: {e}"))
+    })?;
+    s.set_timesteps(steps).map_err(|e| {
+        CliError::input(format!(
+            "--steps {steps}: not a step count the {} sampler takes on this model: {e}",
+            s.name()
+        ))
+    })?;
+    Ok(SamplerInfo {
+        name: s.name(),
+        calls: s.timesteps().len(),
+        stochastic: s.is_stochastic(),
+    })
+}
+
+/// Refuse `--scheduler` other than DDIM for a command that only inverts (inversion is DDIM's).
+pub fn inversion_only(choice: Option<&SchedulerChoice>, command: &str) -> Result<(), CliError> {
+    match choice {
+        Some(c) if c.kind != nao_sampling::SchedulerKind::Ddim => Err(CliError::input(format!(
+            "--scheduler {c}: {command} inverts with DDIM (DDIMInverseScheduler) and samples \
+             nothing; the sampler applies to sample, reconstruct, walk, augment and demo"
+        ))),
+        _ => Ok(()),
     }
 }
 

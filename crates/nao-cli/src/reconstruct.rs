@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use crate::error::CliError;
 use crate::images::{png_bytes, to_image};
-use crate::model::{check_guidance, check_steps, image_error, DdimArgs, ModelArgs};
+use crate::model::{check_guidance, check_steps, image_error, sampler, DdimArgs, ModelArgs};
 use crate::output::interruption;
 use crate::output::{bar, emit, num};
 use crate::prior::{prior_for, NormStats};
@@ -60,6 +60,8 @@ struct ReconstructReport {
     model: String,
     prompt: String,
     steps: usize,
+    /// The sampler of the way back (the inversion is DDIM's).
+    scheduler: String,
     guidance_invert: f64,
     guidance_sample: f64,
     /// Mean squared error between the input's VAE latents and the reconstructed latents.
@@ -109,6 +111,8 @@ pub fn run(args: &ReconstructArgs, json: bool) -> Result<(), CliError> {
     let load_seconds = load_start.elapsed().as_secs_f64();
     let info = backend.info().clone();
     check_steps("--steps", steps, Some(&info.scheduler))?;
+    let choice = args.ddim.scheduler.as_ref();
+    let used = sampler(&info.scheduler, choice, steps, 0.0)?;
     let spec = ImageSpec::for_model(&info);
     let image =
         load_image(&args.image, &spec, args.resize).map_err(|e| image_error(&args.image, e))?;
@@ -126,11 +130,19 @@ pub fn run(args: &ReconstructArgs, json: bool) -> Result<(), CliError> {
         .with_guidance_scale(guidance_sample)
         .with_negative_prompt(negative_prompt.clone())
         .with_eta(0.0);
+    let sampling = match choice {
+        Some(c) => sampling.with_scheduler(*c),
+        None => sampling,
+    };
     let with_uncond = inversion.uses_guidance() || sampling.uses_guidance();
     let conditioning = backend
         .encode_prompt(&args.prompt, negative_prompt, with_uncond)
         .map_err(|e| CliError::compute("encoding the prompt", e))?;
-    let pb = bar(2 * steps as u64, json, "inverting, then sampling");
+    let pb = bar(
+        (steps + used.calls) as u64,
+        json,
+        "inverting, then sampling",
+    );
     let mut tick = |_: &nao_sampling::StepProgress<'_>| {
         pb.inc(1);
         interruption()
@@ -197,6 +209,7 @@ pub fn run(args: &ReconstructArgs, json: bool) -> Result<(), CliError> {
         model: args.model.name(),
         prompt: args.prompt.clone(),
         steps,
+        scheduler: used.name,
         guidance_invert: args.guidance_invert,
         guidance_sample,
         latent_mse,
@@ -211,7 +224,7 @@ pub fn run(args: &ReconstructArgs, json: bool) -> Result<(), CliError> {
     };
     emit(json, &report, || {
         format!(
-            "wrote {} (input as the model saw it: {}; seed: {})\n  latent MSE        {}\n  latent max |Δ|    {}\n  image MSE         {}\n  PSNR              {} dB\n  seed norm         {} (χ mode {}, percentile {})\n  {} steps, guidance {} (inversion) / {} (sampling), {:.3} s",
+            "wrote {} (input as the model saw it: {}; seed: {})\n  latent MSE        {}\n  latent max |Δ|    {}\n  image MSE         {}\n  PSNR              {} dB\n  seed norm         {} (χ mode {}, percentile {})\n  {} steps (DDIM inversion, {} sampling), guidance {} (inversion) / {} (sampling), {:.3} s",
             report.reconstruction,
             report.input,
             report.seed,
@@ -223,6 +236,7 @@ pub fn run(args: &ReconstructArgs, json: bool) -> Result<(), CliError> {
             num(prior.mode()),
             num(report.seed_percentile),
             report.steps,
+            report.scheduler,
             report.guidance_invert,
             report.guidance_sample,
             report.seconds

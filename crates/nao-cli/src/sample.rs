@@ -1,4 +1,5 @@
-//! `nao sample`: seeds → images by DDIM sampling with classifier-free guidance.
+//! `nao sample`: seeds → images by sampling (the model's own scheduler, or `--scheduler`) with
+//! classifier-free guidance.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -14,7 +15,7 @@ use serde::Serialize;
 
 use crate::error::CliError;
 use crate::images::{png_bytes, to_image};
-use crate::model::{check_steps, DdimArgs, ModelArgs};
+use crate::model::{sampler, DdimArgs, ModelArgs};
 use crate::output::interruption;
 use crate::output::{bar, emit};
 use crate::seeds::{check_finite, read_float_array, shape_text, FloatArray};
@@ -36,11 +37,12 @@ pub struct SampleArgs {
     prompt: String,
     #[command(flatten)]
     ddim: DdimArgs,
-    /// DDIM η: 0 is deterministic; > 0 adds variance noise drawn from --seed.
+    /// DDIM η: 0 is deterministic; > 0 adds variance noise drawn from --seed (DDIM only).
     #[arg(long, default_value_t = 0.0)]
     eta: f64,
-    /// Seed of the variance noise for --eta > 0 (ChaCha20). Every seed of the file gets the
-    /// same noise stream, so the frames of a path differ only by their seeds.
+    /// Seed of the noise of stochastic samplers (ChaCha20): DDIM with --eta > 0, and
+    /// euler-ancestral. Every seed of the file gets the same noise stream, so the frames of a
+    /// path differ only by their seeds.
     #[arg(long, value_name = "S")]
     seed: Option<u64>,
     /// Output folder (created if missing): 000.png, 001.png, … and the contact sheet sheet.png.
@@ -68,7 +70,11 @@ struct SampleReport {
     model: String,
     prompt: String,
     negative_prompt: String,
+    /// The sampler (`ddim`, `euler`, `dpm++2m-karras`, …).
+    scheduler: String,
     steps: usize,
+    /// Model calls per seed (more than the steps for Heun and PNDM).
+    model_calls: usize,
     guidance: f64,
     eta: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -138,7 +144,8 @@ pub fn run(args: &SampleArgs, json: bool) -> Result<(), CliError> {
     )?;
     let load_seconds = load_start.elapsed().as_secs_f64();
     let info = backend.info().clone();
-    check_steps("--steps", steps, Some(&info.scheduler))?;
+    let choice = args.ddim.scheduler.as_ref();
+    let used = sampler(&info.scheduler, choice, steps, args.eta)?;
     let (n, latent) = latents_of(&seeds, &info)?;
     let (height, width) = (
         latent[1] * info.vae_downsample,
@@ -156,6 +163,11 @@ pub fn run(args: &SampleArgs, json: bool) -> Result<(), CliError> {
             rng: RngName::ChaCha20,
             seed: args.seed.unwrap_or(0),
         });
+    let options = match choice {
+        Some(c) => options.with_scheduler(*c),
+        None => options,
+    };
+
     let start = Instant::now();
     let conditioning = nao_sampling::encode_prompt(&backend, &args.prompt, &options)
         .map_err(|e| CliError::compute("encoding the prompt", e))?;
@@ -167,7 +179,7 @@ pub fn run(args: &SampleArgs, json: bool) -> Result<(), CliError> {
         0
     });
     let mut images = Vec::with_capacity(n);
-    let pb = bar((n * steps) as u64, json, "sampling");
+    let pb = bar((n * used.calls) as u64, json, "sampling");
     // One seed at a time: memory stays that of one image, and each seed's image does not
     // depend on the others in the file.
     for i in 0..n {
@@ -238,10 +250,12 @@ pub fn run(args: &SampleArgs, json: bool) -> Result<(), CliError> {
         model: args.model.name(),
         prompt: args.prompt.clone(),
         negative_prompt: args.ddim.negative_prompt.clone(),
+        scheduler: used.name,
         steps,
+        model_calls: used.calls,
         guidance,
         eta: args.eta,
-        noise_seed: (args.eta > 0.0).then(|| args.seed.unwrap_or(0)),
+        noise_seed: used.stochastic.then(|| args.seed.unwrap_or(0)),
         load_seconds,
         seconds,
     };
@@ -256,10 +270,11 @@ pub fn run(args: &SampleArgs, json: bool) -> Result<(), CliError> {
             first
         };
         let mut s = format!(
-            "wrote {n} image(s) of {height}×{width}: {range}\ncontact sheet: {}\n{} DDIM steps, \
+            "wrote {n} image(s) of {height}×{width}: {range}\ncontact sheet: {}\n{} {} steps, \
              guidance {}, η {}, {:.3} s (model loaded in {:.3} s)",
             report.sheet,
             report.steps,
+            report.scheduler,
             report.guidance,
             report.eta,
             report.seconds,

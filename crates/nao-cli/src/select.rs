@@ -9,7 +9,7 @@ use nao_fs::Outputs;
 use nao_inversion::{load_image, ImageSpec, ResizePolicy};
 use nao_models::Needs;
 use nao_npy::NpyArray;
-use nao_sampling::{sample, SampleOptions};
+use nao_sampling::{sample, SampleOptions, SchedulerChoice, SchedulerKind};
 use nao_select::{refine, DecodeTarget, Event, Refined, SelectConfig, Target};
 use nao_viz::{image_name, ContactSheet, LinePlot, Series};
 use serde::Serialize;
@@ -136,6 +136,8 @@ pub struct SelectArgs {
 #[derive(Debug, Serialize)]
 struct Report {
     output: String,
+    /// The sampler of the images (SeedSelect itself differentiates a DDIM sampler).
+    sampler: String,
     seeds: usize,
     real_images: usize,
     config: SelectConfig,
@@ -273,8 +275,15 @@ pub fn run(args: &SelectArgs, json: bool) -> Result<(), CliError> {
     let refine_seconds = start.elapsed().as_secs_f64();
 
     // the refined seeds, sampled through the ordinary pipeline
+    // DDIM unless --scheduler says otherwise: the sampler SeedSelect differentiated through
+    let choice = args
+        .ddim
+        .scheduler
+        .unwrap_or(SchedulerChoice::new(SchedulerKind::Ddim));
+    let sampler = crate::model::sampler(&info.scheduler, Some(&choice), args.ddim.steps, 0.0)?;
     let options = SampleOptions::default()
         .with_steps(args.ddim.steps)
+        .with_scheduler(choice)
         .with_guidance_scale(args.ddim.guidance_or(config.guidance)?)
         .with_negative_prompt(args.ddim.negative_prompt.clone());
     let cond = nao_sampling::encode_prompt(&plain, &args.prompt, &options)
@@ -306,6 +315,7 @@ pub fn run(args: &SelectArgs, json: bool) -> Result<(), CliError> {
     )?;
     let report = Report {
         output: args.output.display().to_string(),
+        sampler: sampler.name.clone(),
         seeds: refined.len(),
         real_images: real_files.len(),
         config,

@@ -151,6 +151,7 @@ fn spec(args: &WalkArgs) -> Result<(WalkSpec, Option<VideoFormat>), CliError> {
     spec.negative_prompt = args.ddim.negative_prompt.clone();
     spec.guidance = guidance;
     spec.steps = args.ddim.steps;
+    spec.scheduler = args.ddim.scheduler;
     spec.resize = args.resize;
     spec.method = args
         .method
@@ -304,6 +305,8 @@ struct WalkReport {
     prompt: String,
     negative_prompt: String,
     steps: usize,
+    /// The sampler of the frames (keyframe images are inverted with DDIM).
+    scheduler: String,
     guidance: f64,
     latent_shape: [usize; 3],
     chi_mode: f64,
@@ -444,6 +447,7 @@ pub fn run(args: &WalkArgs, json: bool) -> Result<(), CliError> {
         prompt: r.prompt,
         negative_prompt: r.negative_prompt,
         steps: r.steps,
+        scheduler: r.scheduler,
         guidance: r.guidance,
         latent_shape: r.latent_shape,
         chi_mode: r.chi_mode,
@@ -521,8 +525,8 @@ fn text(r: &WalkReport) -> String {
         s += &format!("plot: {p}\n");
     }
     s += &format!(
-        "{} DDIM steps, guidance {}, {:.3} s (model loaded in {:.3} s)",
-        r.steps, r.guidance, r.seconds, r.load_seconds
+        "{} {} steps, guidance {}, {:.3} s (model loaded in {:.3} s)",
+        r.steps, r.scheduler, r.guidance, r.seconds, r.load_seconds
     );
     s
 }

@@ -432,6 +432,31 @@ fn another_configuration_in_the_same_folder_is_refused() {
         e.contains("method (--method): \"nao\" in run.json, \"euclidean\" now"),
         "{e}"
     );
+    // another sampler is another dataset; run.json records it
+    let e = w.fails(&augment_args(real, "out", "2", &["--scheduler", "euler"]));
+    assert!(
+        e.contains("scheduler (--scheduler): null in run.json, \"euler\" now"),
+        "{e}"
+    );
+    let v = w.json(&augment_args(
+        real,
+        "out-euler",
+        "2",
+        &["--scheduler", "euler_a", "--json"],
+    ));
+    assert_eq!(v["scheduler"], "euler-ancestral");
+    let run: Value =
+        serde_json::from_str(&std::fs::read_to_string(w.path("out-euler/run.json")).unwrap())
+            .unwrap();
+    assert_eq!(run["config"]["scheduler"], "euler-ancestral");
+    // its noise is seeded per image: the same run makes the same images
+    w.json(&augment_args(
+        real,
+        "out-euler-2",
+        "2",
+        &["--scheduler", "euler-ancestral", "--json"],
+    ));
+    assert_same_dataset(&w.path("out-euler"), &w.path("out-euler-2"));
     // other real images are another configuration too
     std::fs::copy(w.path("real/bag/00.png"), w.path("real/bag/04.png")).unwrap();
     let e = w.fails(&augment_args(real, "out", "2", &[]));

@@ -26,6 +26,27 @@ fn finite_numbers(v: &Value, path: &str, count: &mut usize) {
 }
 
 #[test]
+fn the_demo_samples_with_the_scheduler_it_is_given() {
+    let w = Work::new();
+    let v = w.json(&[
+        "demo",
+        "--quick",
+        "--steps",
+        "6",
+        "--scheduler",
+        "dpm++2m-karras",
+        "--out",
+        "demo",
+        "--json",
+    ]);
+    assert_eq!(v["settings"]["scheduler"], "dpm++2m-karras");
+    let md = std::fs::read_to_string(w.path("demo/report.md")).unwrap();
+    assert!(md.contains("dpm++2m-karras sampling"), "{md}");
+    let e = w.fails(&["demo", "--quick", "--scheduler", "pndm", "--steps", "3"]);
+    assert!(e.contains("--steps 3") && e.contains("at least 4"), "{e}");
+}
+
+#[test]
 fn quick_demo_writes_a_complete_finite_report() {
     let w = Work::new();
     let out = w.run(&["demo", "--quick", "--out", "demo", "--json"]);

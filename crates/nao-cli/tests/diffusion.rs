@@ -316,6 +316,186 @@ fn sample_with_the_diffusers_folder_matches_diffusers() {
     sample_matches_the_reference(Route::Diffusers);
 }
 
+/// `--scheduler` on both routes: the final latents of a few samplers equal diffusers'
+/// `StableDiffusionPipeline` with the same scheduler (the references of
+/// `scripts/make_scheduler_fixtures.py`), and the report names the sampler.
+#[test]
+fn sample_with_a_scheduler_matches_diffusers() {
+    for route in [Route::Onnx, Route::Diffusers] {
+        let w = route.work();
+        for (name, calls) in [("dpm++2m-karras", 10), ("heun", 19), ("plms", 11)] {
+            let latents = format!("{name}.npy");
+            let v = run_json(
+                &w,
+                route,
+                "sample",
+                &reference("initial_latents.npy"),
+                &[
+                    "--prompt",
+                    PROMPT,
+                    "--steps",
+                    "10",
+                    "--scheduler",
+                    name,
+                    "--save-latents",
+                    &latents,
+                    "-o",
+                    name,
+                ],
+            );
+            assert_eq!(text(&v, "scheduler"), name);
+            assert_eq!(v["model_calls"], calls, "{name}");
+            let expected = read(
+                &nao_test_support::schedulers::dir().join(format!("tiny-sd1/{name}_gs7.5.npy")),
+            );
+            let err = max_abs_diff(&read(&w.path(&latents)), &expected);
+            eprintln!("nao sample --scheduler {name} ({route:?}) vs diffusers: max |Δ| = {err:e}");
+            assert!(err <= 1e-4, "{name} ({route:?}): {err:e}");
+        }
+        // the model's own scheduler (DDIM) by default
+        let v = run_json(
+            &w,
+            route,
+            "sample",
+            &reference("initial_latents.npy"),
+            &["--prompt", PROMPT, "--steps", "3", "-o", "own"],
+        );
+        assert_eq!(text(&v, "scheduler"), "ddim");
+    }
+}
+
+/// Euler ancestral draws its noise from `--seed`: the same seed, the same image; another seed,
+/// another image; the report names the noise seed.
+#[test]
+fn euler_ancestral_noise_comes_from_the_seed() {
+    let w = Work::new();
+    let route = Route::Diffusers;
+    let run = |seed: &str, out: &str| {
+        let v = run_json(
+            &w,
+            route,
+            "sample",
+            &reference("initial_latents.npy"),
+            &[
+                "--prompt",
+                PROMPT,
+                "--steps",
+                "4",
+                "--scheduler",
+                "euler_a",
+                "--seed",
+                seed,
+                "--save-latents",
+                &format!("{out}.npy"),
+                "-o",
+                out,
+            ],
+        );
+        assert_eq!(text(&v, "scheduler"), "euler-ancestral");
+        assert_eq!(v["noise_seed"], seed.parse::<u64>().unwrap());
+        read(&w.path(&format!("{out}.npy")))
+    };
+    let a = run("1", "a");
+    assert_eq!(max_abs_diff(&a, &run("1", "b")), 0.0);
+    assert!(max_abs_diff(&a, &run("2", "c")) > 1e-3);
+}
+
+#[test]
+fn scheduler_errors_name_the_culprit() {
+    let w = Work::new();
+    let route = Route::Diffusers;
+    let model = route.model_args();
+    let initial = reference("initial_latents.npy");
+    let png = reference("inversion_input.png");
+    let before = w.files();
+    let check = |args: &[&str], needles: &[&str]| {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(model.iter().map(String::as_str));
+        let msg = w.fails(&all);
+        for n in needles {
+            assert!(msg.contains(n), "nao {all:?}: {msg:?} lacks {n:?}");
+        }
+        assert_eq!(w.files(), before, "nao {all:?} left files behind");
+    };
+    let sample = ["sample", initial.as_str(), "--prompt", PROMPT, "-o", "out"];
+    let with = |extra: &[&'static str]| {
+        let mut v = sample.to_vec();
+        v.extend_from_slice(extra);
+        v
+    };
+    check(
+        &with(&["--scheduler", "ddpm"]),
+        &["--scheduler", "'ddpm'", "euler"],
+    );
+    check(
+        &with(&["--scheduler", "pndm", "--steps", "3"]),
+        &["--steps 3", "at least 4"],
+    );
+    check(
+        &with(&["--scheduler", "euler", "--steps", "1001"]),
+        &["--steps 1001", "1..=1000"],
+    );
+    check(
+        &with(&["--scheduler", "heun", "--eta", "0.5"]),
+        &["--scheduler heun", "eta", "DDIM"],
+    );
+    check(
+        &with(&["--scheduler", "pndm-karras"]),
+        &["--scheduler", "PNDMScheduler", "Karras"],
+    );
+    check(
+        &[
+            "invert",
+            png.as_str(),
+            "--prompt",
+            PROMPT,
+            "--scheduler",
+            "euler",
+            "-o",
+            "s.npy",
+        ],
+        &["--scheduler euler", "DDIM"],
+    );
+    // a model folder whose scheduler class nao lacks
+    copy_tree(&fixture().join("diffusers"), &w.path("kdpm2"));
+    let cfg = w.path("kdpm2/scheduler/scheduler_config.json");
+    let config = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(
+        &cfg,
+        config.replace("DDIMScheduler", "KDPM2DiscreteScheduler"),
+    )
+    .unwrap();
+    let before = w.files();
+    let folder = w.path("kdpm2").display().to_string();
+    let msg = w.fails(&[
+        "sample", &initial, "--model", &folder, "--device", "cpu", "--prompt", PROMPT, "-o", "out",
+    ]);
+    assert!(
+        msg.contains("KDPM2DiscreteScheduler") && msg.contains("--scheduler"),
+        "{msg}"
+    );
+    assert_eq!(w.files(), before);
+    // which --scheduler overrides
+    let v = w.json(&[
+        "sample",
+        &initial,
+        "--model",
+        &folder,
+        "--device",
+        "cpu",
+        "--prompt",
+        PROMPT,
+        "--steps",
+        "2",
+        "--scheduler",
+        "unipc",
+        "-o",
+        "out",
+        "--json",
+    ]);
+    assert_eq!(text(&v, "scheduler"), "unipc");
+}
+
 #[test]
 fn sample_takes_paths_and_eta() {
     let w = work();

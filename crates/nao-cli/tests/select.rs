@@ -73,6 +73,16 @@ fn random_seeds_are_refined_sampled_and_reported() {
     let on_disk: Value =
         serde_json::from_slice(&std::fs::read(w.path("out/report.json")).unwrap()).unwrap();
     assert_eq!(on_disk["refined"], report["refined"]);
+    assert_eq!(
+        report["sampler"], "ddim",
+        "DDIM by default: the sampler SeedSelect differentiates"
+    );
+    let euler = w.json(&select(
+        &real,
+        "euler",
+        &["--random", "1", "--prompt", "bag", "--scheduler", "euler"],
+    ));
+    assert_eq!(euler["sampler"], "euler");
     // the same input and configuration, the same seeds and images
     w.json(&select(
         &real,

@@ -188,6 +188,36 @@ fn a_looping_apng_holds_its_keyframes_at_fps_times_seconds() {
 }
 
 #[test]
+fn the_sampler_is_chosen_reported_and_cached_apart() {
+    let w = Work::new();
+    seed(&w, "a.npy", "1");
+    seed(&w, "b.npy", "2");
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "a.npy",
+            "b.npy",
+            "--frames",
+            "4",
+            "--method",
+            "slerp",
+            "--work-dir",
+            "work",
+            "-o",
+            "w.gif",
+        ];
+        args.extend_from_slice(extra);
+        walk(&w, &args)
+    };
+    let ddim = run(&[]);
+    assert_eq!(ddim["scheduler"], "ddim");
+    let heun = run(&["--scheduler", "heun"]);
+    assert_eq!(heun["scheduler"], "heun");
+    // Heun's frames are not DDIM's: none comes from the cache
+    assert_eq!(heun["reused"], 0);
+    assert_eq!(run(&["--scheduler", "heun"])["reused"], heun["frames"]);
+}
+
+#[test]
 fn one_keyframe_orbits_only_with_loop() {
     let w = Work::new();
     real_image(&w, "a.png", 9, 2);

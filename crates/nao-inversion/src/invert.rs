@@ -195,7 +195,7 @@ where
             direction: Direction::Inversion,
             index,
             total,
-            timestep: t,
+            timestep: t as f64,
             latents: &x,
             pred_original: &out.pred_original_sample,
         };

@@ -123,7 +123,10 @@ fn inversion_reports_ascending_timesteps_and_can_cancel() {
         ControlFlow::Continue(())
     })
     .unwrap();
-    assert_eq!(seen, (0..10).map(|i| 1 + 100 * i).collect::<Vec<i64>>());
+    assert_eq!(
+        seen,
+        (0..10).map(|i| (1 + 100 * i) as f64).collect::<Vec<f64>>()
+    );
     backend.calls.borrow_mut().clear();
     let err = invert_latents(&backend, &z0, &cond, &options, |p| {
         if p.index == 2 {

@@ -440,3 +440,95 @@ impl DdimInverseScheduler {
         })
     }
 }
+
+/// [`DdimScheduler`] with its η, driven through the [`Scheduler`](crate::Scheduler) trait:
+/// what [`new_scheduler`](crate::new_scheduler) builds for DDIM.
+#[derive(Debug, Clone)]
+pub(crate) struct DdimSampler {
+    inner: DdimScheduler,
+    eta: f64,
+    timesteps: Vec<f64>,
+    next: usize,
+}
+
+impl DdimSampler {
+    pub(crate) fn new(inner: DdimScheduler, eta: f64) -> Result<Self, SamplingError> {
+        if !(eta.is_finite() && eta >= 0.0) {
+            return Err(SamplingError::InvalidOption(format!(
+                "eta = {eta} must be finite and non-negative"
+            )));
+        }
+        Ok(Self {
+            inner,
+            eta,
+            timesteps: Vec::new(),
+            next: 0,
+        })
+    }
+}
+
+impl crate::Scheduler for DdimSampler {
+    fn kind(&self) -> crate::SchedulerKind {
+        crate::SchedulerKind::Ddim
+    }
+
+    fn name(&self) -> String {
+        if self.eta > 0.0 {
+            format!("ddim eta={}", self.eta)
+        } else {
+            "ddim".into()
+        }
+    }
+
+    fn set_timesteps(&mut self, steps: usize) -> Result<(), SamplingError> {
+        self.timesteps = self
+            .inner
+            .set_timesteps(steps)?
+            .iter()
+            .map(|&t| t as f64)
+            .collect();
+        self.next = 0;
+        Ok(())
+    }
+
+    fn timesteps(&self) -> &[f64] {
+        &self.timesteps
+    }
+
+    fn num_inference_steps(&self) -> Option<usize> {
+        self.inner.num_inference_steps()
+    }
+
+    fn init_noise_sigma(&self) -> f32 {
+        1.0
+    }
+
+    fn scale_model_input(&self, sample: &Tensor, _index: usize) -> Result<Tensor, SamplingError> {
+        Ok(sample.clone())
+    }
+
+    fn step(
+        &mut self,
+        model_output: &Tensor,
+        index: usize,
+        sample: &Tensor,
+        noise: &mut crate::StepNoise<'_>,
+    ) -> Result<StepOutput, SamplingError> {
+        crate::scheduler::check_order("DDIMScheduler", self.next, index, self.timesteps.len())?;
+        let t = self.timesteps[index] as i64;
+        let out = if self.eta > 0.0 {
+            check_tensor("sample", sample)?;
+            let z = noise.draw(&sample.shape)?;
+            self.inner
+                .step(model_output, t, sample, self.eta, Some(&z))?
+        } else {
+            self.inner.step(model_output, t, sample, 0.0, None)?
+        };
+        self.next += 1;
+        Ok(out)
+    }
+
+    fn is_stochastic(&self) -> bool {
+        self.eta > 0.0
+    }
+}

@@ -22,6 +22,19 @@ pub enum SamplingError {
         /// the spacing
         spacing: &'static str,
     },
+    /// A scheduler class (`_class_name` of a config, or a name given by the user) that nao does
+    /// not implement.
+    #[error("unknown scheduler '{0}': nao has {names}", names = crate::kind::known_names())]
+    UnknownScheduler(String),
+    /// A scheduler option or prediction type the scheduler (or nao's implementation of it) does
+    /// not support.
+    #[error("{scheduler} does not support {what}")]
+    Unsupported {
+        /// the scheduler class
+        scheduler: &'static str,
+        /// the option and its value
+        what: String,
+    },
     /// `step` was called before `set_timesteps`.
     #[error("set_timesteps must be called before step")]
     TimestepsNotSet,

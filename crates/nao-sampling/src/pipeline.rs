@@ -1,34 +1,36 @@
-//! The sampling loop: seeds → latents with DDIM and classifier-free guidance, as diffusers'
-//! `StableDiffusionPipeline` runs it.
+//! The sampling loop: seeds → latents with any [`Scheduler`] and classifier-free guidance, as
+//! diffusers' `StableDiffusionPipeline` runs it.
 
 use std::ops::ControlFlow;
 
-use nao_backend::{Backend, Conditioning, Tensor};
-use nao_prior::{GaussianSeeds, RngName};
+use nao_backend::{Backend, Conditioning, SchedulerConfig, Tensor};
+use nao_prior::RngName;
 
 use crate::ddim::check_tensor;
-use crate::{DdimScheduler, SamplingError};
+use crate::{new_scheduler, SamplingError, Scheduler, SchedulerChoice, StepNoise};
 
 /// Which walk a progress report comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
-    /// DDIM sampling: noise → image latents.
+    /// Sampling: noise → image latents.
     Sampling,
     /// DDIM inversion: image latents → noise.
     Inversion,
 }
 
-/// What a progress callback sees after each step.
+/// What a progress callback sees after each model call and its scheduler step.
 #[derive(Debug, Clone, Copy)]
 pub struct StepProgress<'a> {
     /// Sampling or inversion.
     pub direction: Direction,
-    /// The step just taken, from 0.
+    /// The model call just made, from 0.
     pub index: usize,
-    /// The number of steps of the walk.
+    /// The number of model calls of the walk: the steps, or more for samplers that call the
+    /// model twice in a step (Heun: `2·steps − 1`; PNDM: `steps + 1`, or `steps + 9` with its
+    /// Runge–Kutta warm-up).
     pub total: usize,
-    /// The timestep the model was evaluated at.
-    pub timestep: i64,
+    /// The timestep the model was evaluated at (fractional for some σ schedules).
+    pub timestep: f64,
     /// The latents after the step, `[b, c, h, w]`.
     pub latents: &'a Tensor,
     /// The model's current estimate of the clean latents x̂₀ (a cheap preview).
@@ -45,18 +47,20 @@ pub fn no_progress(_: &StepProgress<'_>) -> ControlFlow<()> {
     ControlFlow::Continue(())
 }
 
-/// Where the variance noise of η > 0 steps comes from.
+/// Where the noise of stochastic samplers comes from: DDIM's variance noise when η > 0, and
+/// Euler ancestral's noise every step.
 #[derive(Debug, Clone, PartialEq)]
 pub enum VarianceNoise {
     /// Standard normal numbers from a named, seeded generator (`nao_prior::GaussianSeeds`),
-    /// `b·c·h·w` per step in row-major order; drawn only when η > 0.
+    /// `b·c·h·w` per step in row-major order; drawn only by stochastic steps.
     Seeded {
         /// The generator.
         rng: RngName,
         /// Its seed.
         seed: u64,
     },
-    /// The noise of every step, given by the caller: one tensor of the seeds' shape per step.
+    /// The noise of every step, given by the caller: one tensor of the seeds' shape per step
+    /// (the tensors diffusers' steps draw, to reproduce a diffusers run).
     Provided(Vec<Tensor>),
 }
 
@@ -78,6 +82,8 @@ impl Default for VarianceNoise {
 /// assert_eq!((o.steps, o.guidance_scale, o.eta), (10, 1.0, 0.0));
 /// assert_eq!(SampleOptions::default().steps, 50);
 /// assert!(SampleOptions::default().with_steps(0).check().is_err());
+/// let euler = SampleOptions::default().with_scheduler("euler".parse().unwrap());
+/// assert_eq!(euler.scheduler.unwrap().to_string(), "euler");
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct SampleOptions {
@@ -85,12 +91,15 @@ pub struct SampleOptions {
     pub steps: usize,
     /// Classifier-free guidance scale g (7.5); `g ≤ 1` runs no unconditional pass.
     pub guidance_scale: f64,
-    /// DDIM η (0: deterministic).
+    /// DDIM η (0: deterministic); > 0 is an error with the other samplers.
     pub eta: f64,
     /// The negative prompt for the unconditional pass (`""`).
     pub negative_prompt: String,
-    /// The variance noise for η > 0.
+    /// The noise of stochastic samplers (DDIM with η > 0, Euler ancestral).
     pub noise: VarianceNoise,
+    /// The sampler: `None` (the default) is the model's own scheduler class (its config's
+    /// `_class_name`, DDIM when it names none), as diffusers' pipelines use it.
+    pub scheduler: Option<SchedulerChoice>,
 }
 
 impl Default for SampleOptions {
@@ -101,14 +110,48 @@ impl Default for SampleOptions {
             eta: 0.0,
             negative_prompt: String::new(),
             noise: VarianceNoise::default(),
+            scheduler: None,
         }
     }
 }
 
 impl SampleOptions {
-    /// The defaults (50 steps, guidance 7.5, η = 0, negative prompt `""`).
+    /// The defaults (50 steps, guidance 7.5, η = 0, negative prompt `""`, the model's own
+    /// scheduler).
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Sample with this scheduler instead of the model's own.
+    pub fn with_scheduler(mut self, scheduler: SchedulerChoice) -> Self {
+        self.scheduler = Some(scheduler);
+        self
+    }
+
+    /// The scheduler these options sample a model of scheduler config `config` with, its
+    /// timesteps set: [`new_scheduler`] with the choice (or the config's own class) and η.
+    ///
+    /// ```
+    /// use nao_sampling::SampleOptions;
+    /// let sd1 = nao_test_support::sd1_scheduler();
+    /// let heun = SampleOptions::default().with_steps(10).with_scheduler("heun".parse()?);
+    /// assert_eq!(heun.scheduler_for(&sd1)?.timesteps().len(), 19); // 2·10 − 1 model calls
+    /// # Ok::<(), nao_sampling::SamplingError>(())
+    /// ```
+    pub fn scheduler_for(
+        &self,
+        config: &SchedulerConfig,
+    ) -> Result<Box<dyn Scheduler>, SamplingError> {
+        self.check()?;
+        let mut s = new_scheduler(config, self.scheduler.as_ref(), self.eta)?;
+        s.set_timesteps(self.steps)?;
+        Ok(s)
+    }
+
+    /// The model calls one sampling of a model of scheduler config `config` takes (the
+    /// steps, or more for Heun and PNDM): the length of a progress bar.
+    pub fn model_calls(&self, config: &SchedulerConfig) -> Result<usize, SamplingError> {
+        Ok(self.scheduler_for(config)?.timesteps().len())
     }
 
     /// Set the number of steps.
@@ -311,6 +354,17 @@ impl GuidedPredictor {
         latents: &Tensor,
         timestep: i64,
     ) -> Result<Tensor, SamplingError> {
+        self.predict_at(backend, latents, timestep as f64)
+    }
+
+    /// [`GuidedPredictor::predict`] at a timestep that may be fractional (σ schedulers),
+    /// through [`Backend::predict_noise_at`].
+    pub fn predict_at<B: Backend + ?Sized>(
+        &self,
+        backend: &B,
+        latents: &Tensor,
+        timestep: f64,
+    ) -> Result<Tensor, SamplingError> {
         check_tensor("latents", latents)?;
         if latents.shape.first() != Some(&self.batch) {
             return Err(SamplingError::Shape(format!(
@@ -320,12 +374,12 @@ impl GuidedPredictor {
         }
         let b = self.batch;
         if !self.uses_guidance() {
-            let out = backend.predict_noise(latents, &vec![timestep; b], &self.context)?;
+            let out = backend.predict_noise_at(latents, &vec![timestep; b], &self.context)?;
             check_output(&out, &latents.shape)?;
             return Ok(out);
         }
         let doubled = Tensor::concat(&[latents.clone(), latents.clone()])?;
-        let out = backend.predict_noise(&doubled, &vec![timestep; 2 * b], &self.context)?;
+        let out = backend.predict_noise_at(&doubled, &vec![timestep; 2 * b], &self.context)?;
         check_output(&out, &doubled.shape)?;
         let half = latents.data.len();
         let (uncond, cond) = out.data.split_at(half);
@@ -377,15 +431,19 @@ pub fn check_latents<B: Backend + ?Sized>(
     }
 }
 
-/// DDIM sampling from a batch of seeds, as diffusers' `StableDiffusionPipeline` with
-/// `latents=seeds`, `DDIMScheduler`, `eta` and `guidance_scale` (no guidance rescale).
+/// Sampling from a batch of seeds, as diffusers' `StableDiffusionPipeline` with
+/// `latents=seeds`, the options' scheduler (the model's own by default), `eta` and
+/// `guidance_scale` (no guidance rescale).
 ///
-/// `seeds` is `[b, c, h, w]` (the initial latents x_T; DDIM's `init_noise_sigma` is 1);
-/// `conditioning` holds the prompt embeddings with a batch of 1 (shared) or `b`, and the
-/// unconditional ones when `options.guidance_scale > 1`. After every step `callback` gets a
-/// [`StepProgress`]; returning [`ControlFlow::Break`] stops the loop with
-/// [`SamplingError::Cancelled`]. Returns the final latents `[b, c, h, w]` (decode them with
-/// `Backend::decode_latents`).
+/// `seeds` is `[b, c, h, w]`, unit Gaussian: the initial latents are `seeds ·
+/// init_noise_sigma` (1 for DDIM, PNDM and the multistep solvers; σ_max-sized for Euler, Heun
+/// and LMS), exactly where diffusers' `prepare_latents` scales them. For every model call of
+/// the scheduler: the model sees the scaled latents (`scale_model_input`) at the call's
+/// timestep, with classifier-free guidance, and the scheduler steps. `conditioning` holds the
+/// prompt embeddings with a batch of 1 (shared) or `b`, and the unconditional ones when
+/// `options.guidance_scale > 1`. After every model call `callback` gets a [`StepProgress`];
+/// returning [`ControlFlow::Break`] stops the loop with [`SamplingError::Cancelled`]. Returns
+/// the final latents `[b, c, h, w]` (decode them with `Backend::decode_latents`).
 ///
 /// ```
 /// # use nao_backend::Tensor;
@@ -403,6 +461,10 @@ pub fn check_latents<B: Backend + ?Sized>(
 /// })?;
 /// assert_eq!(latents.shape, vec![2, 4, 8, 8]);
 /// assert_eq!(seen.len(), 10);
+/// // the same with DPM-Solver++ 2M and Karras sigmas
+/// let dpm = options.clone().with_scheduler("dpm++2m-karras".parse()?);
+/// let latents = sample(&backend, &seeds, &conditioning, &dpm, nao_sampling::no_progress)?;
+/// assert!(latents.data.iter().all(|v| v.is_finite()));
 /// # Ok::<(), nao_sampling::SamplingError>(())
 /// ```
 pub fn sample<B, F>(
@@ -418,32 +480,24 @@ where
 {
     options.check()?;
     check_latents(backend, seeds)?;
-    let mut scheduler = DdimScheduler::new(backend.info().scheduler.clone())?;
-    let timesteps = scheduler.set_timesteps(options.steps)?.to_vec();
+    let mut scheduler = options.scheduler_for(&backend.info().scheduler)?;
+    let timesteps = scheduler.timesteps().to_vec();
     let predictor = GuidedPredictor::new(conditioning, seeds.batch(), options.guidance_scale)?;
-    let mut noise = match &options.noise {
-        VarianceNoise::Seeded { rng, seed } => {
-            NoiseSource::Rng(Box::new(GaussianSeeds::new(*rng, *seed)))
+    let mut noise = StepNoise::new(&options.noise);
+    let sigma = scheduler.init_noise_sigma();
+    let mut latents = if sigma == 1.0 {
+        seeds.clone()
+    } else {
+        Tensor {
+            shape: seeds.shape.clone(),
+            data: seeds.data.iter().map(|&x| x * sigma).collect(),
         }
-        VarianceNoise::Provided(v) => NoiseSource::Given(v),
     };
-    let mut latents = seeds.clone();
     let total = timesteps.len();
     for (index, &t) in timesteps.iter().enumerate() {
-        let model_output = predictor.predict(backend, &latents, t)?;
-        let out = match &mut noise {
-            NoiseSource::Rng(rng) => {
-                scheduler.step_with_rng(&model_output, t, &latents, options.eta, rng)?
-            }
-            NoiseSource::Given(v) => {
-                let n = if options.eta > 0.0 {
-                    v.get(index)
-                } else {
-                    None
-                };
-                scheduler.step(&model_output, t, &latents, options.eta, n)?
-            }
-        };
+        let input = scheduler.scale_model_input(&latents, index)?;
+        let model_output = predictor.predict_at(backend, &input, t)?;
+        let out = scheduler.step(&model_output, index, &latents, &mut noise)?;
         latents = out.prev_sample;
         let progress = StepProgress {
             direction: Direction::Sampling,
@@ -458,9 +512,4 @@ where
         }
     }
     Ok(latents)
-}
-
-enum NoiseSource<'a> {
-    Rng(Box<GaussianSeeds>),
-    Given(&'a [Tensor]),
 }

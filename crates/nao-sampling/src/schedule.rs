@@ -160,7 +160,7 @@ pub(crate) fn check_steps(n: usize, t: usize) -> Result<(), SamplingError> {
 
 /// `np.arange(start, 0, -step)` for a float step, as numpy fills it: length
 /// `ceil((0 − start)/(−step))`, `x₀ = start`, `x₁ = start − step`, `xᵢ = x₀ + i·(x₁ − x₀)`.
-fn numpy_arange_down(start: f64, step: f64) -> Vec<f64> {
+pub(crate) fn numpy_arange_down(start: f64, step: f64) -> Vec<f64> {
     let len = ((0.0 - start) / -step).ceil();
     if len.is_nan() || len <= 0.0 {
         return Vec::new();
@@ -179,7 +179,7 @@ fn numpy_arange_down(start: f64, step: f64) -> Vec<f64> {
 }
 
 /// `np.linspace(0, stop, n)` as numpy computes it (`i·step`, the last value set to `stop`).
-fn numpy_linspace_from_zero(stop: f64, n: usize) -> Vec<f64> {
+pub(crate) fn numpy_linspace_from_zero(stop: f64, n: usize) -> Vec<f64> {
     if n == 1 {
         return vec![0.0];
     }
@@ -209,6 +209,28 @@ pub fn check_step_count(config: &SchedulerConfig, steps: usize) -> Result<(), Sa
         inverse_timesteps(config, steps)?;
     }
     Ok(())
+}
+
+/// Whether `steps` steps of the sampler `choice` (the config's own class when `None`) make a
+/// valid timestep grid for this config, so a command can refuse a step count (or a scheduler
+/// the config cannot build) before any work.
+///
+/// ```
+/// let sd1 = nao_test_support::sd1_scheduler();
+/// let euler: nao_sampling::SchedulerChoice = "euler".parse().unwrap();
+/// assert!(nao_sampling::check_sampling_steps(&sd1, Some(&euler), 50).is_ok());
+/// let pndm: nao_sampling::SchedulerChoice = "pndm".parse().unwrap(); // Runge–Kutta warm-up
+/// let e = nao_sampling::check_sampling_steps(&sd1, Some(&pndm), 3).unwrap_err().to_string();
+/// assert!(e.contains("at least 4"), "{e}");
+/// assert!(nao_sampling::check_sampling_steps(&sd1, Some(&euler), 1001).is_err());
+/// ```
+pub fn check_sampling_steps(
+    config: &SchedulerConfig,
+    choice: Option<&crate::SchedulerChoice>,
+    steps: usize,
+) -> Result<(), SamplingError> {
+    let mut s = crate::new_scheduler(config, choice, 0.0)?;
+    s.set_timesteps(steps)
 }
 
 /// `DDIMScheduler.set_timesteps`: descending timesteps.

@@ -158,7 +158,7 @@ fn callback_sees_every_step_and_can_cancel() {
         ControlFlow::Continue(())
     })
     .unwrap();
-    let expected: Vec<(usize, i64)> = (0..10).map(|i| (i, 901 - 100 * i as i64)).collect();
+    let expected: Vec<(usize, f64)> = (0..10).map(|i| (i, 901.0 - 100.0 * i as f64)).collect();
     assert_eq!(seen, expected);
     assert_eq!(last.unwrap(), out, "the last report holds the result");
 

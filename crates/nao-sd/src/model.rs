@@ -357,11 +357,12 @@ impl StableDiffusion {
         self.download(self.text.forward_unchecked(&ids))
     }
 
-    /// The UNet, see [`Backend::predict_noise`].
+    /// The UNet, see [`Backend::predict_noise_at`]: timesteps as float32, as diffusers' UNet
+    /// takes them.
     fn predict(
         &self,
         latents: &HostTensor,
-        timesteps: &[i64],
+        timesteps: &[f32],
         context: &HostTensor,
     ) -> Result<HostTensor, SdError> {
         let [b, c, h, w] = nchw(latents, "the latents")?;
@@ -475,7 +476,20 @@ impl Backend for StableDiffusion {
         timesteps: &[i64],
         context: &HostTensor,
     ) -> Result<HostTensor, BackendError> {
-        Ok(self.predict(latents, timesteps, context)?)
+        let t: Vec<f32> = timesteps.iter().map(|&t| t as f32).collect();
+        Ok(self.predict(latents, &t, context)?)
+    }
+
+    /// Fractional timesteps too (Euler, Heun, LMS with linspace spacing or Karras σ): the UNet
+    /// embeds them as float32, as diffusers' does.
+    fn predict_noise_at(
+        &self,
+        latents: &HostTensor,
+        timesteps: &[f64],
+        context: &HostTensor,
+    ) -> Result<HostTensor, BackendError> {
+        let t: Vec<f32> = timesteps.iter().map(|&t| t as f32).collect();
+        Ok(self.predict(latents, &t, context)?)
     }
 
     fn encode_image(&self, images: &HostTensor) -> Result<HostTensor, BackendError> {

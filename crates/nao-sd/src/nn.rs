@@ -143,8 +143,9 @@ pub(crate) fn upsample_nearest(x: Tensor<4>, out_h: usize, out_w: usize) -> Tens
 /// The sinusoidal timestep embedding of diffusers' `get_timestep_embedding`, `[b, dim]`, in
 /// f32 with PyTorch's order of operations: frequencies `exp(−ln(10⁴)·i / (dim/2 − shift))`,
 /// arguments `t · f`, then `[sin, cos]` (`[cos, sin]` when flipped), zero-padded to an odd `dim`.
+/// Timesteps are float32, as diffusers' `timesteps.float()` makes them (integer or not).
 pub(crate) fn timestep_embedding(
-    timesteps: &[i64],
+    timesteps: &[f32],
     dim: usize,
     flip_sin_to_cos: bool,
     freq_shift: f64,
@@ -158,7 +159,7 @@ pub(crate) fn timestep_embedding(
         .collect();
     let mut data = Vec::with_capacity(timesteps.len() * dim);
     for &t in timesteps {
-        let args: Vec<f32> = freqs.iter().map(|f| t as f32 * f).collect();
+        let args: Vec<f32> = freqs.iter().map(|f| t * f).collect();
         let sin = args.iter().map(|a| a.sin());
         let cos = args.iter().map(|a| a.cos());
         if flip_sin_to_cos {
@@ -305,7 +306,7 @@ mod tests {
     #[test]
     fn timestep_embedding_layout() {
         let device = Device::default();
-        let e = timestep_embedding(&[0, 10], 5, true, 1.0, &device);
+        let e = timestep_embedding(&[0.0, 10.0], 5, true, 1.0, &device);
         let v = e.into_data().try_to_vec::<f32>().unwrap();
         // t = 0: cos 0 = 1, sin 0 = 0, padded
         assert_eq!(v[..5], [1.0, 1.0, 0.0, 0.0, 0.0]);

@@ -177,7 +177,8 @@ impl Unet {
         }
         let latents = to_model(latents, &self.device, self.dtype);
         let text = to_model(text, &self.device, self.dtype);
-        Ok(self.forward_unchecked(latents, timesteps, &text))
+        let timesteps: Vec<f32> = timesteps.iter().map(|&t| t as f32).collect();
+        Ok(self.forward_unchecked(latents, &timesteps, &text))
     }
 
     pub(crate) fn new(c: &UnetConfig, w: &mut Loader) -> Result<Self, SdError> {
@@ -331,12 +332,13 @@ impl Unet {
         })
     }
 
-    /// The model output for latents `[b, c, h, w]` (compute dtype), one timestep per item, and
-    /// text embeddings `[b, tokens, cross_dim]` (compute dtype); the caller checks the shapes.
+    /// The model output for latents `[b, c, h, w]` (compute dtype), one timestep per item (as
+    /// float32, which may be fractional: σ schedulers ask for such timesteps), and text
+    /// embeddings `[b, tokens, cross_dim]` (compute dtype); the caller checks the shapes.
     pub(crate) fn forward_unchecked(
         &self,
         x: Tensor<4>,
-        timesteps: &[i64],
+        timesteps: &[f32],
         ctx: &Tensor<3>,
     ) -> Tensor<4> {
         let dtype = x.dtype();

@@ -45,11 +45,13 @@ impl Default for AnalyticBackend {
     }
 }
 
-/// SD 1.x's scheduler config (the fixture's).
+/// SD 1.x's scheduler config (the fixture's; its `leading` spacing given, so that the other
+/// schedulers take it too, as from the fixture's file).
 pub fn sd1_scheduler() -> SchedulerConfig {
     SchedulerConfig::from_json(
         r#"{"beta_schedule": "scaled_linear", "beta_start": 0.00085, "beta_end": 0.012,
-            "steps_offset": 1, "set_alpha_to_one": false, "clip_sample": false}"#,
+            "steps_offset": 1, "set_alpha_to_one": false, "clip_sample": false,
+            "timestep_spacing": "leading"}"#,
     )
     .unwrap()
 }

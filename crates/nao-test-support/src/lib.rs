@@ -6,6 +6,8 @@
 //!   `cargo xtask ci` sets);
 //! - [`read_tensor`]: a reference `.npy` array as a host tensor;
 //! - [`AnalyticBackend`]: the one mock diffusion model, with a closed-form noise predictor;
+//! - [`schedulers`]: the scheduler references made with diffusers
+//!   (`scripts/make_scheduler_fixtures.py`);
 //! - [`fuzz`]: strategies for the property-based fuzz tests of the file readers.
 //!
 //! Missing data is a failure with the paths tried, never a silent skip.
@@ -14,6 +16,7 @@
 
 mod analytic;
 pub mod fuzz;
+pub mod schedulers;
 
 use std::path::{Path, PathBuf};
 

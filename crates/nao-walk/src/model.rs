@@ -1,4 +1,5 @@
-//! Seeds to frames with a diffusion model: DDIM sampling (η = 0, so a seed always gives the
+//! Seeds to frames with a diffusion model: sampling (the model's own scheduler or the spec's;
+//! a stochastic one draws the same seeded noise for every frame, so a seed always gives the
 //! same image) of one seed at a time, each frame cached in the work folder under the hash of
 //! everything that made it ([`WorkDir`]).
 
@@ -43,6 +44,8 @@ pub struct ModelFrames<'m> {
     backend: &'m dyn Backend,
     conditioning: Conditioning,
     options: SampleOptions,
+    /// The sampler's name (`ddim`, `dpm++2m-karras`, …) and its model calls per frame.
+    sampler: (String, usize),
     latent: [usize; 3],
     /// `(channels, height, width)` of the decoded images.
     image: (usize, usize, usize),
@@ -65,6 +68,15 @@ impl<'m> ModelFrames<'m> {
         latent: [usize; 3],
     ) -> Result<Self> {
         let options = spec.sample_options();
+        let scheduler = options
+            .scheduler_for(&backend.info().scheduler)
+            .map_err(|e| {
+                let what = spec.scheduler.map_or("the model's scheduler".into(), |c| {
+                    format!("--scheduler {c}")
+                });
+                WalkError::input(format!("{what} with --steps {}: {e}", spec.steps))
+            })?;
+        let sampler = (scheduler.name(), scheduler.timesteps().len());
         let conditioning = nao_sampling::encode_prompt(backend, &spec.prompt, &options)
             .map_err(|e| WalkError::input(format!("--prompt {:?}: {e}", spec.prompt)))?;
         let work = WorkDir::open(&spec.work_dir, spec.keep_work_dir)?;
@@ -77,6 +89,11 @@ impl<'m> ModelFrames<'m> {
             .field(spec.negative_prompt.as_bytes())
             .field(&spec.guidance.to_le_bytes());
         key.field(&(spec.steps as u64).to_le_bytes());
+        // another sampler makes other frames; the model's own (no field) keeps the keys of
+        // caches made before samplers could be chosen
+        if let Some(choice) = spec.scheduler {
+            key.field(b"scheduler").field(choice.name().as_bytes());
+        }
         for n in latent {
             key.field(&(n as u64).to_le_bytes());
         }
@@ -84,6 +101,7 @@ impl<'m> ModelFrames<'m> {
             backend,
             conditioning,
             options,
+            sampler,
             latent,
             image,
             key,
@@ -95,6 +113,11 @@ impl<'m> ModelFrames<'m> {
     /// Frames sampled by this source so far.
     pub fn sampled(&self) -> usize {
         self.sampled.len()
+    }
+
+    /// The sampler's name (`ddim`, `dpm++2m-karras`, …).
+    pub fn sampler(&self) -> &str {
+        &self.sampler.0
     }
 
     /// Whether the frames are grey (one channel).
@@ -165,7 +188,7 @@ impl<'m> ModelFrames<'m> {
         Ok(())
     }
 
-    /// DDIM-sample one seed and decode it, reporting every step.
+    /// Sample one seed and decode it, reporting every model call.
     fn sample(&self, seed: &[f64], progress: &mut Progress<'_>) -> Result<DynamicImage> {
         let [c, h, w] = self.latent;
         if seed.len() != c * h * w {
@@ -247,7 +270,7 @@ impl FrameSource for ModelFrames<'_> {
             progress,
             Event::Stage {
                 what,
-                steps: todo * self.options.steps,
+                steps: todo * self.sampler.1,
             },
         )?;
         for (done, (key, seed)) in missing.into_iter().enumerate() {
@@ -359,6 +382,49 @@ mod tests {
         other.work.store(Kind::Frame, &key_a, &png).unwrap();
         let err = other.read(&key_a).unwrap_err();
         assert!(err.contains("not a 16×16 frame"), "{err}");
+    }
+
+    #[test]
+    fn the_sampler_is_part_of_a_frame_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let backend = AnalyticBackend::new();
+        let model = ModelId::new("analytic", "analytic");
+        let mut spec = WalkSpec::new("a cat", dir.path().join("work"));
+        spec.steps = 4;
+        spec.guidance = 1.0;
+        let x = seed(0.5);
+        let own = ModelFrames::new(&backend, &model, &spec, [4, 8, 8]).unwrap();
+        assert_eq!(own.sampler(), "ddim");
+        let mut keys = vec![own.key(&x)];
+        for name in ["ddim", "euler", "dpm++2m-karras", "heun"] {
+            spec.scheduler = Some(name.parse().unwrap());
+            // a fresh work folder each (one with frames and no manifest is refused)
+            spec.work_dir = dir.path().join(name);
+            let mut frames = ModelFrames::new(&backend, &model, &spec, [4, 8, 8]).unwrap();
+            assert_eq!(frames.sampler(), name);
+            let key = frames.key(&x);
+            assert!(!keys.contains(&key), "{name}: a key of another sampler");
+            keys.push(key);
+            let mut events = 0;
+            frames
+                .frame(&x, &mut |e| {
+                    events += usize::from(e == Event::Step);
+                    ControlFlow::Continue(())
+                })
+                .unwrap();
+            // one event per model call: Heun calls the model 2·4 − 1 times
+            assert_eq!(events, if name == "heun" { 7 } else { 4 }, "{name}");
+        }
+        spec.scheduler = Some("pndm".parse().unwrap()); // its warm-up needs 4 steps or more
+        spec.steps = 3;
+        let e = ModelFrames::new(&backend, &model, &spec, [4, 8, 8])
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            e.contains("--scheduler pndm") && e.contains("at least 4"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -60,8 +60,11 @@ pub struct WalkSpec {
     pub negative_prompt: String,
     /// Classifier-free guidance scale of the sampling (inversion runs without): `--guidance`.
     pub guidance: f64,
-    /// DDIM steps, of the inversion and of the sampling: `--steps`.
+    /// Steps, of the inversion (DDIM) and of the sampling: `--steps`.
     pub steps: usize,
+    /// The sampler of the frames (`None`: the model's own scheduler class): `--scheduler`.
+    /// Keyframe images are inverted with DDIM whatever it is.
+    pub scheduler: Option<nao_sampling::SchedulerChoice>,
     /// How an image keyframe of another size than the model's is brought to it: `--resize`.
     pub resize: ResizePolicy,
     /// The path between consecutive keyframes: `--method` (not `nao-reference`, which has no
@@ -101,14 +104,16 @@ pub struct WalkSpec {
 
 impl WalkSpec {
     /// The defaults of `nao walk` for `prompt`, caching in `work_dir` (kept): the NAO
-    /// geodesic, Euclidean spacing, linear easing, 25 fps, 2 s per segment, 50 DDIM steps,
-    /// guidance 7.5, no hold, 2 refinements, scale 1, centre-crop, orbit angle 0.3.
+    /// geodesic, Euclidean spacing, linear easing, 25 fps, 2 s per segment, 50 steps of the
+    /// model's own scheduler, guidance 7.5, no hold, 2 refinements, scale 1, centre-crop, orbit
+    /// angle 0.3.
     pub fn new(prompt: impl Into<String>, work_dir: impl Into<PathBuf>) -> Self {
         Self {
             prompt: prompt.into(),
             negative_prompt: String::new(),
             guidance: 7.5,
             steps: 50,
+            scheduler: None,
             resize: ResizePolicy::CenterCrop,
             method: Method::Nao,
             closed: false,
@@ -237,11 +242,15 @@ impl WalkSpec {
         nao_inversion::InversionOptions::default().with_steps(self.steps)
     }
 
-    /// The DDIM options frames are sampled with.
+    /// The options frames are sampled with (η = 0: a seed always gives the same frame).
     pub(crate) fn sample_options(&self) -> nao_sampling::SampleOptions {
-        nao_sampling::SampleOptions::default()
+        let o = nao_sampling::SampleOptions::default()
             .with_steps(self.steps)
             .with_guidance_scale(self.guidance)
-            .with_negative_prompt(self.negative_prompt.clone())
+            .with_negative_prompt(self.negative_prompt.clone());
+        match self.scheduler {
+            Some(c) => o.with_scheduler(c),
+            None => o,
+        }
     }
 }

@@ -81,8 +81,10 @@ pub struct WalkReport {
     pub prompt: String,
     /// The negative prompt.
     pub negative_prompt: String,
-    /// DDIM steps.
+    /// Steps.
     pub steps: usize,
+    /// The sampler of the frames (`ddim`, `dpm++2m-karras`, …).
+    pub scheduler: String,
     /// Guidance scale.
     pub guidance: f64,
     /// The seeds' latent shape `[c, h, w]`.
@@ -338,6 +340,7 @@ impl Walk {
             "negative_prompt": spec.negative_prompt,
             "guidance": spec.guidance,
             "steps": spec.steps,
+            "scheduler": spec.scheduler.map(|c| c.name()),
             "resize": spec.resize.name(),
             "method": spec.method.as_str(),
             "loop": spec.closed,
@@ -518,6 +521,7 @@ impl Rendered<'_> {
             prompt: spec.prompt.clone(),
             negative_prompt: spec.negative_prompt.clone(),
             steps: spec.steps,
+            scheduler: self.source.sampler().to_string(),
             guidance: spec.guidance,
             latent_shape: self.latent,
             chi_mode: prior.mode(),

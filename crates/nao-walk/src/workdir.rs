@@ -76,8 +76,9 @@ pub(crate) fn finish_key(h: FieldHasher) -> String {
 ///
 /// - a frame: `nao walk frame`, `v2`, the model's identity ([`ModelId::identity`]: the model,
 ///   device, precision and weight variant), the prompt, the negative prompt, the guidance
-///   (f64, little-endian), the DDIM steps (u64), the latent shape (three u64) and the frame's
-///   seed as float32 values (little-endian) — the seed the model receives;
+///   (f64, little-endian), the steps (u64), when a sampler other than the model's own is
+///   chosen `scheduler` and its name (`euler`, `dpm++2m-karras`, …), the latent shape (three
+///   u64) and the frame's seed as float32 values (little-endian) — the seed the model receives;
 /// - an inverted keyframe: `nao walk keyframe`, `v2`, the model's identity, the prompt, the
 ///   DDIM steps (u64), the image's shape (u64 each) and its pixels as the model sees them
 ///   (float32, little-endian).

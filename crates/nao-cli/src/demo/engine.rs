@@ -22,6 +22,8 @@ pub struct Engine<'a> {
     pub steps: usize,
     /// Classifier-free guidance scale for sampling (1 = conditional model only).
     pub guidance: f64,
+    /// The sampler (`None`: the model's own, DDIM).
+    pub scheduler: Option<nao_sampling::SchedulerChoice>,
     /// χ prior of the seed dimension.
     pub chi: ChiPrior,
     /// Called after every model batch (progress).
@@ -105,10 +107,14 @@ impl Engine<'_> {
         let options = SampleOptions::new()
             .with_steps(self.steps)
             .with_guidance_scale(self.guidance);
+        let options = match self.scheduler {
+            Some(c) => options.with_scheduler(c),
+            None => options,
+        };
         let cond = nao_sampling::encode_prompt(self.model, CLASS_NAMES[class], &options)
             .map_err(|e| CliError::compute("encoding the class prompt", e))?;
         let latents = nao_sampling::sample(self.model, &seeds, &cond, &options, |_| interruption())
-            .map_err(|e| CliError::compute("DDIM sampling", e))?;
+            .map_err(|e| CliError::compute("sampling", e))?;
         let images = self
             .model
             .decode_latents(&latents)

@@ -50,6 +50,10 @@ pub struct DemoArgs {
     /// keeps DDIM inversion and sampling inverse to each other).
     #[arg(long, value_name = "G", default_value_t = 1.0)]
     guidance: f64,
+    /// The sampler of every image (see `nao sample --help`; the inversion stays DDIM)
+    /// [default: ddim, the embedded model's scheduler].
+    #[arg(long, value_name = "NAME")]
+    scheduler: Option<nao_sampling::SchedulerChoice>,
     /// Disjoint groups of 5 real images per rare class [default: 4, 1 with --quick].
     #[arg(long, value_name = "N")]
     groups: Option<usize>,
@@ -71,6 +75,12 @@ pub fn run(args: &DemoArgs, json: bool) -> Result<(), CliError> {
     let frames = if args.quick { 5 } else { 9 };
     let interior = if args.quick { 2 } else { 3 };
     crate::model::check_steps("--steps", steps, Some(&nao_burn::scheduler_config()))?;
+    let used = crate::model::sampler(
+        &nao_burn::scheduler_config(),
+        args.scheduler.as_ref(),
+        steps,
+        0.0,
+    )?;
     let max_groups = nao_burn::BUNDLED_PER_CLASS / 5;
     if groups == 0 || groups > max_groups {
         return Err(CliError::input(format!(
@@ -129,6 +139,7 @@ pub fn run(args: &DemoArgs, json: bool) -> Result<(), CliError> {
         classifier: &classifier,
         steps,
         guidance: args.guidance,
+        scheduler: args.scheduler,
         chi,
         tick: Box::new(|| pb.inc(1)),
     };
@@ -282,6 +293,7 @@ pub fn run(args: &DemoArgs, json: bool) -> Result<(), CliError> {
             seed: args.seed,
             quick: args.quick,
             steps,
+            scheduler: used.name,
             guidance: args.guidance,
             groups,
             images_per_group: 5,

@@ -37,8 +37,10 @@ pub struct Settings {
     pub seed: u64,
     /// `--quick`.
     pub quick: bool,
-    /// DDIM steps.
+    /// Steps (of the DDIM inversion and of the sampling).
     pub steps: usize,
+    /// The sampler (`ddim`, `euler`, …).
+    pub scheduler: String,
     /// Guidance scale.
     pub guidance: f64,
     /// Groups of real images per rare class.
@@ -239,12 +241,13 @@ impl Report {
         let mut md = String::new();
         let _ = writeln!(
             md,
-            "# nao demo report\n\nModel: {} on {} (d = {}, χ mode {:.3}); {} DDIM steps, guidance {}, {} group(s) of {} real images per rare class, {} interior points per path; {:.1} s.\n",
+            "# nao demo report\n\nModel: {} on {} (d = {}, χ mode {:.3}); {} steps (DDIM inversion, {} sampling), guidance {}, {} group(s) of {} real images per rare class, {} interior points per path; {:.1} s.\n",
             self.model.name,
             self.model.device,
             self.model.dim,
             self.model.chi_mode,
             self.settings.steps,
+            self.settings.scheduler,
             self.settings.guidance,
             self.settings.groups,
             self.settings.images_per_group,
