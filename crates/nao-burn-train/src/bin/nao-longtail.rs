@@ -13,6 +13,7 @@
 use std::collections::HashMap;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
@@ -310,6 +311,9 @@ fn run(args: &RunArgs) -> Result<(), Error> {
 struct Bars {
     multi: MultiProgress,
     generating: HashMap<String, ProgressBar>,
+    /// When each generated set's first event came: its wall time includes the inversions and
+    /// the centroids, which the outcome's seconds leave out.
+    started: HashMap<String, Instant>,
     scoring: Option<ProgressBar>,
     training: Option<ProgressBar>,
 }
@@ -319,6 +323,7 @@ impl Bars {
         Self {
             multi: MultiProgress::new(),
             generating: HashMap::new(),
+            started: HashMap::new(),
             scoring: None,
             training: None,
         }
@@ -347,6 +352,9 @@ impl Bars {
                 dir.display()
             )),
             Event::Generating { generation, event } => {
+                self.started
+                    .entry(generation.to_string())
+                    .or_insert_with(Instant::now);
                 if let nao_augment::Event::Images { done, todo } = event {
                     let name = generation.to_string();
                     if !self.generating.contains_key(&name) {
@@ -371,8 +379,13 @@ impl Bars {
                     pb.finish_and_clear();
                 }
                 // the seconds are what the cost table of docs/results.md is measured with
+                let wall = self
+                    .started
+                    .get(&generation.to_string())
+                    .map_or(0.0, |t| t.elapsed().as_secs_f64());
                 self.line(format!(
-                    "{generation}: {} images ({} made now in {:.1} s, {} kept) in {}",
+                    "{generation}: {} images ({} made now in {:.1} s, {wall:.1} s with the \
+                     inversions and seeds; {} kept) in {}",
                     outcome.images_total,
                     outcome.made,
                     outcome.generating_seconds,

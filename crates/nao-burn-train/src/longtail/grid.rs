@@ -140,11 +140,14 @@ impl Grid {
             .collect()
     }
 
-    /// The rows at [`Grid::best_source_shots`] once the best source is known, leaving out
-    /// generations among `before` (prompt-only without refinement, which has no shots).
+    /// The rows at [`Grid::best_source_shots`] once the best source is known: the methods
+    /// that have a source, since the question there is what more inverted images add to it.
+    /// Prompt-only inverts nothing (more shots only widen SeedSelect's target), and its
+    /// refined set is the costliest of all (30 iterations at guidance 7.5 per seed).
     pub fn best_source_rows(&self, best: SourceKind, before: &[Row]) -> Vec<Row> {
         self.rows_at(&self.best_source_shots, &[best])
             .into_iter()
+            .filter(|r| r.generated.is_some_and(|g| g.source.is_some()))
             .filter(|r| !before.iter().any(|b| b.generated == r.generated))
             .collect()
     }

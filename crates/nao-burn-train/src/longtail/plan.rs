@@ -42,8 +42,8 @@ impl Plan {
     /// // long-tail, oversample; prompt-only, normalized and nao from pairs at 5 shots, without
     /// // and with SeedSelect (prompt-only's unrefined set has no shots)
     /// assert_eq!(plan.rows().len(), 2 + 3 + 3);
-    /// // at 60 shots, the best source: 2 + 3 more
-    /// assert_eq!(plan.all_rows(Some(SourceKind::Pairs)).len(), 8 + 5);
+    /// // at 60 shots, the best source: normalized and nao, without and with SeedSelect
+    /// assert_eq!(plan.all_rows(Some(SourceKind::Pairs)).len(), 8 + 4);
     /// # Ok::<(), nao_burn_train::longtail::LongtailError>(())
     /// ```
     pub fn new(spec: ExperimentSpec) -> Result<Self> {
@@ -279,7 +279,6 @@ mod tests {
                 "+nao-pairs-5shot-seedselect",
                 "+normalized-pairs-60shot",
                 "+nao-pairs-60shot",
-                "+prompt-only-60shot-seedselect",
                 "+normalized-pairs-60shot-seedselect",
                 "+nao-pairs-60shot-seedselect",
             ]
@@ -307,7 +306,7 @@ mod tests {
             "the 2 and 2 real images per rare class repeated to 10 each (the smallest common class)"
         );
         assert_eq!(
-            sets[12].description,
+            sets[11].description,
             "the 2 and 2 real images per rare class and 3 `nao augment --method nao --source \
              pairs --shots 60 --refine seedselect` images per rare class, together repeated to \
              10 each"
@@ -404,9 +403,9 @@ mod tests {
             let gens = Plan::generations(&rows);
             let folders: HashSet<String> = gens.iter().map(|g| g.folder()).collect();
             assert_eq!(folders.len(), gens.len());
-            // 1 unrefined prompt-only, 3 refined prompt-only (one per shot count), and every
-            // inverting method at every (source, shots, refinement) it is run with
-            assert_eq!(gens.len(), 1 + 3 + 5 * (3 * 2 + 2 * 2));
+            // 1 unrefined and 1 refined prompt-only (at --shots only: it has no source), and
+            // every inverting method at every (source, shots, refinement) it is run with
+            assert_eq!(gens.len(), 1 + 1 + 5 * (3 * 2 + 2 * 2));
             let names: HashSet<&str> = rows.iter().map(|r| r.name.as_str()).collect();
             assert_eq!(names.len(), rows.len());
         }

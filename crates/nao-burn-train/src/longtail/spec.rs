@@ -94,7 +94,8 @@ impl ExperimentSpec {
     /// The plumbing check (CI's `--quick`): every code path with tiny settings — one seed and
     /// a second for the rows within the spread (with one seed, all of them), 8 generated
     /// images per rare class with 4 DDIM steps, prompt-only, normalized and NAO from pairs,
-    /// without and with a tiny SeedSelect, at 5 shots and at 60 with the best source,
+    /// without and with a tiny SeedSelect, at 5 shots and (but prompt-only) at 60 with the best
+    /// source,
     /// [`Recipe::QUICK`], 500 test images. Its numbers mean nothing.
     ///
     /// ```
