@@ -227,6 +227,7 @@ fn every_configuration_is_generated_trained_scored_reported_and_resumed() {
         "## What the generated images are like",
         "| +nao-pairs-3shot-seedselect | ",
         "the best source of the first rows",
+        "## The grid and what it costs",
         "```sh\nthe test\n```",
     ] {
         assert!(md.contains(part), "{part}: {md}");

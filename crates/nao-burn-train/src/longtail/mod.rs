@@ -43,6 +43,7 @@
 
 mod choose;
 mod conclusion;
+mod costs;
 mod error;
 #[cfg(feature = "embedded")]
 mod experiment;
@@ -63,6 +64,7 @@ mod stats;
 
 pub use choose::{best_source, comparisons, more_seeds};
 pub use conclusion::{conclusion, percent, GOAL_BASELINE, SUBJECT};
+pub use costs::{estimate, Costs, Estimate};
 pub use error::{LongtailError, Result};
 #[cfg(feature = "embedded")]
 pub use generate::{augment_spec, evaluate_sets, generate_sets, select_config};

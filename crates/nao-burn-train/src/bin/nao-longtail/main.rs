@@ -10,6 +10,8 @@
 //! longtail` runs it.
 #![forbid(unsafe_code)]
 
+mod costs;
+
 use std::collections::HashMap;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
@@ -19,8 +21,8 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use nao_augment::{fixed_or_dash, SeedMethod, SourceKind};
 use nao_burn_train::longtail::{
-    percent, Comparison, ConfigReport, Event, ExperimentSpec, LongtailError, Plan, Refine, Results,
-    LONG_TAIL, OVERSAMPLE,
+    estimate, percent, Comparison, ConfigReport, Costs, Event, ExperimentSpec, LongtailError, Plan,
+    Refine, Results, LONG_TAIL, OVERSAMPLE,
 };
 use nao_burn_train::FashionMnist;
 use nao_fs::Outputs;
@@ -271,6 +273,20 @@ fn run(args: &RunArgs) -> Result<(), Error> {
     out.claim_file(&markdown_file, "--markdown")?;
 
     let mut bars = Bars::new();
+    // the tiny SeedSelect of --quick is not what the costs were measured with
+    if !args.quick {
+        let e = estimate(plan.spec(), &Costs::MEASURED)?;
+        bars.line(format!(
+            "estimated at most {:.0} min on 2 cores ({:.0} s generating, {:.0} s measuring, \
+             {:.0} s training the first pass and {:.0} s the second; what the working folder \
+             already holds is not counted)",
+            e.total / 60.0,
+            e.generation,
+            e.measuring,
+            e.first_pass,
+            e.second_pass
+        ));
+    }
     let results = plan.run(&mut |event| bars.show(event));
     bars.clear();
     let results = results.map_err(|e| -> Error {
@@ -296,7 +312,14 @@ fn run(args: &RunArgs) -> Result<(), Error> {
     out.write(&results_dir.join("longtail.png"), &png)?;
     out.write(
         &markdown_file,
-        markdown(&results, &command, &results_dir, &markdown_file).as_bytes(),
+        markdown(
+            &results,
+            plan.spec(),
+            &command,
+            &results_dir,
+            &markdown_file,
+        )
+        .as_bytes(),
     )?;
     out.commit()?;
     println!("{}", table(&results));
@@ -502,7 +525,13 @@ fn table(r: &Results) -> String {
     s
 }
 
-fn markdown(r: &Results, command: &str, results_dir: &Path, markdown: &Path) -> String {
+fn markdown(
+    r: &Results,
+    spec: &ExperimentSpec,
+    command: &str,
+    results_dir: &Path,
+    markdown: &Path,
+) -> String {
     let rel = |p: &Path| -> String {
         let base = markdown.parent().unwrap_or(Path::new(""));
         p.strip_prefix(base).unwrap_or(p).display().to_string()
@@ -548,7 +577,7 @@ fn markdown(r: &Results, command: &str, results_dir: &Path, markdown: &Path) -> 
          when it exceeds the sum of the two standard deviations. {second}{best}\n\n\
          {table}\n\
          ![rare-class and balanced accuracy per configuration]({png})\n\n\
-         ## Conclusion (measured)\n\n{conclusion}\n\n{eval}\
+         ## Conclusion (measured)\n\n{conclusion}\n\n{eval}{costs}\
          ## How it was made\n\n\
          ```sh\n{command}\n```\n\n\
          Wall time {wall:.0} s on this machine ({gen:.0} s generating and measuring the images, \
@@ -573,6 +602,7 @@ fn markdown(r: &Results, command: &str, results_dir: &Path, markdown: &Path) -> 
             .collect::<Vec<_>>()
             .join("\n"),
         eval = eval_section(r),
+        costs = costs::section(spec),
         wall = r.wall_seconds,
         gen = r.generation_seconds,
         train = r.training_seconds,
