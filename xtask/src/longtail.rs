@@ -49,7 +49,8 @@ pub struct LongtailArgs {
     #[arg(long)]
     pub steps: Option<usize>,
     /// Working folder (real images, generated sets, finished runs) [default:
-    /// TARGET/longtail, or TARGET/longtail-quick].
+    /// TARGET/longtail-fair, or TARGET/longtail-fair-quick: the fair protocol's sets differ
+    /// from those an older working folder holds].
     #[arg(long, value_name = "DIR")]
     pub work: Option<PathBuf>,
     /// Folder of results.json and longtail.png [default: docs/results; WORK/results with
@@ -129,7 +130,7 @@ pub fn command(root: &Path, args: &LongtailArgs) -> Result<()> {
     let quick = args.quick;
     let work = args.work.clone().unwrap_or_else(|| {
         ws.target_dir
-            .join(if quick { "longtail-quick" } else { "longtail" })
+            .join(if quick { "longtail-fair-quick" } else { "longtail-fair" })
     });
     let out = args.out.clone().unwrap_or_else(|| {
         if quick {
