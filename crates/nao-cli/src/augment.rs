@@ -99,7 +99,10 @@ struct SpecArgs {
     /// perturbations).
     #[arg(long, value_name = "S", default_value_t = 0)]
     seed: u64,
-    /// How a real image of another size than the model's is brought to it.
+    /// How a real image is brought to a size the model takes: center-crop or stretch to the
+    /// model's default size, exact (refuse another size), or none (its own size, both sides
+    /// multiples of the VAE's downsampling; a class's images must then have one size, and its
+    /// generated images have it).
     #[arg(long, value_enum, default_value = "center-crop")]
     resize: ResizePolicy,
     /// Leave out real images that cannot be read (each is named on stderr and in

@@ -7,7 +7,7 @@ use std::time::Instant;
 use clap::Args;
 use nao_backend::{Backend, Tensor};
 use nao_fs::Outputs;
-use nao_inversion::{encode_images, errors, invert_latents, load_image, psnr_db, ImageSpec};
+use nao_inversion::{encode_images, errors, invert_latents, psnr_db};
 use nao_inversion::{InversionOptions, ResizePolicy};
 use nao_models::Needs;
 use nao_npy::NpyArray;
@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use crate::error::CliError;
 use crate::images::{png_bytes, to_image};
-use crate::model::{check_guidance, check_steps, image_error, DdimArgs, ModelArgs};
+use crate::model::{check_guidance, check_steps, DdimArgs, ModelArgs};
 use crate::output::interruption;
 use crate::output::{bar, emit, num};
 use crate::prior::{prior_for, NormStats};
@@ -41,9 +41,8 @@ pub struct ReconstructArgs {
     /// same as --guidance.
     #[arg(long, conflicts_with = "guidance")]
     guidance_sample: Option<f64>,
-    /// How an image of another size than the model's is brought to it.
-    #[arg(long, value_enum, default_value = "center-crop")]
-    resize: ResizePolicy,
+    #[arg(long, value_enum, long_help = crate::images::RESIZE_HELP)]
+    resize: Option<ResizePolicy>,
     /// Output folder (created if missing): reconstruction.png, input.png (the image as the
     /// model saw it, after resizing) and seed.npy (the inverted seed, [1, c, h, w]).
     #[arg(short, long, value_name = "OUT_DIR")]
@@ -57,6 +56,8 @@ struct ReconstructReport {
     input: String,
     seed: String,
     seed_shape: Vec<usize>,
+    image_size: [usize; 2],
+    resize: &'static str,
     model: String,
     prompt: String,
     steps: usize,
@@ -109,9 +110,9 @@ pub fn run(args: &ReconstructArgs, json: bool) -> Result<(), CliError> {
     let load_seconds = load_start.elapsed().as_secs_f64();
     let info = backend.info().clone();
     check_steps("--steps", steps, Some(&info.scheduler))?;
-    let spec = ImageSpec::for_model(&info);
-    let image =
-        load_image(&args.image, &spec, args.resize).map_err(|e| image_error(&args.image, e))?;
+    let (mut images, resize) =
+        crate::images::load_for_model(std::slice::from_ref(&args.image), &info, args.resize)?;
+    let image = images.remove(0);
     let fail = |e: &dyn std::fmt::Display| {
         CliError::Input(format!("reconstructing {}: {e}", args.image.display()))
     };
@@ -164,7 +165,7 @@ pub fn run(args: &ReconstructArgs, json: bool) -> Result<(), CliError> {
     };
     let (image_mse, _) = errors(&input01.data, &decoded.data);
 
-    let (ch, h, w) = (spec.channels, spec.height, spec.width);
+    let (ch, h, w) = (image.shape[1], image.shape[2], image.shape[3]);
     let recon_path = args.output.join("reconstruction.png");
     let input_path = args.output.join("input.png");
     let seed_path = args.output.join("seed.npy");
@@ -194,6 +195,8 @@ pub fn run(args: &ReconstructArgs, json: bool) -> Result<(), CliError> {
         input: input_path.display().to_string(),
         seed: seed_path.display().to_string(),
         seed_shape: seed.shape.clone(),
+        image_size: [h, w],
+        resize: resize.name(),
         model: args.model.name(),
         prompt: args.prompt.clone(),
         steps,

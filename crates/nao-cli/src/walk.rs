@@ -52,7 +52,10 @@ pub struct WalkArgs {
     /// DDIM options; images are inverted without guidance, as the NAO paper does.
     #[command(flatten)]
     ddim: DdimArgs,
-    /// How an image keyframe of another size than the model's is brought to it.
+    /// How an image keyframe is brought to a size the model takes: center-crop or stretch to
+    /// the model's default size, exact (refuse another size), or none (its own size, both
+    /// sides multiples of the VAE's downsampling; every image keyframe must then have the same
+    /// size, and the frames have it).
     #[arg(long, value_enum, default_value = "center-crop")]
     resize: ResizePolicy,
     /// The path between consecutive keyframes [default: nao, the exact NAO geodesic].

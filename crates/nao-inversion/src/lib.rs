@@ -23,7 +23,8 @@ mod invert;
 mod reconstruct;
 
 pub use crate::image::{
-    decode_image, image_to_tensor, load_image, load_images, ImageSpec, ResizePolicy,
+    check_one_size, decode_image, image_file_size, image_to_tensor, load_image, load_images,
+    ImageSpec, ResizePolicy,
     MAX_IMAGE_FILE_BYTES, MAX_IMAGE_PIXELS,
 };
 pub use error::InversionError;

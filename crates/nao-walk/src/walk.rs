@@ -206,7 +206,7 @@ impl Walk {
     /// The latent shape of the walk's seeds with this model (every seed keyframe checked to
     /// be a latent of it, of one shape).
     pub fn latent_shape(&self, model: &ModelId, info: &ModelInfo) -> Result<[usize; 3]> {
-        latent_shape(&self.keyframes, model, info)
+        latent_shape(&self.keyframes, model, info, self.spec.resize)
     }
 
     /// Height and width of the written frames (the model's images for the latent shape,
