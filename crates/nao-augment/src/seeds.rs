@@ -113,6 +113,7 @@ pub(crate) struct Preparer<'a> {
     pub method: SeedMethod,
     pub positions: usize,
     pub steps: usize,
+    pub inversion: nao_inversion::InversionMethod,
     pub resize: ResizePolicy,
     pub skip_bad_images: bool,
     /// Real images inverted per class (`None`: all).
@@ -398,14 +399,17 @@ impl Preparer<'_> {
         Ok(())
     }
 
-    /// DDIM-invert each image (one at a time, without guidance, as the NAO paper does).
+    /// Invert each image with the spec's method (one at a time, without guidance, as the NAO
+    /// paper does).
     fn invert(
         &self,
         images: &[(&RealImage, Tensor)],
         prompt: &str,
         progress: &mut Progress<'_>,
     ) -> Result<Vec<Vec<f64>>> {
-        let options = InversionOptions::default().with_steps(self.steps);
+        let options = InversionOptions::default()
+            .with_steps(self.steps)
+            .with_method(self.inversion);
         let cond = nao_inversion::encode_prompt(self.model, prompt, &options)
             .map_err(|e| AugmentError::input(format!("prompt \"{prompt}\": {e}")))?;
         let mut seeds = Vec::with_capacity(images.len());

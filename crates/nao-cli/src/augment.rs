@@ -12,7 +12,7 @@ use nao_models::Needs;
 use serde::Serialize;
 
 use crate::error::CliError;
-use crate::model::{DdimArgs, ModelArgs};
+use crate::model::{DdimArgs, InversionArgs, ModelArgs};
 use crate::output::{bar, bar_eta, emit, interruption};
 
 /// Arguments of `nao augment`.
@@ -66,6 +66,8 @@ struct SpecArgs {
     model: ModelArgs,
     #[command(flatten)]
     ddim: DdimArgs,
+    #[command(flatten)]
+    inversion: InversionArgs,
     /// The prompt of each class; {class} is replaced by the class folder's name. The embedded
     /// model's prompts are its class names ("bag", "ankle boot", "a photo of a sneaker", …).
     #[arg(long, value_name = "TEMPLATE", default_value = "{class}")]
@@ -134,6 +136,7 @@ impl SpecArgs {
         spec.jitter = self.jitter;
         spec.seed = self.seed;
         spec.resize = self.resize;
+        spec.inversion = self.inversion.method;
         spec.skip_bad_images = self.skip_bad_images;
         spec.shots = self.shots;
         spec.source = self.source.clone();

@@ -12,7 +12,7 @@ use nao_npy::{DType, NpyStream};
 use serde::Serialize;
 
 use crate::error::CliError;
-use crate::model::{check_steps, DdimArgs, ModelArgs};
+use crate::model::{check_steps, DdimArgs, InversionArgs, ModelArgs};
 use crate::output::interruption;
 use crate::output::{bar, emit, num};
 use crate::prior::{prior_for, NormStats};
@@ -33,6 +33,8 @@ pub struct InvertArgs {
     prompt: String,
     #[command(flatten)]
     ddim: DdimArgs,
+    #[command(flatten)]
+    inversion: InversionArgs,
     #[arg(long, value_enum, long_help = crate::images::RESIZE_HELP)]
     resize: Option<ResizePolicy>,
     /// Output .npy: the seeds, float32, stacked along a first axis: [n, c, h, w].
@@ -58,6 +60,9 @@ struct InvertReport {
     prompt: String,
     steps: usize,
     guidance: f64,
+    inversion: String,
+    /// Network calls of the inversion, per image.
+    model_calls: usize,
     image_size: [usize; 2],
     resize: &'static str,
     load_seconds: f64,
@@ -104,12 +109,17 @@ pub fn run(args: &InvertArgs, json: bool) -> Result<(), CliError> {
     let options = InversionOptions::default()
         .with_steps(steps)
         .with_guidance_scale(guidance)
-        .with_negative_prompt(args.ddim.negative_prompt.clone());
+        .with_negative_prompt(args.ddim.negative_prompt.clone())
+        .with_method(args.inversion.method);
     let start = Instant::now();
     let conditioning = nao_inversion::encode_prompt(&backend, &args.prompt, &options)
         .map_err(|e| CliError::compute("encoding the prompt", e))?;
     let n = images.len();
-    let pb = bar((n * steps) as u64, json, "inverting");
+    let pb = bar(
+        (n * steps) as u64,
+        json,
+        &format!("inverting ({})", options.method),
+    );
     let mut data = Vec::new();
     let mut seed_shape = Vec::new();
     // One image at a time: memory stays that of one image, whatever the count.
@@ -174,6 +184,8 @@ pub fn run(args: &InvertArgs, json: bool) -> Result<(), CliError> {
         prompt: args.prompt.clone(),
         steps,
         guidance,
+        inversion: options.method.name(),
+        model_calls: options.model_calls(),
         image_size,
         resize: resize.name(),
         load_seconds,
@@ -183,13 +195,15 @@ pub fn run(args: &InvertArgs, json: bool) -> Result<(), CliError> {
     };
     emit(json, &report, || {
         let mut s = format!(
-            "wrote {}: {} seed(s) of shape {} (d = {}), {} DDIM inversion steps, guidance {}, \
-             {:.3} s\n{:<40} {:>14} {:>16} {:>12}\n",
+            "wrote {}: {} seed(s) of shape {} (d = {}), {} steps of {} inversion ({} network \
+             calls per image), guidance {}, {:.3} s\n{:<40} {:>14} {:>16} {:>12}\n",
             report.output,
             n,
             shape_text(&seed_shape),
             dim,
             report.steps,
+            report.inversion,
+            report.model_calls,
             report.guidance,
             report.seconds,
             "image",

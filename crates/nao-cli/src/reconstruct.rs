@@ -7,16 +7,16 @@ use std::time::Instant;
 use clap::Args;
 use nao_backend::{Backend, Tensor};
 use nao_fs::Outputs;
-use nao_inversion::{encode_images, errors, invert_latents, psnr_db};
+use nao_inversion::{encode_images, errors, invert_latents_full, psnr_db, sample_inverted};
 use nao_inversion::{InversionOptions, ResizePolicy};
 use nao_models::Needs;
 use nao_npy::NpyArray;
-use nao_sampling::{sample, SampleOptions};
+use nao_sampling::SampleOptions;
 use serde::Serialize;
 
 use crate::error::CliError;
 use crate::images::{png_bytes, to_image};
-use crate::model::{check_guidance, check_steps, DdimArgs, ModelArgs};
+use crate::model::{check_guidance, check_steps, DdimArgs, InversionArgs, ModelArgs};
 use crate::output::interruption;
 use crate::output::{bar, emit, num};
 use crate::prior::{prior_for, NormStats};
@@ -34,6 +34,8 @@ pub struct ReconstructArgs {
     prompt: String,
     #[command(flatten)]
     ddim: DdimArgs,
+    #[command(flatten)]
+    inversion: InversionArgs,
     /// Classifier-free guidance scale of the inversion (1: none).
     #[arg(long, default_value_t = 1.0)]
     guidance_invert: f64,
@@ -63,6 +65,12 @@ struct ReconstructReport {
     steps: usize,
     guidance_invert: f64,
     guidance_sample: f64,
+    /// The inversion method; EDICT's seed pair is sampled back with EDICT's sampler.
+    inversion: String,
+    /// Network calls of the inversion (a guided call counts once).
+    inversion_calls: usize,
+    /// Network calls of the sampling back.
+    sampling_calls: usize,
     /// Mean squared error between the input's VAE latents and the reconstructed latents.
     latent_mse: f64,
     /// Largest absolute error between the same.
@@ -121,7 +129,8 @@ pub fn run(args: &ReconstructArgs, json: bool) -> Result<(), CliError> {
     let inversion = InversionOptions::default()
         .with_steps(steps)
         .with_guidance_scale(args.guidance_invert)
-        .with_negative_prompt(negative_prompt.clone());
+        .with_negative_prompt(negative_prompt.clone())
+        .with_method(args.inversion.method);
     let sampling = SampleOptions::default()
         .with_steps(steps)
         .with_guidance_scale(guidance_sample)
@@ -137,10 +146,13 @@ pub fn run(args: &ReconstructArgs, json: bool) -> Result<(), CliError> {
         interruption()
     };
     let z0 = encode_images(&backend, &image).map_err(|e| fail(&e))?;
-    let seed = invert_latents(&backend, &z0, &conditioning, &inversion, &mut tick)
+    let inverted = invert_latents_full(&backend, &z0, &conditioning, &inversion, &mut tick)
         .map_err(|e| fail(&e))?;
-    let z0_back =
-        sample(&backend, &seed, &conditioning, &sampling, &mut tick).map_err(|e| fail(&e))?;
+    // EDICT's pair goes back through EDICT's sampler, every other seed through DDIM
+    let (z0_back, sampling_calls) =
+        sample_inverted(&backend, &inverted, &conditioning, &sampling, &mut tick)
+            .map_err(|e| fail(&e))?;
+    let seed = inverted.seed;
     pb.finish_and_clear();
     if [&seed, &z0_back]
         .iter()
@@ -202,6 +214,9 @@ pub fn run(args: &ReconstructArgs, json: bool) -> Result<(), CliError> {
         steps,
         guidance_invert: args.guidance_invert,
         guidance_sample,
+        inversion: inversion.method.name(),
+        inversion_calls: inversion.model_calls(),
+        sampling_calls,
         latent_mse,
         latent_max_abs_error,
         image_mse,
@@ -214,7 +229,7 @@ pub fn run(args: &ReconstructArgs, json: bool) -> Result<(), CliError> {
     };
     emit(json, &report, || {
         format!(
-            "wrote {} (input as the model saw it: {}; seed: {})\n  latent MSE        {}\n  latent max |Δ|    {}\n  image MSE         {}\n  PSNR              {} dB\n  seed norm         {} (χ mode {}, percentile {})\n  {} steps, guidance {} (inversion) / {} (sampling), {:.3} s",
+            "wrote {} (input as the model saw it: {}; seed: {})\n  latent MSE        {}\n  latent max |Δ|    {}\n  image MSE         {}\n  PSNR              {} dB\n  seed norm         {} (χ mode {}, percentile {})\n  {} steps of {} inversion, guidance {} (inversion) / {} (sampling), {} + {} network calls, {:.3} s",
             report.reconstruction,
             report.input,
             report.seed,
@@ -226,8 +241,11 @@ pub fn run(args: &ReconstructArgs, json: bool) -> Result<(), CliError> {
             num(prior.mode()),
             num(report.seed_percentile),
             report.steps,
+            report.inversion,
             report.guidance_invert,
             report.guidance_sample,
+            report.inversion_calls,
+            report.sampling_calls,
             report.seconds
         )
     })

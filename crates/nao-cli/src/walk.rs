@@ -20,7 +20,7 @@ use nao_walk::{
 use serde::Serialize;
 
 use crate::error::CliError;
-use crate::model::{check_steps, require_file, DdimArgs, ModelArgs};
+use crate::model::{check_steps, require_file, DdimArgs, InversionArgs, ModelArgs};
 use crate::output::{bar_eta, emit, interruption, num};
 use crate::seeds::{check_finite, check_nonzero, read_float_array, shape_text};
 
@@ -52,6 +52,8 @@ pub struct WalkArgs {
     /// DDIM options; images are inverted without guidance, as the NAO paper does.
     #[command(flatten)]
     ddim: DdimArgs,
+    #[command(flatten)]
+    inversion: InversionArgs,
     /// How an image keyframe is brought to a size the model takes: center-crop or stretch to
     /// the model's default size, exact (refuse another size), or none (its own size, both
     /// sides multiples of the VAE's downsampling; every image keyframe must then have the same
@@ -155,6 +157,7 @@ fn spec(args: &WalkArgs) -> Result<(WalkSpec, Option<VideoFormat>), CliError> {
     spec.guidance = guidance;
     spec.steps = args.ddim.steps;
     spec.resize = args.resize;
+    spec.inversion = args.inversion.method;
     spec.method = args
         .method
         .as_deref()

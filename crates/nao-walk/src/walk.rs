@@ -339,6 +339,7 @@ impl Walk {
             "guidance": spec.guidance,
             "steps": spec.steps,
             "resize": spec.resize.name(),
+            "inversion": spec.inversion.name(),
             "method": spec.method.as_str(),
             "loop": spec.closed,
             "frames": spec.frames,
