@@ -28,6 +28,7 @@ mod error;
 mod fixed_point;
 mod image;
 mod invert;
+mod measure;
 mod method;
 mod reconstruct;
 
@@ -41,6 +42,9 @@ pub use fixed_point::implicit_residual;
 pub use invert::{
     encode_images, encode_prompt, invert, invert_latents, invert_latents_full, sample_inverted,
     InversionOptions, Inverted,
+};
+pub use measure::{
+    markdown_table, measure_round_trips, vae_psnr_db, MethodMeasure, RoundTripCase, Sampler,
 };
 pub use method::{
     InversionMethod, DEFAULT_EDICT_MIX, DEFAULT_FIXED_POINT_ITERATIONS, MAX_FIXED_POINT_ITERATIONS,
