@@ -129,8 +129,11 @@ pub fn command(root: &Path, args: &LongtailArgs) -> Result<()> {
     }
     let quick = args.quick;
     let work = args.work.clone().unwrap_or_else(|| {
-        ws.target_dir
-            .join(if quick { "longtail-fair-quick" } else { "longtail-fair" })
+        ws.target_dir.join(if quick {
+            "longtail-fair-quick"
+        } else {
+            "longtail-fair"
+        })
     });
     let out = args.out.clone().unwrap_or_else(|| {
         if quick {
