@@ -219,7 +219,11 @@ pub(crate) fn generate(
             rng: nao_prior::RngName::ChaCha20,
             seed: crate::draw::noise_rng_seed(spec.seed, class, i),
         };
-        let options = options.clone().with_noise(noise);
+        let options = match (&refinement, refiner.as_deref()) {
+            (Some(_), Some(r)) => r.render_options(options.clone()),
+            _ => options.clone(),
+        }
+        .with_noise(noise);
         let x_0 = nao_sampling::sample(job.model, &x_t, &cs.conditioning, &options, |_| {
             progress(Event::Step)
         })

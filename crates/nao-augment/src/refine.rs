@@ -4,6 +4,7 @@
 //! `c` and `i`, and sharding, resuming and merging stay as they are.
 
 use nao_backend::Tensor;
+use nao_sampling::SampleOptions;
 use serde::{Deserialize, Serialize};
 
 use crate::Result;
@@ -31,4 +32,11 @@ pub trait Refiner {
     fn prepare(&mut self, class: &str, prompt: &str, images: &Tensor) -> Result<()>;
     /// Refine one seed of the class prepared last.
     fn refine(&mut self, seed: &[f64]) -> Result<(Vec<f64>, Refinement)>;
+    /// How a refined seed is sampled, from the dataset's sampling `options`. A refinement that
+    /// optimised each seed's image through a sampler of its own (steps, guidance) returns that
+    /// sampler, so that the image written is the one it optimised: a seed refined at guidance
+    /// 7.5 and sampled at 1 gives another image altogether. The default keeps `options`.
+    fn render_options(&self, options: SampleOptions) -> SampleOptions {
+        options
+    }
 }

@@ -7,7 +7,7 @@ use std::time::Instant;
 use clap::Args;
 use nao_backend::{Backend, Tensor};
 use nao_fs::Outputs;
-use nao_inversion::{encode_images, errors, invert_latents_full, psnr_db, sample_inverted};
+use nao_inversion::reconstruct;
 use nao_inversion::{InversionOptions, ResizePolicy};
 use nao_models::Needs;
 use nao_npy::NpyArray;
@@ -122,10 +122,8 @@ pub fn run(args: &ReconstructArgs, json: bool) -> Result<(), CliError> {
     check_steps("--steps", steps, Some(&info.scheduler))?;
     let choice = args.ddim.scheduler.as_ref();
     let used = sampler(&info.scheduler, choice, steps, 0.0)?;
-    if matches!(
-        args.inversion.method,
-        nao_inversion::InversionMethod::Edict { .. }
-    ) && choice.is_some_and(|c| c.kind != nao_sampling::SchedulerKind::Ddim)
+    if args.inversion.method.is_edict()
+        && choice.is_some_and(|c| c.kind != nao_sampling::SchedulerKind::Ddim)
     {
         return Err(CliError::input(format!(
             "--scheduler {}: --inversion {} samples its seed pair back with EDICT's own sampler; leave --scheduler out",
@@ -168,37 +166,25 @@ pub fn run(args: &ReconstructArgs, json: bool) -> Result<(), CliError> {
         pb.inc(1);
         interruption()
     };
-    let z0 = encode_images(&backend, &image).map_err(|e| fail(&e))?;
-    let inverted = invert_latents_full(&backend, &z0, &conditioning, &inversion, &mut tick)
-        .map_err(|e| fail(&e))?;
-    // EDICT's pair goes back through EDICT's sampler, every other seed through DDIM
-    let (z0_back, sampling_calls) =
-        sample_inverted(&backend, &inverted, &conditioning, &sampling, &mut tick)
-            .map_err(|e| fail(&e))?;
-    let seed = inverted.seed;
+    let r = reconstruct(
+        &backend,
+        &image,
+        &conditioning,
+        &inversion,
+        &sampling,
+        &mut tick,
+    )
+    .map_err(|e| fail(&e))?;
     pb.finish_and_clear();
-    if [&seed, &z0_back]
-        .iter()
-        .any(|t| t.data.iter().any(|v| !v.is_finite()))
-    {
-        return Err(fail(
-            &"non-finite values in the seed or the reconstructed latents",
-        ));
-    }
-    let decoded = backend.decode_latents(&z0_back).map_err(|e| fail(&e))?;
-    if decoded.shape != image.shape {
-        return Err(fail(&format!(
-            "the VAE decoder returned {:?} for an image of {:?}",
-            decoded.shape, image.shape
-        )));
-    }
     let seconds = start.elapsed().as_secs_f64();
-    let (latent_mse, latent_max_abs_error) = errors(&z0.data, &z0_back.data);
+    let decoded = r
+        .image
+        .ok_or_else(|| fail(&"the model has no VAE decoder"))?;
+    let seed = r.seed;
     let input01 = Tensor {
         shape: image.shape.clone(),
         data: image.data.iter().map(|v| (v + 1.0) / 2.0).collect(),
     };
-    let (image_mse, _) = errors(&input01.data, &decoded.data);
 
     let (ch, h, w) = (image.shape[1], image.shape[2], image.shape[3]);
     let recon_path = args.output.join("reconstruction.png");
@@ -223,7 +209,8 @@ pub fn run(args: &ReconstructArgs, json: bool) -> Result<(), CliError> {
     let values: Vec<f64> = seed.data.iter().map(|&v| f64::from(v)).collect();
     let seed_norm = nao_prior::norm(&values);
     let stats = NormStats::new(&prior, seed_norm);
-    let psnr = psnr_db(image_mse);
+    let image_mse = r.image_mse.unwrap_or(f64::NAN);
+    let psnr = r.psnr_db.unwrap_or(f64::NAN);
     let report = ReconstructReport {
         image: args.image.display().to_string(),
         reconstruction: recon_path.display().to_string(),
@@ -235,10 +222,7 @@ pub fn run(args: &ReconstructArgs, json: bool) -> Result<(), CliError> {
         model: args.model.name(),
         prompt: args.prompt.clone(),
         steps,
-        scheduler: if matches!(
-            inversion.method,
-            nao_inversion::InversionMethod::Edict { .. }
-        ) {
+        scheduler: if inversion.method.is_edict() {
             "edict".into()
         } else {
             used.name
@@ -246,10 +230,10 @@ pub fn run(args: &ReconstructArgs, json: bool) -> Result<(), CliError> {
         guidance_invert: args.guidance_invert,
         guidance_sample,
         inversion: inversion.method.name(),
-        inversion_calls: inversion.model_calls(),
-        sampling_calls,
-        latent_mse,
-        latent_max_abs_error,
+        inversion_calls: r.inversion_calls,
+        sampling_calls: r.sampling_calls,
+        latent_mse: r.latent_mse,
+        latent_max_abs_error: r.latent_max_abs_error,
         image_mse,
         psnr_db: psnr.is_finite().then_some(psnr),
         seed_norm,

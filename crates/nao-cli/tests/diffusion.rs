@@ -197,6 +197,8 @@ fn invert_matches_diffusers() {
         "10",
         "--threads",
         "1",
+        "--resize",
+        "center-crop",
         "-o",
         "three.npy",
         "--json",

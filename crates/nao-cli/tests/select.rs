@@ -370,6 +370,31 @@ fn augment_refines_each_seed_before_it_is_sampled() {
         assert_ne!(r["seed_norm"], p["seed_norm"]);
         assert_ne!(r["sha256"], p["sha256"]);
     }
+    // a refined seed is sampled with SeedSelect's own sampler (DDIM at its steps and
+    // guidance), the one its image was optimised through, whatever the dataset's sampling
+    let mut other = refine.to_vec();
+    other.extend(["--guidance", "4", "--scheduler", "euler"]);
+    run("refined-other-sampling", &other);
+    let plain_other = run(
+        "plain-other-sampling",
+        &["--guidance", "4", "--scheduler", "euler"],
+    );
+    assert!(plain_other.is_object());
+    let (refined_other, plain_other) = (
+        manifest(&w.path("refined-other-sampling")),
+        manifest(&w.path("plain-other-sampling")),
+    );
+    for ((r, ro), (p, po)) in refined
+        .iter()
+        .zip(&refined_other)
+        .zip(plain.iter().zip(&plain_other))
+    {
+        assert_eq!(r["sha256"], ro["sha256"], "{r} {ro}");
+        assert_ne!(
+            p["sha256"], po["sha256"],
+            "the dataset's sampling changes unrefined images"
+        );
+    }
     let config: Value =
         serde_json::from_slice(&std::fs::read(w.path("refined/run.json")).unwrap()).unwrap();
     let id = config["config"]["refine"].as_str().unwrap();

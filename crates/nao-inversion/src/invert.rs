@@ -77,6 +77,16 @@ impl InversionOptions {
         self.guidance_scale > 1.0
     }
 
+    /// The sampling that takes these seeds back the usual way: the same steps, guidance and
+    /// negative prompt, DDIM with η = 0 (diffusers' reconstruction).
+    pub fn sampling_back(&self) -> SampleOptions {
+        SampleOptions::default()
+            .with_steps(self.steps)
+            .with_guidance_scale(self.guidance_scale)
+            .with_negative_prompt(self.negative_prompt.clone())
+            .with_eta(0.0)
+    }
+
     /// Network calls of inverting one batch (a guided call, with its doubled batch, counts
     /// once).
     pub fn model_calls(&self) -> usize {

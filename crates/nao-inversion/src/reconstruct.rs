@@ -57,18 +57,34 @@ pub fn psnr_db(mse: f64) -> f64 {
     }
 }
 
-/// Invert images `[b, channels, H, W]` in `[−1, 1]` with `options.method`, sample back from
-/// the seeds with the same steps, guidance and conditioning (the method's sampler,
-/// [`crate::sample_inverted`]: EDICT's for EDICT, DDIM with η = 0 otherwise), and report the
-/// errors and the network calls.
+/// Invert images `[b, channels, H, W]` in `[−1, 1]` with `inversion.method`, sample back from
+/// the seeds with `sampling` (its sampler; EDICT's seed pair always with EDICT's own sampler,
+/// [`crate::sample_inverted`]), and report the errors and the network calls.
+/// [`InversionOptions::sampling_back`] gives the usual choice: the inversion's steps, guidance
+/// and negative prompt with DDIM at η = 0.
 ///
 /// The callback sees the inversion steps ([`nao_sampling::Direction::Inversion`]) then the
-/// sampling steps ([`nao_sampling::Direction::Sampling`]); breaking cancels.
+/// sampling steps ([`nao_sampling::Direction::Sampling`]); breaking cancels. Non-finite seeds
+/// or reconstructed latents are an error.
+///
+/// ```
+/// use nao_backend::{Backend, Tensor};
+/// use nao_inversion::{reconstruct, InversionOptions};
+/// # fn demo<B: Backend>(model: &B, images: &Tensor) -> Result<(), nao_inversion::InversionError> {
+/// let options = InversionOptions::default().with_steps(20);
+/// let cond = model.encode_prompt("a bag", "", false)?;
+/// let r = reconstruct(model, images, &cond, &options, &options.sampling_back(), |_| {
+///     std::ops::ControlFlow::Continue(())
+/// })?;
+/// println!("PSNR {:?} dB after {} + {} calls", r.psnr_db, r.inversion_calls, r.sampling_calls);
+/// # Ok(()) }
+/// ```
 pub fn reconstruct<B, F>(
     backend: &B,
     images: &Tensor,
     conditioning: &Conditioning,
     options: &InversionOptions,
+    sampling: &SampleOptions,
     mut callback: F,
 ) -> Result<Reconstruction, InversionError>
 where
@@ -78,13 +94,16 @@ where
     options.check()?;
     let latents = encode_images(backend, images)?;
     let inverted = invert_latents_full(backend, &latents, conditioning, options, &mut callback)?;
-    let sampling = SampleOptions::default()
-        .with_steps(options.steps)
-        .with_guidance_scale(options.guidance_scale)
-        .with_negative_prompt(options.negative_prompt.clone())
-        .with_eta(0.0);
     let (reconstructed_latents, sampling_calls) =
-        sample_inverted(backend, &inverted, conditioning, &sampling, &mut callback)?;
+        sample_inverted(backend, &inverted, conditioning, sampling, &mut callback)?;
+    if [&inverted.seed, &reconstructed_latents]
+        .iter()
+        .any(|t| t.data.iter().any(|v| !v.is_finite()))
+    {
+        return Err(InversionError::InvalidInput(
+            "non-finite values in the seed or the reconstructed latents".into(),
+        ));
+    }
     let Inverted {
         seed,
         partner,

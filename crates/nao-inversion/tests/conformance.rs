@@ -185,7 +185,15 @@ fn png_to_seed_matches_diffusers() {
     let (err, _) = compare(&seeds, &reference("inversion_10steps_latents.npy"));
     eprintln!("PNG → seed: max |Δ| = {err:e}");
     assert!(err <= 1e-5, "seeds differ by {err:e}");
-    let r = reconstruct(b, &image, &cond, &options, no_progress).unwrap();
+    let r = reconstruct(
+        b,
+        &image,
+        &cond,
+        &options,
+        &options.sampling_back(),
+        no_progress,
+    )
+    .unwrap();
     assert_eq!(r.seed, seeds);
     let (err, _) = compare(
         &r.reconstructed_latents,

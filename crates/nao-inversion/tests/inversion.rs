@@ -176,10 +176,17 @@ fn reconstruct_reports_latent_and_image_errors() {
     )
     .unwrap();
     let mut directions = Vec::new();
-    let r = reconstruct(&backend, &images, &cond, &options, |p| {
-        directions.push(p.direction);
-        ControlFlow::Continue(())
-    })
+    let r = reconstruct(
+        &backend,
+        &images,
+        &cond,
+        &options,
+        &options.sampling_back(),
+        |p| {
+            directions.push(p.direction);
+            ControlFlow::Continue(())
+        },
+    )
     .unwrap();
     assert_eq!(directions.len(), 100);
     assert!(directions[..50].iter().all(|d| *d == Direction::Inversion));

@@ -86,7 +86,15 @@ fn fixed_point_and_edict_reconstruct_better_than_ddim() {
             .with_steps(STEPS)
             .with_method(method);
         let cond = nao_inversion::encode_prompt(&model, "cat", &options).unwrap();
-        let r = reconstruct(&model, &images, &cond, &options, no_progress).unwrap();
+        let r = reconstruct(
+            &model,
+            &images,
+            &cond,
+            &options,
+            &options.sampling_back(),
+            no_progress,
+        )
+        .unwrap();
         assert_eq!(r.inversion_calls, STEPS * method.model_calls_per_step());
         assert_eq!(r.sampling_calls, STEPS * method.sampling_calls_per_step());
         assert_eq!(r.partner.is_some(), method.is_edict());

@@ -102,7 +102,15 @@ fn the_round_trip_keeps_the_image_size() {
     let b = backend();
     let options = InversionOptions::default().with_steps(4);
     let cond = nao_inversion::encode_prompt(b, PROMPT, &options).unwrap();
-    let r = reconstruct(b, &image(), &cond, &options, no_progress).unwrap();
+    let r = reconstruct(
+        b,
+        &image(),
+        &cond,
+        &options,
+        &options.sampling_back(),
+        no_progress,
+    )
+    .unwrap();
     assert_eq!(r.seed.shape, vec![1, 4, 8, 12]);
     assert_eq!(r.image.unwrap().shape, vec![1, 3, 64, 96]);
     assert!(r.latent_mse.is_finite() && r.psnr_db.is_some());

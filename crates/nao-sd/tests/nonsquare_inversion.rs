@@ -70,7 +70,15 @@ fn a_non_square_image_inverts_and_samples_back_as_in_diffusers() {
         1e-4,
     );
 
-    let r = reconstruct(&m, &image, &cond, &options.with_steps(3), no_progress).unwrap();
+    let r = reconstruct(
+        &m,
+        &image,
+        &cond,
+        &options.clone().with_steps(3),
+        &options.clone().with_steps(3).sampling_back(),
+        no_progress,
+    )
+    .unwrap();
     assert_eq!(r.seed.shape, vec![1, 4, 8, 12]);
     assert_eq!(r.image.unwrap().shape, vec![1, 3, 64, 96]);
 }

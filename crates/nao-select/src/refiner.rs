@@ -3,6 +3,7 @@
 
 use nao_augment::{AugmentError, Refinement, Refiner};
 use nao_backend::Tensor;
+use nao_sampling::{SampleOptions, SchedulerChoice, SchedulerKind};
 use serde::Serialize;
 
 use crate::net::{DiffusionNet, ImageEncoder};
@@ -94,6 +95,16 @@ impl Refiner for SeedSelectRefiner {
             "seedselect {}",
             serde_json::to_string(&id).unwrap_or_default()
         )
+    }
+
+    /// SeedSelect's own sampler: DDIM (η = 0) at its steps and guidance, the sampler each
+    /// seed's image was optimised through.
+    fn render_options(&self, options: SampleOptions) -> SampleOptions {
+        options
+            .with_scheduler(SchedulerChoice::new(SchedulerKind::Ddim))
+            .with_eta(0.0)
+            .with_steps(self.config.steps)
+            .with_guidance_scale(self.config.guidance)
     }
 
     fn prepare(&mut self, _class: &str, prompt: &str, images: &Tensor) -> nao_augment::Result<()> {
