@@ -158,7 +158,12 @@ pub(crate) fn generate(
         let class = &job.classes[c];
         if state.as_ref().is_none_or(|(sc, _)| *sc != c) {
             crate::seeds::verify_seeds(out_dir, class, seeds_hashes.get(class.as_str()))?;
-            let loaded = load_class(job, class, &options)?;
+            // the conditioning serves the refined seeds' sampler too (its guidance may differ)
+            let with_render = match refiner.as_deref() {
+                Some(r) if !options.uses_guidance() => r.render_options(options.clone()),
+                _ => options.clone(),
+            };
+            let loaded = load_class(job, class, &with_render)?;
             if let Some(r) = refiner.as_deref_mut() {
                 let images = real_images(job, class, &loaded.images)?;
                 r.prepare(class, &loaded.seeds.record.prompt, &images)?;

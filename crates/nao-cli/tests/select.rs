@@ -395,6 +395,13 @@ fn augment_refines_each_seed_before_it_is_sampled() {
             "the dataset's sampling changes unrefined images"
         );
     }
+    // refined under guidance while the dataset samples without: the images follow SeedSelect's
+    let mut guided = refine.to_vec();
+    guided.extend(["--select-guidance", "3"]);
+    run("refined-guided", &guided);
+    for (r, g) in refined.iter().zip(&manifest(&w.path("refined-guided"))) {
+        assert_ne!(r["sha256"], g["sha256"]);
+    }
     let config: Value =
         serde_json::from_slice(&std::fs::read(w.path("refined/run.json")).unwrap()).unwrap();
     let id = config["config"]["refine"].as_str().unwrap();
