@@ -13,7 +13,8 @@
 //!    20 s, plus installing slurm-wlm and munge the first time);
 //! 7. the runnable `examples/` on the embedded model (the binaries the tests built);
 //! 8. the long-tail experiment's plumbing (`longtail --quick` with the `nao-longtail` the
-//!    tests built: real data, a tiny classifier, one seed);
+//!    tests built: real data, a source, a tiny SeedSelect, two shot counts, the second pass of
+//!    seeds; a tiny classifier; about a minute);
 //! 9. the conformance table;
 //! 10. the doc tests;
 //! 11. rustdoc with warnings as errors.

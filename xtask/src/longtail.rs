@@ -1,15 +1,20 @@
 //! `cargo xtask longtail`: the long-tail experiment end to end.
 //!
 //! Builds `nao-longtail` in release mode (unless a binary is given) and runs `nao-longtail run`,
-//! which does everything in-process (`nao_burn_train::longtail`): 5 real images of each rare
-//! class, `M` images per rare class generated from them with each seed method, their measures
-//! against the rare classes' test images, the classifier trained on each configuration over the
-//! seeds, and the report (docs/results.md, docs/results/). The working folder keeps the
-//! generated sets and the finished runs, so a killed experiment resumes. The binary checks its
-//! own results (every configuration, one run per seed) and fails when they are incomplete.
+//! which does everything in-process (`nao_burn_train::longtail`): the fair protocol (every
+//! configuration trains on the same number of images per class; the 60 real rare images and
+//! `M` generated ones oversampled together), the generated sets of its grid (seed method ×
+//! source × refinement at 5 shots, the best source at 60), their measures against the rare
+//! classes' test images, the classifier trained on each configuration over 3 seeds and 5 for
+//! the rows within the spread of a comparison, and the report (docs/results.md,
+//! docs/results/). The working folder keeps the generated sets and the finished runs, so a
+//! killed experiment resumes. The binary checks its own results (every configuration, the
+//! seeds the rule gives it, the best source the first pass chose) and fails when they are
+//! incomplete. About 50 minutes on 2 cores (docs/results.md has the measured costs).
 //!
-//! `--quick` checks the plumbing in CI (a tiny classifier, few images, one seed, 500 test
-//! images), not the numbers.
+//! `--quick` checks the plumbing in CI (every code path: a source, a tiny SeedSelect, two shot
+//! counts, the second pass of seeds; a tiny classifier, few images, 500 test images; about a
+//! minute), not the numbers.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -25,25 +30,27 @@ use crate::workspace::Workspace;
 /// Options of `cargo xtask longtail`.
 #[derive(Debug, Args)]
 pub struct LongtailArgs {
-    /// The plumbing check: 1 seed, 20 generated images per rare class made with 4 DDIM steps,
-    /// a tiny classifier (4 channels, 16 hidden, 30 steps), 500 test images; written under the
+    /// The plumbing check: 1 seed (2 for the rows within the spread), 8 generated images per
+    /// rare class made with 4 DDIM steps, pairs, a tiny SeedSelect, 5 and 60 shots, a tiny
+    /// classifier (4 channels, 16 hidden, 30 steps), 500 test images; written under the
     /// working folder unless --out/--markdown say otherwise.
     #[arg(long)]
     pub quick: bool,
     /// The nao-longtail binary (default: built in release mode).
     #[arg(long, value_name = "PATH")]
     pub nao_longtail: Option<PathBuf>,
-    /// Training seeds per configuration [default: 3; 1 with --quick].
+    /// Training seeds of every configuration [default: 3; 1 with --quick].
     #[arg(long)]
     pub seeds: Option<u64>,
-    /// Generated images per rare class and method [default: 1000; 20 with --quick].
+    /// Generated images per rare class in every generated set [default: 100; 8 with --quick].
     #[arg(long, value_name = "M")]
     pub per_class: Option<usize>,
-    /// DDIM steps of the generation [default: 50; 4 with --quick].
+    /// DDIM steps of the generation [default: 20; 4 with --quick].
     #[arg(long)]
     pub steps: Option<usize>,
     /// Working folder (real images, generated sets, finished runs) [default:
-    /// TARGET/longtail, or TARGET/longtail-quick].
+    /// TARGET/longtail-fair, or TARGET/longtail-fair-quick: the fair protocol's sets differ
+    /// from those an older working folder holds].
     #[arg(long, value_name = "DIR")]
     pub work: Option<PathBuf>,
     /// Folder of results.json and longtail.png [default: docs/results; WORK/results with
@@ -122,8 +129,11 @@ pub fn command(root: &Path, args: &LongtailArgs) -> Result<()> {
     }
     let quick = args.quick;
     let work = args.work.clone().unwrap_or_else(|| {
-        ws.target_dir
-            .join(if quick { "longtail-quick" } else { "longtail" })
+        ws.target_dir.join(if quick {
+            "longtail-fair-quick"
+        } else {
+            "longtail-fair"
+        })
     });
     let out = args.out.clone().unwrap_or_else(|| {
         if quick {

@@ -9,7 +9,7 @@
 //! [`bench_backends`], [`conformance`], [`setup_ort`], [`setup_libtorch`], [`onnx_overhead`],
 //! [`bench_sd`], [`train`], [`slurm_check`] (`nao augment` on a one-node SLURM cluster it
 //! installs, starts and stops), [`examples`] (the runnable examples on the embedded model)
-//! and [`longtail`].
+//! [`longtail`] and [`inversion_table`] (round-trip error of each inversion method).
 //!
 //! Devices (`--device`, alias `--backend`) are `nao_backend::Device` names. xtask never changes
 //! its own environment: the variables the children need (`ORT_DYLIB_PATH`, `LIBTORCH`,
@@ -27,6 +27,7 @@ mod devices;
 mod env;
 mod error;
 mod examples;
+mod inversion_table;
 mod longtail;
 mod onnx_overhead;
 mod process;
@@ -89,6 +90,9 @@ enum Command {
     /// The long-tail experiment: a classifier trained on the long-tailed Fashion-MNIST set
     /// alone, oversampled, and with `nao augment` images of each seed method; docs/results.md.
     Longtail(longtail::LongtailArgs),
+    /// Every inversion method's round-trip error against its network calls, on the embedded
+    /// model and the shared tiny SD fixture: docs/inversion/inversion.{json,md}.
+    InversionTable(inversion_table::InversionTableArgs),
 }
 
 fn main() -> ExitCode {
@@ -109,6 +113,7 @@ fn main() -> ExitCode {
         Command::SlurmCheck(args) => slurm_check::command(&root, args),
         Command::Examples(args) => examples::command(&root, args),
         Command::Longtail(args) => longtail::command(&root, args),
+        Command::InversionTable(args) => inversion_table::command(&root, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -59,6 +59,13 @@ pub struct Config {
     /// choice, so older datasets keep their configuration).
     #[serde(default = "default_source", skip_serializing_if = "is_default_source")]
     pub source: String,
+    /// How real images are inverted (absent: `ddim`, the only method before there was a
+    /// choice, so older datasets keep their configuration).
+    #[serde(
+        default = "default_inversion",
+        skip_serializing_if = "is_default_inversion"
+    )]
+    pub inversion: String,
     /// The refinement of each seed before sampling (absent: none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refine: Option<String>,
@@ -105,6 +112,14 @@ impl Config {
     }
 }
 
+fn default_inversion() -> String {
+    nao_inversion::InversionMethod::Ddim.name()
+}
+
+fn is_default_inversion(s: &str) -> bool {
+    s == default_inversion()
+}
+
 fn default_source() -> String {
     crate::SourceMix::default().to_string()
 }
@@ -132,6 +147,7 @@ fn option_of(field: &str) -> &'static str {
         "skip_bad_images" => "--skip-bad-images",
         "shots" => "--shots",
         "source" => "--source",
+        "inversion" => "--inversion",
         "refine" => "--refine and its options",
         "model_identity" => "--model (its files)",
         "dtype" => "--dtype",
@@ -208,9 +224,19 @@ pub fn read_run_file(out_dir: &Path) -> Result<Option<RunFile>> {
 
 /// The fields in which `now` differs from `recorded`, one line each with both values.
 pub fn differences(recorded: &Config, now: &Config) -> Vec<String> {
-    let (Ok(Value::Object(old)), Ok(Value::Object(new))) =
-        (serde_json::to_value(recorded), serde_json::to_value(now))
-    else {
+    // the fields left out of run.json when they hold their defaults, compared as those
+    let filled = |c: &Config| {
+        serde_json::to_value(c).map(|mut v| {
+            if let Value::Object(map) = &mut v {
+                map.entry("source")
+                    .or_insert(Value::String(default_source()));
+                map.entry("inversion")
+                    .or_insert(Value::String(default_inversion()));
+            }
+            v
+        })
+    };
+    let (Ok(Value::Object(old)), Ok(Value::Object(new))) = (filled(recorded), filled(now)) else {
         return vec!["the configuration cannot be compared".into()];
     };
     let mut out = Vec::new();
@@ -282,6 +308,7 @@ mod tests {
             skip_bad_images: false,
             shots: None,
             source: default_source(),
+            inversion: default_inversion(),
             refine: None,
             model_identity: "sha256:11".into(),
             dtype: "f32".into(),

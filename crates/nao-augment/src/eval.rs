@@ -253,6 +253,7 @@ impl Scorer<'_> {
             channels: input.channels,
             height: input.height,
             width: input.width,
+            size_step: None,
         };
         let mut scored = ScoredImages::new();
         for chunk in set.classes[class_name].chunks(BATCH) {

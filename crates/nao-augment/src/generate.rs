@@ -50,6 +50,11 @@ struct ClassState {
     /// The inverted images' file names, in the order of the inverted seeds.
     images: Vec<String>,
     conditioning: Conditioning,
+    /// The class's latent shape: the model's, or its real images' own under
+    /// `ResizePolicy::None`.
+    latent: [usize; 3],
+    /// The χ prior of that dimension.
+    chi: ChiPrior,
 }
 
 /// Make this shard's missing images.
@@ -127,12 +132,6 @@ pub(crate) fn generate(
     });
 
     let info = job.model.info().clone();
-    let (h, w) = info.default_image_size;
-    let latent = info
-        .latent_shape(h, w)
-        .map_err(|e| AugmentError::compute("latent shape", e))?;
-    let d: usize = latent.iter().product();
-    let chi = ChiPrior::new(d).map_err(|e| AugmentError::compute("χ prior", e))?;
     let options = SampleOptions::default()
         .with_steps(spec.steps)
         .with_guidance_scale(spec.guidance)
@@ -159,7 +158,7 @@ pub(crate) fn generate(
         let class = &job.classes[c];
         if state.as_ref().is_none_or(|(sc, _)| *sc != c) {
             crate::seeds::verify_seeds(out_dir, class, seeds_hashes.get(class.as_str()))?;
-            let loaded = load_class(job, class, &options, latent)?;
+            let loaded = load_class(job, class, &options)?;
             if let Some(r) = refiner.as_deref_mut() {
                 let images = real_images(job, class, &loaded.images)?;
                 r.prepare(class, &loaded.seeds.record.prompt, &images)?;
@@ -169,6 +168,8 @@ pub(crate) fn generate(
         let Some((_, cs)) = &state else {
             unreachable!("loaded above")
         };
+        let (latent, chi) = (cs.latent, &cs.chi);
+        let d: usize = latent.iter().product();
         let pool = ClassPool {
             method: spec.method,
             points: &cs.seeds.values,
@@ -278,25 +279,21 @@ pub(crate) fn generate(
 }
 
 /// Read a class's points (prepared by now) and encode its prompt.
-fn load_class(
-    job: &Job<'_>,
-    class: &str,
-    options: &SampleOptions,
-    latent: [usize; 3],
-) -> Result<ClassState> {
+fn load_class(job: &Job<'_>, class: &str, options: &SampleOptions) -> Result<ClassState> {
     let out_dir = job.spec.out_dir.as_path();
     let seeds = read_class_seeds(out_dir, class)?;
-    let d: usize = seeds.record.latent_shape.iter().product();
-    if d != latent.iter().product::<usize>() {
-        return Err(AugmentError::input(format!(
-            "{}: seeds of shape {:?}, but the model's latents are {latent:?}",
-            out_dir
-                .join(SEEDS_DIR)
-                .join(format!("{class}.json"))
-                .display(),
-            seeds.record.latent_shape
-        )));
-    }
+    let latent = crate::seeds::class_latent_shape(job.model.info(), job.spec.resize, &seeds.record)
+        .map_err(|why| {
+            AugmentError::input(format!(
+                "{}: {why}",
+                out_dir
+                    .join(SEEDS_DIR)
+                    .join(format!("{class}.json"))
+                    .display()
+            ))
+        })?;
+    let chi =
+        ChiPrior::new(latent.iter().product()).map_err(|e| AugmentError::compute("χ prior", e))?;
     let sources = seeds
         .record
         .points
@@ -311,6 +308,8 @@ fn load_class(
         sources,
         images,
         conditioning,
+        latent,
+        chi,
     })
 }
 

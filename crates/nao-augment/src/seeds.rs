@@ -113,6 +113,7 @@ pub(crate) struct Preparer<'a> {
     pub method: SeedMethod,
     pub positions: usize,
     pub steps: usize,
+    pub inversion: nao_inversion::InversionMethod,
     pub resize: ResizePolicy,
     pub skip_bad_images: bool,
     /// Real images inverted per class (`None`: all).
@@ -252,7 +253,25 @@ impl Preparer<'_> {
         let Decoded { images, skipped } = self.decode(class, progress)?;
         let (_, unused) = choose_shots(class, self.shots, self.seed);
         let info = self.model.info();
-        let (h, w) = info.default_image_size;
+        // the model's size, or under `ResizePolicy::None` the images' own (one for the class:
+        // its seeds share a centroid)
+        let (h, w) = if self.method.inverts() {
+            let named: Vec<(String, &Tensor)> = images
+                .iter()
+                .map(|(image, t)| (image.path.display().to_string(), t))
+                .collect();
+            nao_inversion::check_one_size(&named).map_err(|e| {
+                AugmentError::input(format!(
+                    "class '{}': {} (see --resize)",
+                    class.name,
+                    e.to_string().trim_start_matches("invalid input: ")
+                ))
+            })?;
+            let shape = &images[0].1.shape;
+            (shape[2], shape[3])
+        } else {
+            info.default_image_size
+        };
         let latent_shape = info
             .latent_shape(h, w)
             .map_err(|e| AugmentError::compute("latent shape", e))?
@@ -380,14 +399,17 @@ impl Preparer<'_> {
         Ok(())
     }
 
-    /// DDIM-invert each image (one at a time, without guidance, as the NAO paper does).
+    /// Invert each image with the spec's method (one at a time, without guidance, as the NAO
+    /// paper does).
     fn invert(
         &self,
         images: &[(&RealImage, Tensor)],
         prompt: &str,
         progress: &mut Progress<'_>,
     ) -> Result<Vec<Vec<f64>>> {
-        let options = InversionOptions::default().with_steps(self.steps);
+        let options = InversionOptions::default()
+            .with_steps(self.steps)
+            .with_method(self.inversion);
         let cond = nao_inversion::encode_prompt(self.model, prompt, &options)
             .map_err(|e| AugmentError::input(format!("prompt \"{prompt}\": {e}")))?;
         let mut seeds = Vec::with_capacity(images.len());
@@ -402,6 +424,32 @@ impl Preparer<'_> {
             seeds.push(z.data.iter().map(|&v| f64::from(v)).collect());
         }
         Ok(seeds)
+    }
+}
+
+/// The latent shape of a class's seeds as its record gives it, checked against the model: its
+/// latent channels, and the model's default shape unless real images keep their own size
+/// ([`ResizePolicy::None`] on a model that takes other sizes). `Err` says why not.
+pub(crate) fn class_latent_shape(
+    info: &nao_backend::ModelInfo,
+    resize: ResizePolicy,
+    record: &SeedsRecord,
+) -> std::result::Result<[usize; 3], String> {
+    let (h, w) = info.default_image_size;
+    let native = info.latent_shape(h, w).map_err(|e| e.to_string())?;
+    let own_size = resize == ResizePolicy::None && !info.fixed_image_size;
+    match record.latent_shape[..] {
+        [c, lh, lw] if [c, lh, lw] == native => Ok(native),
+        [c, lh, lw] if own_size && c == native[0] && lh > 0 && lw > 0 => Ok([c, lh, lw]),
+        _ => Err(format!(
+            "seeds of shape {:?}, but the model's latents are {native:?}{}",
+            record.latent_shape,
+            if own_size {
+                " or another [channels, h, w] of its latent channels"
+            } else {
+                ""
+            }
+        )),
     }
 }
 

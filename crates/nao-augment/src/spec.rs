@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use nao_inversion::ResizePolicy;
+use nao_inversion::{InversionMethod, ResizePolicy};
 
 use crate::{AugmentError, Result, SeedMethod, SourceKind, SourceMix};
 
@@ -40,6 +40,9 @@ pub struct AugmentSpec {
     pub seed: u64,
     /// How a real image of another size than the model's is brought to it: `--resize`.
     pub resize: ResizePolicy,
+    /// How real images are inverted: `--inversion` (DDIM). An EDICT image's seed is its
+    /// `x_T`, which the dataset's DDIM sampler takes back approximately.
+    pub inversion: InversionMethod,
     /// Leave out real images that cannot be read instead of stopping: `--skip-bad-images`.
     pub skip_bad_images: bool,
     /// How many real images per class are inverted (a seeded choice among the class
@@ -83,6 +86,7 @@ impl AugmentSpec {
             jitter: 0.2,
             seed: 0,
             resize: ResizePolicy::CenterCrop,
+            inversion: InversionMethod::Ddim,
             skip_bad_images: false,
             shots: None,
             source: SourceMix::default(),

@@ -36,6 +36,10 @@ pub struct ModelInfo {
     pub vae_downsample: usize,
     /// The image size `(height, width)` the model was trained for.
     pub default_image_size: (usize, usize),
+    /// Whether the model takes images of `default_image_size` only (networks of a fixed size,
+    /// such as the embedded model's MLP denoiser); `false` for convolutional models (Stable
+    /// Diffusion), which take any size whose sides are multiples of `vae_downsample`.
+    pub fixed_image_size: bool,
     /// Image channels (3 for RGB, 1 for grey).
     pub image_channels: usize,
     /// The model's scheduler configuration (`scheduler/scheduler_config.json`).

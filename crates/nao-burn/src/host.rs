@@ -30,6 +30,7 @@ pub(crate) fn model_info(card: &ModelCard, name: &str) -> ModelInfo {
         vae_downsample: 4,
         default_image_size: (IMAGE_SIDE, IMAGE_SIDE),
         image_channels: 1,
+        fixed_image_size: true,
         scheduler: crate::scheduler_config(),
     }
 }

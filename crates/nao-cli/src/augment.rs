@@ -12,7 +12,7 @@ use nao_models::Needs;
 use serde::Serialize;
 
 use crate::error::CliError;
-use crate::model::{DdimArgs, ModelArgs};
+use crate::model::{DdimArgs, InversionArgs, ModelArgs};
 use crate::output::{bar, bar_eta, emit, interruption};
 
 /// Arguments of `nao augment`.
@@ -66,6 +66,8 @@ struct SpecArgs {
     model: ModelArgs,
     #[command(flatten)]
     ddim: DdimArgs,
+    #[command(flatten)]
+    inversion: InversionArgs,
     /// The prompt of each class; {class} is replaced by the class folder's name. The embedded
     /// model's prompts are its class names ("bag", "ankle boot", "a photo of a sneaker", …).
     #[arg(long, value_name = "TEMPLATE", default_value = "{class}")]
@@ -99,7 +101,10 @@ struct SpecArgs {
     /// perturbations).
     #[arg(long, value_name = "S", default_value_t = 0)]
     seed: u64,
-    /// How a real image of another size than the model's is brought to it.
+    /// How a real image is brought to a size the model takes: center-crop or stretch to the
+    /// model's default size, exact (refuse another size), or none (its own size, both sides
+    /// multiples of the VAE's downsampling; a class's images must then have one size, and its
+    /// generated images have it).
     #[arg(long, value_enum, default_value = "center-crop")]
     resize: ResizePolicy,
     /// Leave out real images that cannot be read (each is named on stderr and in
@@ -132,6 +137,7 @@ impl SpecArgs {
         spec.jitter = self.jitter;
         spec.seed = self.seed;
         spec.resize = self.resize;
+        spec.inversion = self.inversion.method;
         spec.skip_bad_images = self.skip_bad_images;
         spec.shots = self.shots;
         spec.source = self.source.clone();

@@ -6,13 +6,13 @@ use std::time::Instant;
 use clap::Args;
 use nao_backend::Backend;
 use nao_fs::Outputs;
-use nao_inversion::{invert, load_image, ImageSpec, InversionOptions, ResizePolicy};
+use nao_inversion::{invert, InversionOptions, ResizePolicy};
 use nao_models::Needs;
 use nao_npy::{DType, NpyStream};
 use serde::Serialize;
 
 use crate::error::CliError;
-use crate::model::{check_steps, image_error, DdimArgs, ModelArgs};
+use crate::model::{check_steps, DdimArgs, InversionArgs, ModelArgs};
 use crate::output::interruption;
 use crate::output::{bar, emit, num};
 use crate::prior::{prior_for, NormStats};
@@ -22,7 +22,8 @@ use crate::seeds::shape_text;
 #[derive(Debug, Args)]
 pub struct InvertArgs {
     /// Images (PNG or JPEG), converted as diffusers converts them: RGB (or grey for a
-    /// one-channel model), brought to the model's size per --resize, pixel/255·2 − 1.
+    /// one-channel model), sized per --resize, pixel/255·2 − 1. The seeds are stacked, so the
+    /// images must come out at one size.
     #[arg(required = true, value_name = "IMAGE")]
     images: Vec<PathBuf>,
     #[command(flatten)]
@@ -32,9 +33,10 @@ pub struct InvertArgs {
     prompt: String,
     #[command(flatten)]
     ddim: DdimArgs,
-    /// How an image of another size than the model's is brought to it.
-    #[arg(long, value_enum, default_value = "center-crop")]
-    resize: ResizePolicy,
+    #[command(flatten)]
+    inversion: InversionArgs,
+    #[arg(long, value_enum, long_help = crate::images::RESIZE_HELP)]
+    resize: Option<ResizePolicy>,
     /// Output .npy: the seeds, float32, stacked along a first axis: [n, c, h, w].
     #[arg(short, long, value_name = "SEEDS.npy")]
     output: PathBuf,
@@ -58,7 +60,11 @@ struct InvertReport {
     prompt: String,
     steps: usize,
     guidance: f64,
+    inversion: String,
+    /// Network calls of the inversion, per image.
+    model_calls: usize,
     image_size: [usize; 2],
+    resize: &'static str,
     load_seconds: f64,
     seconds: f64,
     chi_mode: f64,
@@ -96,23 +102,25 @@ pub fn run(args: &InvertArgs, json: bool) -> Result<(), CliError> {
     let load_seconds = load_start.elapsed().as_secs_f64();
     let info = backend.info();
     check_steps("--steps", steps, Some(&info.scheduler))?;
-    let spec = ImageSpec::for_model(info);
-    // Every image is read before the long computation, so a bad file fails fast.
-    let images = args
-        .images
-        .iter()
-        .map(|p| load_image(p, &spec, args.resize).map_err(|e| image_error(p, e)))
-        .collect::<Result<Vec<_>, _>>()?;
+    // Every image is read before the long computation, so a bad file (or a size that does
+    // not stack) fails fast.
+    let (images, resize) = crate::images::load_for_model(&args.images, info, args.resize)?;
+    let image_size = [images[0].shape[2], images[0].shape[3]];
 
     let options = InversionOptions::default()
         .with_steps(steps)
         .with_guidance_scale(guidance)
-        .with_negative_prompt(args.ddim.negative_prompt.clone());
+        .with_negative_prompt(args.ddim.negative_prompt.clone())
+        .with_method(args.inversion.method);
     let start = Instant::now();
     let conditioning = nao_inversion::encode_prompt(&backend, &args.prompt, &options)
         .map_err(|e| CliError::compute("encoding the prompt", e))?;
     let n = images.len();
-    let pb = bar((n * steps) as u64, json, "inverting");
+    let pb = bar(
+        (n * steps) as u64,
+        json,
+        &format!("inverting ({})", options.method),
+    );
     let mut data = Vec::new();
     let mut seed_shape = Vec::new();
     // One image at a time: memory stays that of one image, whatever the count.
@@ -177,7 +185,10 @@ pub fn run(args: &InvertArgs, json: bool) -> Result<(), CliError> {
         prompt: args.prompt.clone(),
         steps,
         guidance,
-        image_size: [spec.height, spec.width],
+        inversion: options.method.name(),
+        model_calls: options.model_calls(),
+        image_size,
+        resize: resize.name(),
         load_seconds,
         seconds,
         chi_mode: prior.mode(),
@@ -185,13 +196,15 @@ pub fn run(args: &InvertArgs, json: bool) -> Result<(), CliError> {
     };
     emit(json, &report, || {
         let mut s = format!(
-            "wrote {}: {} seed(s) of shape {} (d = {}), {} DDIM inversion steps, guidance {}, \
-             {:.3} s\n{:<40} {:>14} {:>16} {:>12}\n",
+            "wrote {}: {} seed(s) of shape {} (d = {}), {} steps of {} inversion ({} network \
+             calls per image), guidance {}, {:.3} s\n{:<40} {:>14} {:>16} {:>12}\n",
             report.output,
             n,
             shape_text(&seed_shape),
             dim,
             report.steps,
+            report.inversion,
+            report.model_calls,
             report.guidance,
             report.seconds,
             "image",

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use nao_backend::{Backend, Device, Precision};
-use nao_inversion::InversionError;
+use nao_inversion::{InversionError, InversionMethod};
 use nao_models::{open_model, ModelSource, Needs, OpenOptions, OpenedModel};
 use nao_sampling::SchedulerChoice;
 
@@ -266,6 +266,32 @@ pub fn inversion_only(choice: Option<&SchedulerChoice>, command: &str) -> Result
         ))),
         _ => Ok(()),
     }
+}
+
+/// The inversion method every command that inverts images shares (invert, reconstruct, walk,
+/// augment).
+#[derive(Debug, Args)]
+pub struct InversionArgs {
+    /// How images are inverted: ddim (diffusers' DDIM inversion, 1 network call per step),
+    /// fixed-point[:K] (K more calls per step solving each step's implicit equation by
+    /// fixed-point iteration; K from 1 to 20, 2 when not given), fixed-point:K:average (the
+    /// last step with the mean prediction of the K iterations, ReNoise-style), or edict[:P]
+    /// (EDICT's exact coupled inversion, mixing weight P = 0.93, 2 calls per step; its seed is
+    /// x_T, which nao reconstruct samples back exactly with EDICT's sampler and the other
+    /// commands with their sampler, approximately). Measured errors: docs/inversion.md.
+    #[arg(
+        id = "inversion",
+        long = "inversion",
+        value_name = "METHOD",
+        default_value = "ddim",
+        value_parser = parse_inversion
+    )]
+    pub method: InversionMethod,
+}
+
+/// `--inversion`'s parser: the library's names, its error as clap's message.
+fn parse_inversion(value: &str) -> Result<InversionMethod, String> {
+    value.parse().map_err(|e: InversionError| e.to_string())
 }
 
 /// Fail unless `path` is a file: "not a file", or `missing` ("no such image file") when

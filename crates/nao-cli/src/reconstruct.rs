@@ -7,16 +7,16 @@ use std::time::Instant;
 use clap::Args;
 use nao_backend::{Backend, Tensor};
 use nao_fs::Outputs;
-use nao_inversion::{encode_images, errors, invert_latents, load_image, psnr_db, ImageSpec};
+use nao_inversion::{encode_images, errors, invert_latents_full, psnr_db, sample_inverted};
 use nao_inversion::{InversionOptions, ResizePolicy};
 use nao_models::Needs;
 use nao_npy::NpyArray;
-use nao_sampling::{sample, SampleOptions};
+use nao_sampling::SampleOptions;
 use serde::Serialize;
 
 use crate::error::CliError;
 use crate::images::{png_bytes, to_image};
-use crate::model::{check_guidance, check_steps, image_error, sampler, DdimArgs, ModelArgs};
+use crate::model::{check_guidance, check_steps, sampler, DdimArgs, InversionArgs, ModelArgs};
 use crate::output::interruption;
 use crate::output::{bar, emit, num};
 use crate::prior::{prior_for, NormStats};
@@ -34,6 +34,8 @@ pub struct ReconstructArgs {
     prompt: String,
     #[command(flatten)]
     ddim: DdimArgs,
+    #[command(flatten)]
+    inversion: InversionArgs,
     /// Classifier-free guidance scale of the inversion (1: none).
     #[arg(long, default_value_t = 1.0)]
     guidance_invert: f64,
@@ -41,9 +43,8 @@ pub struct ReconstructArgs {
     /// same as --guidance.
     #[arg(long, conflicts_with = "guidance")]
     guidance_sample: Option<f64>,
-    /// How an image of another size than the model's is brought to it.
-    #[arg(long, value_enum, default_value = "center-crop")]
-    resize: ResizePolicy,
+    #[arg(long, value_enum, long_help = crate::images::RESIZE_HELP)]
+    resize: Option<ResizePolicy>,
     /// Output folder (created if missing): reconstruction.png, input.png (the image as the
     /// model saw it, after resizing) and seed.npy (the inverted seed, [1, c, h, w]).
     #[arg(short, long, value_name = "OUT_DIR")]
@@ -57,6 +58,8 @@ struct ReconstructReport {
     input: String,
     seed: String,
     seed_shape: Vec<usize>,
+    image_size: [usize; 2],
+    resize: &'static str,
     model: String,
     prompt: String,
     steps: usize,
@@ -64,6 +67,12 @@ struct ReconstructReport {
     scheduler: String,
     guidance_invert: f64,
     guidance_sample: f64,
+    /// The inversion method; EDICT's seed pair is sampled back with EDICT's sampler.
+    inversion: String,
+    /// Network calls of the inversion (a guided call counts once).
+    inversion_calls: usize,
+    /// Network calls of the sampling back.
+    sampling_calls: usize,
     /// Mean squared error between the input's VAE latents and the reconstructed latents.
     latent_mse: f64,
     /// Largest absolute error between the same.
@@ -113,9 +122,20 @@ pub fn run(args: &ReconstructArgs, json: bool) -> Result<(), CliError> {
     check_steps("--steps", steps, Some(&info.scheduler))?;
     let choice = args.ddim.scheduler.as_ref();
     let used = sampler(&info.scheduler, choice, steps, 0.0)?;
-    let spec = ImageSpec::for_model(&info);
-    let image =
-        load_image(&args.image, &spec, args.resize).map_err(|e| image_error(&args.image, e))?;
+    if matches!(
+        args.inversion.method,
+        nao_inversion::InversionMethod::Edict { .. }
+    ) && choice.is_some_and(|c| c.kind != nao_sampling::SchedulerKind::Ddim)
+    {
+        return Err(CliError::input(format!(
+            "--scheduler {}: --inversion {} samples its seed pair back with EDICT's own sampler; leave --scheduler out",
+            choice.map(|c| c.to_string()).unwrap_or_default(),
+            args.inversion.method.name()
+        )));
+    }
+    let (mut images, resize) =
+        crate::images::load_for_model(std::slice::from_ref(&args.image), &info, args.resize)?;
+    let image = images.remove(0);
     let fail = |e: &dyn std::fmt::Display| {
         CliError::Input(format!("reconstructing {}: {e}", args.image.display()))
     };
@@ -124,7 +144,8 @@ pub fn run(args: &ReconstructArgs, json: bool) -> Result<(), CliError> {
     let inversion = InversionOptions::default()
         .with_steps(steps)
         .with_guidance_scale(args.guidance_invert)
-        .with_negative_prompt(negative_prompt.clone());
+        .with_negative_prompt(negative_prompt.clone())
+        .with_method(args.inversion.method);
     let sampling = SampleOptions::default()
         .with_steps(steps)
         .with_guidance_scale(guidance_sample)
@@ -148,10 +169,13 @@ pub fn run(args: &ReconstructArgs, json: bool) -> Result<(), CliError> {
         interruption()
     };
     let z0 = encode_images(&backend, &image).map_err(|e| fail(&e))?;
-    let seed = invert_latents(&backend, &z0, &conditioning, &inversion, &mut tick)
+    let inverted = invert_latents_full(&backend, &z0, &conditioning, &inversion, &mut tick)
         .map_err(|e| fail(&e))?;
-    let z0_back =
-        sample(&backend, &seed, &conditioning, &sampling, &mut tick).map_err(|e| fail(&e))?;
+    // EDICT's pair goes back through EDICT's sampler, every other seed through DDIM
+    let (z0_back, sampling_calls) =
+        sample_inverted(&backend, &inverted, &conditioning, &sampling, &mut tick)
+            .map_err(|e| fail(&e))?;
+    let seed = inverted.seed;
     pb.finish_and_clear();
     if [&seed, &z0_back]
         .iter()
@@ -176,7 +200,7 @@ pub fn run(args: &ReconstructArgs, json: bool) -> Result<(), CliError> {
     };
     let (image_mse, _) = errors(&input01.data, &decoded.data);
 
-    let (ch, h, w) = (spec.channels, spec.height, spec.width);
+    let (ch, h, w) = (image.shape[1], image.shape[2], image.shape[3]);
     let recon_path = args.output.join("reconstruction.png");
     let input_path = args.output.join("input.png");
     let seed_path = args.output.join("seed.npy");
@@ -206,12 +230,24 @@ pub fn run(args: &ReconstructArgs, json: bool) -> Result<(), CliError> {
         input: input_path.display().to_string(),
         seed: seed_path.display().to_string(),
         seed_shape: seed.shape.clone(),
+        image_size: [h, w],
+        resize: resize.name(),
         model: args.model.name(),
         prompt: args.prompt.clone(),
         steps,
-        scheduler: used.name,
+        scheduler: if matches!(
+            inversion.method,
+            nao_inversion::InversionMethod::Edict { .. }
+        ) {
+            "edict".into()
+        } else {
+            used.name
+        },
         guidance_invert: args.guidance_invert,
         guidance_sample,
+        inversion: inversion.method.name(),
+        inversion_calls: inversion.model_calls(),
+        sampling_calls,
         latent_mse,
         latent_max_abs_error,
         image_mse,
@@ -224,7 +260,7 @@ pub fn run(args: &ReconstructArgs, json: bool) -> Result<(), CliError> {
     };
     emit(json, &report, || {
         format!(
-            "wrote {} (input as the model saw it: {}; seed: {})\n  latent MSE        {}\n  latent max |Δ|    {}\n  image MSE         {}\n  PSNR              {} dB\n  seed norm         {} (χ mode {}, percentile {})\n  {} steps (DDIM inversion, {} sampling), guidance {} (inversion) / {} (sampling), {:.3} s",
+            "wrote {} (input as the model saw it: {}; seed: {})\n  latent MSE        {}\n  latent max |Δ|    {}\n  image MSE         {}\n  PSNR              {} dB\n  seed norm         {} (χ mode {}, percentile {})\n  {} steps of {} inversion and {} sampling, guidance {} (inversion) / {} (sampling), {} + {} network calls, {:.3} s",
             report.reconstruction,
             report.input,
             report.seed,
@@ -236,9 +272,12 @@ pub fn run(args: &ReconstructArgs, json: bool) -> Result<(), CliError> {
             num(prior.mode()),
             num(report.seed_percentile),
             report.steps,
+            report.inversion,
             report.scheduler,
             report.guidance_invert,
             report.guidance_sample,
+            report.inversion_calls,
+            report.sampling_calls,
             report.seconds
         )
     })

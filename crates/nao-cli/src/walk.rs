@@ -20,7 +20,7 @@ use nao_walk::{
 use serde::Serialize;
 
 use crate::error::CliError;
-use crate::model::{check_steps, require_file, DdimArgs, ModelArgs};
+use crate::model::{check_steps, require_file, DdimArgs, InversionArgs, ModelArgs};
 use crate::output::{bar_eta, emit, interruption, num};
 use crate::seeds::{check_finite, check_nonzero, read_float_array, shape_text};
 
@@ -52,7 +52,12 @@ pub struct WalkArgs {
     /// DDIM options; images are inverted without guidance, as the NAO paper does.
     #[command(flatten)]
     ddim: DdimArgs,
-    /// How an image keyframe of another size than the model's is brought to it.
+    #[command(flatten)]
+    inversion: InversionArgs,
+    /// How an image keyframe is brought to a size the model takes: center-crop or stretch to
+    /// the model's default size, exact (refuse another size), or none (its own size, both
+    /// sides multiples of the VAE's downsampling; every image keyframe must then have the same
+    /// size, and the frames have it).
     #[arg(long, value_enum, default_value = "center-crop")]
     resize: ResizePolicy,
     /// The path between consecutive keyframes [default: nao, the exact NAO geodesic].
@@ -153,6 +158,7 @@ fn spec(args: &WalkArgs) -> Result<(WalkSpec, Option<VideoFormat>), CliError> {
     spec.steps = args.ddim.steps;
     spec.scheduler = args.ddim.scheduler;
     spec.resize = args.resize;
+    spec.inversion = args.inversion.method;
     spec.method = args
         .method
         .as_deref()

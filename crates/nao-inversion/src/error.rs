@@ -23,6 +23,14 @@ pub enum InversionError {
     /// An option or an input is out of range.
     #[error("invalid input: {0}")]
     InvalidInput(String),
+    /// An inversion method's name or parameters are not valid.
+    #[error("inversion method '{value}': {reason}")]
+    InvalidMethod {
+        /// the method as given
+        value: String,
+        /// why it is refused
+        reason: String,
+    },
     /// The progress callback asked to stop.
     #[error("cancelled")]
     Cancelled,

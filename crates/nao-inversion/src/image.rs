@@ -12,7 +12,12 @@ use crate::InversionError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum ResizePolicy {
-    /// No resizing: an image of another size is an error.
+    /// The image's own size, as diffusers inverts an image: both sides must be multiples of
+    /// the model's VAE downsampling ([`ImageSpec::size_step`]); a model of a fixed size takes
+    /// only images of that size. The latents follow the image (a 64×96 image gives latents
+    /// `[c, 8, 12]` on Stable Diffusion).
+    None,
+    /// No resizing: an image of another size than the model's default is an error.
     Exact,
     /// Resize to the target size, ignoring the aspect ratio (diffusers' `resize_mode="default"`).
     Stretch,
@@ -30,9 +35,33 @@ impl ResizePolicy {
     /// ```
     pub fn name(self) -> &'static str {
         match self {
+            ResizePolicy::None => "none",
             ResizePolicy::Exact => "exact",
             ResizePolicy::Stretch => "stretch",
             ResizePolicy::CenterCrop => "center-crop",
+        }
+    }
+}
+
+impl ResizePolicy {
+    /// The policy for a model when none is chosen: [`ResizePolicy::None`] (the image's own
+    /// size, as diffusers inverts) for models that take any size whose sides are multiples of
+    /// their VAE downsampling (Stable Diffusion folders and ONNX exports), and
+    /// [`ResizePolicy::CenterCrop`] for models of a fixed size (the embedded model).
+    ///
+    /// ```
+    /// use nao_inversion::ResizePolicy;
+    /// let model = nao_test_support::AnalyticBackend::new(); // any multiple of 2
+    /// let info = nao_backend::Backend::info(&model);
+    /// assert_eq!(ResizePolicy::default_for(info), ResizePolicy::None);
+    /// let fixed = nao_backend::ModelInfo { fixed_image_size: true, ..info.clone() };
+    /// assert_eq!(ResizePolicy::default_for(&fixed), ResizePolicy::CenterCrop);
+    /// ```
+    pub fn default_for(info: &ModelInfo) -> Self {
+        if info.fixed_image_size {
+            ResizePolicy::CenterCrop
+        } else {
+            ResizePolicy::None
         }
     }
 }
@@ -60,19 +89,84 @@ const MAX_RESIZE_PIXELS: usize = 1 << 25;
 pub struct ImageSpec {
     /// 3 (RGB) or 1 (grey).
     pub channels: usize,
-    /// Height in pixels.
+    /// Height in pixels (the model's default; the target of every policy but
+    /// [`ResizePolicy::None`]).
     pub height: usize,
     /// Width in pixels.
     pub width: usize,
+    /// The other sizes the model takes: `Some(s)`, any size whose sides are multiples of `s`
+    /// (its VAE downsampling: a convolutional model such as Stable Diffusion); `None`, only
+    /// `height × width` (a model of a fixed size). [`ResizePolicy::None`] keeps an image's own
+    /// size only when this allows it.
+    pub size_step: Option<usize>,
 }
 
 impl ImageSpec {
-    /// The model's image channels and default image size.
+    /// The model's image channels and default image size, and the other sizes it takes.
     pub fn for_model(info: &ModelInfo) -> Self {
         Self {
             channels: info.image_channels,
             height: info.default_image_size.0,
             width: info.default_image_size.1,
+            size_step: (!info.fixed_image_size).then_some(info.vae_downsample.max(1)),
+        }
+    }
+
+    /// A spec that takes `height × width` images only (a classifier's input, a model of a
+    /// fixed size).
+    ///
+    /// ```
+    /// let spec = nao_inversion::ImageSpec::fixed(3, 64, 64);
+    /// assert_eq!((spec.height, spec.size_step), (64, None));
+    /// ```
+    pub fn fixed(channels: usize, height: usize, width: usize) -> Self {
+        Self {
+            channels,
+            height,
+            width,
+            size_step: None,
+        }
+    }
+
+    /// The size `(height, width)` an image of `(height, width)` = `source` becomes under
+    /// `policy`: the image's own under [`ResizePolicy::None`] (an error when the model does
+    /// not take it: a side that is not a multiple of [`ImageSpec::size_step`], or another size
+    /// than a fixed-size model's), the spec's size under every other policy.
+    ///
+    /// ```
+    /// use nao_inversion::{ImageSpec, ResizePolicy};
+    /// let sd = ImageSpec { channels: 3, height: 512, width: 512, size_step: Some(8) };
+    /// assert_eq!(sd.target_size((512, 768), ResizePolicy::None)?, (512, 768));
+    /// assert_eq!(sd.target_size((512, 768), ResizePolicy::CenterCrop)?, (512, 512));
+    /// let e = sd.target_size((500, 768), ResizePolicy::None).unwrap_err().to_string();
+    /// assert!(e.contains("500×768") && e.contains("multiples of 8"), "{e}");
+    /// # Ok::<(), nao_inversion::InversionError>(())
+    /// ```
+    pub fn target_size(
+        &self,
+        source: (usize, usize),
+        policy: ResizePolicy,
+    ) -> Result<(usize, usize), InversionError> {
+        let (ih, iw) = source;
+        let (h, w) = (self.height, self.width);
+        if policy != ResizePolicy::None || (ih, iw) == (h, w) {
+            return Ok((h, w));
+        }
+        match self.size_step {
+            Some(s) if s > 0 && ih > 0 && iw > 0 && ih % s == 0 && iw % s == 0 => Ok((ih, iw)),
+            Some(s) => Err(InversionError::InvalidInput(format!(
+                "the image is {ih}×{iw} (height × width); the resize policy none keeps an \
+                 image's own size, which for this model must have both sides multiples of {s} \
+                 (its VAE downsampling factor): crop it to {}×{}, or choose center-crop or \
+                 stretch to bring it to {h}×{w}",
+                ih / s * s,
+                iw / s * s
+            ))),
+            None => Err(InversionError::InvalidInput(format!(
+                "the image is {ih}×{iw} (height × width) but this model takes {h}×{w} images \
+                 only (its networks have a fixed size), so the resize policy none cannot keep \
+                 it: choose center-crop or stretch"
+            ))),
         }
     }
 
@@ -101,7 +195,7 @@ impl ImageSpec {
 ///
 /// ```no_run
 /// use nao_inversion::{load_image, ImageSpec, ResizePolicy};
-/// let spec = ImageSpec { channels: 3, height: 512, width: 512 };
+/// let spec = ImageSpec::fixed(3, 512, 512);
 /// let image = load_image("cat.png", &spec, ResizePolicy::CenterCrop)?;
 /// assert_eq!(image.shape, vec![1, 3, 512, 512]);
 /// # Ok::<(), nao_inversion::InversionError>(())
@@ -127,6 +221,8 @@ pub fn load_image(
 }
 
 /// Several image files as one batch `[n, channels, height, width]` (see [`load_image`]).
+/// A batch has one size: under [`ResizePolicy::None`] images of different sizes are an error
+/// naming two of the files and their sizes.
 pub fn load_images<P: AsRef<Path>>(
     paths: &[P],
     spec: &ImageSpec,
@@ -139,7 +235,70 @@ pub fn load_images<P: AsRef<Path>>(
         .iter()
         .map(|p| load_image(p, spec, policy))
         .collect::<Result<Vec<_>, _>>()?;
+    let named: Vec<(String, &Tensor)> = paths
+        .iter()
+        .map(|p| p.as_ref().display().to_string())
+        .zip(&items)
+        .collect();
+    check_one_size(&named)?;
     Ok(Tensor::concat(&items)?)
+}
+
+/// Refuse images `[1, channels, height, width]` of different sizes, naming the first two that
+/// differ (`(name, image)` pairs): a stack of seeds, a walk or a class's centroid needs one
+/// latent shape.
+///
+/// ```
+/// use nao_backend::Tensor;
+/// let a = Tensor::zeros(vec![1, 3, 64, 96]);
+/// let b = Tensor::zeros(vec![1, 3, 64, 64]);
+/// let e = nao_inversion::check_one_size(&[("a.png".into(), &a), ("b.png".into(), &b)]);
+/// let e = e.unwrap_err().to_string();
+/// assert!(e.contains("a.png is 64×96") && e.contains("b.png is 64×64"), "{e}");
+/// ```
+pub fn check_one_size(images: &[(String, &Tensor)]) -> Result<(), InversionError> {
+    let size = |t: &Tensor| t.shape.get(2..4).map(<[usize]>::to_vec).unwrap_or_default();
+    let Some((first, image)) = images.first() else {
+        return Ok(());
+    };
+    match images.iter().find(|(_, t)| size(t) != size(image)) {
+        None => Ok(()),
+        Some((other, t)) => {
+            let text = |s: Vec<usize>| {
+                s.iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("×")
+            };
+            Err(InversionError::InvalidInput(format!(
+                "images of different sizes cannot be inverted together (their seeds need one \
+                 latent shape): {first} is {} but {other} is {} (height × width); invert them \
+                 separately, or bring them to one size with the resize policy center-crop or \
+                 stretch",
+                text(size(image)),
+                text(size(t))
+            )))
+        }
+    }
+}
+
+/// The size `(height, width)` an image file declares in its header (nothing is decoded), as
+/// [`load_image`] reads files: for what needs the size before the pixels (a walk's latent
+/// shape under [`ResizePolicy::None`]).
+pub fn image_file_size(path: impl AsRef<Path>) -> Result<(usize, usize), InversionError> {
+    let path = path.as_ref();
+    let err = |message: String| InversionError::Image {
+        path: path.display().to_string(),
+        message,
+    };
+    let bytes =
+        nao_fs::input::read_limited(path, MAX_IMAGE_FILE_BYTES).map_err(|e| err(e.detail()))?;
+    let (w, h) = image::ImageReader::new(std::io::Cursor::new(&bytes))
+        .with_guessed_format()
+        .map_err(|e| err(e.to_string()))?
+        .into_dimensions()
+        .map_err(|e| err(e.to_string()))?;
+    Ok((h as usize, w as usize))
 }
 
 /// Decode PNG or JPEG bytes into a tensor `[1, channels, height, width]` (see [`load_image`]).
@@ -188,7 +347,7 @@ fn decode_bounded(bytes: &[u8]) -> Result<DynamicImage, String> {
 /// use image::{DynamicImage, RgbImage};
 /// use nao_inversion::{image_to_tensor, ImageSpec, ResizePolicy};
 /// let img = DynamicImage::ImageRgb8(RgbImage::from_pixel(4, 4, image::Rgb([255, 0, 51])));
-/// let spec = ImageSpec { channels: 3, height: 4, width: 4 };
+/// let spec = ImageSpec::fixed(3, 4, 4);
 /// let t = image_to_tensor(&img, &spec, ResizePolicy::Exact)?;
 /// assert_eq!(t.shape, vec![1, 3, 4, 4]);
 /// assert_eq!((t.data[0], t.data[16], t.data[32]), (1.0, -1.0, -0.6));
@@ -200,7 +359,8 @@ pub fn image_to_tensor(
     policy: ResizePolicy,
 ) -> Result<Tensor, InversionError> {
     spec.check()?;
-    let (h, w) = (spec.height, spec.width);
+    let source = (img.height() as usize, img.width() as usize);
+    let (h, w) = spec.target_size(source, policy)?;
     let data = if spec.channels == 3 {
         to_planes(&fit(&img.to_rgb8(), h, w, policy)?)
     } else {
@@ -239,6 +399,10 @@ where
         });
     }
     match policy {
+        // `ImageSpec::target_size` gave the image's own size or refused it
+        ResizePolicy::None => Err(InversionError::InvalidInput(format!(
+            "the image is {ih}×{iw}; the resize policy none does not resize it to {h}×{w}"
+        ))),
         ResizePolicy::Exact => Err(InversionError::InvalidInput(format!(
             "the image is {ih}×{iw} but the model takes {h}×{w} (choose a resize policy)"
         ))),
@@ -366,6 +530,7 @@ mod tests {
             channels: 1,
             height: 28,
             width: 28,
+            size_step: None,
         };
         let e = decode_image(
             &declared_png(22_000, 22_000),
@@ -383,6 +548,7 @@ mod tests {
             channels: 1,
             height: 28,
             width: 28,
+            size_step: None,
         };
         // 2 000 000 × 1: resizing first would pass through 56 million pixels and more
         let img = DynamicImage::ImageLuma8(GrayImage::from_fn(2_000_000, 1, |x, _| {

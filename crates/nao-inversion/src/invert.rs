@@ -3,9 +3,12 @@
 use std::ops::ControlFlow;
 
 use nao_backend::{Backend, BackendError, Conditioning, Tensor};
-use nao_sampling::{check_latents, DdimInverseScheduler, Direction, GuidedPredictor, StepProgress};
+use nao_sampling::{
+    check_latents, sample, DdimInverseScheduler, Direction, GuidedPredictor, SampleOptions,
+    StepProgress,
+};
 
-use crate::InversionError;
+use crate::{InversionError, InversionMethod};
 
 /// Options of [`invert`] and [`crate::reconstruct`].
 ///
@@ -17,6 +20,8 @@ use crate::InversionError;
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct InversionOptions {
+    /// The inversion method ([`InversionMethod::Ddim`]).
+    pub method: InversionMethod,
     /// Inversion steps (50).
     pub steps: usize,
     /// Classifier-free guidance scale during inversion (1.0: no guidance, as the NAO paper's
@@ -29,6 +34,7 @@ pub struct InversionOptions {
 impl Default for InversionOptions {
     fn default() -> Self {
         Self {
+            method: InversionMethod::Ddim,
             steps: 50,
             guidance_scale: 1.0,
             negative_prompt: String::new(),
@@ -37,7 +43,7 @@ impl Default for InversionOptions {
 }
 
 impl InversionOptions {
-    /// The defaults (50 steps, guidance 1.0, negative prompt `""`).
+    /// The defaults (DDIM, 50 steps, guidance 1.0, negative prompt `""`).
     pub fn new() -> Self {
         Self::default()
     }
@@ -45,6 +51,12 @@ impl InversionOptions {
     /// Set the number of steps.
     pub fn with_steps(mut self, steps: usize) -> Self {
         self.steps = steps;
+        self
+    }
+
+    /// Set the inversion method.
+    pub fn with_method(mut self, method: InversionMethod) -> Self {
+        self.method = method;
         self
     }
 
@@ -65,8 +77,16 @@ impl InversionOptions {
         self.guidance_scale > 1.0
     }
 
-    /// Check the options: at least one step and a finite guidance scale of bounded size.
+    /// Network calls of inverting one batch (a guided call, with its doubled batch, counts
+    /// once).
+    pub fn model_calls(&self) -> usize {
+        self.steps * self.method.model_calls_per_step()
+    }
+
+    /// Check the options: a valid method, at least one step and a finite guidance scale of
+    /// bounded size.
     pub fn check(&self) -> Result<(), InversionError> {
+        self.method.check()?;
         if self.steps == 0 {
             return Err(InversionError::InvalidInput(
                 "steps must be at least 1".into(),
@@ -164,27 +184,169 @@ where
     invert_latents(backend, &latents, conditioning, options, callback)
 }
 
-/// DDIM-invert clean latents `[b, c, h, w]` (VAE mean × scaling factor) into seeds, as a
-/// diffusers loop over `DDIMInverseScheduler` does: for each ascending timestep t, the (guided)
-/// model output at t, then `DDIMInverseScheduler.step`. After every step `callback` gets a
-/// [`StepProgress`] with [`Direction::Inversion`]; [`ControlFlow::Break`] stops the loop with
-/// [`InversionError::Cancelled`].
-pub fn invert_latents<B, F>(
+/// Seeds inverted from clean latents, with what a sampler needs to take them back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Inverted {
+    /// The seeds `[b, c, h, w]` (for EDICT its `x` sequence's `x_T`, which DDIM sampling takes
+    /// back approximately).
+    pub seed: Tensor,
+    /// EDICT's second sequence `y_T` (`None` for the other methods): with `seed` it is the
+    /// pair EDICT's sampler turns back into the latents exactly ([`sample_inverted`]).
+    pub partner: Option<Tensor>,
+    /// The method that inverted them.
+    pub method: InversionMethod,
+    /// The network calls the inversion made.
+    pub model_calls: usize,
+}
+
+/// Invert clean latents `[b, c, h, w]` (VAE mean × scaling factor) into seeds with
+/// `options.method` ([`InversionMethod`]): diffusers' DDIM inversion, fixed-point iterations of
+/// each step, or EDICT's exact coupled inversion. After every step `callback` gets a
+/// [`StepProgress`] with [`Direction::Inversion`] (EDICT: its `x` sequence);
+/// [`ControlFlow::Break`] stops the loop with [`InversionError::Cancelled`] before the next
+/// step's network calls.
+///
+/// ```
+/// use nao_inversion::{invert_latents_full, InversionMethod, InversionOptions};
+/// let model = nao_test_support::AnalyticBackend::new();
+/// let options = InversionOptions::default()
+///     .with_steps(10)
+///     .with_method("fixed-point:3".parse()?);
+/// let cond = nao_inversion::encode_prompt(&model, "cat", &options)?;
+/// let z0 = nao_test_support::seeds(1, 8, 8, 1);
+/// let inverted = invert_latents_full(&model, &z0, &cond, &options, nao_sampling::no_progress)?;
+/// assert_eq!((inverted.model_calls, inverted.partner.is_none()), (40, true));
+/// # Ok::<(), nao_inversion::InversionError>(())
+/// ```
+pub fn invert_latents_full<B, F>(
     backend: &B,
     latents: &Tensor,
     conditioning: &Conditioning,
     options: &InversionOptions,
     mut callback: F,
-) -> Result<Tensor, InversionError>
+) -> Result<Inverted, InversionError>
 where
     B: Backend + ?Sized,
     F: FnMut(&StepProgress<'_>) -> ControlFlow<()>,
 {
     options.check()?;
     check_latents(backend, latents)?;
-    let mut scheduler = DdimInverseScheduler::new(backend.info().scheduler.clone())?;
-    let timesteps = scheduler.set_timesteps(options.steps)?.to_vec();
     let predictor = GuidedPredictor::new(conditioning, latents.batch(), options.guidance_scale)?;
+    let (seed, partner) = match options.method {
+        InversionMethod::Ddim => (
+            ddim(backend, latents, &predictor, options.steps, &mut callback)?,
+            None,
+        ),
+        InversionMethod::FixedPoint {
+            iterations,
+            average,
+        } => {
+            let mut scheduler = DdimInverseScheduler::new(backend.info().scheduler.clone())?;
+            let timesteps = scheduler.set_timesteps(options.steps)?.to_vec();
+            let seed = crate::fixed_point::invert(
+                backend,
+                latents,
+                &predictor,
+                &scheduler,
+                &timesteps,
+                iterations,
+                average,
+                &mut callback,
+            )?;
+            (seed, None)
+        }
+        InversionMethod::Edict { mix } => {
+            let (x, y) = crate::edict::invert(
+                backend,
+                latents,
+                &predictor,
+                options.steps,
+                mix,
+                &mut callback,
+            )?;
+            (x, Some(y))
+        }
+    };
+    Ok(Inverted {
+        seed,
+        partner,
+        method: options.method,
+        model_calls: options.model_calls(),
+    })
+}
+
+/// Sample inverted seeds back to clean latents with the sampler that undoes their method:
+/// EDICT's sampler for an EDICT pair, DDIM (η = 0) otherwise. `options` gives the steps,
+/// guidance and negative prompt (η must be 0 for EDICT). Returns the latents and the network
+/// calls made.
+pub fn sample_inverted<B, F>(
+    backend: &B,
+    inverted: &Inverted,
+    conditioning: &Conditioning,
+    options: &SampleOptions,
+    callback: F,
+) -> Result<(Tensor, usize), InversionError>
+where
+    B: Backend + ?Sized,
+    F: FnMut(&StepProgress<'_>) -> ControlFlow<()>,
+{
+    match (&inverted.partner, inverted.method) {
+        (Some(y), InversionMethod::Edict { mix }) => {
+            let (x0, _) = crate::edict::sample_edict(
+                backend,
+                &inverted.seed,
+                y,
+                conditioning,
+                options,
+                mix,
+                callback,
+            )?;
+            Ok((x0, 2 * options.steps))
+        }
+        _ => {
+            let calls = options.model_calls(&backend.info().scheduler)?;
+            Ok((
+                sample(backend, &inverted.seed, conditioning, options, callback)?,
+                calls,
+            ))
+        }
+    }
+}
+
+/// Invert clean latents `[b, c, h, w]` into seeds with `options.method` (see
+/// [`invert_latents_full`], which also returns EDICT's second sequence). With the default
+/// [`InversionMethod::Ddim`] this is a diffusers loop over `DDIMInverseScheduler`: for each
+/// ascending timestep t, the (guided) model output at t, then `DDIMInverseScheduler.step`.
+/// After every step `callback` gets a [`StepProgress`] with [`Direction::Inversion`];
+/// [`ControlFlow::Break`] stops the loop with [`InversionError::Cancelled`].
+pub fn invert_latents<B, F>(
+    backend: &B,
+    latents: &Tensor,
+    conditioning: &Conditioning,
+    options: &InversionOptions,
+    callback: F,
+) -> Result<Tensor, InversionError>
+where
+    B: Backend + ?Sized,
+    F: FnMut(&StepProgress<'_>) -> ControlFlow<()>,
+{
+    Ok(invert_latents_full(backend, latents, conditioning, options, callback)?.seed)
+}
+
+/// diffusers' DDIM inversion loop.
+fn ddim<B, F>(
+    backend: &B,
+    latents: &Tensor,
+    predictor: &GuidedPredictor,
+    steps: usize,
+    callback: &mut F,
+) -> Result<Tensor, InversionError>
+where
+    B: Backend + ?Sized,
+    F: FnMut(&StepProgress<'_>) -> ControlFlow<()>,
+{
+    let mut scheduler = DdimInverseScheduler::new(backend.info().scheduler.clone())?;
+    let timesteps = scheduler.set_timesteps(steps)?.to_vec();
     let mut x = latents.clone();
     let total = timesteps.len();
     for (index, &t) in timesteps.iter().enumerate() {

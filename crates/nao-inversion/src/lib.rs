@@ -7,6 +7,12 @@
 //! ([`invert`], [`invert_latents`]). [`reconstruct`] samples back from the seeds and reports
 //! how close the round trip comes.
 //!
+//! Beyond DDIM, [`InversionMethod`] picks fixed-point iterations of each step's implicit
+//! equation (`fixed-point[:K][:average]`, 1 + K network calls per step) or EDICT's exact
+//! coupled inversion (`edict[:P]`, 2 calls per step, its seed a pair that EDICT's sampler,
+//! [`sample_inverted`] / [`sample_edict`], takes back exactly). Their measured round-trip errors
+//! against network calls are in `docs/inversion.md`.
+//!
 //! DDIM inversion is approximate: each step evaluates the model at the next timestep with the
 //! current latents, so inverting then sampling reproduces the latents only up to an error that
 //! shrinks with the step count. The inverted seeds also sit well inside the χ shell of Gaussian
@@ -17,15 +23,31 @@
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod edict;
 mod error;
+mod fixed_point;
 mod image;
 mod invert;
+mod measure;
+mod method;
 mod reconstruct;
 
 pub use crate::image::{
-    decode_image, image_to_tensor, load_image, load_images, ImageSpec, ResizePolicy,
-    MAX_IMAGE_FILE_BYTES, MAX_IMAGE_PIXELS,
+    check_one_size, decode_image, image_file_size, image_to_tensor, load_image, load_images,
+    ImageSpec, ResizePolicy, MAX_IMAGE_FILE_BYTES, MAX_IMAGE_PIXELS,
 };
+pub use edict::sample_edict;
 pub use error::InversionError;
-pub use invert::{encode_images, encode_prompt, invert, invert_latents, InversionOptions};
+pub use fixed_point::implicit_residual;
+pub use invert::{
+    encode_images, encode_prompt, invert, invert_latents, invert_latents_full, sample_inverted,
+    InversionOptions, Inverted,
+};
+pub use measure::{
+    markdown_table, measure_round_trips, vae_psnr_db, MethodMeasure, RoundTripCase, Sampler,
+};
+pub use method::{
+    InversionMethod, DEFAULT_EDICT_MIX, DEFAULT_FIXED_POINT_ITERATIONS, MAX_FIXED_POINT_ITERATIONS,
+    MIN_EDICT_MIX,
+};
 pub use reconstruct::{errors, psnr_db, reconstruct, Reconstruction};

@@ -3,15 +3,18 @@
 use std::ops::ControlFlow;
 
 use nao_backend::{Backend, Conditioning, Tensor};
-use nao_sampling::{sample, SampleOptions, StepProgress};
+use nao_sampling::{SampleOptions, StepProgress};
 
-use crate::{encode_images, invert_latents, InversionError, InversionOptions};
+use crate::{encode_images, invert_latents_full, sample_inverted, InversionError};
+use crate::{InversionOptions, Inverted};
 
 /// The result of [`reconstruct`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reconstruction {
     /// The inverted seeds `[b, c, h, w]`.
     pub seed: Tensor,
+    /// EDICT's second sequence of the seed pair (`None` for the other methods).
+    pub partner: Option<Tensor>,
     /// The VAE latents of the input (posterior mean × scaling factor).
     pub latents: Tensor,
     /// The latents sampled back from the seeds.
@@ -27,6 +30,10 @@ pub struct Reconstruction {
     pub image_mse: Option<f64>,
     /// Peak signal-to-noise ratio of the decoded image, `10·log₁₀(1/MSE)` dB (∞ when exact).
     pub psnr_db: Option<f64>,
+    /// Network calls of the inversion.
+    pub inversion_calls: usize,
+    /// Network calls of the sampling back.
+    pub sampling_calls: usize,
 }
 
 /// Mean squared error and largest absolute error of two equal-length slices (in f64).
@@ -50,8 +57,10 @@ pub fn psnr_db(mse: f64) -> f64 {
     }
 }
 
-/// Invert images `[b, channels, H, W]` in `[−1, 1]` ([`crate::invert`]), sample back from the
-/// seeds with the same steps, guidance and conditioning (DDIM, η = 0), and report the errors.
+/// Invert images `[b, channels, H, W]` in `[−1, 1]` with `options.method`, sample back from
+/// the seeds with the same steps, guidance and conditioning (the method's sampler,
+/// [`crate::sample_inverted`]: EDICT's for EDICT, DDIM with η = 0 otherwise), and report the
+/// errors and the network calls.
 ///
 /// The callback sees the inversion steps ([`nao_sampling::Direction::Inversion`]) then the
 /// sampling steps ([`nao_sampling::Direction::Sampling`]); breaking cancels.
@@ -68,13 +77,20 @@ where
 {
     options.check()?;
     let latents = encode_images(backend, images)?;
-    let seed = invert_latents(backend, &latents, conditioning, options, &mut callback)?;
+    let inverted = invert_latents_full(backend, &latents, conditioning, options, &mut callback)?;
     let sampling = SampleOptions::default()
         .with_steps(options.steps)
         .with_guidance_scale(options.guidance_scale)
         .with_negative_prompt(options.negative_prompt.clone())
         .with_eta(0.0);
-    let reconstructed_latents = sample(backend, &seed, conditioning, &sampling, &mut callback)?;
+    let (reconstructed_latents, sampling_calls) =
+        sample_inverted(backend, &inverted, conditioning, &sampling, &mut callback)?;
+    let Inverted {
+        seed,
+        partner,
+        model_calls: inversion_calls,
+        ..
+    } = inverted;
     let (latent_mse, latent_max_abs_error) = errors(&latents.data, &reconstructed_latents.data);
     let (image, image_mse) = if backend.capabilities().vae_decoder {
         let decoded = backend.decode_latents(&reconstructed_latents)?;
@@ -92,6 +108,9 @@ where
     };
     Ok(Reconstruction {
         seed,
+        partner,
+        inversion_calls,
+        sampling_calls,
         latents,
         reconstructed_latents,
         image,

@@ -17,6 +17,7 @@ const RGB64: ImageSpec = ImageSpec {
     channels: 3,
     height: 64,
     width: 64,
+    size_step: None,
 };
 
 #[test]
@@ -65,6 +66,7 @@ fn grey_models_get_pil_luma_and_rgba_drops_alpha() {
         channels: 1,
         height: 8,
         width: 8,
+        size_step: None,
     };
     let t = decode_image(&png_bytes(&img), &grey, ResizePolicy::Exact).unwrap();
     assert_eq!(t.shape, vec![1, 1, 8, 8]);
@@ -73,6 +75,7 @@ fn grey_models_get_pil_luma_and_rgba_drops_alpha() {
         channels: 3,
         height: 8,
         width: 8,
+        size_step: None,
     };
     let t = image_to_tensor(&img, &rgb, ResizePolicy::Exact).unwrap();
     assert_eq!(t.data[0], 200.0 / 255.0 * 2.0 - 1.0);
@@ -92,6 +95,7 @@ fn centre_crop_keeps_the_aspect_ratio_and_stretch_does_not() {
         channels: 3,
         height: 8,
         width: 8,
+        size_step: None,
     };
     // Crop: scaled to 16×8, the middle 8 columns are columns 4..12 of the half-size image,
     // i.e. 8..24 of the original: black, the red band, white.
@@ -125,6 +129,7 @@ fn jpeg_files_decode() {
         channels: 3,
         height: 16,
         width: 16,
+        size_step: None,
     };
     let t = decode_image(bytes.get_ref(), &spec, ResizePolicy::Exact).unwrap();
     for (c, v) in [30.0f32, 160.0, 220.0].iter().enumerate() {
@@ -154,11 +159,13 @@ fn unreadable_inputs_are_clear_errors() {
             channels: 4,
             height: 4,
             width: 4,
+            size_step: None,
         },
         ImageSpec {
             channels: 3,
             height: 0,
             width: 4,
+            size_step: None,
         },
     ] {
         assert!(matches!(
@@ -168,4 +175,86 @@ fn unreadable_inputs_are_clear_errors() {
     }
     let none: [&str; 0] = [];
     assert!(load_images(&none, &RGB64, ResizePolicy::Exact).is_err());
+}
+
+#[test]
+fn none_keeps_the_own_size_of_images_the_model_takes_and_refuses_the_others() {
+    let img = DynamicImage::ImageRgb8(RgbImage::from_fn(24, 16, |x, y| {
+        Rgb([x as u8 * 10, y as u8 * 10, 7])
+    }));
+    let sd_like = ImageSpec {
+        size_step: Some(8),
+        ..RGB64
+    };
+    let t = image_to_tensor(&img, &sd_like, ResizePolicy::None).unwrap();
+    assert_eq!(t.shape, vec![1, 3, 16, 24]);
+    // not resampled: pixel (x = 2, y = 1) of the red plane is 20
+    assert_eq!(t.data[24 + 2], 20.0 / 255.0 * 2.0 - 1.0);
+    // a side that is not a multiple of the step is refused, naming the size and the factor
+    let odd = DynamicImage::ImageRgb8(RgbImage::new(20, 16));
+    let e = image_to_tensor(&odd, &sd_like, ResizePolicy::None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("16×20") && e.contains("multiples of 8") && e.contains("64×64"),
+        "{e}"
+    );
+    // a fixed-size model takes its own size only
+    let fixed = ImageSpec::fixed(3, 16, 16);
+    let e = image_to_tensor(&img, &fixed, ResizePolicy::None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("16×24") && e.contains("takes 16×16 images only") && e.contains("fixed size"),
+        "{e}"
+    );
+    let square = DynamicImage::ImageRgb8(RgbImage::new(16, 16));
+    assert_eq!(
+        image_to_tensor(&square, &fixed, ResizePolicy::None)
+            .unwrap()
+            .shape,
+        vec![1, 3, 16, 16]
+    );
+}
+
+#[test]
+fn a_batch_of_different_sizes_is_refused_naming_two_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let wide = dir.path().join("wide.png");
+    let tall = dir.path().join("tall.png");
+    std::fs::write(
+        &wide,
+        png_bytes(&DynamicImage::ImageRgb8(RgbImage::new(24, 16))),
+    )
+    .unwrap();
+    std::fs::write(
+        &tall,
+        png_bytes(&DynamicImage::ImageRgb8(RgbImage::new(16, 24))),
+    )
+    .unwrap();
+    let spec = ImageSpec {
+        size_step: Some(8),
+        ..RGB64
+    };
+    let e = load_images(&[&wide, &tall], &spec, ResizePolicy::None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("wide.png is 16×24") && e.contains("tall.png is 24×16"),
+        "{e}"
+    );
+    // one size is one batch; centre-crop brings both to the model's size
+    assert_eq!(
+        load_images(&[&wide, &wide], &spec, ResizePolicy::None)
+            .unwrap()
+            .shape,
+        vec![2, 3, 16, 24]
+    );
+    assert_eq!(
+        load_images(&[&wide, &tall], &spec, ResizePolicy::CenterCrop)
+            .unwrap()
+            .shape,
+        vec![2, 3, 64, 64]
+    );
+    assert_eq!(nao_inversion::image_file_size(&tall).unwrap(), (24, 16));
 }

@@ -142,6 +142,7 @@ impl OnnxBackend {
                 unet_cfg.sample_size.1 * vae.downsample,
             ),
             image_channels: vae.image_channels,
+            fixed_image_size: false,
             scheduler,
         };
         Ok(Self {

@@ -34,6 +34,7 @@ impl Synthetic {
                 vae_downsample: 8,
                 default_image_size: (64, 64),
                 image_channels: 3,
+                fixed_image_size: false,
                 scheduler,
             },
             calls: Cell::new(0),

@@ -243,6 +243,7 @@ impl StableDiffusion {
                 configs.unet.sample_size.1 * downsample,
             ),
             image_channels: configs.vae.in_channels,
+            fixed_image_size: false,
             scheduler: configs.scheduler,
         };
         Ok(Self {

@@ -1,7 +1,8 @@
 #![allow(missing_docs)] // criterion_group! generates undocumented items
 //! SeedSelect's speed on the embedded model at the defaults for NAO seeds (5 iterations of a
-//! 20-step sampler, guidance 1), 20 seeds refined as one batch, with and without per-call
-//! checkpointing; criterion reports seeds per second (the throughput).
+//! 20-step sampler, guidance 1), 64 seeds refined in batches of 16 (`--select-batch`'s default)
+//! and of 64, with and without per-call checkpointing; criterion reports seeds per second (the
+//! throughput).
 //!
 //! `cargo bench -p nao-select --bench select`
 
@@ -10,7 +11,7 @@ use std::ops::ControlFlow;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use nao_select::{refine, EmbeddedNet, SelectConfig, Target};
 
-const SEEDS: usize = 20;
+const SEEDS: usize = 64;
 
 fn bench(c: &mut Criterion) {
     let net = EmbeddedNet::embedded(&nao_burn::Device::flex(), 8).unwrap();
@@ -22,16 +23,17 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("seedselect_embedded_5x20");
     group.sample_size(10);
     group.throughput(Throughput::Elements(SEEDS as u64));
-    for checkpointing in [true, false] {
+    for (batch, checkpointing) in [(16, true), (64, true), (16, false), (64, false)] {
         let mut config = SelectConfig::from_nao();
-        config.batch = SEEDS;
+        config.batch = batch;
         config.checkpointing = checkpointing;
-        let name = if checkpointing {
+        let graph = if checkpointing {
             "checkpointed"
         } else {
             "whole_graph"
         };
-        group.bench_function(name, |b| {
+        let name = format!("{graph}/batch_{batch}");
+        group.bench_function(&name, |b| {
             b.iter(|| {
                 refine(&net, &net, &target, &seeds, &config, &mut |_| {
                     ControlFlow::Continue(())

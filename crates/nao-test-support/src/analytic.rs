@@ -76,6 +76,7 @@ impl AnalyticBackend {
                 vae_downsample: 2,
                 default_image_size: (16, 16),
                 image_channels: 3,
+                fixed_image_size: false,
                 scheduler,
             },
             alphas_cumprod,

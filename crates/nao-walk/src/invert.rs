@@ -18,6 +18,11 @@ fn key(model: &ModelId, spec: &WalkSpec, image: &Tensor) -> String {
     h.field(model.identity.as_bytes())
         .field(spec.prompt.as_bytes())
         .field(&(spec.steps as u64).to_le_bytes());
+    // another method gives another seed: DDIM's keys stay those of walks made before there
+    // was a choice, so their caches still resume
+    if spec.inversion != nao_inversion::InversionMethod::Ddim {
+        h.field(spec.inversion.name().as_bytes());
+    }
     for &n in &image.shape {
         h.field(&(n as u64).to_le_bytes());
     }

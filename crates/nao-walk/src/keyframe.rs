@@ -110,21 +110,74 @@ impl Keyframe {
     }
 }
 
+/// The image size `(height, width)` an image keyframe is inverted at: the model's default, or
+/// under [`ResizePolicy::None`] its own (read from the file's header), checked to be a size
+/// the model takes.
+fn image_size(
+    keyframe: &Keyframe,
+    info: &ModelInfo,
+    resize: ResizePolicy,
+) -> Result<(usize, usize)> {
+    let spec = ImageSpec::for_model(info);
+    let own = match keyframe {
+        _ if resize != ResizePolicy::None => return Ok((spec.height, spec.width)),
+        Keyframe::ImageFile(p) => nao_inversion::image_file_size(p)
+            .map_err(|e| WalkError::input(e.for_file(p).to_string()))?,
+        Keyframe::Image { pixels, .. } => match pixels.shape[..] {
+            [_, _, h, w] => (h, w),
+            _ => (spec.height, spec.width),
+        },
+        Keyframe::Seed { .. } => (spec.height, spec.width),
+    };
+    spec.target_size(own, resize).map_err(|e| {
+        WalkError::input(
+            e.for_file(std::path::Path::new(&keyframe.source()))
+                .to_string(),
+        )
+    })
+}
+
 /// Check that every keyframe is a latent of the model, of one shape: images become latents of
-/// the model's image size, so seeds must then match it. Returns that shape.
+/// their image size (the model's, or their own under [`ResizePolicy::None`]), so every image
+/// must give the same and seeds must then match it. Returns that shape.
 pub(crate) fn latent_shape(
     keyframes: &[Keyframe],
     model: &ModelId,
     info: &ModelInfo,
+    resize: ResizePolicy,
 ) -> Result<[usize; 3]> {
     let (h, w) = info.default_image_size;
     let native = info
         .latent_shape(h, w)
         .map_err(|e| WalkError::compute("the model's latent shape", e))?;
-    let mut chosen: Option<([usize; 3], String)> = keyframes
-        .iter()
-        .find(|k| k.is_image())
-        .map(|k| (native, k.source()));
+    let mut first_image: Option<((usize, usize), String)> = None;
+    for k in keyframes.iter().filter(|k| k.is_image()) {
+        let size = image_size(k, info, resize)?;
+        match &first_image {
+            None => first_image = Some((size, k.source())),
+            Some((first, name)) if *first != size => {
+                return Err(WalkError::input(format!(
+                    "image keyframes of different sizes cannot share a walk (its seeds need \
+                     one latent shape): {name} is {}×{} but {} is {}×{} (height × width); \
+                     bring them to one size, or choose --resize center-crop",
+                    first.0,
+                    first.1,
+                    k.source(),
+                    size.0,
+                    size.1
+                )))
+            }
+            Some(_) => {}
+        }
+    }
+    let mut chosen: Option<([usize; 3], String)> = match first_image {
+        Some(((ih, iw), source)) => Some((
+            info.latent_shape(ih, iw)
+                .map_err(|e| WalkError::input(format!("{source}: {e}")))?,
+            source,
+        )),
+        None => None,
+    };
     for k in keyframes {
         let Keyframe::Seed { source, latent, .. } = k else {
             continue;
@@ -158,32 +211,38 @@ pub(crate) fn latent_shape(
     Ok(chosen.map_or(native, |(c, _)| c))
 }
 
-/// The pixels of every image keyframe at the model's size (`None` for seeds); errors name the
-/// file.
+/// The pixels of every image keyframe at the size [`latent_shape`] chose (`None` for seeds);
+/// errors name the file.
 pub(crate) fn load_images(
     keyframes: &[Keyframe],
     info: &ModelInfo,
     resize: ResizePolicy,
 ) -> Result<Vec<Option<Tensor>>> {
     let spec = ImageSpec::for_model(info);
-    let want = [1, spec.channels, spec.height, spec.width];
-    keyframes
-        .iter()
-        .map(|k| match k {
-            Keyframe::ImageFile(p) => load_image(p, &spec, resize)
-                .map(Some)
-                .map_err(|e| WalkError::input(e.for_file(p).to_string())),
-            Keyframe::Image { source, pixels } if pixels.shape != want => {
-                Err(WalkError::input(format!(
-                    "{source}: an image of shape {:?}, but the model takes images of shape \
-                     {want:?} (bring it to that size first, e.g. with nao_inversion::load_image)",
-                    pixels.shape
-                )))
+    let mut out = Vec::with_capacity(keyframes.len());
+    for k in keyframes {
+        out.push(match k {
+            Keyframe::ImageFile(p) => Some(
+                load_image(p, &spec, resize)
+                    .map_err(|e| WalkError::input(e.for_file(p).to_string()))?,
+            ),
+            Keyframe::Image { source, pixels } => {
+                let (h, w) = image_size(k, info, resize)?;
+                let want = [1, spec.channels, h, w];
+                if pixels.shape != want {
+                    return Err(WalkError::input(format!(
+                        "{source}: an image of shape {:?}, but the model takes images of shape \
+                         {want:?} (bring it to that size first, e.g. with \
+                         nao_inversion::load_image)",
+                        pixels.shape
+                    )));
+                }
+                Some(pixels.clone())
             }
-            Keyframe::Image { pixels, .. } => Ok(Some(pixels.clone())),
-            Keyframe::Seed { .. } => Ok(None),
-        })
-        .collect()
+            Keyframe::Seed { .. } => None,
+        });
+    }
+    Ok(out)
 }
 
 /// A shape as Python prints it: `(4, 7, 7)`, `(196,)`.
@@ -204,6 +263,8 @@ pub(crate) fn shape_text(shape: &[usize]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const R: ResizePolicy = ResizePolicy::CenterCrop;
 
     fn seed(source: &str, latent: [usize; 3], v: f64) -> Keyframe {
         Keyframe::Seed {
@@ -234,15 +295,15 @@ mod tests {
         let info = nao_backend::Backend::info(&backend);
         let model = ModelId::new("analytic", "analytic");
         let ok = [seed("a", [4, 8, 8], 1.0), seed("b", [4, 8, 8], 2.0)];
-        assert_eq!(latent_shape(&ok, &model, info).unwrap(), [4, 8, 8]);
+        assert_eq!(latent_shape(&ok, &model, info, R).unwrap(), [4, 8, 8]);
         // seeds of another size are fine together, but not after an image
         let small = [seed("a", [4, 4, 4], 1.0), seed("b", [4, 4, 4], 2.0)];
-        assert_eq!(latent_shape(&small, &model, info).unwrap(), [4, 4, 4]);
+        assert_eq!(latent_shape(&small, &model, info, R).unwrap(), [4, 4, 4]);
         let after_image = [
             Keyframe::ImageFile("cat.png".into()),
             seed("s.npy", [4, 4, 4], 1.0),
         ];
-        let err = latent_shape(&after_image, &model, info)
+        let err = latent_shape(&after_image, &model, info, R)
             .unwrap_err()
             .to_string();
         assert!(
@@ -250,7 +311,7 @@ mod tests {
             "{err}"
         );
         let rgb = [seed("a", [4, 8, 8], 1.0), seed("rgb.npy", [3, 8, 8], 1.0)];
-        let err = latent_shape(&rgb, &model, info).unwrap_err().to_string();
+        let err = latent_shape(&rgb, &model, info, R).unwrap_err().to_string();
         assert!(
             err.contains("rgb.npy: seeds of shape (3, 8, 8)")
                 && err.contains("the model analytic makes latents of 4 channels ((4, 8, 8)")

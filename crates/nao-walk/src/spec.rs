@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use nao_geodesic::{Method, Spacing};
-use nao_inversion::ResizePolicy;
+use nao_inversion::{InversionMethod, ResizePolicy};
 
 use crate::{Ease, Result, WalkError};
 
@@ -67,6 +67,9 @@ pub struct WalkSpec {
     pub scheduler: Option<nao_sampling::SchedulerChoice>,
     /// How an image keyframe of another size than the model's is brought to it: `--resize`.
     pub resize: ResizePolicy,
+    /// How image keyframes are inverted: `--inversion` (DDIM). An EDICT keyframe's seed is
+    /// its `x_T`, which the walk's DDIM sampler takes back approximately.
+    pub inversion: InversionMethod,
     /// The path between consecutive keyframes: `--method` (not `nao-reference`, which has no
     /// points between its own). Ignored by an orbit.
     pub method: Method,
@@ -115,6 +118,7 @@ impl WalkSpec {
             steps: 50,
             scheduler: None,
             resize: ResizePolicy::CenterCrop,
+            inversion: InversionMethod::Ddim,
             method: Method::Nao,
             closed: false,
             orbit_angle: 0.3,
@@ -237,9 +241,12 @@ impl WalkSpec {
         Ok(n)
     }
 
-    /// The guidance-free DDIM options images are inverted with (as the NAO paper inverts).
+    /// The guidance-free options images are inverted with (as the NAO paper inverts), with
+    /// the chosen method.
     pub(crate) fn inversion_options(&self) -> nao_inversion::InversionOptions {
-        nao_inversion::InversionOptions::default().with_steps(self.steps)
+        nao_inversion::InversionOptions::default()
+            .with_steps(self.steps)
+            .with_method(self.inversion)
     }
 
     /// The options frames are sampled with (η = 0: a seed always gives the same frame).

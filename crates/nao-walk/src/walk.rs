@@ -208,7 +208,7 @@ impl Walk {
     /// The latent shape of the walk's seeds with this model (every seed keyframe checked to
     /// be a latent of it, of one shape).
     pub fn latent_shape(&self, model: &ModelId, info: &ModelInfo) -> Result<[usize; 3]> {
-        latent_shape(&self.keyframes, model, info)
+        latent_shape(&self.keyframes, model, info, self.spec.resize)
     }
 
     /// Height and width of the written frames (the model's images for the latent shape,
@@ -342,6 +342,7 @@ impl Walk {
             "steps": spec.steps,
             "scheduler": spec.scheduler.map(|c| c.name()),
             "resize": spec.resize.name(),
+            "inversion": spec.inversion.name(),
             "method": spec.method.as_str(),
             "loop": spec.closed,
             "frames": spec.frames,

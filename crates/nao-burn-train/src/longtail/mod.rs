@@ -1,20 +1,28 @@
 //! The long-tail experiment: does adding generated images of the rare classes help a classifier
-//! trained on the long-tailed Fashion-MNIST set the embedded model was trained on?
+//! trained on the long-tailed Fashion-MNIST set the embedded model was trained on, more than
+//! oversampling the real ones does?
 //!
-//! The same small classifier is trained, with a fixed seeded [`Recipe`], on each [`Row`]: (a)
-//! the long-tailed set alone, (b) the set with the rare classes oversampled to the size of the
-//! smallest common class, and (c) the set plus `M` generated images per rare class for each seed
-//! method of [`SeedMethod::ALL`](nao_augment::SeedMethod::ALL); each configuration over several
-//! seeds, each scored on the test set (rare-class, overall and balanced accuracy).
+//! The protocol is fair: every configuration ([`Row`]) but the long-tailed reference trains on
+//! the same number of images per class. A generated row adds `M` images per rare class to the
+//! 60 real ones, and the real and generated rare images are oversampled together (cycling) to
+//! the common classes' 6000; oversampling alone is the row with `M = 0`. The generated sets
+//! ([`Generation`]) differ in the seed method, the seed source, how many of the 60 real images
+//! are inverted (shots) and whether SeedSelect refines each seed; a [`Grid`] of lists says
+//! which are run. Each row is trained with a fixed seeded [`Recipe`] over several seeds and
+//! scored on the test set (rare-class, overall and balanced accuracy).
 //!
 //! - [`ExperimentSpec`] says what to run ([`ExperimentSpec::new`]: the published experiment;
 //!   [`ExperimentSpec::quick`]: CI's plumbing check) and [`Plan`] adds the rows it implies;
+//! - the experiment decides three things from its own first-pass numbers, each a pure function
+//!   its self-check recomputes: the comparisons ([`comparisons`]), the rows that get more seeds
+//!   because a comparison of theirs is within the spread ([`more_seeds`]), and the source of
+//!   the rows with more shots ([`best_source`]);
 //! - `Plan::run` (with the default `embedded` feature) does everything in-process: the real
-//!   images ([`LongTailData`]), the generated sets (`generate_sets`, through `nao_augment`,
-//!   one worker per set up to [`ExperimentSpec::jobs`], each with its own embedded model), their
-//!   measures (`evaluate_sets`, `nao eval`'s work), the training runs ([`RunPool`]: threads,
-//!   finished runs kept and reused), the numbers ([`aggregate`]), the sentences
-//!   ([`conclusion`]) and the self-check ([`Results::check`]);
+//!   images ([`LongTailData`]), the generated sets (`generate_sets`, through `nao_augment` and
+//!   `nao_select`, one worker per set up to [`ExperimentSpec::jobs`], each with its own
+//!   embedded model), their measures (`evaluate_sets`, `nao eval`'s work), the training runs
+//!   ([`RunPool`]: threads, finished runs kept and reused), the numbers ([`aggregate`]), the
+//!   sentences ([`conclusion`]) and the self-check ([`Results::check`]);
 //! - progress and cancellation go through one callback ([`Event`], [`Progress`]), errors are
 //!   [`LongtailError`]; nothing here prints or reads a signal flag.
 //!
@@ -23,21 +31,25 @@
 //! report) and `cargo xtask longtail` runs it.
 //!
 //! ```
+//! use nao_augment::SourceKind;
 //! use nao_burn_train::longtail::{ExperimentSpec, Plan, Row};
-//! let mut spec = ExperimentSpec::new("data", "work");
-//! spec.seeds = 5;
-//! let plan = Plan::new(spec)?;
-//! assert_eq!(plan.rows()[0], Row::long_tail());
-//! assert_eq!(plan.rows().last().unwrap().name, "+nao");
+//! let plan = Plan::new(ExperimentSpec::new("data", "work"))?;
+//! assert_eq!(plan.rows()[..2], [Row::long_tail(), Row::oversample()]);
+//! assert_eq!(plan.rows()[3].name, "+normalized-centroid-paths-5shot");
+//! let all = plan.all_rows(Some(SourceKind::Pairs));
+//! assert_eq!(all.last().unwrap().name, "+nao-pairs-60shot-seedselect");
 //! # Ok::<(), nao_burn_train::longtail::LongtailError>(())
 //! ```
 
+mod choose;
 mod conclusion;
+mod costs;
 mod error;
 #[cfg(feature = "embedded")]
 mod experiment;
 #[cfg(feature = "embedded")]
 mod generate;
+mod grid;
 mod inputs;
 mod plan;
 mod pool;
@@ -50,18 +62,21 @@ mod sets;
 mod spec;
 mod stats;
 
-pub use conclusion::{conclusion, percent, SUBJECT};
+pub use choose::{best_source, comparisons, more_seeds};
+pub use conclusion::{conclusion, percent, GOAL_BASELINE, SUBJECT};
+pub use costs::{estimate, Costs, Estimate};
 pub use error::{LongtailError, Result};
 #[cfg(feature = "embedded")]
-pub use generate::{evaluate_sets, generate_sets};
+pub use generate::{augment_spec, evaluate_sets, generate_sets, select_config};
+pub use grid::Grid;
 pub use inputs::LongTailData;
 pub use plan::{Plan, TrainingSet};
 pub use pool::RunPool;
 pub use progress::{quiet, Event, Progress};
-pub use report::{aggregate, ConfigReport, Results};
-pub use rows::{Balance, Generation, Row, LONG_TAIL, OVERSAMPLE};
+pub use report::{aggregate, first_pass, ConfigReport, Results};
+pub use rows::{Balance, Generation, Refine, Row, LONG_TAIL, OVERSAMPLE};
 pub use runs::{run_key, Recipe, RunResult};
 pub use score::{score, Scores};
 pub use sets::{load_class_folder, oversampled, pick_rare_examples};
-pub use spec::ExperimentSpec;
+pub use spec::{ExperimentSpec, SelectSettings};
 pub use stats::{compare, Comparison, Spread};

@@ -4,6 +4,7 @@
 use nao_augment::EvalReport;
 use serde::Serialize;
 
+use super::choose::{best_source, more_seeds};
 use super::error::{LongtailError, Result};
 use super::plan::{Plan, TrainingSet};
 use super::rows::{LONG_TAIL, OVERSAMPLE};
@@ -19,6 +20,8 @@ pub struct ConfigReport {
     pub description: String,
     /// Training images (repeats included).
     pub train_images: usize,
+    /// Training seeds behind its numbers (n).
+    pub seeds: usize,
     /// Rare-class accuracy.
     pub rare: Spread,
     /// Overall accuracy.
@@ -36,6 +39,15 @@ pub struct ConfigReport {
 /// Each configuration of `sets` with the spread of its runs in `runs` and its comparisons with
 /// the [`LONG_TAIL`] and [`OVERSAMPLE`] rows (a missing baseline compares as an empty spread).
 pub fn aggregate(sets: &[TrainingSet], runs: &[RunResult]) -> Vec<ConfigReport> {
+    let named: Vec<(&str, &str, usize)> = sets
+        .iter()
+        .map(|s| (s.name.as_str(), s.description.as_str(), s.set.len()))
+        .collect();
+    aggregate_named(&named, runs)
+}
+
+/// [`aggregate`] of configurations given as (name, description, training images).
+fn aggregate_named(sets: &[(&str, &str, usize)], runs: &[RunResult]) -> Vec<ConfigReport> {
     let spread = |name: &str, f: fn(&RunResult) -> f64| {
         Spread::of(
             &runs
@@ -52,19 +64,20 @@ pub fn aggregate(sets: &[TrainingSet], runs: &[RunResult]) -> Vec<ConfigReport> 
     let over_rare = spread(OVERSAMPLE, rare);
     let base_overall = spread(LONG_TAIL, overall);
     sets.iter()
-        .map(|c| {
-            let r = spread(&c.name, rare);
-            let o = spread(&c.name, overall);
+        .map(|&(name, description, images)| {
+            let r = spread(name, rare);
+            let o = spread(name, overall);
             ConfigReport {
-                name: c.name.clone(),
-                description: c.description.clone(),
-                train_images: c.set.len(),
+                name: name.to_string(),
+                description: description.to_string(),
+                train_images: images,
+                seeds: r.values.len(),
                 rare_vs_long_tail: compare(&base_rare, &r),
                 rare_vs_oversample: compare(&over_rare, &r),
                 overall_vs_long_tail: compare(&base_overall, &o),
                 rare: r,
                 overall: o,
-                balanced: spread(&c.name, balanced),
+                balanced: spread(name, balanced),
             }
         })
         .collect()
@@ -81,46 +94,119 @@ pub struct Results {
     pub training_seconds: f64,
     /// The classifier and its training.
     pub recipe: Recipe,
-    /// The training seeds.
+    /// The seeds of the first pass, which every configuration has.
     pub seeds: Vec<u64>,
+    /// The seeds added to the configurations of [`Results::more_seeds`].
+    pub more_seed_list: Vec<u64>,
+    /// The configurations in a comparison within the spread after the first pass, which got
+    /// the seeds of [`Results::more_seed_list`] too.
+    pub more_seeds: Vec<String>,
+    /// The source of the rows at the larger shot counts, chosen from the first pass (`None`
+    /// when the plan has no such row).
+    pub best_source: Option<String>,
     /// The rare classes' names.
     pub rare_classes: Vec<String>,
-    /// Real images per rare class that generation started from.
+    /// Real images per rare class in every training set (and in the folder generation chose
+    /// its shots from).
     pub real_per_rare_class: usize,
     /// Generated images per rare class in each generated row.
     pub generated_per_rare_class: usize,
+    /// Images per class of every balanced row.
+    pub balanced_per_class: usize,
     /// Test images scored.
     pub test_images: usize,
-    /// Each configuration's numbers, in the rows' order.
+    /// Each configuration's numbers over all its seeds, in the rows' order.
     pub configs: Vec<ConfigReport>,
     /// The measured conclusion, in sentences.
     pub conclusion: Vec<String>,
     /// Every run.
     pub runs: Vec<RunResult>,
-    /// The generated sets measured against the rare classes' test images (none when no row
-    /// has generated images).
+    /// The generated sets measured against the rare classes' test images, each under its
+    /// configuration's name (none when no row has generated images).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub eval: Option<EvalReport>,
 }
 
+/// The runs of the first pass: those of `seeds`.
+pub fn first_pass(runs: &[RunResult], seeds: &[u64]) -> Vec<RunResult> {
+    runs.iter()
+        .filter(|r| seeds.contains(&r.seed))
+        .cloned()
+        .collect()
+}
+
 impl Results {
-    /// The results must hold every configuration of `plan`, in order, with exactly one run per
-    /// seed, and the plan's numbers of images: what the experiment checks before it reports.
+    /// The results must hold every configuration of `plan`, in order, with one run per seed of
+    /// the first pass, and of the second pass exactly for the configurations the rule picks
+    /// from the first ([`more_seeds`]); the best source must be the one the first pass
+    /// chose ([`best_source`]); and the plan's numbers of images. What the experiment checks
+    /// before it reports.
     pub fn check(&self, plan: &Plan) -> Result<()> {
         let spec = plan.spec();
-        let expected: Vec<&str> = plan.rows().iter().map(|r| r.name.as_str()).collect();
-        let found: Vec<&str> = self.configs.iter().map(|c| c.name.as_str()).collect();
         let mut problems = Vec::new();
+        let best = match &self.best_source {
+            Some(name) => match spec.grid.sources.iter().find(|s| s.name() == name) {
+                Some(&s) => Some(s),
+                None => {
+                    problems.push(format!("best source '{name}' is not one of the plan's"));
+                    None
+                }
+            },
+            None => None,
+        };
+        let rows = plan.all_rows(best);
+        let first = spec.seed_list();
+        let named: Vec<(&str, &str, usize)> = self
+            .configs
+            .iter()
+            .map(|c| (c.name.as_str(), c.description.as_str(), c.train_images))
+            .collect();
+        let first_configs = aggregate_named(&named, &first_pass(&self.runs, &first));
+        if plan.needs_best_source() {
+            let chosen = best_source(&first_configs, plan.rows(), &spec.grid);
+            if chosen != best {
+                problems.push(format!(
+                    "best source {:?}, the first pass chose {:?}",
+                    self.best_source,
+                    chosen.map(|s| s.name())
+                ));
+            }
+        } else if best.is_some() {
+            problems.push("a best source, but the plan has no row that needs one".into());
+        }
+        let expected: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
+        let found: Vec<&str> = self.configs.iter().map(|c| c.name.as_str()).collect();
         if found != expected {
             problems.push(format!(
                 "configurations {found:?}, the plan has {expected:?}"
             ));
         }
-        let seeds = spec.seed_list();
-        if self.seeds != seeds {
-            problems.push(format!("seeds {:?}, the plan has {seeds:?}", self.seeds));
+        if self.seeds != first {
+            problems.push(format!("seeds {:?}, the plan has {first:?}", self.seeds));
         }
+        // no second pass when there are no more seeds to give
+        let more = if spec.max_seeds > spec.seeds {
+            more_seeds(&first_configs, &rows)
+        } else {
+            Vec::new()
+        };
+        if self.more_seeds != more {
+            problems.push(format!(
+                "more seeds for {:?}, the first pass asks for {more:?}",
+                self.more_seeds
+            ));
+        }
+        let all: Vec<u64> = first
+            .iter()
+            .chain(&spec.more_seed_list())
+            .copied()
+            .collect();
         for name in &expected {
+            let want = if more.iter().any(|m| m == name) {
+                &all
+            } else {
+                &first
+            };
             let mut got: Vec<u64> = self
                 .runs
                 .iter()
@@ -128,8 +214,8 @@ impl Results {
                 .map(|r| r.seed)
                 .collect();
             got.sort_unstable();
-            if got != seeds {
-                problems.push(format!("{name}: runs of seeds {got:?}"));
+            if got != *want {
+                problems.push(format!("{name}: runs of seeds {got:?}, {want:?} wanted"));
             }
         }
         let stray = self
@@ -219,15 +305,26 @@ pub(crate) mod tests {
     }
 
     fn results(plan: &Plan, sets: &[TrainingSet], runs: Vec<RunResult>) -> Results {
+        let spec = plan.spec();
+        let first = aggregate(sets, &first_pass(&runs, &spec.seed_list()));
+        let rows = plan.all_rows(None);
         Results {
             wall_seconds: 1.0,
             generation_seconds: 0.5,
             training_seconds: 6.0,
-            recipe: plan.spec().recipe,
-            seeds: plan.spec().seed_list(),
+            recipe: spec.recipe,
+            seeds: spec.seed_list(),
+            more_seed_list: spec.more_seed_list(),
+            more_seeds: if spec.max_seeds > spec.seeds {
+                more_seeds(&first, &rows)
+            } else {
+                vec![]
+            },
+            best_source: None,
             rare_classes: vec!["bag".into(), "ankle boot".into()],
-            real_per_rare_class: 5,
-            generated_per_rare_class: plan.spec().generated_per_class,
+            real_per_rare_class: 60,
+            generated_per_rare_class: spec.generated_per_class,
+            balanced_per_class: 6000,
             test_images: 500,
             configs: aggregate(sets, &runs),
             conclusion: vec![],
@@ -237,25 +334,69 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn the_check_wants_every_configuration_with_one_run_per_seed() {
-        use crate::longtail::ExperimentSpec;
-        use nao_augment::SeedMethod;
+    fn the_check_wants_every_configuration_with_its_seeds() {
+        use crate::longtail::{ExperimentSpec, Generation, Refine, Row};
+        use nao_augment::{SeedMethod, SourceKind};
 
         let mut spec = ExperimentSpec::quick("data", "work");
         spec.seeds = 2;
-        spec.methods = vec![SeedMethod::Nao];
-        let plan = Plan::new(spec).unwrap();
-        let sets = [set("long-tail", 10), set("oversample", 12), set("+nao", 11)];
-        let runs: Vec<RunResult> = sets
+        spec.max_seeds = 4;
+        spec.grid.best_source_shots.clear();
+        let g = |m| Generation::new(m, SourceKind::Pairs, 5, Refine::None);
+        let rows = vec![
+            Row::long_tail(),
+            Row::oversample(),
+            Row::generated(g(SeedMethod::Normalized)),
+            Row::generated(g(SeedMethod::Nao)),
+        ];
+        let plan = Plan::with_rows(spec, rows).unwrap();
+        let sets = [
+            set("long-tail", 10),
+            set("oversample", 12),
+            set("+normalized-pairs-5shot", 12),
+            set("+nao-pairs-5shot", 12),
+        ];
+        // nao is clearly above oversampling, within the spread of normalized: normalized and
+        // nao get seeds 2 and 3, the baselines keep 0 and 1
+        let rare = [0.1, 0.5, 0.70, 0.71];
+        let mut runs: Vec<RunResult> = sets
             .iter()
-            .flat_map(|s| [run(&s.name, 0, 0.5), run(&s.name, 1, 0.6)])
+            .zip(rare)
+            .flat_map(|(s, x)| [run(&s.name, 0, x), run(&s.name, 1, x + 0.01)])
             .collect();
+        for name in ["+normalized-pairs-5shot", "+nao-pairs-5shot"] {
+            runs.push(run(name, 2, 0.7));
+            runs.push(run(name, 3, 0.7));
+        }
         let good = results(&plan, &sets, runs.clone());
+        assert_eq!(
+            good.more_seeds,
+            ["+normalized-pairs-5shot", "+nao-pairs-5shot"]
+        );
         good.check(&plan).unwrap();
+        let ns: Vec<usize> = good.configs.iter().map(|c| c.seeds).collect();
+        assert_eq!(ns, [2, 2, 4, 4]);
 
         let fails = |r: Results| r.check(&plan).unwrap_err().to_string();
-        let e = fails(results(&plan, &sets, runs[..5].to_vec()));
-        assert!(e.contains("+nao: runs of seeds [0]"), "{e}");
+        // a second-pass run missing
+        let e = fails(results(&plan, &sets, runs[..runs.len() - 1].to_vec()));
+        assert!(
+            e.contains("+nao-pairs-5shot: runs of seeds [0, 1, 2], [0, 1, 2, 3] wanted"),
+            "{e}"
+        );
+        // a second pass for a configuration the rule does not pick
+        let mut extra = runs.clone();
+        extra.push(run("oversample", 2, 0.5));
+        extra.push(run("oversample", 3, 0.5));
+        let e = fails(results(&plan, &sets, extra));
+        assert!(
+            e.contains("oversample: runs of seeds [0, 1, 2, 3], [0, 1] wanted"),
+            "{e}"
+        );
+        // the recorded choice must be the rule's
+        let mut claimed = good.clone();
+        claimed.more_seeds.pop();
+        assert!(fails(claimed).contains("the first pass asks for"));
         let mut twice = runs.clone();
         twice.push(run("long-tail", 1, 0.6));
         let e = fails(results(&plan, &sets, twice));
@@ -263,13 +404,55 @@ pub(crate) mod tests {
         let mut stray = runs.clone();
         stray.push(run("+euclidean", 0, 0.6));
         assert!(fails(results(&plan, &sets, stray)).contains("1 runs of no configuration"));
-        let e = fails(results(&plan, &sets[..2], runs[..4].to_vec()));
+        let e = fails(results(&plan, &sets[..3], runs.clone()));
         assert!(e.contains("configurations") && e.contains("+nao"), "{e}");
         let mut fewer = good.clone();
         fewer.generated_per_rare_class = 19;
-        assert!(fails(fewer).contains("19 generated images per rare class, the plan has 20"));
-        let mut one_seed = good;
+        assert!(fails(fewer).contains("19 generated images per rare class, the plan has 8"));
+        let mut one_seed = good.clone();
         one_seed.seeds = vec![0];
         assert!(fails(one_seed).contains("seeds [0], the plan has [0, 1]"));
+        let mut best = good;
+        best.best_source = Some("pairs".into());
+        assert!(fails(best).contains("no row that needs one"));
+    }
+
+    #[test]
+    fn the_check_wants_the_best_source_of_the_first_pass() {
+        use crate::longtail::ExperimentSpec;
+        use nao_augment::SourceKind;
+
+        let mut spec = ExperimentSpec::quick("data", "work");
+        spec.grid.sources = vec![SourceKind::Pairs, SourceKind::Subsets];
+        spec.grid.refinements = vec![crate::longtail::Refine::None];
+        spec.max_seeds = 1;
+        let plan = Plan::new(spec).unwrap();
+        // subsets wins at 5 shots; its 60-shot rows follow
+        let rows = plan.all_rows(Some(SourceKind::Subsets));
+        let sets: Vec<TrainingSet> = rows.iter().map(|r| set(&r.name, 10)).collect();
+        let runs: Vec<RunResult> = rows
+            .iter()
+            .map(|r| {
+                run(
+                    &r.name,
+                    0,
+                    if r.name.contains("subsets") { 0.6 } else { 0.5 },
+                )
+            })
+            .collect();
+        let mut r = results(&plan, &sets, runs.clone());
+        r.best_source = Some("subsets".into());
+        r.check(&plan).unwrap();
+        let mut wrong = r.clone();
+        wrong.best_source = Some("pairs".into());
+        let e = wrong.check(&plan).unwrap_err().to_string();
+        assert!(
+            e.contains("best source Some(\"pairs\"), the first pass chose Some(\"subsets\")"),
+            "{e}"
+        );
+        let mut unknown = r;
+        unknown.best_source = Some("everything".into());
+        let e = unknown.check(&plan).unwrap_err().to_string();
+        assert!(e.contains("'everything' is not one of the plan's"), "{e}");
     }
 }

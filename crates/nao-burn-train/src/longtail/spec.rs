@@ -2,27 +2,47 @@
 
 use std::path::PathBuf;
 
-use nao_augment::SeedMethod;
+use nao_augment::{SeedMethod, SourceKind};
 
 use super::error::{LongtailError, Result};
-use super::rows::Generation;
+use super::grid::Grid;
+use super::rows::{Generation, Refine};
 use super::runs::Recipe;
+
+/// SeedSelect's settings in the refined sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SelectSettings {
+    /// The official defaults, never tuned: `SelectConfig::from_nao()` for seeds from inverted
+    /// images, `SelectConfig::from_random()` for prompt-only's random seeds.
+    Official,
+    /// The same with 1 iteration through a 3-step sampler: the plumbing check's, whose numbers
+    /// mean nothing.
+    Tiny,
+}
 
 /// Everything that decides the experiment's numbers, and where it keeps its work.
 ///
 /// The working folder holds what a rerun reuses: `real/` and `test-real/` (the real images
-/// generation starts from and is measured against), `generated/METHOD/` (resumable `nao
-/// augment` datasets), `eval/` (their measures) and `runs/` (one file per finished training
-/// run, keyed by recipe, seed and training set).
+/// generation starts from and is measured against), `generated/FOLDER/` (resumable `nao
+/// augment` datasets, [`Generation::folder`]), `eval/` (their measures) and `runs/` (one file
+/// per finished training run, keyed by recipe, seed and training set).
+///
+/// The protocol is fair: every row but the long-tailed reference trains on the same number of
+/// images per class, the real rare images and `M` generated ones oversampled together to the
+/// common classes' size (oversampling alone is `M = 0`), with the same recipe and seeds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExperimentSpec {
     /// Fashion-MNIST's IDX files.
     pub data_dir: PathBuf,
     /// The working folder (see above).
     pub work_dir: PathBuf,
-    /// Training seeds per configuration: `0..seeds`.
+    /// Training seeds of every configuration: `0..seeds`.
     pub seeds: u64,
-    /// Generated images per rare class and method.
+    /// Training seeds of a configuration in a comparison that `seeds` leave within the spread:
+    /// `0..max_seeds` (see [`more_seeds`](super::more_seeds)). Equal to `seeds`: no second
+    /// pass.
+    pub max_seeds: u64,
+    /// Generated images per rare class in every generated set (`M`).
     pub generated_per_class: usize,
     /// DDIM steps of the generation (inversion and sampling).
     pub ddim_steps: usize,
@@ -33,50 +53,75 @@ pub struct ExperimentSpec {
     /// Generated sets made, and training runs trained, at once (burn's CPU convolutions and
     /// the sampler use about one core each).
     pub jobs: usize,
-    /// Real images per rare class that generation starts from.
-    pub real_per_class: usize,
-    /// The seed methods compared, in the report's order: one generated set and one row each.
-    pub methods: Vec<SeedMethod>,
+    /// The generated sets compared.
+    pub grid: Grid,
+    /// SeedSelect's settings in the refined sets.
+    pub select: SelectSettings,
 }
 
 impl ExperimentSpec {
-    /// The published experiment (docs/results.md): 3 seeds, 1000 generated images per rare
-    /// class with 50 DDIM steps from 5 real ones, [`Recipe::FULL`], the whole test set, two
-    /// jobs at a time, every method of [`SeedMethod::ALL`].
+    /// The published experiment (docs/results.md, where the costs that chose it are): 3 seeds
+    /// and 5 for rows within the spread of a comparison, 100 generated images per rare class
+    /// with 20 DDIM steps, [`Recipe::FULL`], the whole test set, two jobs at a time;
+    /// prompt-only, normalized and NAO with every source, without and with SeedSelect, from 5
+    /// real images per rare class, and from all 60 with the best source.
     pub fn new(data_dir: impl Into<PathBuf>, work_dir: impl Into<PathBuf>) -> Self {
         Self {
             data_dir: data_dir.into(),
             work_dir: work_dir.into(),
             seeds: 3,
-            generated_per_class: 1000,
-            ddim_steps: 50,
+            max_seeds: 5,
+            generated_per_class: 100,
+            ddim_steps: 20,
             recipe: Recipe::FULL,
             test_limit: None,
             jobs: 2,
-            real_per_class: 5,
-            methods: SeedMethod::ALL.to_vec(),
+            grid: Grid {
+                methods: vec![
+                    SeedMethod::PromptOnly,
+                    SeedMethod::Normalized,
+                    SeedMethod::Nao,
+                ],
+                sources: SourceKind::ALL.to_vec(),
+                refinements: Refine::ALL.to_vec(),
+                shots: vec![5],
+                best_source_shots: vec![60],
+            },
+            select: SelectSettings::Official,
         }
     }
 
-    /// The plumbing check (CI's `--quick`): one seed, 20 generated images per rare class with
-    /// 4 DDIM steps, [`Recipe::QUICK`], 500 test images. It runs every step; its numbers mean
-    /// nothing.
+    /// The plumbing check (CI's `--quick`): every code path with tiny settings — one seed and
+    /// a second for the rows within the spread (with one seed, all of them), 8 generated
+    /// images per rare class with 4 DDIM steps, prompt-only, normalized and NAO from pairs,
+    /// without and with a tiny SeedSelect, at 5 shots and (but prompt-only) at 60 with the best
+    /// source,
+    /// [`Recipe::QUICK`], 500 test images. Its numbers mean nothing.
     ///
     /// ```
     /// use nao_burn_train::longtail::{ExperimentSpec, Recipe};
     /// let spec = ExperimentSpec::quick("data", "work");
-    /// assert_eq!((spec.seeds, spec.generated_per_class, spec.ddim_steps), (1, 20, 4));
+    /// assert_eq!((spec.seeds, spec.max_seeds), (1, 2));
+    /// assert_eq!((spec.generated_per_class, spec.ddim_steps), (8, 4));
     /// assert_eq!((spec.recipe, spec.test_limit), (Recipe::QUICK, Some(500)));
+    /// assert_eq!((spec.grid.shots[0], spec.grid.best_source_shots[0]), (5, 60));
     /// assert_eq!(spec.runs_dir(), std::path::Path::new("work/runs"));
     /// ```
     pub fn quick(data_dir: impl Into<PathBuf>, work_dir: impl Into<PathBuf>) -> Self {
+        let published = Self::new(data_dir, work_dir);
         Self {
             seeds: 1,
-            generated_per_class: 20,
+            max_seeds: 2,
+            generated_per_class: 8,
             ddim_steps: 4,
             recipe: Recipe::QUICK,
             test_limit: Some(500),
-            ..Self::new(data_dir, work_dir)
+            grid: Grid {
+                sources: vec![SourceKind::Pairs],
+                ..published.grid.clone()
+            },
+            select: SelectSettings::Tiny,
+            ..published
         }
     }
 
@@ -87,11 +132,16 @@ impl ExperimentSpec {
             ("--jobs", self.jobs),
             ("--per-class", self.generated_per_class),
             ("--steps", self.ddim_steps),
-            ("--real-per-class", self.real_per_class),
         ];
         if let Some((option, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(LongtailError::Invalid(format!(
                 "{option} 0: it must be at least 1"
+            )));
+        }
+        if self.max_seeds < self.seeds {
+            return Err(LongtailError::Invalid(format!(
+                "--max-seeds {}: it must be at least --seeds ({})",
+                self.max_seeds, self.seeds
             )));
         }
         if self.test_limit == Some(0) {
@@ -99,26 +149,35 @@ impl ExperimentSpec {
                 "--test-limit 0: score on at least one test image".into(),
             ));
         }
-        if let Some(m) = self
-            .methods
-            .iter()
-            .enumerate()
-            .find_map(|(i, m)| self.methods[..i].contains(m).then_some(m))
-        {
-            return Err(LongtailError::Invalid(format!(
-                "seed method {m} is listed twice"
-            )));
-        }
+        self.grid.check()?;
         self.recipe.config(0).check()?;
         Ok(())
     }
 
-    /// The seeds of the training runs.
+    /// The most real images any generation inverts: the real folder must hold that many per
+    /// rare class.
+    pub fn most_shots(&self) -> usize {
+        let g = &self.grid;
+        g.shots
+            .iter()
+            .chain(&g.best_source_shots)
+            .copied()
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// The seeds of the first pass, which every configuration is trained with.
     pub fn seed_list(&self) -> Vec<u64> {
         (0..self.seeds).collect()
     }
 
-    /// `WORK/real`: the few real images per rare class that generation starts from.
+    /// The seeds a configuration in a comparison within the spread gets in the second pass.
+    pub fn more_seed_list(&self) -> Vec<u64> {
+        (self.seeds..self.max_seeds).collect()
+    }
+
+    /// `WORK/real`: every real image of the rare classes in the long-tailed set, that
+    /// generation chooses its shots from.
     pub fn real_dir(&self) -> PathBuf {
         self.work_dir.join("real")
     }
@@ -153,17 +212,32 @@ mod tests {
     fn bad_values_are_refused_by_option() {
         let ok = ExperimentSpec::quick("d", "w");
         assert!(ok.check().is_ok());
+        assert!(ExperimentSpec::new("d", "w").check().is_ok());
         let refused = |f: fn(&mut ExperimentSpec)| {
             let mut s = ok.clone();
             f(&mut s);
             s.check().unwrap_err().to_string()
         };
         assert!(refused(|s| s.seeds = 0).contains("--seeds 0"));
+        assert!(
+            refused(|s| s.max_seeds = 0).contains("--max-seeds 0: it must be at least --seeds (1)")
+        );
         assert!(refused(|s| s.jobs = 0).contains("--jobs 0"));
         assert!(refused(|s| s.generated_per_class = 0).contains("--per-class 0"));
         assert!(refused(|s| s.test_limit = Some(0)).contains("--test-limit 0"));
         assert!(refused(|s| s.recipe.steps = 0).contains("steps"));
-        let twice = refused(|s| s.methods.push(SeedMethod::Nao));
-        assert!(twice.contains("nao is listed twice"), "{twice}");
+        let twice = refused(|s| s.grid.methods.push(SeedMethod::Nao));
+        assert!(twice.contains("--methods: nao is listed twice"), "{twice}");
+        assert!(refused(|s| s.grid.sources.clear()).contains("--sources: give at least one"));
+        assert!(refused(|s| s.grid.refinements.clear()).contains("--refinements"));
+        let one = refused(|s| s.grid.shots = vec![1]);
+        assert!(one.contains("--shots 1: give at least 2"), "{one}");
+        let both = refused(|s| s.grid.best_source_shots = vec![5]);
+        assert!(
+            both.contains("--best-source-shots 5: it is in --shots"),
+            "{both}"
+        );
+        let zero = refused(|s| s.grid.best_source_shots = vec![0]);
+        assert!(zero.contains("--best-source-shots 0"), "{zero}");
     }
 }

@@ -1,24 +1,28 @@
 //! `nao-longtail`: the long-tail experiment ([`nao_burn_train::longtail`]) from the command
 //! line — its arguments, its progress bars and its report.
 //!
-//! `nao-longtail run --work DIR [--quick] …` runs it all in-process: the real images, each
-//! seed method's generated images (`nao augment`'s work), their measures (`nao eval`'s), the
-//! classifier trained on every configuration over the seeds; then writes `results.json`,
-//! `longtail.png` and the markdown report. Everything is kept in the working folder (generated
+//! `nao-longtail run --work DIR [--quick] …` runs it all in-process: the real images, the
+//! generated sets of the grid (`nao augment`'s work, SeedSelect included), their measures
+//! (`nao eval`'s), the classifier trained on every configuration over the seeds (more seeds
+//! for those within the spread of a comparison); then writes `results.json`, `longtail.png`
+//! and the markdown report. Everything is kept in the working folder (generated
 //! sets, finished runs), so a second run reuses it and a killed run resumes. `cargo xtask
 //! longtail` runs it.
 #![forbid(unsafe_code)]
 
+mod costs;
+
 use std::collections::HashMap;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
-use nao_augment::fixed_or_dash;
+use nao_augment::{fixed_or_dash, SeedMethod, SourceKind};
 use nao_burn_train::longtail::{
-    percent, Comparison, ConfigReport, Event, ExperimentSpec, LongtailError, Plan, Results,
-    LONG_TAIL, OVERSAMPLE,
+    estimate, percent, Comparison, ConfigReport, Costs, Event, ExperimentSpec, LongtailError, Plan,
+    Refine, Results, LONG_TAIL, OVERSAMPLE,
 };
 use nao_burn_train::FashionMnist;
 use nao_fs::Outputs;
@@ -44,9 +48,10 @@ enum Command {
 
 #[derive(Debug, Args)]
 struct RunArgs {
-    /// The plumbing check: 1 seed, 20 generated images per rare class made with 4 DDIM steps,
-    /// a tiny classifier (4 channels, 16 hidden, 30 steps), 500 test images. Options given
-    /// beside it win.
+    /// The plumbing check: 1 seed (2 for the rows within the spread), 8 generated images per
+    /// rare class made with 4 DDIM steps, prompt-only, normalized and NAO from pairs at 5 and
+    /// 60 shots without and with a tiny SeedSelect, a tiny classifier (4 channels, 16 hidden,
+    /// 30 steps), 500 test images. Options given beside it win.
     #[arg(long)]
     quick: bool,
     /// Working folder: real images, generated sets, their measures, finished runs.
@@ -62,18 +67,37 @@ struct RunArgs {
     /// dataset-fashion-mnist folder].
     #[arg(long, value_name = "DIR")]
     data: Option<PathBuf>,
-    /// Training seeds per configuration [default: 3; 1 with --quick].
+    /// Training seeds of every configuration [default: 3; 1 with --quick].
     #[arg(long)]
     seeds: Option<u64>,
-    /// Generated images per rare class and method [default: 1000; 20 with --quick].
+    /// Training seeds of the configurations in a comparison within the spread after the first
+    /// seeds [default: 5; 2 with --quick]; equal to --seeds: no second pass.
+    #[arg(long, value_name = "N")]
+    max_seeds: Option<u64>,
+    /// Generated images per rare class in every generated set [default: 100; 8 with --quick].
     #[arg(long, value_name = "M")]
     per_class: Option<usize>,
-    /// DDIM steps of the generation [default: 50; 4 with --quick].
+    /// DDIM steps of the generation [default: 20; 4 with --quick].
     #[arg(long)]
     steps: Option<usize>,
-    /// Real images per rare class that generation starts from [default: 5].
-    #[arg(long, value_name = "N")]
-    real_per_class: Option<usize>,
+    /// Seed methods, a comma list of prompt-only, euclidean, normalized, spherical, gaussian,
+    /// nao [default: prompt-only,normalized,nao].
+    #[arg(long, value_name = "LIST", value_parser = methods)]
+    methods: Option<Methods>,
+    /// Seed sources, a comma list of centroid-paths, pairs, subsets [default: all three;
+    /// pairs with --quick].
+    #[arg(long, value_name = "LIST", value_parser = sources)]
+    sources: Option<Sources>,
+    /// Refinements, a comma list of none, seedselect [default: none,seedselect].
+    #[arg(long, value_name = "LIST", value_parser = refinements)]
+    refinements: Option<Refinements>,
+    /// Real images per rare class inverted, with every source: a comma list [default: 5].
+    #[arg(long, value_name = "LIST", value_parser = counts)]
+    shots: Option<Counts>,
+    /// Real images per rare class inverted, with the best source of --shots only: a comma list,
+    /// or none [default: 60].
+    #[arg(long, value_name = "LIST", value_parser = counts_or_none)]
+    best_source_shots: Option<Counts>,
     /// Generated sets made, and runs trained, at once (each uses about one core) [default: 2].
     #[arg(long)]
     jobs: Option<usize>,
@@ -100,6 +124,61 @@ struct RunArgs {
     command: Option<String>,
 }
 
+// clap's value parsers need types of their own for lists (a `Vec` would be read as a
+// repeated option)
+#[derive(Debug, Clone)]
+struct Methods(Vec<SeedMethod>);
+#[derive(Debug, Clone)]
+struct Sources(Vec<SourceKind>);
+#[derive(Debug, Clone)]
+struct Refinements(Vec<Refine>);
+#[derive(Debug, Clone)]
+struct Counts(Vec<usize>);
+
+/// The items of a comma list, each parsed by `one`; clap names the option in the error.
+fn list<T>(s: &str, one: impl Fn(&str) -> Result<T, String>) -> Result<Vec<T>, String> {
+    s.split(',').map(|item| one(item.trim())).collect()
+}
+
+fn methods(s: &str) -> Result<Methods, String> {
+    list(s, |m| m.parse::<SeedMethod>().map_err(|e| e.to_string())).map(Methods)
+}
+
+fn sources(s: &str) -> Result<Sources, String> {
+    list(s, |name| {
+        SourceKind::ALL
+            .into_iter()
+            .find(|k| k.name() == name)
+            .ok_or_else(|| {
+                format!(
+                    "'{name}' is not a seed source (one of: {})",
+                    SourceKind::ALL.map(SourceKind::name).join(", ")
+                )
+            })
+    })
+    .map(Sources)
+}
+
+fn refinements(s: &str) -> Result<Refinements, String> {
+    list(s, str::parse::<Refine>).map(Refinements)
+}
+
+fn counts(s: &str) -> Result<Counts, String> {
+    list(s, |n| {
+        n.parse::<usize>()
+            .map_err(|_| format!("'{n}' is not a count of real images"))
+    })
+    .map(Counts)
+}
+
+fn counts_or_none(s: &str) -> Result<Counts, String> {
+    if s == "none" {
+        Ok(Counts(Vec::new()))
+    } else {
+        counts(s)
+    }
+}
+
 impl RunArgs {
     /// The spec: the published experiment or the plumbing check, with the options given.
     fn spec(&self) -> ExperimentSpec {
@@ -110,10 +189,12 @@ impl RunArgs {
             ExperimentSpec::new(data, &self.work)
         };
         let set = |field: &mut usize, v: Option<usize>| *field = v.unwrap_or(*field);
+        // --seeds alone keeps the second pass as many seeds beyond it
+        let extra = spec.max_seeds - spec.seeds;
         spec.seeds = self.seeds.unwrap_or(spec.seeds);
+        spec.max_seeds = self.max_seeds.unwrap_or(spec.seeds.saturating_add(extra));
         set(&mut spec.generated_per_class, self.per_class);
         set(&mut spec.ddim_steps, self.steps);
-        set(&mut spec.real_per_class, self.real_per_class);
         set(&mut spec.jobs, self.jobs);
         set(&mut spec.recipe.channels, self.channels);
         set(&mut spec.recipe.hidden, self.hidden);
@@ -121,6 +202,22 @@ impl RunArgs {
         set(&mut spec.recipe.batch, self.batch);
         spec.recipe.lr = self.lr.unwrap_or(spec.recipe.lr);
         spec.test_limit = self.test_limit.or(spec.test_limit);
+        let grid = &mut spec.grid;
+        if let Some(Methods(v)) = &self.methods {
+            grid.methods.clone_from(v);
+        }
+        if let Some(Sources(v)) = &self.sources {
+            grid.sources.clone_from(v);
+        }
+        if let Some(Refinements(v)) = &self.refinements {
+            grid.refinements.clone_from(v);
+        }
+        if let Some(Counts(v)) = &self.shots {
+            grid.shots.clone_from(v);
+        }
+        if let Some(Counts(v)) = &self.best_source_shots {
+            grid.best_source_shots.clone_from(v);
+        }
         spec
     }
 }
@@ -176,6 +273,20 @@ fn run(args: &RunArgs) -> Result<(), Error> {
     out.claim_file(&markdown_file, "--markdown")?;
 
     let mut bars = Bars::new();
+    // the tiny SeedSelect of --quick is not what the costs were measured with
+    if !args.quick {
+        let e = estimate(plan.spec(), &Costs::MEASURED)?;
+        bars.line(format!(
+            "estimated at most {:.0} min on 2 cores ({:.0} s generating, {:.0} s measuring, \
+             {:.0} s training the first pass and {:.0} s the second; what the working folder \
+             already holds is not counted)",
+            e.total / 60.0,
+            e.generation,
+            e.measuring,
+            e.first_pass,
+            e.second_pass
+        ));
+    }
     let results = plan.run(&mut |event| bars.show(event));
     bars.clear();
     let results = results.map_err(|e| -> Error {
@@ -201,7 +312,14 @@ fn run(args: &RunArgs) -> Result<(), Error> {
     out.write(&results_dir.join("longtail.png"), &png)?;
     out.write(
         &markdown_file,
-        markdown(&results, &command, &results_dir, &markdown_file).as_bytes(),
+        markdown(
+            &results,
+            plan.spec(),
+            &command,
+            &results_dir,
+            &markdown_file,
+        )
+        .as_bytes(),
     )?;
     out.commit()?;
     println!("{}", table(&results));
@@ -216,6 +334,9 @@ fn run(args: &RunArgs) -> Result<(), Error> {
 struct Bars {
     multi: MultiProgress,
     generating: HashMap<String, ProgressBar>,
+    /// When each generated set's first event came: its wall time includes the inversions and
+    /// the centroids, which the outcome's seconds leave out.
+    started: HashMap<String, Instant>,
     scoring: Option<ProgressBar>,
     training: Option<ProgressBar>,
 }
@@ -225,6 +346,7 @@ impl Bars {
         Self {
             multi: MultiProgress::new(),
             generating: HashMap::new(),
+            started: HashMap::new(),
             scoring: None,
             training: None,
         }
@@ -253,6 +375,9 @@ impl Bars {
                 dir.display()
             )),
             Event::Generating { generation, event } => {
+                self.started
+                    .entry(generation.to_string())
+                    .or_insert_with(Instant::now);
                 if let nao_augment::Event::Images { done, todo } = event {
                     let name = generation.to_string();
                     if !self.generating.contains_key(&name) {
@@ -276,15 +401,30 @@ impl Bars {
                 if let Some(pb) = self.generating.remove(&generation.to_string()) {
                     pb.finish_and_clear();
                 }
+                // the seconds are what the cost table of docs/results.md is measured with
+                let wall = self
+                    .started
+                    .get(&generation.to_string())
+                    .map_or(0.0, |t| t.elapsed().as_secs_f64());
                 self.line(format!(
-                    "{generation}: {} images ({} made now, {} kept) in {}",
+                    "{generation}: {} images ({} made now in {:.1} s, {wall:.1} s with the \
+                     inversions and seeds; {} kept) in {}",
                     outcome.images_total,
                     outcome.made,
+                    outcome.generating_seconds,
                     outcome.already_done,
                     dir.display()
                 ));
             }
             Event::Evaluating(nao_augment::Event::Scored { done, total }) => {
+                // each set is measured on its own: a new count starts a new bar
+                if self.scoring.as_ref().is_some_and(|pb| {
+                    pb.length() != Some(total as u64) || pb.position() > done as u64
+                }) {
+                    if let Some(pb) = self.scoring.take() {
+                        pb.finish_and_clear();
+                    }
+                }
                 if self.scoring.is_none() {
                     let pb = self.bar(
                         total,
@@ -359,60 +499,92 @@ fn delta(c: &Comparison) -> String {
 
 fn table(r: &Results) -> String {
     let mut s = String::from(
-        "| configuration | training images | rare-class accuracy | overall accuracy | balanced accuracy | rare vs long-tail (points) | rare vs oversample (points) |\n|---|---:|---:|---:|---:|---:|---:|\n",
+        "| configuration | n | training images | rare-class accuracy | overall accuracy | balanced accuracy | rare vs oversample (points) | rare vs long-tail (points) |\n|---|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for c in &r.configs {
         s.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
             c.name,
+            c.seeds,
             c.train_images,
             percent(&c.rare),
             percent(&c.overall),
             percent(&c.balanced),
-            if c.name == LONG_TAIL {
-                "–".into()
-            } else {
-                delta(&c.rare_vs_long_tail)
-            },
             if c.name == OVERSAMPLE {
                 "–".into()
             } else {
                 delta(&c.rare_vs_oversample)
+            },
+            if c.name == LONG_TAIL {
+                "–".into()
+            } else {
+                delta(&c.rare_vs_long_tail)
             },
         ));
     }
     s
 }
 
-fn markdown(r: &Results, command: &str, results_dir: &Path, markdown: &Path) -> String {
+fn markdown(
+    r: &Results,
+    spec: &ExperimentSpec,
+    command: &str,
+    results_dir: &Path,
+    markdown: &Path,
+) -> String {
     let rel = |p: &Path| -> String {
         let base = markdown.parent().unwrap_or(Path::new(""));
         p.strip_prefix(base).unwrap_or(p).display().to_string()
     };
     let png = rel(&results_dir.join("longtail.png"));
     let json = rel(&results_dir.join("results.json"));
+    let list = |v: &[u64]| v.iter().map(u64::to_string).collect::<Vec<_>>().join(", ");
+    let second = if r.more_seeds.is_empty() {
+        String::from("No comparison needed more seeds.")
+    } else {
+        format!(
+            "The configurations in a comparison (each NAO row against oversampling and against \
+             the same configuration with another method) whose difference stayed within the \
+             spread after seeds {} were trained with seeds {} too ({}); the table's n says how \
+             many seeds each row has.",
+            list(&r.seeds),
+            list(&r.more_seed_list),
+            r.more_seeds.join(", ")
+        )
+    };
+    let best = match &r.best_source {
+        Some(s) => format!(
+            " The rows with more shots use the best source of the first rows (the highest mean \
+             rare-class accuracy over their methods and refinements): **{s}**."
+        ),
+        None => String::new(),
+    };
     format!(
         "# The long-tail experiment\n\n\
          Does adding `nao augment` images of the rare classes help a classifier trained on a \
-         long-tailed set? Data: the long-tailed Fashion-MNIST training set the embedded model \
-         was trained on ({rare} at 1 % of their images); `nao augment` starts from {real} real \
-         images per rare class drawn from it and makes {m} images per rare class with each seed \
-         method. The same small classifier ({ch}/{ch2} convolution channels, {hid} hidden \
-         units; {steps} Adam steps of batch {batch}, peak learning rate {lr}, random flips) is \
-         trained {seeds} times (seeds {seed_list}) per configuration and scored on {test} test \
-         images: rare-class accuracy (mean recall of the rare classes), overall accuracy and \
-         balanced accuracy (mean recall over classes), as mean ± standard deviation over seeds. \
-         A difference counts as real only when it exceeds the sum of the two standard \
-         deviations.\n\n\
+         long-tailed set more than oversampling the real ones? Data: the long-tailed \
+         Fashion-MNIST training set the embedded model was trained on ({rare} at 1 % of their \
+         images: {real} real images each). The protocol is fair: every configuration but the \
+         long-tailed reference trains on {per} images of every class — a generated row adds \
+         {m} images per rare class (`nao augment` from some of the {real} real ones: the \
+         shots) and the real and generated rare images are oversampled together to {per}; \
+         oversampling alone is the same with no generated image. The same small classifier \
+         ({ch}/{ch2} convolution channels, {hid} hidden units; {steps} Adam steps of batch \
+         {batch}, peak learning rate {lr}, random flips) is trained with seeds {seed_list} \
+         per configuration and scored on {test} test images: rare-class accuracy (mean recall \
+         of the rare classes), overall accuracy and balanced accuracy (mean recall over \
+         classes), as mean ± standard deviation over seeds. A difference counts as real only \
+         when it exceeds the sum of the two standard deviations. {second}{best}\n\n\
          {table}\n\
          ![rare-class and balanced accuracy per configuration]({png})\n\n\
-         ## Conclusion (measured)\n\n{conclusion}\n\n{eval}\
+         ## Conclusion (measured)\n\n{conclusion}\n\n{eval}{costs}\
          ## How it was made\n\n\
          ```sh\n{command}\n```\n\n\
          Wall time {wall:.0} s on this machine ({gen:.0} s generating and measuring the images, \
          {train:.0} s of training and scoring summed over the runs, two at a time). Every run's scores: [{json}]({json}).\n",
         rare = r.rare_classes.join(" and "),
         real = r.real_per_rare_class,
+        per = r.balanced_per_class,
         m = r.generated_per_rare_class,
         ch = r.recipe.channels,
         ch2 = 2 * r.recipe.channels,
@@ -420,13 +592,7 @@ fn markdown(r: &Results, command: &str, results_dir: &Path, markdown: &Path) -> 
         steps = r.recipe.steps,
         batch = r.recipe.batch,
         lr = r.recipe.lr,
-        seeds = r.seeds.len(),
-        seed_list = r
-            .seeds
-            .iter()
-            .map(u64::to_string)
-            .collect::<Vec<_>>()
-            .join(", "),
+        seed_list = list(&r.seeds),
         test = r.test_images,
         table = table(r),
         conclusion = r
@@ -436,6 +602,7 @@ fn markdown(r: &Results, command: &str, results_dir: &Path, markdown: &Path) -> 
             .collect::<Vec<_>>()
             .join("\n"),
         eval = eval_section(r),
+        costs = costs::section(spec),
         wall = r.wall_seconds,
         gen = r.generation_seconds,
         train = r.training_seconds,
@@ -458,7 +625,8 @@ fn chart(r: &Results) -> Result<image::RgbImage, Error> {
         series("balanced accuracy", 1, |c| c.balanced.mean),
         series("overall accuracy", 2, |c| c.overall.mean),
     ];
-    c.width = 1000;
+    // about 70 pixels a configuration, so that two dozen names stay legible
+    c.width = (70 * r.configs.len()).max(1000) as _;
     Ok(c.render()?)
 }
 
@@ -468,12 +636,12 @@ fn eval_section(r: &Results) -> String {
         return String::new();
     };
     let mut s = format!(
-        "## What the generated images are like\n\n`nao eval` of each method's images against the \
+        "## What the generated images are like\n\n`nao eval` of each generated set against the \
          {} (classifier: {}; k = {}): the classifier's accuracy on them, the Fréchet distance in \
          its feature space (lower is closer to the real images), k-NN precision (generated \
          images that look real) and recall (real images the generated ones cover), coverage, \
          diversity (mean pairwise feature distance; the real images': {}) and the seeds' mean \
-         log χ.\n\n| method | accuracy | Fréchet distance | precision | recall | coverage | diversity | mean log χ |\n|---|---:|---:|---:|---:|---:|---:|---:|\n",
+         log χ.\n\n| generated set | accuracy | Fréchet distance | precision | recall | coverage | diversity | mean log χ |\n|---|---:|---:|---:|---:|---:|---:|---:|\n",
         "rare classes' test images",
         e.classifier,
         e.k,
