@@ -137,13 +137,14 @@ impl RealSet {
                 )));
             }
         }
-        let model_spec = ImageSpec::for_model(model);
+        // the sweeps sample at the model's default size: real images are brought to it
+        let model_spec = ImageSpec::fixed(
+            model.image_channels,
+            model.default_image_size.0,
+            model.default_image_size.1,
+        );
         let input = classifier.input();
-        let classifier_spec = ImageSpec {
-            channels: input.channels,
-            height: input.height,
-            width: input.width,
-        };
+        let classifier_spec = ImageSpec::fixed(input.channels, input.height, input.width);
         let mut classes = Vec::new();
         for class in &folder.classes {
             if !only.is_empty() && !only.contains(&class.name) {
@@ -225,11 +226,7 @@ pub fn fit_to_classifier(
     if (c, h, w) == (input.channels, input.height, input.width) {
         return Ok(images.clone());
     }
-    let spec = ImageSpec {
-        channels: input.channels,
-        height: input.height,
-        width: input.width,
-    };
+    let spec = ImageSpec::fixed(input.channels, input.height, input.width);
     let size = c * h * w;
     let parts = images
         .data
