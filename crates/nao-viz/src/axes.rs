@@ -13,9 +13,15 @@ pub(crate) const GRID: [u8; 3] = [228, 228, 228];
 /// Vertical space taken by the title (scale-2 text) and the gaps around it.
 pub(crate) const TITLE_H: i64 = 36;
 
-/// Eight colours far enough apart to tell series and marker groups apart; `i` wraps around.
+/// Ten colours far enough apart to tell series and marker groups apart (matplotlib's
+/// `tab10`); `i` wraps around.
+///
+/// ```
+/// assert_ne!(nao_viz::palette(0), nao_viz::palette(9));
+/// assert_eq!(nao_viz::palette(0), nao_viz::palette(10));
+/// ```
 pub fn palette(i: usize) -> [u8; 3] {
-    const COLOURS: [[u8; 3]; 8] = [
+    const COLOURS: [[u8; 3]; 10] = [
         [31, 119, 180],
         [214, 39, 40],
         [44, 160, 44],
@@ -24,6 +30,8 @@ pub fn palette(i: usize) -> [u8; 3] {
         [140, 86, 75],
         [227, 119, 194],
         [23, 190, 207],
+        [127, 127, 127],
+        [188, 189, 34],
     ];
     COLOURS[i % COLOURS.len()]
 }
