@@ -154,7 +154,8 @@ impl NormSweepReport {
         let x_range = Some((lo - pad, hi + pad));
         let x_label = "seed norm |z| / sqrt(d)";
         type Pick = fn(&crate::NormPoint) -> Option<f64>;
-        let panels: [(&str, Pick, Option<(f64, f64)>); 3] = [
+        type Range = Option<(f64, f64)>;
+        let panels: [(&str, Pick, Range); 3] = [
             (
                 "classifier accuracy",
                 |p| Some(p.accuracy.mean),

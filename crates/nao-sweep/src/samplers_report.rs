@@ -67,7 +67,8 @@ impl SamplerSweepReport {
                 md.push_str(&"---:|".repeat(keys.len()));
                 md.push('\n');
             };
-            let tables: [(&str, fn(&MethodRun) -> String); 4] = [
+            type Cell = fn(&MethodRun) -> String;
+            let tables: [(&str, Cell); 4] = [
                 ("Fréchet distance, pooled (lower is closer)", |m| {
                     opt(m.pooled.frechet_distance, 1)
                 }),
