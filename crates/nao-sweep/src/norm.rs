@@ -305,7 +305,7 @@ pub struct NormSweepReport {
 }
 
 /// Run a norm sweep: every class of `real` sampled under its prompt at every norm of `spec`
-/// by every sampler, scored with `classifier` (see the [module docs](self)); `progress` gets
+/// by every sampler, scored with `classifier` (see the [crate docs](crate)); `progress` gets
 /// every [`Event`](crate::Event) and may cancel.
 ///
 /// ```

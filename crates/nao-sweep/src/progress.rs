@@ -25,7 +25,7 @@ pub enum Event<'a> {
     Step,
 }
 
-/// The callback a sweep reports to (see the [module docs](self)).
+/// The callback a sweep reports to (see the [crate docs](crate)).
 pub type Progress<'a> = dyn FnMut(Event<'_>) -> ControlFlow<()> + 'a;
 
 /// A callback that lets the sweep run to the end and shows nothing.

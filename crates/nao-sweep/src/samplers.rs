@@ -227,7 +227,7 @@ pub struct SamplerSweepReport {
     pub seconds: f64,
 }
 
-/// Run a sampler sweep on every class of `real` (see the [module docs](self)); `progress`
+/// Run a sampler sweep on every class of `real` (see the [crate docs](crate)); `progress`
 /// gets every [`Event`](crate::Event) and may cancel.
 ///
 /// ```
