@@ -15,7 +15,8 @@
 //! | `models` | `nao-models` | `models` (+ `wgpu`, `tch`, `onnx`) | opening models on devices |
 //! | `embedded` | `nao-burn` | `models` | the embedded Fashion-MNIST model: its classifier, bundled images |
 //! | `augment` | `nao-augment` | `augment` | datasets from a few real images, and their evaluation |
-//! | `metrics` | `nao-metrics` | `augment` | Fréchet distance, precision/recall, classifiers |
+//! | `metrics` | `nao-metrics` | `augment`, `sweep` | Fréchet distance, precision/recall, classifiers |
+//! | `sweep` | `nao-sweep` | `sweep` | the mechanism measured: quality against the seed norm, NAO across samplers |
 //! | `select` | `nao-select` | `select` | SeedSelect: seeds refined through a differentiable sampler |
 //! | `walk` | `nao-walk` | `walk` | animations along NAO paths, evenly paced, resumable |
 //! | `video` | `nao-video` | `walk` | GIF, APNG (and MP4) writers |
@@ -38,7 +39,7 @@ pub use nao_centroid as centroid;
 pub use nao_geodesic as geodesic;
 #[cfg(feature = "diffusion")]
 pub use nao_inversion as inversion;
-#[cfg(feature = "augment")]
+#[cfg(any(feature = "augment", feature = "sweep"))]
 pub use nao_metrics as metrics;
 #[cfg(feature = "models")]
 pub use nao_models as models;
@@ -48,6 +49,8 @@ pub use nao_prior as prior;
 pub use nao_sampling as sampling;
 #[cfg(feature = "select")]
 pub use nao_select as select;
+#[cfg(feature = "sweep")]
+pub use nao_sweep as sweep;
 #[cfg(feature = "walk")]
 pub use nao_video as video;
 #[cfg(feature = "viz")]

@@ -95,7 +95,7 @@ pub use job::{Augment, ModelId, Outcome, Runtime};
 pub use manifest::{read_manifest, ManifestContent, ManifestLine, ReadLine, SeedSource, MERGED};
 pub use merge::{merge, Merged};
 pub use method::SeedMethod;
-pub use points::{centroid_points, path_positions, CentroidPoints};
+pub use points::{centroid_points, method_seeds, path_positions, CentroidPoints, MethodSeeds};
 pub use progress::{quiet, Event, Progress};
 pub use real::{fingerprint, RealClass, RealImage, MAX_IMAGE_BYTES};
 pub use refine::{Refinement, Refiner};

@@ -5,8 +5,9 @@
 //! their seeds from these points.
 
 use nao_centroid::{centroid, CentroidMethod, CentroidOptions};
+use nao_prior::GaussianSeeds;
 
-use crate::{AugmentError, Result};
+use crate::{AugmentError, Result, SeedMethod};
 
 /// A centroid and the points on the paths from it to each seed.
 #[derive(Debug, Clone, PartialEq)]
@@ -74,6 +75,71 @@ pub fn centroid_points(
         centroid: r.centroid,
         paths,
     })
+}
+
+/// The seeds one [`SeedMethod`] makes from groups of inverted seeds: per group its centroid,
+/// then the `interior` points of the path to each seed of the group ([`centroid_points`]);
+/// for [`SeedMethod::PromptOnly`], as many random seeds drawn from `random` (the seeds'
+/// dimension is the groups'). The rare-concept experiment of `nao demo` and the sampler sweep
+/// of `nao sampler-sweep` both make their seeds here.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MethodSeeds {
+    /// The seeds, group after group: the centroid, then the path points seed by seed.
+    pub seeds: Vec<Vec<f64>>,
+    /// Where each group's centroid is in `seeds` (empty for prompt-only).
+    pub centroids: Vec<usize>,
+}
+
+/// The seeds of `method` for `groups` of inverted seeds (see [`MethodSeeds`]).
+///
+/// ```
+/// use nao_augment::{method_seeds, SeedMethod};
+/// use nao_prior::{GaussianSeeds, RngName};
+/// let inverted = vec![vec![3.0, 1.0], vec![1.0, -1.0], vec![0.0, 2.0], vec![2.0, 2.0]];
+/// let groups: Vec<&[Vec<f64>]> = inverted.chunks(2).collect();
+/// let mut rng = GaussianSeeds::new(RngName::ChaCha20, 0);
+/// let s = method_seeds(SeedMethod::Euclidean, &groups, 1, &mut rng)?;
+/// assert_eq!(s.centroids, [0, 3]); // per group: centroid, then one point per seed
+/// assert_eq!(s.seeds[0], [2.0, 0.0]);
+/// let random = method_seeds(SeedMethod::PromptOnly, &groups, 1, &mut rng)?;
+/// assert_eq!((random.seeds.len(), random.centroids.len()), (6, 0));
+/// # Ok::<(), nao_augment::AugmentError>(())
+/// ```
+pub fn method_seeds(
+    method: SeedMethod,
+    groups: &[&[Vec<f64>]],
+    interior: usize,
+    random: &mut GaussianSeeds,
+) -> Result<MethodSeeds> {
+    let d = groups
+        .iter()
+        .flat_map(|g| g.iter())
+        .map(Vec::len)
+        .next()
+        .ok_or_else(|| AugmentError::input("no inverted seeds to take centroids of"))?;
+    let mut out = MethodSeeds {
+        seeds: Vec::new(),
+        centroids: Vec::new(),
+    };
+    match method.centroid_method() {
+        Some(centroid_method) => {
+            for group in groups {
+                let views: Vec<&[f64]> = group.iter().map(Vec::as_slice).collect();
+                let points = centroid_points(centroid_method, &views, interior)?;
+                out.centroids.push(out.seeds.len());
+                out.seeds.push(points.centroid);
+                out.seeds.extend(points.paths.into_iter().flatten());
+            }
+        }
+        None => {
+            let count: usize = groups
+                .iter()
+                .map(|g| 1 + g.len().saturating_mul(interior))
+                .sum();
+            out.seeds = (0..count).map(|_| random.seed(d)).collect();
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -35,6 +35,10 @@
 //!   seeds refined through a differentiable sampler so that their images match a concept's
 //!   real images, then sampled (docs/select.md).
 //!
+//! - `nao norm-sweep [-o DIR]`, `nao sampler-sweep [-o DIR]`: the mechanism, measured —
+//!   image quality against the seed norm under several samplers, and the rare-concept
+//!   centroids of every seed method under every sampler and step count (docs/mechanism.md).
+//!
 //! - `nao devices [--probe [--model DIR]]`: the `--device` choices this build has, and whether
 //!   they run (the embedded model, or the model folder given).
 //! - `nao export-onnx --out DIR`: the embedded model as ONNX files.
@@ -58,6 +62,7 @@ use clap::{Parser, Subcommand};
 
 mod augment;
 mod centroid;
+mod classifier;
 mod demo;
 mod devices;
 mod distance;
@@ -76,6 +81,7 @@ mod sample;
 mod seed;
 mod seeds;
 mod select;
+mod sweep;
 mod walk;
 
 /// Norm-aware optimisation (NAO) of diffusion-model seeds: χ-prior statistics, seed norms,
@@ -130,6 +136,12 @@ enum Command {
     /// Measure generated images against real ones: classifier accuracy, Fréchet distance,
     /// precision/recall, density/coverage, diversity, seed log χ.
     Eval(eval::EvalArgs),
+    /// Image quality against the seed norm: random directions rescaled from 0.5·√d to 1.5·√d,
+    /// sampled by several samplers and scored as `nao eval` scores (docs/mechanism.md).
+    NormSweep(Box<sweep::NormSweepArgs>),
+    /// The rare-concept centroids of every seed method under every sampler and step count,
+    /// scored as `nao eval` scores (docs/mechanism.md).
+    SamplerSweep(Box<sweep::SamplerSweepArgs>),
 }
 
 fn main() -> ExitCode {
@@ -156,6 +168,8 @@ fn main() -> ExitCode {
         Command::Devices(args) => devices::run(args, cli.json),
         Command::ExportOnnx(args) => export_onnx::run(args, cli.json),
         Command::Eval(args) => eval::run(args, cli.json),
+        Command::NormSweep(args) => sweep::run_norm(args, cli.json),
+        Command::SamplerSweep(args) => sweep::run_samplers(args, cli.json),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -123,6 +123,11 @@ impl ModelArgs {
         Ok(())
     }
 
+    /// The ONNX Runtime library given (`None`: `$ORT_DYLIB_PATH`).
+    pub fn ort_lib(&self) -> Option<&Path> {
+        self.ort_lib.as_deref()
+    }
+
     /// The model folder (`None`: the embedded model).
     pub fn folder(&self) -> Option<&Path> {
         self.model.as_deref()

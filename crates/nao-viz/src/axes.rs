@@ -13,9 +13,15 @@ pub(crate) const GRID: [u8; 3] = [228, 228, 228];
 /// Vertical space taken by the title (scale-2 text) and the gaps around it.
 pub(crate) const TITLE_H: i64 = 36;
 
-/// Eight colours far enough apart to tell series and marker groups apart; `i` wraps around.
+/// Ten colours far enough apart to tell series and marker groups apart (matplotlib's
+/// `tab10`); `i` wraps around.
+///
+/// ```
+/// assert_ne!(nao_viz::palette(0), nao_viz::palette(9));
+/// assert_eq!(nao_viz::palette(0), nao_viz::palette(10));
+/// ```
 pub fn palette(i: usize) -> [u8; 3] {
-    const COLOURS: [[u8; 3]; 8] = [
+    const COLOURS: [[u8; 3]; 10] = [
         [31, 119, 180],
         [214, 39, 40],
         [44, 160, 44],
@@ -24,6 +30,8 @@ pub fn palette(i: usize) -> [u8; 3] {
         [140, 86, 75],
         [227, 119, 194],
         [23, 190, 207],
+        [127, 127, 127],
+        [188, 189, 34],
     ];
     COLOURS[i % COLOURS.len()]
 }
@@ -61,6 +69,60 @@ pub(crate) fn range(values: impl Iterator<Item = f64>, margin: f64) -> Option<(f
         return Some((lo - pad, hi + pad));
     }
     Some((lo - margin * span, hi + margin * span))
+}
+
+/// The range a plot was given (`given`, checked: finite, increasing) or else the data's.
+pub(crate) fn given_range(
+    given: Option<(f64, f64)>,
+    data: (f64, f64),
+    what: &str,
+) -> Result<(f64, f64), VizError> {
+    match given {
+        None => Ok(data),
+        Some((lo, hi)) if lo.is_finite() && hi.is_finite() && lo < hi => Ok((lo, hi)),
+        Some(r) => Err(VizError::Invalid(format!(
+            "{what} {r:?} must be two finite numbers, the first below the second"
+        ))),
+    }
+}
+
+/// Pictures of one width stacked from top to bottom (figures of several panels that share
+/// an x axis: [`crate::LinePlot`]s and a [`crate::DensityPlot`] with the same `x_range`,
+/// `width` and `min_left`).
+///
+/// ```
+/// use nao_viz::{stack_vertically, LinePlot, Series, palette};
+/// let mut a = LinePlot::new("a");
+/// a.series.push(Series { name: "s".into(), points: vec![(0.0, 1.0), (1.0, 2.0)], color: palette(0) });
+/// let b = a.clone();
+/// let both = stack_vertically(&[a.render()?, b.render()?])?;
+/// assert_eq!(both.dimensions(), (800, 1000));
+/// # Ok::<(), nao_viz::VizError>(())
+/// ```
+pub fn stack_vertically(parts: &[RgbImage]) -> Result<RgbImage, VizError> {
+    let width = parts
+        .first()
+        .map(|p| p.width())
+        .ok_or_else(|| VizError::Empty("no pictures to stack".into()))?;
+    if let Some(p) = parts.iter().find(|p| p.width() != width) {
+        return Err(VizError::Invalid(format!(
+            "pictures to stack differ in width: {} and {width}",
+            p.width()
+        )));
+    }
+    let height: u64 = parts.iter().map(|p| u64::from(p.height())).sum();
+    if u64::from(width) * height > MAX_PIXELS {
+        return Err(VizError::Invalid(format!(
+            "stacked picture {width}×{height} is over {MAX_PIXELS} pixels"
+        )));
+    }
+    let mut out = blank(width, height as u32);
+    let mut y0 = 0;
+    for p in parts {
+        image::imageops::replace(&mut out, p, 0, y0);
+        y0 += i64::from(p.height());
+    }
+    Ok(out)
 }
 
 /// Tick positions (and their step) at 1, 2 or 5 × 10ᵏ steps, at most about `max_n` of them, inside [lo, hi].

@@ -38,6 +38,11 @@ pub struct DensityPlot {
     pub width: u32,
     /// Picture height in pixels (at least 150, and enough for the strips).
     pub height: u32,
+    /// The x axis's range (`None`: the curve's and markers', with a margin); see
+    /// [`crate::LinePlot::x_range`].
+    pub x_range: Option<(f64, f64)>,
+    /// The least left margin in pixels (the strip names and tick labels may need more).
+    pub min_left: u32,
 }
 
 /// Where everything goes; computed once and shared by [`DensityPlot::render`] and
@@ -60,6 +65,8 @@ impl DensityPlot {
             groups: Vec::new(),
             width: 1000,
             height: 600,
+            x_range: None,
+            min_left: 0,
         }
     }
 
@@ -85,6 +92,7 @@ impl DensityPlot {
                     self.title
                 ))
             })?;
+        let (xlo, xhi) = axes::given_range(self.x_range, (xlo, xhi), "x_range")?;
         let ymax = curve.iter().map(|p| p.1).fold(0.0, f64::max);
         let ymin = curve.iter().map(|p| p.1).fold(0.0, f64::min);
         let (ylo, yhi) = if ymax > ymin {
@@ -95,7 +103,8 @@ impl DensityPlot {
         let (marks, step) = ticks(ylo, yhi, 5);
         let y_marks: Vec<_> = marks.into_iter().map(|t| (t, fmt_tick(t, step))).collect();
         let names = self.groups.iter().map(|g| g.name.as_str());
-        let left = 12 + axes::widest(names).max(axes::widest(y_marks.iter().map(|m| &m.1))) + 8;
+        let left = (12 + axes::widest(names).max(axes::widest(y_marks.iter().map(|m| &m.1))) + 8)
+            .max(i64::from(self.min_left));
         let line_h = i64::from(GLYPH_SIZE);
         let axis_y = i64::from(self.height) - 14 - 2 * line_h - 8;
         let strips_top = axis_y - STRIP_H * self.groups.len() as i64;

@@ -41,7 +41,7 @@ mod line;
 mod save;
 mod text;
 
-pub use axes::palette;
+pub use axes::{palette, stack_vertically};
 pub use bar::{BarChart, BarSeries};
 pub use decoded::{decoded_image, image_name, png_bytes, ContactSheet, MAX_SHEET_SIDE};
 pub use density::{DensityPlot, MarkerGroup};

@@ -35,6 +35,14 @@ pub struct LinePlot {
     pub width: u32,
     /// Picture height in pixels (at least 150).
     pub height: u32,
+    /// The x axis's range (`None`: the data's). With the same range, width and
+    /// [`LinePlot::min_left`], plots stacked above each other (and a [`crate::DensityPlot`] so
+    /// set) share their x axis pixel for pixel.
+    pub x_range: Option<(f64, f64)>,
+    /// The y axis's range in data units (`None`: the data's, with a margin).
+    pub y_range: Option<(f64, f64)>,
+    /// The least left margin in pixels (the y tick labels may need more).
+    pub min_left: u32,
 }
 
 impl LinePlot {
@@ -48,6 +56,9 @@ impl LinePlot {
             log_y: false,
             width: 800,
             height: 500,
+            x_range: None,
+            y_range: None,
+            min_left: 0,
         }
     }
 
@@ -98,9 +109,22 @@ impl LinePlot {
         };
         let (xlo, xhi) = range(pts.iter().flatten().map(|p| p.0), 0.0).ok_or_else(no_points)?;
         let (ylo, yhi) = range(pts.iter().flatten().map(|p| p.1), 0.05).ok_or_else(no_points)?;
+        let (xlo, xhi) = axes::given_range(self.x_range, (xlo, xhi), "x_range")?;
+        let y_given = match (self.y_range, self.log_y) {
+            (Some((lo, hi)), true) if lo > 0.0 && hi > 0.0 => Some((lo.log10(), hi.log10())),
+            (Some(r), true) => {
+                return Err(VizError::Invalid(format!(
+                    "y_range {r:?} on a log axis must be positive"
+                )))
+            }
+            (r, false) => r,
+            (None, true) => None,
+        };
+        let (ylo, yhi) = axes::given_range(y_given, (ylo, yhi), "y_range")?;
         let y_marks = self.y_marks(ylo, yhi);
         let line_h = i64::from(GLYPH_SIZE);
-        let left = 12 + axes::widest(y_marks.iter().map(|m| &m.1)) + 6;
+        let left =
+            (12 + axes::widest(y_marks.iter().map(|m| &m.1)) + 6).max(i64::from(self.min_left));
         let (right, top) = (i64::from(self.width) - 20, TITLE_H + line_h + 8);
         let bottom = i64::from(self.height) - 14 - 2 * line_h - 8;
         let x = Scale {

@@ -24,6 +24,7 @@ pub const LIGHT_CRATES: &[&str] = &[
     "nao-video",
     "nao-augment",
     "nao-walk",
+    "nao-sweep",
 ];
 
 /// Whether a crate name is an ML backend the light crates must not depend on.

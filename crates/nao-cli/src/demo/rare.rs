@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::engine::{Engine, Sampled};
 use crate::error::CliError;
-use nao_augment::{centroid_points, SeedMethod};
+use nao_augment::{method_seeds, SeedMethod};
 use nao_metrics::{measure, DEFAULT_K};
 
 /// The key of the row whose seeds are NAO's, refined by SeedSelect.
@@ -93,7 +93,6 @@ pub fn run(engine: &Engine<'_>, class: usize, s: &RareSettings) -> Result<ClassO
     let mut unit = all.clone();
     nao_backend::to_unit_range(&mut unit);
     let real_features = engine.real_features(&unit, class)?;
-    let d = inverted[0].len();
     let mut seeds_out = ClassSeeds {
         inverted: inverted.iter().map(|z| engine.norm(z)).collect(),
         ..Default::default()
@@ -120,41 +119,27 @@ pub fn run(engine: &Engine<'_>, class: usize, s: &RareSettings) -> Result<ClassO
             seeds_out.lerp_mid.push(engine.norm(&mid));
         }
     }
-    let per_method = s.groups * (1 + s.per_group * s.interior);
+    let groups: Vec<&[Vec<f64>]> = inverted.chunks(s.per_group).take(s.groups).collect();
     let mut nao_seeds: Vec<Vec<f64>> = Vec::new();
     for method in SeedMethod::ALL {
         let key = method.report_key();
-        // Seeds of this method: per group the centroid first, then the interior path points.
-        let mut seeds: Vec<Vec<f64>> = Vec::with_capacity(per_method);
-        let mut centroid_index = Vec::new();
-        if let Some(centroid_method) = method.centroid_method() {
-            for g in 0..s.groups {
-                let group: Vec<&[f64]> = inverted[g * s.per_group..(g + 1) * s.per_group]
-                    .iter()
-                    .map(|z| z.as_slice())
-                    .collect();
-                let points = centroid_points(centroid_method, &group, s.interior)
-                    .map_err(|e| CliError::compute("centroid", e))?;
-                centroid_index.push(seeds.len());
-                seeds_out
+        // Seeds of this method: per group the centroid first, then the interior path points
+        // (prompt-only: as many random seeds).
+        let mut rng = GaussianSeeds::new(RngName::ChaCha20, s.seed ^ (class as u64) << 32);
+        let made = method_seeds(method, &groups, s.interior, &mut rng)
+            .map_err(|e| CliError::compute("centroid", e))?;
+        let (seeds, centroid_index) = (made.seeds, made.centroids);
+        for (i, z) in seeds.iter().enumerate() {
+            let norm = engine.norm(z);
+            match method {
+                SeedMethod::PromptOnly => seeds_out.random.push(norm),
+                _ if centroid_index.contains(&i) => seeds_out
                     .centroids
                     .entry(key.to_string())
                     .or_default()
-                    .push(engine.norm(&points.centroid));
-                seeds.push(points.centroid);
-                for p in points.paths.into_iter().flatten() {
-                    if method == SeedMethod::Nao {
-                        seeds_out.nao_path.push(engine.norm(&p));
-                    }
-                    seeds.push(p);
-                }
-            }
-        } else {
-            let mut rng = GaussianSeeds::new(RngName::ChaCha20, s.seed ^ (class as u64) << 32);
-            for _ in 0..per_method {
-                let z: Vec<f64> = rng.seed(d);
-                seeds_out.random.push(engine.norm(&z));
-                seeds.push(z);
+                    .push(norm),
+                SeedMethod::Nao => seeds_out.nao_path.push(norm),
+                _ => {}
             }
         }
         if method == SeedMethod::Nao {
