@@ -86,6 +86,78 @@ fn norm_sweep_writes_its_report_from_bundled_or_folder_images() {
     assert_eq!(f["seed_norms"], r["seed_norms"]);
 }
 
+/// Any model folder with any ONNX classifier: the embedded model's ONNX export and its classifier
+/// as ONNX give the embedded model's numbers.
+#[test]
+fn norm_sweep_runs_on_a_model_folder_with_an_onnx_classifier() {
+    nao_test_support::ort_library();
+    let w = Work::new();
+    w.json(&["export-onnx", "--out", "onnx", "--json"]);
+    std::fs::write(w.path("labels.txt"), nao_burn::CLASS_SLUGS.join("\n")).unwrap();
+    bundled_folder(&w.path("real"), "bag");
+    let tiny = [
+        "--real",
+        "real",
+        "--scales",
+        "3",
+        "--seeds",
+        "3",
+        "--draws",
+        "1",
+        "--schedulers",
+        "ddim",
+        "--steps",
+        "3",
+        "--groups",
+        "1",
+        "--per-group",
+        "3",
+        "--json",
+    ];
+    let mut args = vec!["norm-sweep", "-o", "embedded"];
+    args.extend(tiny);
+    let embedded = w.json(&args);
+    let classifier = format!("onnx/{}", nao_burn::ONNX_CLASSIFIER_FILE);
+    let mut args = vec![
+        "norm-sweep",
+        "--model",
+        "onnx",
+        "--classifier",
+        &classifier,
+        "--labels",
+        "labels.txt",
+        "-o",
+        "onnx-out",
+    ];
+    args.extend(tiny);
+    let onnx = w.json(&args);
+    assert!(
+        onnx["classifier"]
+            .as_str()
+            .unwrap()
+            .contains("classifier.onnx"),
+        "{}",
+        onnx["classifier"]
+    );
+    let (a, b) = (
+        embedded["samplers"][0]["points"].as_array().unwrap(),
+        onnx["samplers"][0]["points"].as_array().unwrap(),
+    );
+    assert_eq!(a.len(), 3);
+    for (p, q) in a.iter().zip(b) {
+        assert!((num(q, "measured_scale") - num(q, "scale")).abs() < 1e-5);
+        assert_eq!(p["accuracy"]["mean"], q["accuracy"]["mean"], "{p} {q}");
+        let (f, g) = (
+            num(&p["frechet_distance"], "mean"),
+            num(&q["frechet_distance"], "mean"),
+        );
+        assert!(
+            (f - g).abs() <= 1e-2 * f.abs().max(1.0),
+            "Fréchet {f} against {g}"
+        );
+    }
+}
+
 #[test]
 fn sampler_sweep_writes_its_tables_and_picture() {
     let w = Work::new();
