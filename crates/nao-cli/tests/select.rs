@@ -94,6 +94,25 @@ fn random_seeds_are_refined_sampled_and_reported() {
         let b = std::fs::read(w.path("again").join(f)).unwrap();
         assert!(a == b, "{f} differs between two equal runs");
     }
+    // the whole graph instead of checkpointed calls: the same gradients, the same seeds
+    w.json(&select(
+        &real,
+        "whole",
+        &["--random", "3", "--prompt", "bag", "--select-whole-graph"],
+    ));
+    let (a, b) = (
+        read(&w.path("out/seeds.npy")).to_f32_vec(),
+        read(&w.path("whole/seeds.npy")).to_f32_vec(),
+    );
+    let diff = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max);
+    assert!(
+        diff < 1e-4,
+        "whole graph and checkpointed seeds differ by {diff}"
+    );
 }
 
 #[test]
