@@ -18,7 +18,7 @@ use nao::inversion::{
 };
 use nao::models::{open_model, Device, ModelSource, OpenOptions};
 
-const METHODS: [&str; 7] = [
+const METHODS: [&str; 8] = [
     "ddim",
     "fixed-point:1",
     "fixed-point:2",
@@ -26,6 +26,7 @@ const METHODS: [&str; 7] = [
     "fixed-point:4:average",
     "fixed-point:8",
     "edict",
+    "dpm++2m",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -278,7 +278,9 @@ pub struct InversionArgs {
     /// last step with the mean prediction of the K iterations, ReNoise-style), or edict[:P]
     /// (EDICT's exact coupled inversion, mixing weight P = 0.93, 2 calls per step; its seed is
     /// x_T, which nao reconstruct samples back exactly with EDICT's sampler and the other
-    /// commands with their sampler, approximately). Measured errors: docs/inversion.md.
+    /// commands with their sampler, approximately), or dpm++2m (diffusers' inverse
+    /// DPM-Solver++ 2M, 1 call per step; nao reconstruct samples it back with DPM-Solver++ 2M
+    /// unless --scheduler names another). Measured errors: docs/inversion.md.
     #[arg(
         id = "inversion",
         long = "inversion",

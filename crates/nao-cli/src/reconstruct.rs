@@ -120,7 +120,10 @@ pub fn run(args: &ReconstructArgs, json: bool) -> Result<(), CliError> {
     let load_seconds = load_start.elapsed().as_secs_f64();
     let info = backend.info().clone();
     check_steps("--steps", steps, Some(&info.scheduler))?;
-    let choice = args.ddim.scheduler.as_ref();
+    // dpm++2m's seeds go back through the DPM-Solver++ 2M sampler its inverse mirrors, unless
+    // --scheduler names another
+    let method_sampler = args.inversion.method.sampling_scheduler();
+    let choice = args.ddim.scheduler.as_ref().or(method_sampler.as_ref());
     let used = sampler(&info.scheduler, choice, steps, 0.0)?;
     if args.inversion.method.is_edict()
         && choice.is_some_and(|c| c.kind != nao_sampling::SchedulerKind::Ddim)

@@ -4,8 +4,8 @@ use std::ops::ControlFlow;
 
 use nao_backend::{Backend, BackendError, Conditioning, Tensor};
 use nao_sampling::{
-    check_latents, sample, DdimInverseScheduler, Direction, GuidedPredictor, SampleOptions,
-    StepProgress,
+    check_latents, sample, DdimInverseScheduler, Direction, DpmSolverMultistepInverseScheduler,
+    GuidedPredictor, SampleOptions, StepProgress,
 };
 
 use crate::{InversionError, InversionMethod};
@@ -78,13 +78,18 @@ impl InversionOptions {
     }
 
     /// The sampling that takes these seeds back the usual way: the same steps, guidance and
-    /// negative prompt, DDIM with η = 0 (diffusers' reconstruction).
+    /// negative prompt, η = 0 (diffusers' reconstruction), with the model's own sampler or the
+    /// method's ([`InversionMethod::sampling_scheduler`]: DPM-Solver++ 2M for `dpm++2m`).
     pub fn sampling_back(&self) -> SampleOptions {
-        SampleOptions::default()
+        let options = SampleOptions::default()
             .with_steps(self.steps)
             .with_guidance_scale(self.guidance_scale)
             .with_negative_prompt(self.negative_prompt.clone())
-            .with_eta(0.0)
+            .with_eta(0.0);
+        match self.method.sampling_scheduler() {
+            Some(choice) => options.with_scheduler(choice),
+            None => options,
+        }
     }
 
     /// Network calls of inverting one batch (a guided call, with its doubled batch, counts
@@ -276,6 +281,10 @@ where
             )?;
             (x, Some(y))
         }
+        InversionMethod::DpmSolver => (
+            dpm_solver(backend, latents, &predictor, options.steps, &mut callback)?,
+            None,
+        ),
     };
     Ok(Inverted {
         seed,
@@ -286,9 +295,11 @@ where
 }
 
 /// Sample inverted seeds back to clean latents with the sampler that undoes their method:
-/// EDICT's sampler for an EDICT pair, DDIM (η = 0) otherwise. `options` gives the steps,
-/// guidance and negative prompt (η must be 0 for EDICT). Returns the latents and the network
-/// calls made.
+/// EDICT's sampler for an EDICT pair; otherwise `options`' scheduler, or when it names none
+/// the method's ([`InversionMethod::sampling_scheduler`]: DPM-Solver++ 2M for `dpm++2m`, whose
+/// inverse mirrors it) or the model's own (DDIM, η = 0, for diffusers' SD configs). `options`
+/// gives the steps, guidance and negative prompt (η must be 0 for EDICT). Returns the latents
+/// and the network calls made.
 pub fn sample_inverted<B, F>(
     backend: &B,
     inverted: &Inverted,
@@ -314,6 +325,14 @@ where
             Ok((x0, 2 * options.steps))
         }
         _ => {
+            let chosen;
+            let options = match (options.scheduler, inverted.method.sampling_scheduler()) {
+                (None, Some(choice)) => {
+                    chosen = options.clone().with_scheduler(choice);
+                    &chosen
+                }
+                _ => options,
+            };
             let calls = options.model_calls(&backend.info().scheduler)?;
             Ok((
                 sample(backend, &inverted.seed, conditioning, options, callback)?,
@@ -368,6 +387,42 @@ where
             index,
             total,
             timestep: t as f64,
+            latents: &x,
+            pred_original: &out.pred_original_sample,
+        };
+        if callback(&progress).is_break() {
+            return Err(InversionError::Cancelled);
+        }
+    }
+    Ok(x)
+}
+
+/// diffusers' inversion loop over `DPMSolverMultistepInverseScheduler`, as its pipelines run
+/// it: for each ascending timestep t, the (guided) model output at t, then `step`.
+fn dpm_solver<B, F>(
+    backend: &B,
+    latents: &Tensor,
+    predictor: &GuidedPredictor,
+    steps: usize,
+    callback: &mut F,
+) -> Result<Tensor, InversionError>
+where
+    B: Backend + ?Sized,
+    F: FnMut(&StepProgress<'_>) -> ControlFlow<()>,
+{
+    let mut scheduler = DpmSolverMultistepInverseScheduler::from_config(&backend.info().scheduler)?;
+    let timesteps = scheduler.set_timesteps(steps)?.to_vec();
+    let mut x = latents.clone();
+    let total = timesteps.len();
+    for (index, &t) in timesteps.iter().enumerate() {
+        let model_output = predictor.predict_at(backend, &x, t)?;
+        let out = scheduler.step(&model_output, index, &x)?;
+        x = out.prev_sample;
+        let progress = StepProgress {
+            direction: Direction::Inversion,
+            index,
+            total,
+            timestep: t,
             latents: &x,
             pred_original: &out.pred_original_sample,
         };

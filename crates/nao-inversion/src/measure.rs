@@ -25,7 +25,8 @@ pub struct RoundTripCase<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Sampler {
-    /// The method's own: EDICT's for EDICT, DDIM for the others.
+    /// The method's own: EDICT's for EDICT, DPM-Solver++ 2M for `dpm++2m`, DDIM for the
+    /// others.
     Own,
     /// DDIM on the seed alone (for EDICT: `x_T` without its partner).
     Ddim,
@@ -57,7 +58,8 @@ pub struct MethodMeasure {
 const EXACT_PSNR_DB: f64 = 100.0;
 
 /// Invert every case with every method (`steps` steps, guidance 1), sample it back with the
-/// method's sampler, and, for EDICT, with DDIM from `x_T` alone too; decode and compare.
+/// method's sampler, and, for EDICT and `dpm++2m`, with DDIM (from `x_T` alone for EDICT) too;
+/// decode and compare.
 ///
 /// ```
 /// use nao_backend::Tensor;
@@ -89,7 +91,7 @@ pub fn measure_round_trips<B: Backend + ?Sized>(
         let options = InversionOptions::default()
             .with_steps(steps)
             .with_method(method);
-        let samplers: &[Sampler] = if method.is_edict() {
+        let samplers: &[Sampler] = if method.is_edict() || method == InversionMethod::DpmSolver {
             &[Sampler::Own, Sampler::Ddim]
         } else {
             &[Sampler::Own]
@@ -168,8 +170,12 @@ pub fn markdown_table(rows: &[MethodMeasure]) -> String {
          relative latent error | image PSNR (dB) |\n|---|---|---:|---:|---:|---:|\n",
     );
     for r in rows {
-        let sampler = match (r.sampler, r.method.starts_with("edict")) {
+        let edict = r.method.starts_with("edict");
+        let sampler = match (r.sampler, edict) {
             (Sampler::Own, true) => "EDICT (the pair)",
+            (Sampler::Own, false) if r.method == InversionMethod::DpmSolver.name() => {
+                "DPM-Solver++ 2M"
+            }
             (Sampler::Own, false) | (Sampler::Ddim, false) => "DDIM",
             (Sampler::Ddim, true) => "DDIM (x_T alone)",
         };

@@ -27,6 +27,7 @@ pub const MIN_EDICT_MIX: f64 = 0.5;
 /// | `ddim` | diffusers' `DDIMInverseScheduler` (the default) | 1 |
 /// | `fixed-point[:K][:average]` | DDIM's step, then `K` fixed-point iterations of its implicit equation | 1 + K |
 /// | `edict[:P]` | EDICT's coupled sequences, mixing weight `P` (0.93), exact | 2 |
+/// | `dpm++2m` | diffusers' `DPMSolverMultistepInverseScheduler` (DPM-Solver++ 2M) | 1 |
 ///
 /// A DDIM inversion step from `z_s` evaluates the noise prediction at the known `z_s`; the
 /// sampler's step it should undo evaluates it at the unknown `z_t`. `fixed-point` solves
@@ -41,12 +42,19 @@ pub const MIN_EDICT_MIX: f64 = 0.5;
 /// EDICT sampler ([`crate::sample_inverted`]) reproduces the image from it; `x_T` alone is
 /// also a seed for DDIM sampling, without the exactness.
 ///
+/// `dpm++2m` is diffusers' inverse DPM-Solver++ (second-order multistep, midpoint, the model's
+/// scheduler config as `DPMSolverMultistepInverseScheduler.from_config` reads it): like DDIM it
+/// evaluates the network at the known latents, one call per step, but its second-order update
+/// reuses the previous step's prediction. Its seeds are sampled back with DPM-Solver++ 2M, the
+/// sampler it mirrors ([`InversionMethod::sampling_scheduler`]).
+///
 /// ```
 /// use nao_inversion::InversionMethod;
 /// let m: InversionMethod = "fixed-point:4:average".parse()?;
 /// assert_eq!(m, InversionMethod::FixedPoint { iterations: 4, average: true });
 /// assert_eq!((m.name(), m.model_calls_per_step()), ("fixed-point:4:average".to_string(), 5));
 /// assert_eq!("edict".parse::<InversionMethod>()?.name(), "edict:0.93");
+/// assert_eq!("dpm++2m".parse::<InversionMethod>()?, InversionMethod::DpmSolver);
 /// let e = "fixed-point:0".parse::<InversionMethod>().unwrap_err().to_string();
 /// assert!(e.contains("fixed-point:0") && e.contains("at least 1"), "{e}");
 /// # Ok::<(), nao_inversion::InversionError>(())
@@ -69,6 +77,8 @@ pub enum InversionMethod {
         /// The mixing weight p, [`MIN_EDICT_MIX`] to 1.
         mix: f64,
     },
+    /// diffusers' inverse DPM-Solver++ 2M (`DPMSolverMultistepInverseScheduler`).
+    DpmSolver,
 }
 
 impl InversionMethod {
@@ -100,13 +110,14 @@ impl InversionMethod {
                 if average { ":average" } else { "" }
             ),
             Self::Edict { mix } => format!("edict:{mix}"),
+            Self::DpmSolver => "dpm++2m".into(),
         }
     }
 
     /// Network calls per inversion step (a guided call, with its doubled batch, counts once).
     pub fn model_calls_per_step(&self) -> usize {
         match *self {
-            Self::Ddim => 1,
+            Self::Ddim | Self::DpmSolver => 1,
             Self::FixedPoint { iterations, .. } => 1 + iterations,
             Self::Edict { .. } => 2,
         }
@@ -118,6 +129,18 @@ impl InversionMethod {
         match self {
             Self::Edict { .. } => 2,
             _ => 1,
+        }
+    }
+
+    /// The sampler that takes this method's seeds back when none is chosen: DPM-Solver++ 2M
+    /// for `dpm++2m` (the sampler its inverse mirrors), `None` (the caller's or the model's
+    /// own; EDICT's pair has its own sampler) for the others.
+    pub fn sampling_scheduler(&self) -> Option<nao_sampling::SchedulerChoice> {
+        match self {
+            Self::DpmSolver => Some(nao_sampling::SchedulerChoice::new(
+                nao_sampling::SchedulerKind::DpmSolverMultistep,
+            )),
+            _ => None,
         }
     }
 
@@ -133,7 +156,7 @@ impl InversionMethod {
             reason,
         };
         match *self {
-            Self::Ddim => Ok(()),
+            Self::Ddim | Self::DpmSolver => Ok(()),
             Self::FixedPoint { iterations, .. } => {
                 if iterations == 0 {
                     Err(bad(
@@ -174,7 +197,7 @@ impl FromStr for InversionMethod {
     type Err = InversionError;
 
     /// `ddim`, `fixed-point`, `fixed-point:K`, `fixed-point:K:average`,
-    /// `fixed-point:average`, `edict`, `edict:P`.
+    /// `fixed-point:average`, `edict`, `edict:P`, `dpm++2m`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let bad = |reason: &str| InversionError::InvalidMethod {
             value: s.to_string(),
@@ -184,6 +207,7 @@ impl FromStr for InversionMethod {
         let method =
             match parts.next().unwrap_or("") {
                 "ddim" => Self::Ddim,
+                "dpm++2m" => Self::DpmSolver,
                 "fixed-point" => {
                     let mut iterations = None;
                     let mut average = false;
@@ -217,7 +241,8 @@ impl FromStr for InversionMethod {
                     Self::Edict { mix }
                 }
                 _ => return Err(bad(
-                    "not an inversion method: give ddim, fixed-point[:K][:average] or edict[:P]",
+                    "not an inversion method: give ddim, fixed-point[:K][:average], edict[:P] or \
+                     dpm++2m",
                 )),
             };
         if parts.next().is_some() {

@@ -2,7 +2,9 @@
 //! DPM-Solver (Lu et al. 2022) and DPM-Solver++ (Lu et al. 2022b), multistep, orders 1–3, in
 //! λ = log(α/σ) time; the deterministic algorithms (`dpmsolver++`, `dpmsolver`).
 
-use nao_backend::{BetaSchedule, ConfigValue, PredictionType, SchedulerConfig, Tensor};
+use nao_backend::{
+    BetaSchedule, ConfigValue, PredictionType, SchedulerConfig, Tensor, TimestepSpacing,
+};
 
 use crate::kind::ClassConfig;
 use crate::scheduler::{check_order, check_step_tensors, tensor_like, Scheduler, StepNoise};
@@ -10,6 +12,7 @@ use crate::sigmas::{self, alpha_sigma, karras, lambda, sigma_to_t};
 use crate::{schedule, SamplingError, SchedulerChoice, SchedulerKind, StepOutput};
 
 const NAME: &str = "DPMSolverMultistepScheduler";
+const INVERSE_NAME: &str = "DPMSolverMultistepInverseScheduler";
 
 /// diffusers' `DPMSolverMultistepScheduler` with a deterministic algorithm.
 ///
@@ -57,6 +60,9 @@ pub struct DpmSolverMultistepScheduler {
     outputs: Vec<Vec<f32>>,
     lower_order_nums: usize,
     next: usize,
+    /// diffusers' `DPMSolverMultistepInverseScheduler`: ascending timesteps from the clean end,
+    /// a last σ at the noisiest training timestep, no `final_sigmas_type`.
+    inverse: bool,
 }
 
 impl DpmSolverMultistepScheduler {
@@ -69,7 +75,13 @@ impl DpmSolverMultistepScheduler {
     }
 
     pub(crate) fn from_class(class: &ClassConfig) -> Result<Self, SamplingError> {
+        Self::build(class, false)
+    }
+
+    /// The forward class (`inverse` false) or diffusers' inverse class from `class`.
+    fn build(class: &ClassConfig, inverse: bool) -> Result<Self, SamplingError> {
         let o = class.options();
+        let name = if inverse { INVERSE_NAME } else { NAME };
         o.refuse_other_sigmas()?;
         o.refuse("variance_type", |v| matches!(v, ConfigValue::Null))?;
         // diffusers maps DEIS's names to its own (register_to_config)
@@ -79,7 +91,7 @@ impl DpmSolverMultistepScheduler {
         }
         if !["dpmsolver++", "dpmsolver"].contains(&algorithm.as_str()) {
             return Err(SamplingError::Unsupported {
-                scheduler: NAME,
+                scheduler: name,
                 what: format!(
                     "algorithm_type = {algorithm:?} (nao supports dpmsolver++ and dpmsolver; \
                      the SDE variants draw noise nao does not reproduce yet)"
@@ -92,22 +104,35 @@ impl DpmSolverMultistepScheduler {
         }
         if !["midpoint", "heun"].contains(&solver.as_str()) {
             return Err(SamplingError::Unsupported {
-                scheduler: NAME,
+                scheduler: name,
                 what: format!("solver_type = {solver:?} (midpoint, heun)"),
             });
         }
         let order = o.count("solver_order", 2)?;
         if !(1..=3).contains(&order) {
             return Err(SamplingError::Unsupported {
-                scheduler: NAME,
+                scheduler: name,
                 what: format!("solver_order = {order} (it has orders 1, 2 and 3)"),
             });
         }
-        let final_type = o.one_of("final_sigmas_type", "zero", &["zero", "sigma_min"])?;
+        // the inverse class has no final_sigmas_type: its walk ends at the noisiest σ
+        let final_type = if inverse {
+            "sigma_min".to_string()
+        } else {
+            o.one_of("final_sigmas_type", "zero", &["zero", "sigma_min"])?
+        };
+        let karras = o.bool("use_karras_sigmas", false)?;
+        if inverse && karras {
+            return Err(SamplingError::Unsupported {
+                scheduler: INVERSE_NAME,
+                what: "use_karras_sigmas = true (nao inverts on the model's own σ grid only)"
+                    .into(),
+            });
+        }
         if algorithm == "dpmsolver" && final_type == "zero" {
             // diffusers raises the same error
             return Err(SamplingError::Unsupported {
-                scheduler: NAME,
+                scheduler: name,
                 what: "final_sigmas_type = \"zero\" with algorithm_type = \"dpmsolver\" \
                        (set final_sigmas_type to \"sigma_min\")"
                     .into(),
@@ -138,7 +163,7 @@ impl DpmSolverMultistepScheduler {
             heun: solver == "heun",
             lower_order_final: o.bool("lower_order_final", true)?,
             euler_at_final: o.bool("euler_at_final", false)?,
-            karras: o.bool("use_karras_sigmas", false)?,
+            karras,
             sigma_min: o.number("sigma_min")?,
             sigma_max: o.number("sigma_max")?,
             final_zero: final_type == "zero",
@@ -151,8 +176,71 @@ impl DpmSolverMultistepScheduler {
             outputs: Vec::new(),
             lower_order_nums: 0,
             next: 0,
+            inverse,
             config,
         })
+    }
+
+    /// `DPMSolverMultistepInverseScheduler.set_timesteps` (σ from the model's own grid): the
+    /// forward grid's spacing read from the clean end, ascending — linspace
+    /// `round(linspace(0, N, n + 1))[:−1]`, leading `(0..n)·((N + 1) div (n + 1)) + offset`,
+    /// trailing the forward grid reversed — with N the noisiest timestep kept by
+    /// `lambda_min_clipped`; σ interpolated at each, then σ_N, where the inversion ends.
+    fn set_inverse_timesteps(&mut self, steps: usize) -> Result<(), SamplingError> {
+        let t = self.config.num_train_timesteps;
+        schedule::check_steps(steps, t)?;
+        let noisiest = self.last_timestep.checked_sub(1).ok_or_else(|| {
+            SamplingError::InvalidOption(
+                "lambda_min_clipped leaves no training timestep to invert to".into(),
+            )
+        })?;
+        let timesteps: Vec<f64> = match self.config.timestep_spacing {
+            TimestepSpacing::Linspace => {
+                let mut v: Vec<f64> =
+                    schedule::numpy_linspace_from_zero(noisiest as f64, steps + 1)
+                        .into_iter()
+                        .map(f64::round_ties_even)
+                        .collect();
+                v.truncate(steps);
+                v
+            }
+            TimestepSpacing::Leading => {
+                let ratio = (noisiest + 1) / (steps + 1);
+                (0..steps)
+                    .map(|i| (i * ratio) as f64 + self.config.steps_offset as f64)
+                    .collect()
+            }
+            TimestepSpacing::Trailing => {
+                let mut v: Vec<f64> =
+                    schedule::numpy_arange_down((noisiest + 1) as f64, t as f64 / steps as f64)
+                        .into_iter()
+                        .map(|x| x.round_ties_even() - 1.0)
+                        .collect();
+                v.reverse();
+                v
+            }
+        };
+        sigmas::check_grid(&timesteps, t)?;
+        // diffusers drops repeated timesteps but keeps every σ, which shifts the walk off its
+        // σ grid: refuse such step counts instead
+        if timesteps.windows(2).any(|w| w[0] == w[1]) {
+            return Err(SamplingError::InvalidOption(format!(
+                "{steps} steps: {INVERSE_NAME}'s timestep grid repeats a timestep (too many \
+                 steps for num_train_timesteps and this spacing); use fewer steps"
+            )));
+        }
+        let mut s: Vec<f32> = timesteps
+            .iter()
+            .map(|&x| sigmas::interp(x, &self.train_sigmas) as f32)
+            .collect();
+        s.push(self.train_sigmas[noisiest]);
+        self.sigmas = s;
+        self.timesteps = timesteps;
+        self.steps = Some(steps);
+        self.outputs.clear();
+        self.lower_order_nums = 0;
+        self.next = 0;
+        Ok(())
     }
 
     /// x̂₀ (DPM-Solver++) or ε̂ (DPM-Solver) from the model output at step `i`, and x̂₀.
@@ -316,6 +404,9 @@ impl Scheduler for DpmSolverMultistepScheduler {
     }
 
     fn set_timesteps(&mut self, steps: usize) -> Result<(), SamplingError> {
+        if self.inverse {
+            return self.set_inverse_timesteps(steps);
+        }
         let t = self.config.num_train_timesteps;
         schedule::check_steps(steps, t)?;
         let mut timesteps = sigmas::multistep_timesteps(&self.config, steps, self.last_timestep);
@@ -392,8 +483,11 @@ impl Scheduler for DpmSolverMultistepScheduler {
         let len = self.timesteps.len();
         check_order(NAME, self.next, index, len)?;
         check_step_tensors(model_output, sample)?;
+        // the inverse class lowers the last step's order without the `zero` final σ's rule
         let lower_final = index == len - 1
-            && (self.euler_at_final || (self.lower_order_final && len < 15) || self.final_zero);
+            && (self.euler_at_final
+                || (self.lower_order_final && len < 15)
+                || (self.final_zero && !self.inverse));
         let lower_second = index + 2 == len && self.lower_order_final && len < 15;
         let (converted, x0) = self.convert(index, &model_output.data, &sample.data);
         if self.outputs.len() == self.order {
@@ -416,5 +510,73 @@ impl Scheduler for DpmSolverMultistepScheduler {
             prev_sample: tensor_like(sample, prev),
             pred_original_sample: tensor_like(sample, x0),
         })
+    }
+}
+
+/// diffusers' `DPMSolverMultistepInverseScheduler`: DPM-Solver++ (or DPM-Solver) multistep run
+/// from the clean latents towards noise, for inversion.
+///
+/// The arithmetic is [`DpmSolverMultistepScheduler`]'s (the same updates in λ time, with
+/// `h = λ_t − λ_s` now negative); only the grid differs: ascending timesteps from the clean
+/// end and a last σ at the noisiest training timestep (not 0), and the last step lowers its
+/// order under `lower_order_final` with fewer than 15 steps (or `euler_at_final`) only. The
+/// options are the forward class's (`algorithm_type`, `solver_order`, `solver_type`,
+/// `lower_order_final`, `euler_at_final`, `lambda_min_clipped`, prediction types ε, v, x₀);
+/// Karras σ is refused.
+///
+/// ```
+/// use nao_sampling::DpmSolverMultistepInverseScheduler;
+/// let mut s = DpmSolverMultistepInverseScheduler::from_config(&nao_test_support::sd1_scheduler())?;
+/// // leading: (0..10)·(1000 div 11) + 1, ascending
+/// assert_eq!(s.set_timesteps(10)?[..3], [1.0, 91.0, 181.0]);
+/// assert_eq!(s.sigmas().len(), 11); // ends at σ of timestep 999
+/// # Ok::<(), nao_sampling::SamplingError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct DpmSolverMultistepInverseScheduler(DpmSolverMultistepScheduler);
+
+impl DpmSolverMultistepInverseScheduler {
+    /// The inverse scheduler of a model config, as
+    /// `DPMSolverMultistepInverseScheduler.from_config(config)` (the model's own class names
+    /// no DPM option, so diffusers' defaults apply: DPM-Solver++, order 2, midpoint).
+    pub fn from_config(config: &SchedulerConfig) -> Result<Self, SamplingError> {
+        let class = ClassConfig::for_kind(
+            config,
+            SchedulerChoice::new(SchedulerKind::DpmSolverMultistep),
+        );
+        Ok(Self(DpmSolverMultistepScheduler::build(&class, true)?))
+    }
+
+    /// Choose `steps` inversion steps and reset the solver's history; the ascending timesteps.
+    pub fn set_timesteps(&mut self, steps: usize) -> Result<&[f64], SamplingError> {
+        Scheduler::set_timesteps(&mut self.0, steps)?;
+        Ok(&self.0.timesteps)
+    }
+
+    /// The ascending timesteps of the last [`Self::set_timesteps`], one network call each.
+    pub fn timesteps(&self) -> &[f64] {
+        &self.0.timesteps
+    }
+
+    /// σ of every timestep, then σ of the noisiest training timestep (float32, as diffusers).
+    pub fn sigmas(&self) -> &[f32] {
+        &self.0.sigmas
+    }
+
+    /// A short name with the options that matter (`dpm++2m`, `dpm++3m`, `dpm2m heun`, …).
+    pub fn name(&self) -> String {
+        self.0.name()
+    }
+
+    /// One inversion step with the model output of call `index` (in order, from 0) at
+    /// `sample`: the latents one timestep noisier, and x̂₀.
+    pub fn step(
+        &mut self,
+        model_output: &Tensor,
+        index: usize,
+        sample: &Tensor,
+    ) -> Result<StepOutput, SamplingError> {
+        self.0
+            .step(model_output, index, sample, &mut StepNoise::none())
     }
 }

@@ -55,7 +55,7 @@ mod unipc;
 
 pub use ddim::{DdimInverseScheduler, DdimScheduler, StepOutput};
 pub use deis::DeisMultistepScheduler;
-pub use dpm::DpmSolverMultistepScheduler;
+pub use dpm::{DpmSolverMultistepInverseScheduler, DpmSolverMultistepScheduler};
 pub use error::SamplingError;
 pub use euler::EulerDiscreteScheduler;
 pub use euler_ancestral::EulerAncestralDiscreteScheduler;

@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""Build `crates/nao-inversion/tests/data/dpm_inverse/`: inversion with diffusers'
+`DPMSolverMultistepInverseScheduler` on the shared tiny SD 1.x fixture, and sampling back with
+`DPMSolverMultistepScheduler`.
+
+The input latents are those of `tests/data/nonsquare/z0.npy` (the VAE mean × scaling factor of
+that folder's 96×64 picture, made by scripts/make_nonsquare_inversion_reference.py), so this
+reference needs no image of its own. The files:
+
+- `timesteps_10steps.npy` [10] (int64) and `sigmas_10steps.npy` [11] (float32) — the inverse
+  scheduler's grid after `set_timesteps(10)`;
+- `inverted_10steps.npy` [1,4,8,12] — 10 steps of
+  `DPMSolverMultistepInverseScheduler.from_config(pipe.scheduler.config)` (DPM-Solver++,
+  order 2, midpoint, lower_order_final), prompt 0 of reference.json, no guidance: the loop
+  diffusers' pipelines run (model output at t, then `step`);
+- `sampled_back_10steps.npy` [1,4,8,12] — 10 steps of
+  `DPMSolverMultistepScheduler.from_config(pipe.scheduler.config)` from `inverted_10steps.npy`.
+
+Re-run from the repository root (needs ../shared beside it):
+
+    /work/venv-diffusers/bin/python scripts/make_dpm_inverse_reference.py
+
+Deterministic (one thread, CPU, float32); made with diffusers 0.42.1.
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+from diffusers import (
+    DPMSolverMultistepInverseScheduler,
+    DPMSolverMultistepScheduler,
+    StableDiffusionPipeline,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = ROOT.parent / "shared" / "fixtures" / "tiny-sd1"
+DATA = ROOT / "crates" / "nao-inversion" / "tests" / "data"
+OUT = DATA / "dpm_inverse"
+STEPS = 10
+
+
+def main() -> None:
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    OUT.mkdir(parents=True, exist_ok=True)
+    prompt = json.loads((FIXTURE / "reference" / "reference.json").read_text())["prompts"][0]
+    pipe = StableDiffusionPipeline.from_pretrained(
+        FIXTURE / "diffusers", torch_dtype=torch.float32, safety_checker=None
+    )
+    z0 = torch.from_numpy(np.load(DATA / "nonsquare" / "z0.npy"))
+    with torch.no_grad():
+        ids = pipe.tokenizer(
+            prompt,
+            padding="max_length",
+            max_length=pipe.tokenizer.model_max_length,
+            truncation=True,
+            return_tensors="pt",
+        ).input_ids
+        context = pipe.text_encoder(ids)[0]
+        inverse = DPMSolverMultistepInverseScheduler.from_config(pipe.scheduler.config)
+        inverse.set_timesteps(STEPS)
+        timesteps = inverse.timesteps.clone()
+        sigmas = inverse.sigmas.clone()
+        x = z0.clone()
+        for t in inverse.timesteps:
+            eps = pipe.unet(x, t, encoder_hidden_states=context).sample
+            x = inverse.step(eps, t, x).prev_sample
+        inverted = x.clone()
+        forward = DPMSolverMultistepScheduler.from_config(pipe.scheduler.config)
+        forward.set_timesteps(STEPS)
+        for t in forward.timesteps:
+            eps = pipe.unet(x, t, encoder_hidden_states=context).sample
+            x = forward.step(eps, t, x).prev_sample
+    np.save(OUT / "timesteps_10steps.npy", timesteps.numpy().astype(np.int64))
+    np.save(OUT / "sigmas_10steps.npy", sigmas.numpy().astype(np.float32))
+    print("timesteps", timesteps.tolist())
+    print("sigmas", sigmas.tolist())
+    for name, t in [("inverted_10steps", inverted), ("sampled_back_10steps", x)]:
+        np.save(OUT / f"{name}.npy", t.numpy().astype(np.float32))
+        print(f"{name}: {tuple(t.shape)}, max |x| {float(t.abs().max()):.4g}")
+    print(
+        "round trip: max |z0' - z0|",
+        float((x - z0).abs().max()),
+        "relative",
+        float((x - z0).norm() / z0.norm()),
+    )
+
+
+if __name__ == "__main__":
+    main()
