@@ -14,7 +14,10 @@ reference needs no image of its own. The files:
   order 2, midpoint, lower_order_final), prompt 0 of reference.json, no guidance: the loop
   diffusers' pipelines run (model output at t, then `step`);
 - `sampled_back_10steps.npy` [1,4,8,12] — 10 steps of
-  `DPMSolverMultistepScheduler.from_config(pipe.scheduler.config)` from `inverted_10steps.npy`.
+  `DPMSolverMultistepScheduler.from_config(pipe.scheduler.config)` from `inverted_10steps.npy`;
+- `scheduler_{variant}.npy` [1,4,8,12] — the inverse scheduler alone (no network: the model
+  output is `0.5·x`, exact in float32) for 10 steps from z0, with the fixture's config changed
+  to `v_prediction` (leading), and to `linspace` and `trailing` spacing (ε).
 
 Re-run from the repository root (needs ../shared beside it):
 
@@ -73,6 +76,18 @@ def main() -> None:
         for t in forward.timesteps:
             eps = pipe.unet(x, t, encoder_hidden_states=context).sample
             x = forward.step(eps, t, x).prev_sample
+    for variant, changes in [
+        ("v_prediction", {"prediction_type": "v_prediction"}),
+        ("linspace", {"timestep_spacing": "linspace", "steps_offset": 0}),
+        ("trailing", {"timestep_spacing": "trailing", "steps_offset": 0}),
+    ]:
+        s = DPMSolverMultistepInverseScheduler.from_config(pipe.scheduler.config, **changes)
+        s.set_timesteps(STEPS)
+        y = z0.clone()
+        for t in s.timesteps:
+            y = s.step(0.5 * y, t, y).prev_sample
+        np.save(OUT / f"scheduler_{variant}.npy", y.numpy().astype(np.float32))
+        print(variant, s.timesteps.tolist(), f"max |x| {float(y.abs().max()):.4g}")
     np.save(OUT / "timesteps_10steps.npy", timesteps.numpy().astype(np.int64))
     np.save(OUT / "sigmas_10steps.npy", sigmas.numpy().astype(np.float32))
     print("timesteps", timesteps.tolist())

@@ -91,6 +91,41 @@ fn invert_and_reconstruct_report_the_method_and_its_calls() {
 }
 
 #[test]
+fn dpm_solver_inverts_and_reconstructs_with_dpm_solver_sampling() {
+    let w = Work::new();
+    let bag = bag();
+    let common = ["--prompt", "bag", "--steps", "10", "--inversion", "dpm++2m"];
+    let mut invert = vec!["invert", bag.as_str()];
+    invert.extend_from_slice(&common);
+    invert.extend_from_slice(&["-o", "dpm.npy", "--json"]);
+    let inv = w.json(&invert);
+    assert_eq!(
+        (inv["inversion"].as_str(), num(&inv, "model_calls")),
+        (Some("dpm++2m"), 10.0)
+    );
+    assert_eq!(read(&w.path("dpm.npy")).shape(), &[1, 4, 7, 7]);
+    let mut rec = vec!["reconstruct", bag.as_str()];
+    rec.extend_from_slice(&common);
+    rec.extend_from_slice(&["-o", "r_dpm", "--json"]);
+    let r = w.json(&rec);
+    assert_eq!(r["inversion"], "dpm++2m");
+    // sampled back with DPM-Solver++ 2M, the sampler its inverse mirrors
+    assert_eq!(r["scheduler"], "dpm++2m");
+    assert_eq!(
+        [num(&r, "inversion_calls"), num(&r, "sampling_calls")],
+        [10.0, 10.0]
+    );
+    let mse = num(&r, "latent_mse");
+    eprintln!("latent MSE, 10 steps: dpm++2m {mse:e}");
+    assert!(mse.is_finite() && mse > 0.0, "{r}");
+    // the same seed as nao invert's
+    assert_eq!(
+        read(&w.path("r_dpm/seed.npy")).to_f64_vec(),
+        read(&w.path("dpm.npy")).to_f64_vec()
+    );
+}
+
+#[test]
 fn bad_methods_name_the_option_and_the_value() {
     let w = Work::new();
     let bag = bag();
@@ -100,6 +135,7 @@ fn bad_methods_name_the_option_and_the_value() {
         ("fixed-point:21", "at most 20"),
         ("edict:2", "from 0.5 to 1"),
         ("renoise", "not an inversion method"),
+        ("dpm++3m", "not an inversion method"),
     ] {
         for command in ["invert", "reconstruct"] {
             let e = w.fails(&[

@@ -10,8 +10,9 @@
 //! Beyond DDIM, [`InversionMethod`] picks fixed-point iterations of each step's implicit
 //! equation (`fixed-point[:K][:average]`, 1 + K network calls per step) or EDICT's exact
 //! coupled inversion (`edict[:P]`, 2 calls per step, its seed a pair that EDICT's sampler,
-//! [`sample_inverted`] / [`sample_edict`], takes back exactly). Their measured round-trip errors
-//! against network calls are in `docs/inversion.md`.
+//! [`sample_inverted`] / [`sample_edict`], takes back exactly), or diffusers' inverse
+//! DPM-Solver++ 2M (`dpm++2m`, 1 call per step, its seeds sampled back with DPM-Solver++ 2M).
+//! Their measured round-trip errors against network calls are in `docs/inversion.md`.
 //!
 //! DDIM inversion is approximate: each step evaluates the model at the next timestep with the
 //! current latents, so inverting then sampling reproduces the latents only up to an error that

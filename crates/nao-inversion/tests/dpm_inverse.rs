@@ -95,3 +95,51 @@ fn dpm_inversion_and_sampling_back_match_diffusers() {
     let (again, _) = sample_inverted(b, &ours, &cond, &plain, no_progress).unwrap();
     assert_eq!(again, back);
 }
+
+#[test]
+fn the_inverse_scheduler_alone_matches_diffusers_for_v_prediction_and_each_spacing() {
+    use nao_backend::{PredictionType, TimestepSpacing};
+    let base = backend().info().scheduler.clone();
+    let z0 = reference("nonsquare/z0.npy");
+    for (variant, config) in [
+        (
+            "v_prediction",
+            nao_backend::SchedulerConfig {
+                prediction_type: PredictionType::VPrediction,
+                ..base.clone()
+            },
+        ),
+        (
+            "linspace",
+            nao_backend::SchedulerConfig {
+                timestep_spacing: TimestepSpacing::Linspace,
+                steps_offset: 0,
+                ..base.clone()
+            },
+        ),
+        (
+            "trailing",
+            nao_backend::SchedulerConfig {
+                timestep_spacing: TimestepSpacing::Trailing,
+                steps_offset: 0,
+                ..base.clone()
+            },
+        ),
+    ] {
+        let mut s = DpmSolverMultistepInverseScheduler::from_config(&config).unwrap();
+        let steps = s.set_timesteps(10).unwrap().len();
+        let mut x = z0.clone();
+        for index in 0..steps {
+            // the model output of the reference: 0.5·x, exact in float32
+            let half =
+                Tensor::new(x.shape.clone(), x.data.iter().map(|v| 0.5 * v).collect()).unwrap();
+            x = s.step(&half, index, &x).unwrap().prev_sample;
+        }
+        let d = max_abs_diff(
+            &x,
+            &reference(&format!("dpm_inverse/scheduler_{variant}.npy")),
+        );
+        eprintln!("inverse scheduler, {variant}: max |Δ| {d:.3e}");
+        assert!(d < 1e-5, "{variant}: max |Δ| {d:.3e}");
+    }
+}

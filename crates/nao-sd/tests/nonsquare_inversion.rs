@@ -82,3 +82,42 @@ fn a_non_square_image_inverts_and_samples_back_as_in_diffusers() {
     assert_eq!(r.seed.shape, vec![1, 4, 8, 12]);
     assert_eq!(r.image.unwrap().shape, vec![1, 3, 64, 96]);
 }
+
+#[test]
+fn dpm_solver_inversion_and_sampling_back_match_diffusers() {
+    // nao-inversion's `tests/data/dpm_inverse/` (scripts/make_dpm_inverse_reference.py):
+    // diffusers' DPMSolverMultistepInverseScheduler on the same z0, then DPM-Solver++ 2M back
+    let dpm = |name: &str| {
+        nao_test_support::read_tensor(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../nao-inversion/tests/data/dpm_inverse")
+                .join(name),
+        )
+    };
+    let m = load(&tiny_sd1(), &SdOptions::default());
+    let options = InversionOptions::default()
+        .with_steps(10)
+        .with_method("dpm++2m".parse().unwrap());
+    let cond = nao_inversion::encode_prompt(&m, "a photo of a cat", &options).unwrap();
+    let seed = invert_latents(&m, &reference("z0.npy"), &cond, &options, no_progress).unwrap();
+    assert_abs(
+        "dpm++2m inversion, 10 steps",
+        &seed,
+        &dpm("inverted_10steps.npy"),
+        1e-4,
+    );
+    let back = sample(
+        &m,
+        &dpm("inverted_10steps.npy"),
+        &cond,
+        &options.sampling_back(),
+        no_progress,
+    )
+    .unwrap();
+    assert_abs(
+        "dpm++2m sampling back, 10 steps",
+        &back,
+        &dpm("sampled_back_10steps.npy"),
+        1e-4,
+    );
+}
