@@ -5,7 +5,7 @@
 //!
 //! One module per command, whose documentation says what it does:
 //! [`ci`] (everything CI checks, in order, timed), [`setup`] (the provisioning alone: system
-//! packages, ONNX Runtime, LibTorch), [`deps`] (the dependency checks), [`bench`],
+//! packages, ONNX Runtime, LibTorch), [`deps`] (the dependency checks), [`bench`](mod@bench),
 //! [`bench_backends`], [`conformance`], [`setup_ort`], [`setup_libtorch`], [`onnx_overhead`],
 //! [`bench_sd`], [`train`], [`slurm_check`] (`nao augment` on a one-node SLURM cluster it
 //! installs, starts and stops), [`examples`] (the runnable examples on the embedded model)
