@@ -7,7 +7,7 @@
 //! points into `OUT_DIR/<class>/<index>.png`, with one [`ManifestLine`] per image.
 //!
 //! - **Deterministic**: image `i` of class `c` depends only on (configuration, `c`, `i`)
-//!   ([`draw`]), never on the process or the order.
+//!   ([`image_rng_seed`], [`noise_rng_seed`]), never on the process or the order.
 //! - **Resumable**: a rerun skips images whose manifest line and file hash are present; an
 //!   image file is committed whole before its line is appended, so a killed run loses at most
 //!   the image in flight. `OUT_DIR/run.json` records the configuration ([`Config`]); another

@@ -40,7 +40,7 @@ pub enum Event<'a> {
     },
 }
 
-/// The callback a job reports to (see the [module docs](self)).
+/// The callback a job reports to (its events: [`Event`]).
 pub type Progress<'a> = dyn FnMut(Event<'_>) -> ControlFlow<()> + 'a;
 
 /// A callback that lets the job run to the end and shows nothing.
