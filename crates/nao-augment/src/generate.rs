@@ -143,6 +143,14 @@ pub(crate) fn generate(
         None => options,
     };
 
+    // every seed of a refined dataset is refined, and sampled with the refinement's own
+    // sampler (`Refiner::render_options`: a seed optimised at guidance 7.5 is not drawn at 1);
+    // the class conditioning is encoded for the sampler that uses it
+    let render = refiner
+        .as_deref()
+        .map(|r| r.render_options(options.clone()));
+    let sampling = render.as_ref().unwrap_or(&options);
+
     let total = result.owned - result.already_done;
     report(
         progress,
@@ -158,12 +166,7 @@ pub(crate) fn generate(
         let class = &job.classes[c];
         if state.as_ref().is_none_or(|(sc, _)| *sc != c) {
             crate::seeds::verify_seeds(out_dir, class, seeds_hashes.get(class.as_str()))?;
-            // the conditioning serves the refined seeds' sampler too (its guidance may differ)
-            let with_render = match refiner.as_deref() {
-                Some(r) if !options.uses_guidance() => r.render_options(options.clone()),
-                _ => options.clone(),
-            };
-            let loaded = load_class(job, class, &with_render)?;
+            let loaded = load_class(job, class, sampling)?;
             if let Some(r) = refiner.as_deref_mut() {
                 let images = real_images(job, class, &loaded.images)?;
                 r.prepare(class, &loaded.seeds.record.prompt, &images)?;
@@ -224,11 +227,7 @@ pub(crate) fn generate(
             rng: nao_prior::RngName::ChaCha20,
             seed: crate::draw::noise_rng_seed(spec.seed, class, i),
         };
-        let options = match (&refinement, refiner.as_deref()) {
-            (Some(_), Some(r)) => r.render_options(options.clone()),
-            _ => options.clone(),
-        }
-        .with_noise(noise);
+        let options = sampling.clone().with_noise(noise);
         let x_0 = nao_sampling::sample(job.model, &x_t, &cs.conditioning, &options, |_| {
             progress(Event::Step)
         })
