@@ -18,6 +18,7 @@
 //! | `metrics` | `nao-metrics` | `augment`, `sweep` | Fréchet distance, precision/recall, classifiers |
 //! | `sweep` | `nao-sweep` | `sweep` | the mechanism measured: quality against the seed norm, NAO across samplers |
 //! | `select` | `nao-select` | `select` | SeedSelect: seeds refined through a differentiable sampler |
+//! | `demo` | `nao-demo` | `demo` | `nao demo` as a library: interpolation, rare-concept centroids, seed norms |
 //! | `walk` | `nao-walk` | `walk` | animations along NAO paths, evenly paced, resumable |
 //! | `video` | `nao-video` | `walk` | GIF, APNG (and MP4) writers |
 //! | `viz` | `nao-viz` | `viz` | decoded images as PNG, grids, plots |
@@ -35,6 +36,8 @@ pub use nao_backend as backend;
 pub use nao_burn as embedded;
 #[cfg(feature = "geometry")]
 pub use nao_centroid as centroid;
+#[cfg(feature = "demo")]
+pub use nao_demo as demo;
 #[cfg(feature = "geometry")]
 pub use nao_geodesic as geodesic;
 #[cfg(feature = "diffusion")]

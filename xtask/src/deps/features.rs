@@ -22,6 +22,7 @@ pub const CHECKED: &[(&str, &[&str])] = &[
     ("nao-models", TRAINING),
     ("nao-conformance", TRAINING),
     ("nao-select", OPTIMISER),
+    ("nao-demo", OPTIMISER),
     ("nao-cli", OPTIMISER),
 ];
 

@@ -5,8 +5,9 @@ use nao_geodesic::{interpolate, polyline_cost, Frames, Method, Spacing};
 use nao_viz::{GridRow, Tile};
 use serde::Serialize;
 
-use super::engine::{Engine, Sampled};
-use crate::error::CliError;
+use crate::engine::{Engine, Sampled};
+use crate::progress::Progress;
+use crate::{DemoError, Result};
 
 /// What one method's interpolation gave.
 #[derive(Debug, Serialize)]
@@ -40,14 +41,15 @@ pub struct InterpolationReport {
 
 /// Invert two bundled images of `class`, interpolate, sample every frame; returns the report,
 /// the picture rows, and the LERP midpoint seed (for the norm picture).
-pub fn run(
+pub(crate) fn run(
     engine: &Engine<'_>,
     class: usize,
     images: [usize; 2],
     frames: usize,
-) -> Result<(InterpolationReport, Vec<GridRow>, Vec<f64>), CliError> {
+    progress: &mut Progress<'_>,
+) -> Result<(InterpolationReport, Vec<GridRow>, Vec<f64>)> {
     let all =
-        nao_burn::bundled_images(class).map_err(|e| CliError::compute("bundled images", e))?;
+        nao_burn::bundled_images(class).map_err(|e| DemoError::compute("bundled images", e))?;
     let pick = nao_backend::Tensor::new(
         vec![2, 1, 28, 28],
         images
@@ -55,8 +57,8 @@ pub fn run(
             .flat_map(|&i| all.data[i * 784..(i + 1) * 784].to_vec())
             .collect(),
     )
-    .map_err(|e| CliError::compute("bundled images", e))?;
-    let seeds = engine.invert(&pick, class)?;
+    .map_err(|e| DemoError::compute("bundled images", e))?;
+    let seeds = engine.invert(&pick, class, progress)?;
     let (a, b) = (&seeds[0], &seeds[1]);
     let mut rows = Vec::new();
     let mut methods = std::collections::BTreeMap::new();
@@ -67,18 +69,18 @@ pub fn run(
         ("nao", Method::Nao),
     ] {
         let path: Frames = interpolate(method, a, b, frames, Spacing::Euclidean)
-            .map_err(|e| CliError::compute("interpolation", e))?;
+            .map_err(|e| DemoError::compute("interpolation", e))?;
         let seeds: Vec<Vec<f64>> = path.iter().map(|f| f.to_vec()).collect();
         if method == Method::Lerp {
             lerp_mid = a.iter().zip(b).map(|(x, y)| 0.5 * (x + y)).collect();
         }
-        let sampled: Sampled = engine.sample(&seeds, class)?;
+        let sampled: Sampled = engine.sample(&seeds, class, progress)?;
         let norms: Vec<f64> = seeds.iter().map(|s| engine.norm(s)).collect();
         let tiles = (0..seeds.len())
             .map(|i| {
                 Tile::new(sampled.image(i).to_vec(), 1, 28, 28)
                     .map(|t| t.with_caption(format!("{:.2}", norms[i])))
-                    .map_err(|e| CliError::compute("picture", e))
+                    .map_err(|e| DemoError::compute("picture", e))
             })
             .collect::<Result<Vec<_>, _>>()?;
         rows.push(GridRow {

@@ -9,9 +9,10 @@ use nao_prior::{GaussianSeeds, RngName};
 use nao_viz::{GridRow, Tile};
 use serde::Serialize;
 
-use super::engine::{Engine, Sampled};
-use crate::error::CliError;
-use nao_augment::{method_seeds, SeedMethod};
+use crate::engine::{Engine, Sampled};
+use crate::progress::{Event, Progress};
+use crate::{DemoError, Result};
+use nao_augment::{method_seeds, MethodSeeds, SeedMethod};
 use nao_metrics::{measure, DEFAULT_K};
 
 /// The key of the row whose seeds are NAO's, refined by SeedSelect.
@@ -51,7 +52,7 @@ pub struct MethodScore {
 
 /// Seeds of one class, by role, for the norm picture.
 #[derive(Debug, Default)]
-pub struct ClassSeeds {
+pub(crate) struct ClassSeeds {
     /// Random seeds of the baseline.
     pub random: Vec<f64>,
     /// Norms of the inverted seeds.
@@ -65,7 +66,7 @@ pub struct ClassSeeds {
 }
 
 /// Settings of the rare-concept experiment.
-pub struct RareSettings {
+pub(crate) struct RareSettings {
     /// Disjoint groups of real images (each gives one centroid per method).
     pub groups: usize,
     /// Real images per group (5).
@@ -79,16 +80,21 @@ pub struct RareSettings {
 }
 
 /// What one class's experiment gives: scores per method, picture rows, seed norms.
-pub type ClassOutcome = (BTreeMap<String, MethodScore>, Vec<GridRow>, ClassSeeds);
+pub(crate) type ClassOutcome = (BTreeMap<String, MethodScore>, Vec<GridRow>, ClassSeeds);
 
 /// Run the experiment for one class.
-pub fn run(engine: &Engine<'_>, class: usize, s: &RareSettings) -> Result<ClassOutcome, CliError> {
+pub(crate) fn run(
+    engine: &Engine<'_>,
+    class: usize,
+    s: &RareSettings,
+    progress: &mut Progress<'_>,
+) -> Result<ClassOutcome> {
     let all =
-        nao_burn::bundled_images(class).map_err(|e| CliError::compute("bundled images", e))?;
+        nao_burn::bundled_images(class).map_err(|e| DemoError::compute("bundled images", e))?;
     let needed = s.groups * s.per_group;
     // `bundled` refuses indices past the bundle, naming them.
     let used = engine.bundled(class, 0..needed)?;
-    let inverted = engine.invert(&used, class)?;
+    let inverted = engine.invert(&used, class, progress)?;
     // every bundled image of the class (more than the inverted ones) is the real reference
     let mut unit = all.clone();
     nao_backend::to_unit_range(&mut unit);
@@ -127,7 +133,7 @@ pub fn run(engine: &Engine<'_>, class: usize, s: &RareSettings) -> Result<ClassO
         // (prompt-only: as many random seeds).
         let mut rng = GaussianSeeds::new(RngName::ChaCha20, s.seed ^ (class as u64) << 32);
         let made = method_seeds(method, &groups, s.interior, &mut rng)
-            .map_err(|e| CliError::compute("centroid", e))?;
+            .map_err(|e| DemoError::compute("centroid", e))?;
         let (seeds, centroid_index) = (made.seeds, made.centroids);
         for (i, z) in seeds.iter().enumerate() {
             let norm = engine.norm(z);
@@ -145,31 +151,31 @@ pub fn run(engine: &Engine<'_>, class: usize, s: &RareSettings) -> Result<ClassO
         if method == SeedMethod::Nao {
             nao_seeds.clone_from(&seeds);
         }
-        let row = score_row(
-            engine,
-            &real_features,
-            &seeds,
-            &centroid_index,
-            class,
-            key,
-            s,
-        )?;
+        let made = MethodSeeds {
+            seeds,
+            centroids: centroid_index,
+        };
+        let row = score_row(engine, &real_features, &made, class, key, s, progress)?;
         scores.insert(key.to_string(), row.0);
         rows.push(row.1);
     }
     // NAO's seeds refined by SeedSelect toward the inverted real images, then sampled alike
-    let refined = seedselect(&nao_seeds, &used, class, &s.select)?;
+    let refined = seedselect(&nao_seeds, &used, class, &s.select, progress)?;
     let centroid_index: Vec<usize> = (0..s.groups)
         .map(|g| g * (1 + s.per_group * s.interior))
         .collect();
+    let made = MethodSeeds {
+        seeds: refined,
+        centroids: centroid_index,
+    };
     let row = score_row(
         engine,
         &real_features,
-        &refined,
-        &centroid_index,
+        &made,
         class,
         NAO_SEEDSELECT,
         s,
+        progress,
     )?;
     scores.insert(NAO_SEEDSELECT.to_string(), row.0);
     rows.push(row.1);
@@ -182,19 +188,23 @@ fn seedselect(
     real: &nao_backend::Tensor,
     class: usize,
     config: &nao_select::SelectConfig,
-) -> Result<Vec<Vec<f64>>, CliError> {
+    progress: &mut Progress<'_>,
+) -> Result<Vec<Vec<f64>>> {
     let net = nao_select::EmbeddedNet::embedded(&nao_burn::Device::flex(), class)
-        .map_err(|e| CliError::compute("SeedSelect", e))?;
+        .map_err(|e| DemoError::compute("SeedSelect", e))?;
     let target = nao_select::Target::from_images(&net, &net, real)
-        .map_err(|e| CliError::compute("SeedSelect", e))?;
+        .map_err(|e| DemoError::compute("SeedSelect", e))?;
     let z: Vec<Vec<f32>> = seeds
         .iter()
         .map(|s| s.iter().map(|&v| v as f32).collect())
         .collect();
     let refined = nao_select::refine(&net, &net, &target, &z, config, &mut |_| {
-        crate::output::interruption()
+        progress(Event::Step)
     })
-    .map_err(|e| CliError::compute("SeedSelect", e))?;
+    .map_err(|e| match e {
+        nao_select::SelectError::Cancelled => DemoError::Cancelled,
+        e => DemoError::compute("SeedSelect", e),
+    })?;
     Ok(refined
         .into_iter()
         .map(|r| r.seed.iter().map(|&v| f64::from(v)).collect())
@@ -205,13 +215,14 @@ fn seedselect(
 fn score_row(
     engine: &Engine<'_>,
     real_features: &nao_metrics::Features,
-    seeds: &[Vec<f64>],
-    centroid_index: &[usize],
+    made: &MethodSeeds,
     class: usize,
     key: &str,
     s: &RareSettings,
-) -> Result<(MethodScore, GridRow), CliError> {
-    let sampled: Sampled = engine.sample(seeds, class)?;
+    progress: &mut Progress<'_>,
+) -> Result<(MethodScore, GridRow)> {
+    let (seeds, centroid_index) = (&made.seeds, &made.centroids);
+    let sampled: Sampled = engine.sample(seeds, class, progress)?;
     let hits = &sampled.scored.hits;
     let centroid_accuracy = (!centroid_index.is_empty()).then(|| {
         centroid_index.iter().filter(|&&i| hits[i]).count() as f64 / centroid_index.len() as f64
@@ -245,8 +256,8 @@ fn score_row(
     Ok((score, row))
 }
 
-fn tile(pixels: &[f32], caption: Option<String>) -> Result<Tile, CliError> {
-    let t = Tile::new(pixels.to_vec(), 1, 28, 28).map_err(|e| CliError::compute("picture", e))?;
+fn tile(pixels: &[f32], caption: Option<String>) -> Result<Tile> {
+    let t = Tile::new(pixels.to_vec(), 1, 28, 28).map_err(|e| DemoError::compute("picture", e))?;
     Ok(match caption {
         Some(c) => t.with_caption(c),
         None => t,

@@ -7,11 +7,10 @@ use std::path::Path;
 use nao_prior::ChiPrior;
 use serde::Serialize;
 
-use super::interpolation::InterpolationReport;
-use super::rare::{method_keys, MethodScore};
-use crate::error::CliError;
+use crate::interpolation::InterpolationReport;
+use crate::rare::{method_keys, MethodScore};
+use crate::{DemoError, Result};
 use nao_augment::fixed_or_dash;
-use nao_fs::Outputs;
 
 /// The model the demo ran.
 #[derive(Debug, Serialize)]
@@ -233,11 +232,13 @@ impl Report {
         s
     }
 
-    /// Stage `report.json` and `report.md` in `dir`.
-    pub fn stage(&self, dir: &Path, staged: &mut Outputs) -> Result<(), CliError> {
-        let json = serde_json::to_string_pretty(self)
-            .map_err(|e| CliError::compute("JSON encoding", e))?;
-        staged.write(&dir.join("report.json"), json.as_bytes())?;
+    /// `report.json`: every number of the report, pretty-printed.
+    pub fn json(&self) -> Result<String> {
+        serde_json::to_string_pretty(self).map_err(|e| DemoError::compute("JSON encoding", e))
+    }
+
+    /// `report.md`: the settings, the tables, the seed norms and the pictures.
+    pub fn markdown(&self) -> String {
         let mut md = String::new();
         let _ = writeln!(
             md,
@@ -271,6 +272,56 @@ impl Report {
                 .unwrap_or_default();
             let _ = writeln!(md, "- {k}: ![{k}]({name})");
         }
-        Ok(staged.write(&dir.join("report.md"), md.as_bytes())?)
+        md
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn score(accuracy: f64, mean_confidence: f64, frechet: f64) -> MethodScore {
+        MethodScore {
+            accuracy,
+            mean_confidence,
+            frechet_distance: Some(frechet),
+            precision: None,
+            recall: None,
+            mean_log_chi: -1.0,
+            mean_norm: 14.0,
+            n: 11,
+            centroid_accuracy: None,
+        }
+    }
+
+    fn scores(rows: &[(&str, f64, f64, f64)]) -> BTreeMap<String, MethodScore> {
+        let to_score = |&(k, a, c, f): &(&str, f64, f64, f64)| (k.to_string(), score(a, c, f));
+        rows.iter().map(to_score).collect()
+    }
+
+    #[test]
+    fn the_verdict_names_ties_and_losses_plainly() {
+        let tie = scores(&[
+            ("prompt_only", 0.5, 0.5, 9.0),
+            ("euclidean", 1.0, 0.7, 5.0),
+            ("nao", 1.0, 0.9, 4.0),
+        ]);
+        let v = Report::verdict(&tie);
+        assert!(v.contains("tied between euclidean, nao"), "{v}");
+        assert!(v.contains("highest classifier confidence, by 0.200"), "{v}");
+        assert!(
+            v.contains("closest to the real images: nao (Fréchet distance 4.00)"),
+            "{v}"
+        );
+        let loss = scores(&[("euclidean", 1.0, 0.7, 5.0), ("nao", 0.8, 0.9, 6.0)]);
+        let v = Report::verdict(&loss);
+        assert!(v.contains("highest accuracy: euclidean (100.0 %)"), "{v}");
+        assert!(v.contains("NAO does not win here (80.0 %)"), "{v}");
+        let surer = scores(&[("gaussian", 1.0, 0.95, 5.0), ("nao", 1.0, 0.9, 6.0)]);
+        let v = Report::verdict(&surer);
+        assert!(
+            v.contains("gaussian has the higher classifier confidence"),
+            "{v}"
+        );
     }
 }

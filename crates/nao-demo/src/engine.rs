@@ -1,24 +1,27 @@
 //! The demo's model calls: invert images to seeds, sample seeds to images, classify, with the
-//! embedded model and one set of DDIM settings for every method (so methods differ only in
-//! their seeds).
+//! embedded model and one set of settings for every method (so methods differ only in their
+//! seeds).
+
+use std::cell::Cell;
 
 use nao_backend::{Backend, Tensor};
 use nao_burn::{BurnModel, CLASS_NAMES};
-use nao_inversion::InversionOptions;
+use nao_inversion::{InversionError, InversionOptions};
 use nao_metrics::{Features, ScoredImages};
 use nao_prior::ChiPrior;
-use nao_sampling::SampleOptions;
+use nao_sampling::{SampleOptions, SamplingError};
 
-use crate::error::CliError;
-use crate::output::interruption;
+use crate::progress::{report, Event, Progress};
+use crate::{DemoError, Result};
 
-/// DDIM settings shared by every sampling and inversion of the demo.
-pub struct Engine<'a> {
+/// The model, the classifier, the settings every sampling and inversion shares, and the count
+/// of model batches done.
+pub(crate) struct Engine<'a> {
     /// The embedded model, on the chosen device.
     pub model: &'a dyn Backend,
     /// The embedded model's classifier (burn).
     pub classifier: &'a BurnModel,
-    /// DDIM steps for sampling and inversion.
+    /// Steps for sampling and (DDIM) inversion.
     pub steps: usize,
     /// Classifier-free guidance scale for sampling (1 = conditional model only).
     pub guidance: f64,
@@ -26,13 +29,15 @@ pub struct Engine<'a> {
     pub scheduler: Option<nao_sampling::SchedulerChoice>,
     /// χ prior of the seed dimension.
     pub chi: ChiPrior,
-    /// Called after every model batch (progress).
-    pub tick: Box<dyn Fn() + 'a>,
+    /// Model batches done, of `total`.
+    pub done: Cell<usize>,
+    /// Model batches of the whole demo.
+    pub total: usize,
 }
 
 /// Images sampled from seeds, scored by the classifier (verdicts, features, seed log χ) as
 /// `nao eval` scores images.
-pub struct Sampled {
+pub(crate) struct Sampled {
     /// `[b, 1, 28, 28]` in `[0, 1]`.
     pub images: Tensor,
     /// The classifier's scores, one per image.
@@ -48,19 +53,31 @@ impl Sampled {
 }
 
 impl Engine<'_> {
+    /// One model batch done: tell the caller, who may cancel.
+    fn batch_done(&self, progress: &mut Progress<'_>) -> Result<()> {
+        self.done.set(self.done.get() + 1);
+        report(
+            progress,
+            Event::Batch {
+                done: self.done.get(),
+                total: self.total,
+            },
+        )
+    }
+
     /// Bundled real images of `class` at `indices`, as `[n, 1, 28, 28]` in `[−1, 1]`.
     pub fn bundled(
         &self,
         class: usize,
         indices: impl IntoIterator<Item = usize>,
-    ) -> Result<Tensor, CliError> {
+    ) -> Result<Tensor> {
         let all =
-            nao_burn::bundled_images(class).map_err(|e| CliError::compute("bundled images", e))?;
+            nao_burn::bundled_images(class).map_err(|e| DemoError::compute("bundled images", e))?;
         let size = all.data.len() / all.batch().max(1);
         let mut data = Vec::new();
         for i in indices {
             if i >= all.batch() {
-                return Err(CliError::input(format!(
+                return Err(DemoError::input(format!(
                     "bundled image {i} of class {class} does not exist (there are {})",
                     all.batch()
                 )));
@@ -69,19 +86,29 @@ impl Engine<'_> {
         }
         let mut shape = all.shape.clone();
         shape[0] = data.len() / size;
-        Tensor::new(shape, data).map_err(|e| CliError::compute("bundled images", e))
+        Tensor::new(shape, data).map_err(|e| DemoError::compute("bundled images", e))
     }
 
     /// DDIM-invert images `[b, 1, 28, 28]` (in `[−1, 1]`) under the class prompt: one seed each.
-    pub fn invert(&self, images: &Tensor, class: usize) -> Result<Vec<Vec<f64>>, CliError> {
+    pub fn invert(
+        &self,
+        images: &Tensor,
+        class: usize,
+        progress: &mut Progress<'_>,
+    ) -> Result<Vec<Vec<f64>>> {
         let cond = self
             .model
             .encode_prompt(CLASS_NAMES[class], "", false)
-            .map_err(|e| CliError::compute("encoding the class prompt", e))?;
+            .map_err(|e| DemoError::compute("encoding the class prompt", e))?;
         let options = InversionOptions::new().with_steps(self.steps);
-        let z = nao_inversion::invert(self.model, images, &cond, &options, |_| interruption())
-            .map_err(|e| CliError::compute("DDIM inversion", e))?;
-        (self.tick)();
+        let z = nao_inversion::invert(self.model, images, &cond, &options, |_| {
+            progress(Event::Step)
+        })
+        .map_err(|e| match e {
+            InversionError::Cancelled => DemoError::Cancelled,
+            e => DemoError::compute("DDIM inversion", e),
+        })?;
+        self.batch_done(progress)?;
         let d = z.data.len() / z.batch().max(1);
         Ok(z.data
             .chunks(d)
@@ -90,20 +117,25 @@ impl Engine<'_> {
     }
 
     /// Sample images from seeds under the class prompt, and classify them.
-    pub fn sample(&self, seeds: &[Vec<f64>], class: usize) -> Result<Sampled, CliError> {
+    pub fn sample(
+        &self,
+        seeds: &[Vec<f64>],
+        class: usize,
+        progress: &mut Progress<'_>,
+    ) -> Result<Sampled> {
         if seeds.is_empty() {
-            return Err(CliError::input("no seeds to sample"));
+            return Err(DemoError::input("no seeds to sample"));
         }
         let info = self.model.info();
         let (h, w) = info.default_image_size;
         let latent = info
             .latent_shape(h, w)
-            .map_err(|e| CliError::compute("latent shape", e))?;
+            .map_err(|e| DemoError::compute("latent shape", e))?;
         let mut shape = vec![seeds.len()];
         shape.extend(latent);
         let log_chi: Vec<Option<f64>> = seeds.iter().map(|s| Some(self.log_chi(s))).collect();
         let data: Vec<f32> = seeds.iter().flatten().map(|&v| v as f32).collect();
-        let seeds = Tensor::new(shape, data).map_err(|e| CliError::compute("seed batch", e))?;
+        let seeds = Tensor::new(shape, data).map_err(|e| DemoError::compute("seed batch", e))?;
         let options = SampleOptions::new()
             .with_steps(self.steps)
             .with_guidance_scale(self.guidance);
@@ -112,28 +144,33 @@ impl Engine<'_> {
             None => options,
         };
         let cond = nao_sampling::encode_prompt(self.model, CLASS_NAMES[class], &options)
-            .map_err(|e| CliError::compute("encoding the class prompt", e))?;
-        let latents = nao_sampling::sample(self.model, &seeds, &cond, &options, |_| interruption())
-            .map_err(|e| CliError::compute("sampling", e))?;
+            .map_err(|e| DemoError::compute("encoding the class prompt", e))?;
+        let latents = nao_sampling::sample(self.model, &seeds, &cond, &options, |_| {
+            progress(Event::Step)
+        })
+        .map_err(|e| match e {
+            SamplingError::Cancelled => DemoError::Cancelled,
+            e => DemoError::compute("sampling", e),
+        })?;
         let images = self
             .model
             .decode_latents(&latents)
-            .map_err(|e| CliError::compute("decoding latents", e))?;
+            .map_err(|e| DemoError::compute("decoding latents", e))?;
         let mut scored = ScoredImages::new();
         scored
             .add(self.classifier, class, &images, &log_chi)
-            .map_err(|e| CliError::compute("classifying images", e))?;
-        (self.tick)();
+            .map_err(|e| DemoError::compute("classifying images", e))?;
+        self.batch_done(progress)?;
         Ok(Sampled { images, scored })
     }
 
     /// The classifier's features of real images `[b, 1, 28, 28]` in `[0, 1]` of `class`.
-    pub fn real_features(&self, images: &Tensor, class: usize) -> Result<Features, CliError> {
+    pub fn real_features(&self, images: &Tensor, class: usize) -> Result<Features> {
         let mut scored = ScoredImages::new();
         scored
             .add(self.classifier, class, images, &[])
             .and_then(|()| scored.features())
-            .map_err(|e| CliError::compute("classifying images", e))
+            .map_err(|e| DemoError::compute("classifying images", e))
     }
 
     /// Norm of a seed (f64).
