@@ -174,25 +174,8 @@ impl Scheduler for DeisMultistepScheduler {
         Ok(())
     }
 
-    fn timesteps(&self) -> &[f64] {
-        &self.timesteps
-    }
-
-    fn num_inference_steps(&self) -> Option<usize> {
-        self.steps
-    }
-
-    fn sigmas(&self) -> &[f32] {
-        &self.sigmas
-    }
-
-    fn init_noise_sigma(&self) -> f32 {
-        1.0
-    }
-
-    fn scale_model_input(&self, sample: &Tensor, _index: usize) -> Result<Tensor, SamplingError> {
-        Ok(sample.clone())
-    }
+    sigma_grid_accessors!();
+    data_space_input!();
 
     fn step(
         &mut self,

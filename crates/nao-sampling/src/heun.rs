@@ -4,10 +4,10 @@
 
 use nao_backend::{PredictionType, SchedulerConfig, Tensor};
 
-use crate::euler::{init_noise_sigma, interp_sigmas};
+use crate::euler::interp_sigmas;
 use crate::kind::ClassConfig;
 use crate::scheduler::{
-    check_order, check_step_tensors, divide, sigma_x0, tensor_like, Scheduler, StepNoise,
+    check_order, check_step_tensors, sigma_x0, tensor_like, Scheduler, StepNoise,
 };
 use crate::sigmas::{self, karras, sigma_to_t};
 use crate::{schedule, SamplingError, SchedulerChoice, SchedulerKind, StepOutput};
@@ -135,29 +135,8 @@ impl Scheduler for HeunDiscreteScheduler {
         Ok(())
     }
 
-    fn timesteps(&self) -> &[f64] {
-        &self.timesteps
-    }
-
-    fn num_inference_steps(&self) -> Option<usize> {
-        self.steps
-    }
-
-    fn sigmas(&self) -> &[f32] {
-        &self.sigmas
-    }
-
-    fn init_noise_sigma(&self) -> f32 {
-        init_noise_sigma(&self.config, &self.sigmas)
-    }
-
-    fn scale_model_input(&self, sample: &Tensor, index: usize) -> Result<Tensor, SamplingError> {
-        let sigma = *self
-            .sigmas
-            .get(index)
-            .ok_or(SamplingError::TimestepsNotSet)?;
-        Ok(divide(sample, sigmas::sqrt_sigma2_plus_1(sigma)))
-    }
+    sigma_grid_accessors!();
+    sigma_space_input!();
 
     fn step(
         &mut self,

@@ -37,6 +37,8 @@
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
+#[macro_use]
+mod grid;
 mod ddim;
 mod deis;
 mod dpm;
