@@ -8,7 +8,7 @@
 use std::ops::ControlFlow;
 
 use nao_backend::{Backend, Tensor};
-use nao_sampling::{DdimInverseScheduler, Direction, GuidedPredictor, StepProgress};
+use nao_sampling::{DdimInverseScheduler, GuidedPredictor, StepProgress};
 
 use crate::InversionError;
 
@@ -30,11 +30,10 @@ where
     B: Backend + ?Sized,
     F: FnMut(&StepProgress<'_>) -> ControlFlow<()>,
 {
-    let mut x = latents.clone();
-    let total = timesteps.len();
-    for (index, &t) in timesteps.iter().enumerate() {
-        let source = x;
-        let mut out = scheduler.step(&predictor.predict(backend, &source, t)?, t, &source)?;
+    let reported: Vec<f64> = timesteps.iter().map(|&t| t as f64).collect();
+    crate::invert::walk_up(latents, &reported, callback, |index, source| {
+        let t = timesteps[index];
+        let mut out = scheduler.step(&predictor.predict(backend, source, t)?, t, source)?;
         let mut sum = vec![0f64; source.data.len()];
         for _ in 0..iterations {
             let prediction = predictor.predict(backend, &out.prev_sample, t)?;
@@ -43,29 +42,17 @@ where
                     *s += f64::from(v);
                 }
             }
-            out = scheduler.step(&prediction, t, &source)?;
+            out = scheduler.step(&prediction, t, source)?;
         }
         if average && iterations > 1 {
             let mean = Tensor {
                 shape: source.shape.clone(),
                 data: sum.iter().map(|s| (s / iterations as f64) as f32).collect(),
             };
-            out = scheduler.step(&mean, t, &source)?;
+            out = scheduler.step(&mean, t, source)?;
         }
-        x = out.prev_sample;
-        let progress = StepProgress {
-            direction: Direction::Inversion,
-            index,
-            total,
-            timestep: t as f64,
-            latents: &x,
-            pred_original: &out.pred_original_sample,
-        };
-        if callback(&progress).is_break() {
-            return Err(InversionError::Cancelled);
-        }
-    }
-    Ok(x)
+        Ok(out)
+    })
 }
 
 /// The residual of the implicit equation of the inversion step at `timestep` from `source` to

@@ -5,7 +5,7 @@ use std::ops::ControlFlow;
 use nao_backend::{Backend, BackendError, Conditioning, Tensor};
 use nao_sampling::{
     check_latents, sample, DdimInverseScheduler, Direction, DpmSolverMultistepInverseScheduler,
-    GuidedPredictor, SampleOptions, StepProgress,
+    GuidedPredictor, SampleOptions, StepOutput, StepProgress,
 };
 
 use crate::{InversionError, InversionMethod};
@@ -376,25 +376,12 @@ where
 {
     let mut scheduler = DdimInverseScheduler::new(backend.info().scheduler.clone())?;
     let timesteps = scheduler.set_timesteps(steps)?.to_vec();
-    let mut x = latents.clone();
-    let total = timesteps.len();
-    for (index, &t) in timesteps.iter().enumerate() {
-        let model_output = predictor.predict(backend, &x, t)?;
-        let out = scheduler.step(&model_output, t, &x)?;
-        x = out.prev_sample;
-        let progress = StepProgress {
-            direction: Direction::Inversion,
-            index,
-            total,
-            timestep: t as f64,
-            latents: &x,
-            pred_original: &out.pred_original_sample,
-        };
-        if callback(&progress).is_break() {
-            return Err(InversionError::Cancelled);
-        }
-    }
-    Ok(x)
+    let reported: Vec<f64> = timesteps.iter().map(|&t| t as f64).collect();
+    walk_up(latents, &reported, callback, |index, x| {
+        let t = timesteps[index];
+        let model_output = predictor.predict(backend, x, t)?;
+        Ok(scheduler.step(&model_output, t, x)?)
+    })
 }
 
 /// diffusers' inversion loop over `DPMSolverMultistepInverseScheduler`, as its pipelines run
@@ -412,17 +399,36 @@ where
 {
     let mut scheduler = DpmSolverMultistepInverseScheduler::from_config(&backend.info().scheduler)?;
     let timesteps = scheduler.set_timesteps(steps)?.to_vec();
+    walk_up(latents, &timesteps, callback, |index, x| {
+        let model_output = predictor.predict_at(backend, x, timesteps[index])?;
+        Ok(scheduler.step(&model_output, index, x)?)
+    })
+}
+
+/// The loop of every inversion but EDICT's (which walks two latents): from `latents`, for
+/// each of the ascending `timesteps` (as reported), `step(index, x)` takes the latents one
+/// timestep up; each step is reported to `callback` with its x̂₀ as the preview, and a
+/// `Break` cancels before the next model call.
+pub(crate) fn walk_up<F, S>(
+    latents: &Tensor,
+    timesteps: &[f64],
+    callback: &mut F,
+    mut step: S,
+) -> Result<Tensor, InversionError>
+where
+    F: FnMut(&StepProgress<'_>) -> ControlFlow<()>,
+    S: FnMut(usize, &Tensor) -> Result<StepOutput, InversionError>,
+{
     let mut x = latents.clone();
     let total = timesteps.len();
-    for (index, &t) in timesteps.iter().enumerate() {
-        let model_output = predictor.predict_at(backend, &x, t)?;
-        let out = scheduler.step(&model_output, index, &x)?;
+    for (index, &timestep) in timesteps.iter().enumerate() {
+        let out = step(index, &x)?;
         x = out.prev_sample;
         let progress = StepProgress {
             direction: Direction::Inversion,
             index,
             total,
-            timestep: t,
+            timestep,
             latents: &x,
             pred_original: &out.pred_original_sample,
         };
