@@ -234,13 +234,19 @@ impl DpmSolverMultistepScheduler {
             .map(|&x| sigmas::interp(x, &self.train_sigmas) as f32)
             .collect();
         s.push(self.train_sigmas[noisiest]);
-        self.sigmas = s;
+        self.start_walk(steps, timesteps, s);
+        Ok(())
+    }
+
+    /// Take `timesteps` and their `sigmas` (then the σ the walk ends at) as the grid of
+    /// `steps` steps, and forget the outputs of any earlier walk.
+    fn start_walk(&mut self, steps: usize, timesteps: Vec<f64>, sigmas: Vec<f32>) {
+        self.sigmas = sigmas;
         self.timesteps = timesteps;
         self.steps = Some(steps);
         self.outputs.clear();
         self.lower_order_nums = 0;
         self.next = 0;
-        Ok(())
     }
 
     /// x̂₀ (DPM-Solver++) or ε̂ (DPM-Solver) from the model output at step `i`, and x̂₀.
@@ -444,12 +450,7 @@ impl Scheduler for DpmSolverMultistepScheduler {
             f64::from(self.train_sigmas[0])
         });
         sigmas::check_first_unique(NAME, steps, &timesteps)?;
-        self.sigmas = s.into_iter().map(|x| x as f32).collect();
-        self.timesteps = timesteps;
-        self.steps = Some(steps);
-        self.outputs.clear();
-        self.lower_order_nums = 0;
-        self.next = 0;
+        self.start_walk(steps, timesteps, s.into_iter().map(|x| x as f32).collect());
         Ok(())
     }
 
