@@ -7,30 +7,11 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::Work;
+use common::{bundled_folder, Work};
 use serde_json::Value;
 
 /// The classes the tests use (slugs of the embedded model's classes).
 const CLASSES: [&str; 2] = ["bag", "ankle-boot"];
-
-/// Write the bundled held-out images of `classes` as `DIR/<class>/NN.png`.
-fn bundled_folder(dir: &Path, classes: &[&str]) {
-    for class in classes {
-        let index = nao_burn::CLASS_SLUGS
-            .iter()
-            .position(|s| s == class)
-            .unwrap();
-        let strip = image::load_from_memory(nao_burn::bundled_strip_png(index).unwrap())
-            .unwrap()
-            .into_luma8();
-        std::fs::create_dir_all(dir.join(class)).unwrap();
-        for i in 0..nao_burn::BUNDLED_PER_CLASS as u32 {
-            let tile = image::imageops::crop_imm(&strip, 28 * i, 0, 28, 28).to_image();
-            tile.save(dir.join(class).join(format!("{i:02}.png")))
-                .unwrap();
-        }
-    }
-}
 
 fn real(w: &Work) -> PathBuf {
     let dir = w.path("real");

@@ -4,27 +4,8 @@
 
 mod common;
 
-use std::path::Path;
-
-use common::{num, Work};
+use common::{bundled_folder, num, Work};
 use serde_json::Value;
-
-/// Write the bundled held-out images of `class` as `DIR/<class>/NN.png`.
-fn bundled_folder(dir: &Path, class: &str) {
-    let index = nao_burn::CLASS_SLUGS
-        .iter()
-        .position(|s| *s == class)
-        .unwrap();
-    let strip = image::load_from_memory(nao_burn::bundled_strip_png(index).unwrap())
-        .unwrap()
-        .into_luma8();
-    std::fs::create_dir_all(dir.join(class)).unwrap();
-    for i in 0..nao_burn::BUNDLED_PER_CLASS as u32 {
-        let tile = image::imageops::crop_imm(&strip, 28 * i, 0, 28, 28).to_image();
-        tile.save(dir.join(class).join(format!("{i:02}.png")))
-            .unwrap();
-    }
-}
 
 fn file_json(w: &Work, name: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(w.path(name)).unwrap()).unwrap()
@@ -77,7 +58,7 @@ fn norm_sweep_writes_its_report_from_bundled_or_folder_images() {
     assert!(png.width() >= 900 && png.height() > 900);
 
     // the bundled images as an ImageFolder give the same numbers
-    bundled_folder(&w.path("real"), "bag");
+    bundled_folder(&w.path("real"), &["bag"]);
     let mut args = vec!["norm-sweep", "--real", "real", "-o", "folder"];
     args.extend(tiny);
     let f = w.json(&args);
@@ -94,7 +75,7 @@ fn norm_sweep_runs_on_a_model_folder_with_an_onnx_classifier() {
     let w = Work::new();
     w.json(&["export-onnx", "--out", "onnx", "--json"]);
     std::fs::write(w.path("labels.txt"), nao_burn::CLASS_SLUGS.join("\n")).unwrap();
-    bundled_folder(&w.path("real"), "bag");
+    bundled_folder(&w.path("real"), &["bag"]);
     let tiny = [
         "--real",
         "real",

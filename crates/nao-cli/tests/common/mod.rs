@@ -164,3 +164,22 @@ pub fn three_seeds(w: &Work) {
         ]);
     }
 }
+
+/// Write the bundled held-out images of `classes` as `DIR/<class>/NN.png`.
+pub fn bundled_folder(dir: &Path, classes: &[&str]) {
+    for class in classes {
+        let index = nao_burn::CLASS_SLUGS
+            .iter()
+            .position(|s| s == class)
+            .unwrap();
+        let strip = image::load_from_memory(nao_burn::bundled_strip_png(index).unwrap())
+            .unwrap()
+            .into_luma8();
+        std::fs::create_dir_all(dir.join(class)).unwrap();
+        for i in 0..nao_burn::BUNDLED_PER_CLASS as u32 {
+            let tile = image::imageops::crop_imm(&strip, 28 * i, 0, 28, 28).to_image();
+            tile.save(dir.join(class).join(format!("{i:02}.png")))
+                .unwrap();
+        }
+    }
+}
