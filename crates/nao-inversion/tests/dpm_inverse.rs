@@ -5,37 +5,25 @@
 //!
 //! Needs ONNX Runtime (`ORT_DYLIB_PATH`) and `shared/`; fails, never skips, without them.
 
-use std::path::PathBuf;
-use std::sync::OnceLock;
+mod common;
 
+use std::path::PathBuf;
+
+use common::{tiny_sd1_onnx, PROMPT};
 use nao_backend::{Backend, Tensor};
 use nao_inversion::{invert_latents_full, sample_inverted, InversionMethod, InversionOptions};
-use nao_onnx::{OnnxBackend, OnnxOptions};
 use nao_sampling::{no_progress, DpmSolverMultistepInverseScheduler};
 use nao_test_support::max_abs_diff;
-
-const PROMPT: &str = "a photo of a cat";
 
 fn reference(name: &str) -> Tensor {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data");
     nao_test_support::read_tensor(path.join(name))
 }
 
-fn backend() -> &'static OnnxBackend {
-    static BACKEND: OnceLock<OnnxBackend> = OnceLock::new();
-    BACKEND.get_or_init(|| {
-        let options = OnnxOptions::default()
-            .with_threads(1)
-            .with_library_path(nao_test_support::ort_library());
-        OnnxBackend::load(nao_test_support::shared("fixtures/tiny-sd1/onnx"), &options)
-            .unwrap_or_else(|e| panic!("loading the tiny-sd1 ONNX fixture: {e}"))
-    })
-}
-
 #[test]
 fn the_inverse_grid_is_diffusers() {
     let mut s =
-        DpmSolverMultistepInverseScheduler::from_config(&backend().info().scheduler).unwrap();
+        DpmSolverMultistepInverseScheduler::from_config(&tiny_sd1_onnx().info().scheduler).unwrap();
     let timesteps = s.set_timesteps(10).unwrap().to_vec();
     let expected = reference("dpm_inverse/timesteps_10steps.npy");
     let expected: Vec<f64> = expected.data.iter().map(|&t| f64::from(t)).collect();
@@ -51,7 +39,7 @@ fn the_inverse_grid_is_diffusers() {
 
 #[test]
 fn dpm_inversion_and_sampling_back_match_diffusers() {
-    let b = backend();
+    let b = tiny_sd1_onnx();
     let options = InversionOptions::default()
         .with_steps(10)
         .with_method("dpm++2m".parse().unwrap());
@@ -99,7 +87,7 @@ fn dpm_inversion_and_sampling_back_match_diffusers() {
 #[test]
 fn the_inverse_scheduler_alone_matches_diffusers_for_v_prediction_and_each_spacing() {
     use nao_backend::{PredictionType, TimestepSpacing};
-    let base = backend().info().scheduler.clone();
+    let base = tiny_sd1_onnx().info().scheduler.clone();
     let z0 = reference("nonsquare/z0.npy");
     for (variant, config) in [
         (

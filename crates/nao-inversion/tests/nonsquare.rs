@@ -5,18 +5,18 @@
 //!
 //! Needs ONNX Runtime (`ORT_DYLIB_PATH`) and `shared/`; fails, never skips, without them.
 
-use std::path::PathBuf;
-use std::sync::OnceLock;
+mod common;
 
+use std::path::PathBuf;
+
+use common::{tiny_sd1_onnx, PROMPT};
 use nao_backend::{Backend, Tensor};
 use nao_inversion::{
     encode_images, invert_latents, load_image, reconstruct, ImageSpec, InversionOptions,
     ResizePolicy,
 };
-use nao_onnx::{OnnxBackend, OnnxOptions};
 use nao_sampling::{no_progress, sample, SampleOptions};
-
-const PROMPT: &str = "a photo of a cat";
+use nao_test_support::max_abs_diff;
 
 fn data(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -28,34 +28,14 @@ fn reference(name: &str) -> Tensor {
     nao_test_support::read_tensor(data(name))
 }
 
-fn backend() -> &'static OnnxBackend {
-    static BACKEND: OnceLock<OnnxBackend> = OnceLock::new();
-    BACKEND.get_or_init(|| {
-        let options = OnnxOptions::default()
-            .with_threads(1)
-            .with_library_path(nao_test_support::ort_library());
-        OnnxBackend::load(nao_test_support::shared("fixtures/tiny-sd1/onnx"), &options)
-            .unwrap_or_else(|e| panic!("loading the tiny-sd1 ONNX fixture: {e}"))
-    })
-}
-
-fn max_abs_diff(got: &Tensor, expected: &Tensor) -> f64 {
-    assert_eq!(got.shape, expected.shape);
-    got.data
-        .iter()
-        .zip(&expected.data)
-        .map(|(a, b)| (f64::from(*a) - f64::from(*b)).abs())
-        .fold(0.0, f64::max)
-}
-
 fn image() -> Tensor {
-    let spec = ImageSpec::for_model(backend().info());
+    let spec = ImageSpec::for_model(tiny_sd1_onnx().info());
     load_image(data("input.png"), &spec, ResizePolicy::None).unwrap()
 }
 
 #[test]
 fn the_model_takes_any_multiple_of_8_and_none_is_its_default() {
-    let info = backend().info();
+    let info = tiny_sd1_onnx().info();
     assert!(!info.fixed_image_size);
     assert_eq!(ResizePolicy::default_for(info), ResizePolicy::None);
     assert_eq!(ImageSpec::for_model(info).size_step, Some(8));
@@ -70,7 +50,7 @@ fn a_non_square_image_loads_at_its_own_size_as_diffusers_preprocesses_it() {
 
 #[test]
 fn non_square_inversion_and_sampling_match_diffusers() {
-    let b = backend();
+    let b = tiny_sd1_onnx();
     let options = InversionOptions::default().with_steps(10);
     let z0 = encode_images(b, &image()).unwrap();
     assert_eq!(z0.shape, vec![1, 4, 8, 12]);
@@ -99,7 +79,7 @@ fn non_square_inversion_and_sampling_match_diffusers() {
 
 #[test]
 fn the_round_trip_keeps_the_image_size() {
-    let b = backend();
+    let b = tiny_sd1_onnx();
     let options = InversionOptions::default().with_steps(4);
     let cond = nao_inversion::encode_prompt(b, PROMPT, &options).unwrap();
     let r = reconstruct(
@@ -118,7 +98,7 @@ fn the_round_trip_keeps_the_image_size() {
 
 #[test]
 fn sides_that_are_not_multiples_of_8_are_refused_under_none() {
-    let spec = ImageSpec::for_model(backend().info());
+    let spec = ImageSpec::for_model(tiny_sd1_onnx().info());
     let img = image::DynamicImage::ImageRgb8(image::RgbImage::new(92, 60));
     let e = nao_inversion::image_to_tensor(&img, &spec, ResizePolicy::None)
         .unwrap_err()
