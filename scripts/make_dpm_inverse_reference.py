@@ -26,56 +26,29 @@ Re-run from the repository root (needs ../shared beside it):
 Deterministic (one thread, CPU, float32); made with diffusers 0.42.1.
 """
 
-import json
-from pathlib import Path
-
 import numpy as np
 import torch
-from diffusers import (
-    DPMSolverMultistepInverseScheduler,
-    DPMSolverMultistepScheduler,
-    StableDiffusionPipeline,
-)
+from diffusers import DPMSolverMultistepInverseScheduler, DPMSolverMultistepScheduler
 
-ROOT = Path(__file__).resolve().parent.parent
-FIXTURE = ROOT.parent / "shared" / "fixtures" / "tiny-sd1"
-DATA = ROOT / "crates" / "nao-inversion" / "tests" / "data"
+from tiny_sd1 import DATA, load_pipeline, prompt_context, walk
+
 OUT = DATA / "dpm_inverse"
 STEPS = 10
 
 
 def main() -> None:
-    torch.set_num_threads(1)
-    torch.manual_seed(0)
+    pipe = load_pipeline()
     OUT.mkdir(parents=True, exist_ok=True)
-    prompt = json.loads((FIXTURE / "reference" / "reference.json").read_text())["prompts"][0]
-    pipe = StableDiffusionPipeline.from_pretrained(
-        FIXTURE / "diffusers", torch_dtype=torch.float32, safety_checker=None
-    )
     z0 = torch.from_numpy(np.load(DATA / "nonsquare" / "z0.npy"))
-    with torch.no_grad():
-        ids = pipe.tokenizer(
-            prompt,
-            padding="max_length",
-            max_length=pipe.tokenizer.model_max_length,
-            truncation=True,
-            return_tensors="pt",
-        ).input_ids
-        context = pipe.text_encoder(ids)[0]
-        inverse = DPMSolverMultistepInverseScheduler.from_config(pipe.scheduler.config)
-        inverse.set_timesteps(STEPS)
-        timesteps = inverse.timesteps.clone()
-        sigmas = inverse.sigmas.clone()
-        x = z0.clone()
-        for t in inverse.timesteps:
-            eps = pipe.unet(x, t, encoder_hidden_states=context).sample
-            x = inverse.step(eps, t, x).prev_sample
-        inverted = x.clone()
-        forward = DPMSolverMultistepScheduler.from_config(pipe.scheduler.config)
-        forward.set_timesteps(STEPS)
-        for t in forward.timesteps:
-            eps = pipe.unet(x, t, encoder_hidden_states=context).sample
-            x = forward.step(eps, t, x).prev_sample
+    context = prompt_context(pipe)
+    inverse = DPMSolverMultistepInverseScheduler.from_config(pipe.scheduler.config)
+    inverse.set_timesteps(STEPS)
+    timesteps = inverse.timesteps.clone()
+    sigmas = inverse.sigmas.clone()
+    inverted = walk(pipe, inverse, z0.clone(), context)
+    forward = DPMSolverMultistepScheduler.from_config(pipe.scheduler.config)
+    forward.set_timesteps(STEPS)
+    x = walk(pipe, forward, inverted.clone(), context)
     for variant, changes in [
         ("v_prediction", {"prediction_type": "v_prediction"}),
         ("linspace", {"timestep_spacing": "linspace", "steps_offset": 0}),

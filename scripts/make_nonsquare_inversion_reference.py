@@ -22,18 +22,15 @@ scripts/make_sd_fixtures.py):
 Deterministic (seeded, one thread, CPU, float32); made with diffusers 0.42.1.
 """
 
-import json
-from pathlib import Path
-
 import numpy as np
 import torch
-from diffusers import DDIMInverseScheduler, DDIMScheduler, StableDiffusionPipeline
+from diffusers import DDIMInverseScheduler, DDIMScheduler
 from diffusers.image_processor import VaeImageProcessor
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parent.parent
-FIXTURE = ROOT.parent / "shared" / "fixtures" / "tiny-sd1"
-OUT = ROOT / "crates" / "nao-inversion" / "tests" / "data" / "nonsquare"
+from tiny_sd1 import DATA, load_pipeline, prompt_context, walk
+
+OUT = DATA / "nonsquare"
 HEIGHT, WIDTH = 64, 96
 STEPS = 10
 
@@ -47,39 +44,21 @@ def picture() -> Image.Image:
 
 
 def main() -> None:
-    torch.set_num_threads(1)
-    torch.manual_seed(0)
+    pipe = load_pipeline()
     OUT.mkdir(parents=True, exist_ok=True)
-    prompt = json.loads((FIXTURE / "reference" / "reference.json").read_text())["prompts"][0]
-    pipe = StableDiffusionPipeline.from_pretrained(
-        FIXTURE / "diffusers", torch_dtype=torch.float32, safety_checker=None
-    )
     picture().save(OUT / "input.png")
     processor = VaeImageProcessor(vae_scale_factor=pipe.vae_scale_factor)
     image = processor.preprocess(Image.open(OUT / "input.png"))
     assert tuple(image.shape) == (1, 3, HEIGHT, WIDTH), image.shape
     with torch.no_grad():
         z0 = pipe.vae.encode(image).latent_dist.mean * pipe.vae.config.scaling_factor
-        ids = pipe.tokenizer(
-            prompt,
-            padding="max_length",
-            max_length=pipe.tokenizer.model_max_length,
-            truncation=True,
-            return_tensors="pt",
-        ).input_ids
-        context = pipe.text_encoder(ids)[0]
-        inverse = DDIMInverseScheduler.from_config(pipe.scheduler.config)
-        inverse.set_timesteps(STEPS)
-        x = z0.clone()
-        for t in inverse.timesteps:
-            eps = pipe.unet(x, t, encoder_hidden_states=context).sample
-            x = inverse.step(eps, t, x).prev_sample
-        inverted = x.clone()
-        forward = DDIMScheduler.from_config(pipe.scheduler.config)
-        forward.set_timesteps(STEPS)
-        for t in forward.timesteps:
-            eps = pipe.unet(x, t, encoder_hidden_states=context).sample
-            x = forward.step(eps, t, x, eta=0.0).prev_sample
+    context = prompt_context(pipe)
+    inverse = DDIMInverseScheduler.from_config(pipe.scheduler.config)
+    inverse.set_timesteps(STEPS)
+    inverted = walk(pipe, inverse, z0.clone(), context)
+    forward = DDIMScheduler.from_config(pipe.scheduler.config)
+    forward.set_timesteps(STEPS)
+    x = walk(pipe, forward, inverted.clone(), context, eta=0.0)
     for name, t in [
         ("image", image),
         ("z0", z0),
