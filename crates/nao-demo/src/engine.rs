@@ -65,30 +65,6 @@ impl Engine<'_> {
         )
     }
 
-    /// Bundled real images of `class` at `indices`, as `[n, 1, 28, 28]` in `[−1, 1]`.
-    pub fn bundled(
-        &self,
-        class: usize,
-        indices: impl IntoIterator<Item = usize>,
-    ) -> Result<Tensor> {
-        let all =
-            nao_burn::bundled_images(class).map_err(|e| DemoError::compute("bundled images", e))?;
-        let size = all.data.len() / all.batch().max(1);
-        let mut data = Vec::new();
-        for i in indices {
-            if i >= all.batch() {
-                return Err(DemoError::input(format!(
-                    "bundled image {i} of class {class} does not exist (there are {})",
-                    all.batch()
-                )));
-            }
-            data.extend_from_slice(&all.data[i * size..(i + 1) * size]);
-        }
-        let mut shape = all.shape.clone();
-        shape[0] = data.len() / size;
-        Tensor::new(shape, data).map_err(|e| DemoError::compute("bundled images", e))
-    }
-
     /// DDIM-invert images `[b, 1, 28, 28]` (in `[−1, 1]`) under the class prompt: one seed each.
     pub fn invert(
         &self,
@@ -187,4 +163,31 @@ impl Engine<'_> {
     pub fn mean_log_chi(&self, seeds: &[Vec<f64>]) -> f64 {
         seeds.iter().map(|s| self.log_chi(s)).sum::<f64>() / seeds.len().max(1) as f64
     }
+}
+
+/// The bundled real images of `class`, as `[20, 1, 28, 28]` in `[−1, 1]`.
+pub(crate) fn bundled(class: usize) -> Result<Tensor> {
+    nao_burn::bundled_images(class).map_err(|e| DemoError::compute("bundled images", e))
+}
+
+/// The images of `all` (the bundled images of `class`) at `indices`, as `[n, 1, 28, 28]`.
+pub(crate) fn pick(
+    all: &Tensor,
+    class: usize,
+    indices: impl IntoIterator<Item = usize>,
+) -> Result<Tensor> {
+    let size = all.data.len() / all.batch().max(1);
+    let mut data = Vec::new();
+    for i in indices {
+        if i >= all.batch() {
+            return Err(DemoError::input(format!(
+                "bundled image {i} of class {class} does not exist (there are {})",
+                all.batch()
+            )));
+        }
+        data.extend_from_slice(&all.data[i * size..(i + 1) * size]);
+    }
+    let mut shape = all.shape.clone();
+    shape[0] = data.len() / size;
+    Tensor::new(shape, data).map_err(|e| DemoError::compute("bundled images", e))
 }

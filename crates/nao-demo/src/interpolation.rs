@@ -5,7 +5,7 @@ use nao_geodesic::{interpolate, polyline_cost, Frames, Method, Spacing};
 use nao_viz::{GridRow, Tile};
 use serde::Serialize;
 
-use crate::engine::{Engine, Sampled};
+use crate::engine::{self, Engine, Sampled};
 use crate::progress::Progress;
 use crate::{DemoError, Result};
 
@@ -48,16 +48,7 @@ pub(crate) fn run(
     frames: usize,
     progress: &mut Progress<'_>,
 ) -> Result<(InterpolationReport, Vec<GridRow>, Vec<f64>)> {
-    let all =
-        nao_burn::bundled_images(class).map_err(|e| DemoError::compute("bundled images", e))?;
-    let pick = nao_backend::Tensor::new(
-        vec![2, 1, 28, 28],
-        images
-            .iter()
-            .flat_map(|&i| all.data[i * 784..(i + 1) * 784].to_vec())
-            .collect(),
-    )
-    .map_err(|e| DemoError::compute("bundled images", e))?;
+    let pick = engine::pick(&engine::bundled(class)?, class, images)?;
     let seeds = engine.invert(&pick, class, progress)?;
     let (a, b) = (&seeds[0], &seeds[1]);
     let mut rows = Vec::new();

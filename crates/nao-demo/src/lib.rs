@@ -140,7 +140,8 @@ pub fn run(
         );
         let png = out(&format!("rare-{}.png", CLASS_SLUGS[class]));
         files.push((png.clone(), pictures::grid_png(&rows, title)?));
-        rare_pngs.push(png);
+        let key = format!("rare_{}", CLASS_SLUGS[class].replace('-', "_"));
+        rare_pngs.push((key, png));
         let mut add = |group: &'static str, norms: &[f64]| {
             norm_groups.entry(group).or_default().extend(norms);
         };
@@ -198,14 +199,16 @@ pub fn run(
             })
             .collect(),
         files: [
-            ("interpolation", out("interpolation.png")),
-            ("interpolation_nao_gif", out("interpolation-nao.gif")),
-            ("norms", norms_png),
-            ("rare_bag", rare_pngs[0].clone()),
-            ("rare_ankle_boot", rare_pngs[1].clone()),
+            ("interpolation".to_string(), out("interpolation.png")),
+            (
+                "interpolation_nao_gif".to_string(),
+                out("interpolation-nao.gif"),
+            ),
+            ("norms".to_string(), norms_png),
         ]
         .into_iter()
-        .map(|(k, p)| (k.to_string(), p.display().to_string()))
+        .chain(rare_pngs)
+        .map(|(k, p)| (k, p.display().to_string()))
         .collect(),
         seconds: started.elapsed().as_secs_f64(),
     };

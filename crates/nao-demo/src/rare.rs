@@ -9,7 +9,7 @@ use nao_prior::{GaussianSeeds, RngName};
 use nao_viz::{GridRow, Tile};
 use serde::Serialize;
 
-use crate::engine::{Engine, Sampled};
+use crate::engine::{self, Engine, Sampled};
 use crate::progress::{Event, Progress};
 use crate::{DemoError, Result};
 use nao_augment::{method_seeds, MethodSeeds, SeedMethod};
@@ -89,11 +89,9 @@ pub(crate) fn run(
     s: &RareSettings,
     progress: &mut Progress<'_>,
 ) -> Result<ClassOutcome> {
-    let all =
-        nao_burn::bundled_images(class).map_err(|e| DemoError::compute("bundled images", e))?;
-    let needed = s.groups * s.per_group;
-    // `bundled` refuses indices past the bundle, naming them.
-    let used = engine.bundled(class, 0..needed)?;
+    let all = engine::bundled(class)?;
+    // `pick` refuses indices past the bundle, naming them.
+    let used = engine::pick(&all, class, 0..s.groups * s.per_group)?;
     let inverted = engine.invert(&used, class, progress)?;
     // every bundled image of the class (more than the inverted ones) is the real reference
     let mut unit = all.clone();
